@@ -1,0 +1,47 @@
+# vitlab: every target creates .venv and installs first (idempotent, fast when nothing changed).
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FMNIST := /usr/share/datasets/fashion-mnist
+
+.PHONY: install demo test test-fast bench parity findings tui clean
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or set PY=python3.x)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@if [ ! -d $(FMNIST) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian packages (dataset-fashion-mnist, tmux)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist tmux >/dev/null; \
+	fi
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/vitlab recipe run quickstart
+
+test: install
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
+
+test-fast: install
+	$(BIN)/python -m pytest -q -x -m "not slow"
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+parity: install
+	$(BIN)/python benchmarks/parity.py
+
+findings: install
+	$(BIN)/vitlab recipe run findings
+
+tui: install
+	$(BIN)/vitlab tui
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""One module per command group; each imports only Typer at module level."""

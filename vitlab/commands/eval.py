@@ -1,0 +1,35 @@
+"""`vitlab eval NAME`: run one experiment on one or more models and store a run."""
+
+import typer
+
+from vitlab import experiments
+
+app = typer.Typer(help="Run an experiment: " + ", ".join(experiments.names()) + ".", no_args_is_help=True)
+
+MODEL_HELP = "Registry name, .keras file, or run directory (RUN_DIR or RUN_DIR:NAME); repeat for several."
+
+
+def _make_command(name):
+    def command(
+        model: list[str] = typer.Option(..., "--model", "-m", help=MODEL_HELP),
+        dataset: str = typer.Option("shapes", "--dataset", "-d", help="shapes[:variant], fashion_mnist, tfds:NAME, or a folder."),
+        split: str = typer.Option("test", help="Dataset split."),
+        limit: int = typer.Option(None, help="Use at most this many images."),
+        batch_size: int = typer.Option(64, help="Batch size."),
+        seed: int = typer.Option(0, help="Seed for every random choice (recorded in run.json)."),
+        set_: list[str] = typer.Option([], "--set", help="Experiment option key=value; repeatable."),
+        out: str = typer.Option(None, "--out", help="Run directory to create (default: a new one under --runs)."),
+        runs_root: str = typer.Option("runs", "--runs", help="Runs root directory."),
+        data_dir: str = typer.Option(None, help="TFDS data_dir for tfds: datasets."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),
+    ):
+        from vitlab.experiments.cli_eval import evaluate
+
+        evaluate(name, model, dataset, split, limit, batch_size, seed, set_, out, runs_root, data_dir, quiet)
+
+    command.__doc__ = f"{experiments.describe(name)}"
+    return command
+
+
+for _name in experiments.names():
+    app.command(_name)(_make_command(_name))

@@ -1,0 +1,68 @@
+"""What an experiment may touch besides its inputs: the seed, progress, a place for files.
+
+Without a run (tests, notebooks) the context just keeps the events in memory.
+"""
+
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Context:
+    run: object = None  # vitlab.results.Run or None
+    seed: int = 0
+    step: str = ""  # name of the step, so events from several experiments stay apart
+    quiet: bool = True
+    events: list = dataclasses.field(default_factory=list)
+    _last_progress: float = 0.0
+
+    def _emit(self, kind, **payload):
+        payload = {"step": self.step, **payload}
+        if self.run is not None:
+            record = self.run.event(kind, **payload)
+        else:
+            record = {"kind": kind, **payload}
+        self.events.append(record)
+        return record
+
+    def progress(self, done, total, force=False, **metrics):
+        """Report progress; merged to at most ~4 events a second unless forced or finished."""
+        now = time.monotonic()
+        if not force and done < total and now - self._last_progress < 0.25:
+            return
+        self._last_progress = now
+        self._emit("progress", done=int(done), total=int(total), **metrics)
+        if not self.quiet:
+            print(f"\r[{self.step}] {done}/{total}", end="\n" if done >= total else "", flush=True)
+
+    def metric(self, name, value, **labels):
+        self._emit("metric", name=name, value=float(value), **labels)
+
+    def log(self, message):
+        self._emit("log", message=message)
+        if not self.quiet:
+            print(f"[{self.step}] {message}", flush=True)
+
+    def output_dir(self, name):
+        """A directory for files the experiment writes itself (attention grids, samples)."""
+        if self.run is not None:
+            return self.run.subdir(name)
+        path = Path(tempfile.mkdtemp(prefix=f"vitlab-{name}-"))
+        return path
+
+    def relative(self, path):
+        """Path as stored in a Result: relative to the run directory when there is one."""
+        if self.run is not None:
+            try:
+                return str(Path(path).relative_to(self.run.path))
+            except ValueError:
+                pass
+        return str(path)
+
+    def rng(self, *keys):
+        """A NumPy generator derived from (seed, *keys): per-image choices that reruns repeat."""
+        return np.random.default_rng([self.seed, *[int(k) for k in keys]])

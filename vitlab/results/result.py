@@ -1,0 +1,96 @@
+"""The result object every experiment returns.
+
+Storing, plotting and the TUI consume these, never experiment internals: an experiment
+says what its numbers are (arrays), how to draw them (curves) and how to tabulate them
+(tables), and the rest of vitlab is generic over experiments. Pure Python + NumPy, so the
+TUI can read results without TensorFlow.
+"""
+
+import dataclasses
+import json
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Curve:
+    """One plot: y against x, one series per label (usually per model), optional error bars."""
+
+    title: str
+    x_label: str
+    y_label: str
+    x: list
+    series: dict  # label -> list of y values (same length as x)
+    errors: dict = dataclasses.field(default_factory=dict)  # label -> list of +/- values
+    x_ticks: list | None = None  # labels for categorical x (e.g. "2x2", "gaussian_noise")
+    kind: str = "line"  # "line" or "bar"
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class Table:
+    title: str
+    columns: list
+    rows: list  # list of lists, cells are str / int / float
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_markdown(self, digits=4):
+        def cell(value):
+            if isinstance(value, float):
+                return f"{value:.{digits}f}"
+            return str(value)
+
+        lines = [f"| {' | '.join(map(str, self.columns))} |", f"|{'---|' * len(self.columns)}"]
+        lines += [f"| {' | '.join(cell(v) for v in row)} |" for row in self.rows]
+        return "\n".join(lines)
+
+
+@dataclasses.dataclass
+class Result:
+    """What an experiment found.
+
+    experiment: registry name ("occlusion"); config: the resolved config (JSON-able);
+    models: model names in order; arrays: "path/inside/group" -> ndarray;
+    curves / tables: what to draw; summary: headline numbers {"name": value};
+    images: paths of PNGs the experiment wrote itself (attention grids), relative to the run.
+    """
+
+    experiment: str
+    config: dict
+    models: list
+    arrays: dict = dataclasses.field(default_factory=dict)
+    curves: list = dataclasses.field(default_factory=list)
+    tables: list = dataclasses.field(default_factory=list)
+    summary: dict = dataclasses.field(default_factory=dict)
+    images: list = dataclasses.field(default_factory=list)
+    notes: list = dataclasses.field(default_factory=list)
+
+    def headline(self):
+        """The first summary entry: what a one-line listing shows."""
+        for key, value in self.summary.items():
+            return key, value
+        return None
+
+
+def to_jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def dumps(value):
+    return json.dumps(to_jsonable(value))

@@ -1,0 +1,325 @@
+"""RunStore: one directory per run, crash-safe, readable without TensorFlow.
+
+    runs/<time>-<name>-<id>/
+      run.json       what ran (resolved config, seed, versions, host), status, timings
+      events.jsonl   append-only progress stream the TUI follows
+      results.h5     one group per experiment (arrays + JSON attrs for curves/tables)
+      checkpoints/ models/ report/ tensorboard/ samples/
+
+run.json is replaced atomically; results.h5 is rewritten to a temp file and renamed per
+experiment, so a killed run never leaves a file that cannot be read.
+"""
+
+from vitlab.errors import UserError
+
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from vitlab.results.result import Curve, Result, Table, dumps, to_jsonable
+
+FORMAT_VERSION = 1
+RUN_FILE = "run.json"
+EVENTS_FILE = "events.jsonl"
+RESULTS_FILE = "results.h5"
+STATUSES = ("created", "running", "done", "failed", "interrupted")
+
+
+class RunStoreError(UserError):
+    """A run directory that cannot be used: missing, corrupt, or from another version."""
+
+
+def _atomic_write_text(path: Path, text: str):
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _now():
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _pid_alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Run:
+    """A run directory: its metadata, events and results."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    # --- metadata -----------------------------------------------------------------------
+    @property
+    def id(self):
+        return self.path.name
+
+    def read_info(self) -> dict:
+        """run.json as a dict; raises RunStoreError with the reason when unusable."""
+        file = self.path / RUN_FILE
+        if not file.exists():
+            raise RunStoreError(f"{self.path}: no {RUN_FILE} (not a vitlab run, or still being created)")
+        try:
+            info = json.loads(file.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise RunStoreError(f"{file}: unreadable ({error})") from None
+        if not isinstance(info, dict):
+            raise RunStoreError(f"{file}: not a JSON object")
+        version = info.get("format_version")
+        if version != FORMAT_VERSION:
+            raise RunStoreError(f"{file}: format version {version!r}, this vitlab reads {FORMAT_VERSION}")
+        return info
+
+    @property
+    def info(self) -> dict:
+        return self.read_info()
+
+    def status(self) -> str:
+        """The recorded status, 'interrupted' when it says running but its process is gone."""
+        info = self.read_info()
+        status = info.get("status", "created")
+        if status == "running" and info.get("host") == socket.gethostname() and not _pid_alive(info.get("pid")):
+            return "interrupted"
+        return status
+
+    def update(self, **fields):
+        info = self.read_info() if (self.path / RUN_FILE).exists() else {}
+        info.update(to_jsonable(fields))
+        _atomic_write_text(self.path / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
+        return info
+
+    def set_status(self, status, **fields):
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        extra = {}
+        if status == "running":
+            extra = {"pid": os.getpid(), "started": _now(), "started_unix": time.time()}
+        elif status in ("done", "failed", "interrupted"):
+            info = self.read_info()
+            extra = {"finished": _now(), "duration_s": round(time.time() - info.get("started_unix", time.time()), 3)}
+        return self.update(status=status, **extra, **fields)
+
+    def mark_step(self, step, state):
+        """Record a recipe/eval step as 'done' (resume skips it) or 'running'."""
+        info = self.read_info()
+        steps = dict(info.get("steps", {}))
+        steps[step] = state
+        self.update(steps=steps)
+
+    def step_done(self, step):
+        return self.read_info().get("steps", {}).get(step) == "done"
+
+    # --- events -------------------------------------------------------------------------
+    def event(self, kind, **payload):
+        """Append one JSON line: kind is step, progress, metric, log, done or error."""
+        record = {"time": round(time.time(), 3), "kind": kind, **to_jsonable(payload)}
+        with open(self.path / EVENTS_FILE, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+        return record
+
+    def events(self, since=0):
+        """Events from byte offset `since`: (list of dicts, new offset). Skips a torn last line."""
+        file = self.path / EVENTS_FILE
+        if not file.exists():
+            return [], since
+        with open(file, "rb") as handle:
+            handle.seek(since)
+            data = handle.read()
+        events, offset = [], since
+        for line in data.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break
+            offset += len(line)
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return events, offset
+
+    # --- results ------------------------------------------------------------------------
+    def subdir(self, name):
+        path = self.path / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write_result(self, result: Result, key=None):
+        """Store one experiment's result as group `key` (default: its experiment name)."""
+        key = key or result.experiment
+        target = self.path / RESULTS_FILE
+        tmp = self.path / f".{RESULTS_FILE}.{os.getpid()}.tmp"
+        if target.exists():
+            shutil.copyfile(target, tmp)
+        with h5py.File(tmp, "a") as handle:
+            handle.attrs["format_version"] = FORMAT_VERSION
+            if key in handle:
+                del handle[key]
+            group = handle.create_group(key)
+            group.attrs["experiment"] = result.experiment
+            group.attrs["config"] = dumps(result.config)
+            group.attrs["models"] = dumps(result.models)
+            group.attrs["curves"] = dumps([c.to_dict() for c in result.curves])
+            group.attrs["tables"] = dumps([t.to_dict() for t in result.tables])
+            group.attrs["summary"] = dumps(result.summary)
+            group.attrs["images"] = dumps(result.images)
+            group.attrs["notes"] = dumps(result.notes)
+            group.attrs["written"] = _now()
+            for path, array in result.arrays.items():
+                array = np.asarray(array)
+                if array.dtype.kind in "UO":
+                    array = array.astype("S")
+                group.create_dataset(f"arrays/{path}", data=array, compression="gzip" if array.size > 1024 else None)
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        summary = {f"{key}/{name}": value for name, value in result.summary.items()}
+        if summary:
+            info = self.read_info()
+            self.update(summary={**info.get("summary", {}), **summary})
+
+    def results(self) -> dict:
+        """All stored results: {key: Result}. Raises RunStoreError for a corrupt file."""
+        file = self.path / RESULTS_FILE
+        if not file.exists():
+            return {}
+        try:
+            with h5py.File(file, "r") as handle:
+                return {key: _read_group(handle[key]) for key in handle.keys()}
+        except (OSError, KeyError, json.JSONDecodeError) as error:
+            raise RunStoreError(f"{file}: unreadable ({error})") from None
+
+    def result(self, key) -> Result:
+        results = self.results()
+        if key not in results:
+            raise RunStoreError(f"{self.path}: no result {key!r}; it has {sorted(results) or 'none'}")
+        return results[key]
+
+
+def _read_group(group) -> Result:
+    arrays = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            value = obj[()]
+            if isinstance(value, np.ndarray) and value.dtype.kind == "S":
+                value = value.astype(str)
+            arrays[name] = value
+
+    if "arrays" in group:
+        group["arrays"].visititems(visit)
+    load = lambda name, default: json.loads(group.attrs[name]) if name in group.attrs else default  # noqa: E731
+    return Result(
+        experiment=group.attrs.get("experiment", group.name.strip("/")),
+        config=load("config", {}),
+        models=load("models", []),
+        arrays=arrays,
+        curves=[Curve(**c) for c in load("curves", [])],
+        tables=[Table(**t) for t in load("tables", [])],
+        summary=load("summary", {}),
+        images=load("images", []),
+        notes=load("notes", []),
+    )
+
+
+def _slug(text):
+    keep = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in str(text))
+    return "-".join(part for part in keep.split("-") if part)[:40] or "run"
+
+
+class RunStore:
+    """The runs root: creates run directories (never two in one) and lists them."""
+
+    def __init__(self, root="runs"):
+        self.root = Path(root)
+
+    def create(self, name, kind, config, seed=0, models=(), dataset=None, path=None) -> Run:
+        """A new run directory with its run.json; `path` names it explicitly (must not exist)."""
+        if path is not None:
+            path = Path(path)
+            if (path / RUN_FILE).exists():
+                raise RunStoreError(f"{path} already holds a run; use --resume {path} or another --out")
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            self.root.mkdir(parents=True, exist_ok=True)
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            while True:
+                path = self.root / f"{stamp}-{_slug(name)}-{secrets.token_hex(3)}"
+                try:
+                    path.mkdir()
+                    break
+                except FileExistsError:
+                    continue
+        run = Run(path)
+        from vitlab import __version__
+
+        run.update(
+            format_version=FORMAT_VERSION,
+            id=path.name,
+            name=name,
+            kind=kind,
+            models=list(models),
+            dataset=dataset,
+            seed=seed,
+            config=config,
+            status="created",
+            created=_now(),
+            host=socket.gethostname(),
+            versions=_versions(),
+            vitlab_version=__version__,
+            platform=platform.platform(),
+        )
+        run.event("step", step="created", message=f"run {path.name} created")
+        return run
+
+    def open(self, path) -> Run:
+        run = Run(path)
+        run.read_info()
+        return run
+
+    def list(self):
+        """[(Run, info dict or None, error or None)] newest first; never raises for a bad run."""
+        if not self.root.exists():
+            return []
+        entries = []
+        for path in sorted(self.root.iterdir(), reverse=True):
+            if not path.is_dir() or path.name.startswith("."):
+                continue
+            run = Run(path)
+            try:
+                entries.append((run, run.read_info(), None))
+            except RunStoreError as error:
+                entries.append((run, None, str(error)))
+        return entries
+
+
+def _versions():
+    """Versions of the stack, read from package metadata (no heavy imports)."""
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for package in ("tensorflow", "keras", "numpy", "h5py", "jax"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
