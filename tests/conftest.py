@@ -1,0 +1,28 @@
+"""Shared test setup: quiet TensorFlow, the TensorFlow backend, tiny generated data."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def tiny_arrays():
+    """16 random 32x32 images, 10 classes, with square foreground masks."""
+    rng = np.random.default_rng(0)
+    images = rng.random((16, 32, 32, 3), dtype=np.float32)
+    labels = np.arange(16) % 10
+    masks = np.zeros((16, 32, 32), dtype=np.float32)
+    masks[:, 8:24, 8:24] = 1.0
+    return images, labels, masks
+
+
+@pytest.fixture
+def tiny_dataset(tiny_arrays):
+    from vitlab.data.dataset import from_arrays
+
+    images, labels, masks = tiny_arrays
+    return from_arrays(images, labels, masks=masks, batch_size=8, num_classes=10)

@@ -1,0 +1,1 @@
+"""Off-the-shelf features: extraction cache and probes."""
