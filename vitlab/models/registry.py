@@ -64,7 +64,7 @@ register("resnet26", "resnet", "ResNet-26, bottleneck (timm layout)", crop_pct=0
          stage_depths=(2, 2, 2, 2), base_width=64, image_size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)
 
 # Small-image variants for CPU work: 32x32 inputs, 8x8 patch grid.
-_SMALL = dict(image_size=32, patch_size=4, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+_SMALL = dict(image_size=32, patch_size=4, num_classes=10, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
 register("vit_nano_patch4_32", "vit", "ViT for 32x32 images: 6 blocks, width 96, 3 heads",
          hidden_dim=96, depth=6, num_heads=3, mlp_ratio=2.0, **_SMALL)
 register("vit_nano_nopos_patch4_32", "vit", "vit_nano_patch4_32 without positional embedding",
@@ -76,10 +76,10 @@ register("vit_micro_patch4_32", "vit", "ViT for 32x32 images: 8 blocks, width 19
 register("deit_micro_distilled_patch4_32", "vit", "vit_micro_patch4_32 with a distillation (shape) token",
          hidden_dim=192, depth=8, num_heads=3, mlp_ratio=2.0, distilled=True, **_SMALL)
 register("resnet_nano_32", "resnet", "Bottleneck ResNet for 32x32: 3x3 stem, blocks (1,1,1,1), width 16",
-         stage_depths=(1, 1, 1, 1), base_width=16, stem="cifar", image_size=32,
+         stage_depths=(1, 1, 1, 1), base_width=16, stem="cifar", image_size=32, num_classes=10,
          mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
 register("resnet_micro_32", "resnet", "Bottleneck ResNet for 32x32: 3x3 stem, blocks (2,2,2,2), width 32",
-         stage_depths=(2, 2, 2, 2), base_width=32, stem="cifar", image_size=32,
+         stage_depths=(2, 2, 2, 2), base_width=32, stem="cifar", image_size=32, num_classes=10,
          mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
 
 # Test-size variants: build and run in milliseconds.
@@ -88,7 +88,7 @@ register("vit_test", "vit", "2-block ViT for tests (32x32, patch 8, width 32)",
 register("deit_test_distilled", "vit", "2-block DeiT with distillation token for tests",
          hidden_dim=32, depth=2, num_heads=2, mlp_ratio=2.0, distilled=True, **{**_SMALL, "patch_size": 8})
 register("resnet_test", "resnet", "1-block-per-stage ResNet for tests (32x32, width 8)",
-         stage_depths=(1, 1, 1, 1), base_width=8, stem="cifar", image_size=32,
+         stage_depths=(1, 1, 1, 1), base_width=8, stem="cifar", image_size=32, num_classes=10,
          mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
 
 

@@ -1,0 +1,128 @@
+"""RunStore: run directories, crash-safe files, readable results, bad directories reported."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from vitlab.report import write_report
+from vitlab.results import Curve, Result, RunStore, RunStoreError, Table
+from vitlab.results.lifecycle import active
+
+
+def _result():
+    return Result(
+        experiment="occlusion", config={"levels": [0.0, 0.5]}, models=["a", "b"],
+        arrays={"random/a/top1": np.array([0.9, 0.5]), "names": np.array(["x", "y"])},
+        curves=[Curve("Random PatchDrop", "information loss", "top-1", [0.0, 0.5], {"a": [0.9, 0.5], "b": [0.8, 0.2]},
+                      errors={"a": [0.01, 0.02]})],
+        tables=[Table("top-1", ["model", "0.0", "0.5"], [["a", 0.9, 0.5], ["b", 0.8, 0.2]])],
+        summary={"a/top1@0.5": 0.5},
+    )
+
+
+def test_create_write_and_read_back(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.create("occlusion", kind="eval", config={"x": 1}, seed=3, models=["a", "b"], dataset="shapes")
+    run.write_result(_result())
+    run.write_result(_result(), key="occlusion-again")
+    results = run.results()
+    assert set(results) == {"occlusion", "occlusion-again"}
+    result = results["occlusion"]
+    np.testing.assert_array_equal(result.arrays["random/a/top1"], [0.9, 0.5])
+    assert list(result.arrays["names"]) == ["x", "y"]
+    assert result.curves[0].series["b"] == [0.8, 0.2] and result.curves[0].errors["a"] == [0.01, 0.02]
+    assert result.tables[0].rows[1] == ["b", 0.8, 0.2]
+    info = run.read_info()
+    assert info["seed"] == 3 and info["summary"]["occlusion/a/top1@0.5"] == 0.5
+    assert not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_two_runs_never_share_a_directory(tmp_path):
+    store = RunStore(tmp_path)
+    paths = {store.create("same", kind="eval", config={}).path for _ in range(5)}
+    assert len(paths) == 5
+    explicit = tmp_path / "mine"
+    store.create("x", kind="eval", config={}, path=explicit)
+    with pytest.raises(RunStoreError, match="already holds a run"):
+        store.create("x", kind="eval", config={}, path=explicit)
+
+
+def test_lifecycle_records_how_a_run_ended(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.create("ok", kind="eval", config={})
+    with active(run):
+        run.write_result(_result())
+    assert run.status() == "done"
+    assert (run.path / "report" / "index.md").read_text().count(".png") == 1
+
+    failing = store.create("bad", kind="eval", config={})
+    with pytest.raises(RuntimeError):
+        with active(failing):
+            raise RuntimeError("boom")
+    assert failing.status() == "failed" and failing.read_info()["error"] == "boom"
+
+    stopped = store.create("stop", kind="eval", config={})
+    with pytest.raises(KeyboardInterrupt):
+        with active(stopped):
+            raise KeyboardInterrupt
+    assert stopped.status() == "interrupted"
+    kinds = [e["kind"] for e in stopped.events()[0]]
+    assert kinds[-1] == "error"
+
+
+def test_a_running_run_whose_process_died_reads_as_interrupted(tmp_path):
+    run = RunStore(tmp_path).create("x", kind="eval", config={})
+    run.update(status="running", pid=2**22 + 12345)
+    assert run.status() == "interrupted"
+
+
+def test_events_skip_a_torn_last_line(tmp_path):
+    run = RunStore(tmp_path).create("x", kind="eval", config={})
+    run.event("progress", done=1, total=2)
+    with open(run.path / "events.jsonl", "a") as handle:
+        handle.write('{"kind": "progr')
+    events, offset = run.events()
+    assert [e["kind"] for e in events] == ["step", "progress"]
+    with open(run.path / "events.jsonl", "a") as handle:
+        handle.write('ess", "done": 2}\n')
+    more, _ = run.events(offset)
+    assert more == [{"kind": "progress", "done": 2}]
+
+
+def test_bad_directories_are_listed_with_a_reason(tmp_path):
+    store = RunStore(tmp_path)
+    good = store.create("good", kind="eval", config={})
+    (tmp_path / "half").mkdir()
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "run.json").write_text("{not json")
+    future = tmp_path / "future"
+    future.mkdir()
+    (future / "run.json").write_text(json.dumps({"format_version": 99}))
+    entries = {run.path.name: error for run, info, error in store.list()}
+    assert entries[good.path.name] is None
+    assert "no run.json" in entries["half"]
+    assert "unreadable" in entries["corrupt"]
+    assert "format version 99" in entries["future"]
+
+
+def test_a_stale_temp_file_does_not_break_the_results(tmp_path):
+    run = RunStore(tmp_path).create("x", kind="eval", config={})
+    run.write_result(_result())
+    (run.path / f".results.h5.{os.getpid() + 1}.tmp").write_bytes(b"garbage from a killed writer")
+    assert "occlusion" in run.results()
+    (run.path / "results.h5").write_bytes(b"not hdf5")
+    with pytest.raises(RunStoreError, match="unreadable"):
+        run.results()
+
+
+def test_report_lists_curves_and_tables(tmp_path):
+    run = RunStore(tmp_path).create("x", kind="eval", config={})
+    run.write_result(_result())
+    index = write_report(run)
+    text = index.read_text()
+    assert "| a | 0.9000 | 0.5000 |" in text
+    pngs = list(index.parent.glob("*.png"))
+    assert len(pngs) == 1 and pngs[0].stat().st_size > 5000
