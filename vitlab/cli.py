@@ -49,7 +49,7 @@ def main(argv=None):
 
     _quiet_tensorflow()
     try:
-        code = app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="vitlab")  # standalone: usage errors print and exit 2 themselves
     except UserError as error:
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)
@@ -59,20 +59,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(1)
-    except Exception as error:  # click usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
-    sys.exit(code if isinstance(code, int) else 0)
-
 
 if __name__ == "__main__":
     main()
