@@ -1,5 +1,96 @@
-"""`vitlab weights` (being built)."""
+"""`vitlab weights`: bring checkpoints in timm's layout into vitlab (.keras) and back."""
+
+from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="weights commands.", no_args_is_help=True)
+app = typer.Typer(help="Import timm-layout checkpoints (.safetensors, .npz, .pth) as .keras models.",
+                  no_args_is_help=True)
+
+_NAMED_STATS = {
+    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "inception": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+}
+
+
+def parse_stats(text, option):
+    """'0.485,0.456,0.406', one number for all channels, or a name (imagenet, inception)."""
+    from vitlab.errors import UserError
+
+    if text is None:
+        return None
+    if text.lower() in _NAMED_STATS:
+        return _NAMED_STATS[text.lower()][0 if option == "--mean" else 1]
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise UserError(f"{option} {text!r}: expected 3 numbers like 0.5,0.5,0.5 or imagenet/inception") from None
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3 or (option == "--std" and min(values) <= 0):
+        raise UserError(f"{option} {text!r}: expected 3 numbers (std > 0), one per RGB channel")
+    return values
+
+
+@app.command("import")
+def import_command(
+    name: str = typer.Argument(..., help="Registry name of the architecture (`vitlab models list`)."),
+    file: Path = typer.Argument(..., help="Checkpoint in timm's key layout: .safetensors, .npz or .pth."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the model (.keras)."),
+    num_classes: int = typer.Option(None, "--num-classes",
+                                    help="Default: the checkpoint's. 0 drops the head; another number "
+                                         "makes a new head."),
+    image_size: int = typer.Option(None, "--image-size",
+                                   help="Input size; the position embedding is resampled to it."),
+    mean: str = typer.Option(None, "--mean", help="Normalization mean (r,g,b or imagenet/inception)."),
+    std: str = typer.Option(None, "--std", help="Normalization std (r,g,b or imagenet/inception)."),
+):
+    """Import a timm / DeiT / DINO checkpoint and save it as a .keras model."""
+    from vitlab.errors import UserError
+
+    if out.suffix != ".keras":
+        raise UserError(f"-o {out}: the output must end in .keras")
+    mean_values, std_values = parse_stats(mean, "--mean"), parse_stats(std, "--std")
+    if not file.exists():
+        raise UserError(f"{file}: no such file")
+
+    from vitlab import models
+    from vitlab.models.timm_convert import import_checkpoint
+
+    model, notes = import_checkpoint(name, file, num_classes=num_classes, image_size=image_size,
+                                     mean=mean_values, std=std_values)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    for note in notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"wrote {out}: {name}, {models.parameter_count(model):,} parameters, "
+               f"{model.num_classes or 'no'} classes, {model.image_size}px, mean {list(model.mean)}, "
+               f"std {list(model.std)}")
+
+
+@app.command("export")
+def export_command(
+    model_path: Path = typer.Argument(..., help="A vitlab .keras model (ViT/DeiT or ResNet)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the weights (.safetensors or .npz)."),
+):
+    """Write a vitlab model's weights in timm's key layout (loadable by timm.create_model)."""
+    from vitlab.errors import UserError
+
+    if out.suffix not in (".safetensors", ".npz"):
+        raise UserError(f"-o {out}: the output must end in .safetensors or .npz")
+    if not model_path.exists():
+        raise UserError(f"{model_path}: no such file")
+    import numpy as np
+
+    from vitlab import models
+    from vitlab.models.timm_convert import export_timm_state
+
+    state = export_timm_state(models.load(model_path))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npz":
+        np.savez(out, **state)
+    else:
+        from safetensors.numpy import save_file
+
+        save_file(state, str(out))
+    typer.echo(f"wrote {out}: {len(state)} tensors in timm layout")

@@ -1,1 +1,43 @@
-"""vitlab package."""
+"""Datasets by name -> tf.data pipelines of dict batches (see dataset.py for the batch contract).
+
+Names:
+  shapes[:VARIANT][,key=value...]   generated set; VARIANT default|stylized|cue_conflict
+                                   (shapes:train / shapes:test pick the default variant's split);
+                                   keys train_size, test_size, p, seed
+  fashion_mnist                     IDX files of Debian's dataset-fashion-mnist
+  tfds:NAME[/CONFIG]                a TFDS dataset already prepared in data_dir (never downloads)
+  PATH                              an image-folder tree, one folder per class
+
+This module stays import-light: TensorFlow is imported by `load`, not here.
+"""
+
+from vitlab.data.dataset import Dataset, DatasetInfo, from_arrays
+from vitlab.data.errors import DatasetError
+
+
+def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False,
+         data_dir=None, repeat=False, shapes=None) -> Dataset:
+    """The named dataset's split as a Dataset; `shuffle` is seeded by `seed`; `limit` keeps the
+    first `limit` examples of the split (before shuffling), so the subset never depends on seed.
+    `shapes` (a ShapesOptions) overrides the generated set's sizes, p and seed."""
+    from vitlab.data import sources
+
+    return sources.load(name, split=split, image_size=image_size, batch_size=batch_size, limit=limit,
+                        seed=seed, shuffle=shuffle, data_dir=data_dir, repeat=repeat, shapes=shapes)
+
+
+def describe(name, split="test", data_dir=None, shapes=None) -> DatasetInfo:
+    """Classes, size and extras of a dataset split, without building a pipeline."""
+    from vitlab.data import sources
+
+    return sources.describe(name, split=split, data_dir=data_dir, shapes=shapes)
+
+
+def known_sources():
+    """(name, description) rows for `vitlab data list`."""
+    from vitlab.data import sources
+
+    return sources.known_sources()
+
+
+__all__ = ["Dataset", "DatasetInfo", "DatasetError", "from_arrays", "load", "describe", "known_sources"]

@@ -27,6 +27,7 @@ class Dataset:
     has_label2: bool = False
     skipped_files: list = dataclasses.field(default_factory=list)
     preprocessing: dict = dataclasses.field(default_factory=dict)  # what a feature cache keys on
+    label2_names: list = dataclasses.field(default_factory=list)  # names of label2 values (texture families)
 
     def batches(self):
         """Iterate NumPy dict batches."""
@@ -51,6 +52,7 @@ class DatasetInfo:
     num_examples: int | None = None
     has_mask: bool = False
     has_label2: bool = False
+    label2_names: list = dataclasses.field(default_factory=list)
 
 
 def from_arrays(images, labels, masks=None, labels2=None, batch_size=32, name="arrays", split="test",

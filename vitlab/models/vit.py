@@ -209,7 +209,8 @@ class VisionTransformer(keras.Model):
 def resample_pos_embed(pos_embed, num_prefix_tokens, new_grid):
     """Bicubic resize of a (1, prefix + g*g, D) position table to new_grid x new_grid.
 
-    Used when loading weights trained at another image size (timm does the same).
+    Used when loading weights trained at another image size; antialiased like timm's
+    checkpoint loading, so a downsized table equals timm's (checked by `make parity`).
     """
     pos_embed = np.asarray(pos_embed)
     prefix, grid = pos_embed[:, :num_prefix_tokens], pos_embed[:, num_prefix_tokens:]
@@ -219,6 +220,6 @@ def resample_pos_embed(pos_embed, num_prefix_tokens, new_grid):
     if old_grid == new_grid:
         return pos_embed
     grid = grid.reshape(1, old_grid, old_grid, -1)
-    resized = ops.image.resize(grid, (new_grid, new_grid), interpolation="bicubic", antialias=False)
+    resized = ops.image.resize(grid, (new_grid, new_grid), interpolation="bicubic", antialias=True)
     resized = ops.convert_to_numpy(resized).reshape(1, new_grid * new_grid, -1)
     return np.concatenate([prefix, resized.astype(pos_embed.dtype)], axis=1)

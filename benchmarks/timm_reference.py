@@ -1,0 +1,122 @@
+"""The timm side of `make parity` and the throughput benchmark; runs in benchmarks/.venv-timm.
+
+Imports only torch, timm, numpy and safetensors (vitlab is not installed there). Called by
+benchmarks/_timm.py with a JSON job file; writes its answers next to it.
+
+    parity JOB.json      seeded weights -> OUT.safetensors, reference outputs -> OUT.npz
+    throughput JOB.json  train/inference images/s -> OUT.json
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+
+import timm
+
+
+def seeded_model(timm_name, seed, calibration=None):
+    """timm's random init, perturbed so that no weight is trivial (ones, zeros, zero-init BN).
+
+    BatchNorm running statistics are set from a calibration batch so activations stay in a
+    sane range through deep networks (as trained statistics would).
+    """
+    torch.manual_seed(seed)
+    model = timm.create_model(timm_name, pretrained=False)
+    generator = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            scale = 0.1 if parameter.ndim == 1 else 0.02
+            parameter.add_(torch.randn(parameter.shape, generator=generator) * scale)
+        if calibration is not None:
+            batch_norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+            for module in batch_norms:
+                module.reset_running_stats()
+                module.momentum = None  # cumulative average over the calibration batch
+            if batch_norms:
+                model.train()
+                model(calibration)
+    return model.eval()
+
+
+def normalized(images, mean, std):
+    x = (torch.from_numpy(images) - torch.tensor(mean)) / torch.tensor(std)
+    return x.permute(0, 3, 1, 2).contiguous()
+
+
+def parity(job):
+    """Reference logits and per-block class tokens (per-stage maps for a ResNet)."""
+    from safetensors.torch import save_file
+
+    torch.set_num_threads(job.get("threads", 2))
+    images = np.load(job["images"])
+    x = normalized(images, job["mean"], job["std"])
+    model = seeded_model(job["timm_name"], job["seed"], calibration=x)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, job["weights"])
+    if job.get("eval_image_size"):  # timm's own route for weights trained at another size
+        resized = timm.create_model(job["timm_name"], pretrained=False, img_size=job["eval_image_size"])
+        from timm.models.vision_transformer import checkpoint_filter_fn
+
+        resized.load_state_dict(checkpoint_filter_fn(model.state_dict(), resized))
+        model = resized.eval()
+        x = normalized(np.load(job["eval_images"]), job["mean"], job["std"])
+    captured = []
+    is_vit = hasattr(model, "blocks")
+    hooked = model.blocks if is_vit else [model.layer1, model.layer2, model.layer3, model.layer4]
+    for module in hooked:
+        module.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
+    with torch.no_grad():
+        logits = model(x)
+    if is_vit:
+        features = np.stack([t[:, 0].numpy() for t in captured])
+    else:
+        features = np.concatenate([t.permute(0, 2, 3, 1).reshape(-1).numpy() for t in captured])
+    params = sum(p.numel() for p in model.parameters())
+    np.savez(job["outputs"], logits=logits.numpy(), features=features, params=params)
+
+
+def throughput(job):
+    """Images/s of timm on PyTorch: inference (no_grad, eval) and training (SGD step)."""
+    torch.set_num_threads(job.get("threads", 2))
+    torch.manual_seed(0)
+    model = timm.create_model(job["timm_name"], pretrained=False, num_classes=job["num_classes"],
+                              **({"img_size": job["image_size"]} if "resnet" not in job["timm_name"] else {}))
+    batch, size = job["batch_size"], job["image_size"]
+    x = torch.rand(batch, 3, size, size)
+    y = torch.randint(0, job["num_classes"], (batch,))
+    results = {"torch": torch.__version__, "timm": timm.__version__, "threads": torch.get_num_threads()}
+    model.eval()
+    with torch.no_grad():
+        results["inference"] = _rate(lambda: model(x), batch, job["warmup"], job["steps"])
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def train_step():
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+
+    results["train"] = _rate(train_step, batch, job["warmup"], job["steps"])
+    with open(job["outputs"], "w") as file:
+        json.dump(results, file)
+
+
+def _rate(step, batch, warmup, steps):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return {"images_per_s": batch / float(np.median(times)), "median_step_s": float(np.median(times)),
+            "steps": steps}
+
+
+if __name__ == "__main__":
+    command, job_file = sys.argv[1], sys.argv[2]
+    with open(job_file) as handle:
+        {"parity": parity, "throughput": throughput}[command](json.load(handle))

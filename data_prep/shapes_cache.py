@@ -1,0 +1,77 @@
+"""Options of the shapes set and its on-disk cache (one .npz per option set, written atomically).
+
+Cache directory: $VITLAB_CACHE or ~/.cache/vitlab, under shapes/.
+"""
+
+import dataclasses
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+
+from vitlab.data_prep import shapes
+
+
+@dataclasses.dataclass(frozen=True)
+class ShapesOptions:
+    """What a shapes split is made from; `load("shapes:VARIANT,key=value,...")` sets these."""
+
+    train_size: int = 10000
+    test_size: int = 2000
+    p: float = 0.8
+    seed: int = 0
+
+    def size(self, split):
+        return self.train_size if split == "train" else self.test_size
+
+    def validate(self):
+        if self.train_size < 1 or self.test_size < 1:
+            raise ValueError(f"shapes sizes must be >= 1, got train_size={self.train_size} test_size={self.test_size}")
+        if not 0.0 <= self.p <= 1.0:
+            raise ValueError(f"shapes p must be in [0, 1], got {self.p}")
+        return self
+
+
+def cache_dir():
+    root = os.environ.get("VITLAB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "vitlab")
+    return pathlib.Path(root) / "shapes"
+
+
+def cache_path(variant, split, image_size, options):
+    name = (f"{variant}-{split}-{image_size}px-seed{options.seed}-n{options.size(split)}"
+            f"-p{options.p:g}-v{shapes.GENERATOR_VERSION}.npz")
+    return cache_dir() / name
+
+
+def _write_atomic(path, sample):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, images=sample.images, masks=sample.masks, labels=sample.labels,
+                     textures=sample.textures)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def load_or_build(variant="default", split="train", image_size=32, options=None, use_cache=True):
+    """The split's arrays, from the cache when present, else generated (and cached)."""
+    options = (options or ShapesOptions()).validate()
+    path = cache_path(variant, split, image_size, options)
+    if use_cache and path.exists():
+        try:
+            with np.load(path) as stored:
+                return shapes.ShapesSample(stored["images"], stored["masks"], stored["labels"], stored["textures"])
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache file is rebuilt below
+    sample = shapes.generate(options.size(split), variant, split, image_size, options.seed, options.p)
+    if use_cache:
+        try:
+            _write_atomic(path, sample)
+        except OSError:
+            pass  # a read-only cache only costs the regeneration next time
+    return sample

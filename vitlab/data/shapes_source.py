@@ -1,0 +1,70 @@
+"""`shapes[:VARIANT][,key=value...]`: the generated set, made at the requested size (no resize)."""
+
+import dataclasses
+
+from vitlab.data.dataset import Dataset, DatasetInfo
+from vitlab.data.errors import DatasetError
+
+VARIANTS = ("default", "stylized", "cue_conflict")
+SPLITS = ("train", "test")
+
+
+def parse(name, split, options=None):
+    """'shapes:cue_conflict,p=0.9' -> (variant, split, ShapesOptions)."""
+    from vitlab.data_prep.shapes_cache import ShapesOptions
+
+    head, *pairs = name.split(",")
+    variant = head.split(":", 1)[1] if ":" in head else "default"
+    if variant in SPLITS:  # shapes:train / shapes:test name the default variant's split
+        variant, split = "default", variant
+    if variant not in VARIANTS:
+        raise DatasetError(f"unknown shapes variant {variant!r} in {name!r}; known: {', '.join(VARIANTS)}")
+    if split not in SPLITS:
+        raise DatasetError(f"shapes has no split {split!r}; splits: {', '.join(SPLITS)}")
+    options = options or ShapesOptions()
+    fields = {field.name: field.type for field in dataclasses.fields(ShapesOptions)}
+    overrides = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        key = key.strip()
+        if key not in fields or not value:
+            raise DatasetError(f"bad shapes option {pair!r} in {name!r}; use key=value with keys {', '.join(fields)}")
+        try:
+            overrides[key] = float(value) if key == "p" else int(value)
+        except ValueError:
+            raise DatasetError(f"bad value for shapes option {key!r}: {value!r}") from None
+    options = dataclasses.replace(options, **overrides)
+    try:
+        options.validate()
+    except ValueError as error:
+        raise DatasetError(str(error)) from None
+    return variant, split, options
+
+
+def describe(name, split, options=None):
+    from vitlab.data_prep import shapes, textures
+
+    variant, split, options = parse(name, split, options)
+    return DatasetInfo(name=name, split=split, num_classes=shapes.NUM_CLASSES, class_names=list(shapes.SHAPE_NAMES),
+                       num_examples=options.size(split), has_mask=True, has_label2=variant == "cue_conflict",
+                       label2_names=list(textures.TEXTURE_NAMES) if variant == "cue_conflict" else [])
+
+
+def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, options=None):
+    from vitlab.data import pipeline
+    from vitlab.data_prep import shapes_cache
+
+    variant, split, options = parse(name, split, options)
+    if image_size < 16:
+        raise DatasetError(f"shapes image_size must be >= 16, got {image_size}")
+    sample = shapes_cache.load_or_build(variant, split, image_size, options)
+    columns = {"image": sample.images, "label": sample.labels, "mask": sample.masks}
+    if variant == "cue_conflict":
+        columns["label2"] = sample.textures
+    data, count = pipeline.array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat)
+    info = describe(name, split, options)
+    return Dataset(name=name, split=split, pipeline=data, num_classes=info.num_classes,
+                   class_names=info.class_names, image_size=image_size, num_examples=count, has_mask=True,
+                   has_label2=info.has_label2, label2_names=info.label2_names,
+                   preprocessing={"source": "shapes", "variant": variant, "image_size": image_size,
+                                  **dataclasses.asdict(options), "limit": limit})

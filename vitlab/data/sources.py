@@ -1,0 +1,70 @@
+"""Name -> source dispatch for vitlab.data.load / describe."""
+
+import os
+
+from vitlab.data import fashion_mnist, folder, shapes_source, tfds_source
+from vitlab.data.errors import DatasetError
+
+_FASHION = ("fashion_mnist", "fashion-mnist")
+
+
+def _kind(name):
+    if not isinstance(name, (str, os.PathLike)) or not str(name).strip():
+        raise DatasetError(f"dataset name must be a non-empty string, got {name!r}")
+    name = str(name)
+    if name == "shapes" or name.startswith(("shapes:", "shapes,")):
+        return "shapes"
+    if name in _FASHION:
+        return "fashion_mnist"
+    if name.startswith("tfds:"):
+        if not name[5:]:
+            raise DatasetError("tfds: needs a dataset name, e.g. tfds:cifar10")
+        return "tfds"
+    if os.path.isdir(os.path.expanduser(name)) or os.sep in name or name.startswith((".", "~")):
+        return "folder"
+    raise DatasetError(f"unknown dataset {name!r}; known: shapes[:default|stylized|cue_conflict], "
+                       f"fashion_mnist, tfds:NAME[/CONFIG], or a folder path")
+
+
+def _check_sizes(image_size, batch_size, limit):
+    if int(image_size) < 1 or int(batch_size) < 1:
+        raise DatasetError(f"image_size and batch_size must be >= 1, got {image_size} and {batch_size}")
+    if limit is not None and int(limit) < 1:
+        raise DatasetError(f"limit must be >= 1, got {limit}")
+
+
+def describe(name, split="test", data_dir=None, shapes=None):
+    kind = _kind(name)
+    if kind == "shapes":
+        return shapes_source.describe(name, split, shapes)
+    if kind == "fashion_mnist":
+        return fashion_mnist.describe(split, data_dir)
+    if kind == "tfds":
+        return tfds_source.describe(str(name)[5:], split, data_dir)
+    return folder.describe(name, split)
+
+
+def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False, data_dir=None,
+         repeat=False, shapes=None):
+    kind = _kind(name)
+    _check_sizes(image_size, batch_size, limit)
+    common = dict(image_size=int(image_size), batch_size=int(batch_size), limit=limit, seed=int(seed),
+                  shuffle=bool(shuffle), repeat=bool(repeat))
+    if kind == "shapes":
+        return shapes_source.load(name, split, options=shapes, **common)
+    if kind == "fashion_mnist":
+        return fashion_mnist.load(split, data_dir=data_dir, **common)
+    if kind == "tfds":
+        return tfds_source.load(str(name)[5:], split, data_dir=data_dir, **common)
+    return folder.load(str(name), split, **common)
+
+
+def known_sources():
+    return [
+        ("shapes", "generated shapes/texture set, splits train/test (texture agrees with class w.p. p=0.8)"),
+        ("shapes:stylized", "generated, texture independent of class (Stylized-ImageNet analogue)"),
+        ("shapes:cue_conflict", "generated, shape of class a + texture of class b != a (label2)"),
+        ("fashion_mnist", f"Fashion-MNIST IDX files ({fashion_mnist.DEFAULT_DIR}), splits train/test"),
+        ("tfds:NAME[/CONFIG]", "a TFDS dataset prepared in --data-dir (never downloaded by vitlab)"),
+        ("PATH", "an image-folder tree: PATH/<class>/*.jpg or PATH/<split>/<class>/*.jpg"),
+    ]

@@ -1,0 +1,85 @@
+"""Linear probe on frozen per-block features (the paper's off-the-shelf transfer, Fig. 12).
+
+Features come from the cache (extracted once per model, split and preprocessing). Each
+block and token kind, and the concatenations of the last 4 / all class tokens, are scored
+by scikit-learn logistic regression (C by cross-validation on the training split; default)
+and/or the paper's single Keras linear layer trained for 10 epochs.
+"""
+
+import dataclasses
+
+from vitlab.config import ConfigError
+from vitlab.features import protocol
+from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
+from vitlab.results import Result
+
+DESCRIPTION = "Linear probe on frozen per-block features (off-the-shelf transfer)."
+METHODS = {"logistic": "logistic regression top-1", "linear": "linear layer (10 ep) top-1"}
+
+
+@dataclasses.dataclass
+class Config(protocol.FeatureOptions):
+    method: str = "logistic"  # logistic | linear (the paper's Keras layer) | both
+    c_grid: list[float] = dataclasses.field(default_factory=lambda: [0.01, 0.1, 1.0])
+    cv_folds: int = 3
+    cv_max_rows: int = 10000  # C is chosen on a stratified subset this large; the final fit uses all
+    max_iter: int = 200
+    n_jobs: int = 2
+    epochs: int = 10
+    learning_rate: float = 1e-3
+    probe_batch_size: int = 256
+
+    def validate(self):
+        super().validate()
+        if self.method not in ("logistic", "linear", "both"):
+            raise ConfigError(f"method: {self.method!r} is not one of logistic, linear, both")
+        if not self.c_grid or min(self.c_grid) <= 0:
+            raise ConfigError(f"c_grid: needs positive values, got {self.c_grid}")
+
+    @property
+    def methods(self):
+        return ["logistic", "linear"] if self.method == "both" else [self.method]
+
+
+def _score(method, train_x, train_y, test_x, test_y, num_classes, config, seed):
+    from vitlab.features import probes
+
+    if method == "logistic":
+        return probes.logistic_probe(train_x, train_y, test_x, test_y, c_grid=config.c_grid,
+                                     cv_folds=config.cv_folds, cv_max_rows=config.cv_max_rows,
+                                     max_iter=config.max_iter, n_jobs=config.n_jobs, seed=seed)
+    return probes.linear_layer_probe(train_x, train_y, test_x, test_y, num_classes, epochs=config.epochs,
+                                     batch_size=config.probe_batch_size, learning_rate=config.learning_rate,
+                                     seed=seed)
+
+
+def run(adapters, data, config, context):
+    train_data = protocol.load_train_data(data, config, context.seed)
+    scores = {}
+    for adapter in adapters:
+        train, test = protocol.train_test_features(adapter, data, train_data, config, context)
+        train_y, test_y = train.labels(), test.labels()
+        num_classes = max(data.num_classes, int(max(train_y.max(), test_y.max())) + 1)
+        sets = protocol.feature_sets(adapter, config)
+        rows = []
+        for done, (label, block, parts) in enumerate(sets):
+            train_x, test_x = train.read_concat(parts), test.read_concat(parts)
+            metrics, details = {}, {}
+            for method in config.methods:
+                score = _score(method, train_x, train_y, test_x, test_y, num_classes, config, context.seed)
+                metrics[method] = score.accuracy
+                details.update(score.detail)
+                context.metric(f"{method} top1", score.accuracy, model=adapter.name, feature=label)
+            rows.append(Score(label, block, parts[0][1], int(train_x.shape[1]), metrics, details))
+            context.progress(done + 1, len(sets), model=adapter.name)
+        scores[adapter.name] = rows
+    titles = {m: METHODS[m] for m in config.methods}
+    return Result(
+        experiment="linear-probe", config={}, models=[a.name for a in adapters],
+        arrays=score_arrays(scores, config.methods),
+        curves=[dataclasses.replace(c, title=f"Linear probe: {c.title} per block") for c in block_curves(scores, titles)],
+        tables=model_tables(scores, titles, ["C"] if "logistic" in config.methods else []),
+        summary=headline(scores, config.methods[0]),
+        notes=[f"train: {data.name}/{config.train_split}, test: {data.name}/{data.split}; "
+               f"features standardized with training statistics"],
+    )

@@ -1,0 +1,106 @@
+"""Segmentation from attention, without pixel supervision (paper Sec. 3.2, Table 2), as the
+official evaluate_segmentation.py: per head of the chosen block, the patches holding the
+top `threshold` (0.9) of the token's attention mass (cumulative mass > 1 - threshold) form
+the mask, upsampled (nearest) to pixels; the Jaccard index with the ground-truth mask is
+taken for the best head per image (official) and for the head-averaged attention.
+Class token vs shape (distillation) token where a model has one.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from vitlab.config import ConfigError
+from vitlab.perturb import saliency
+from vitlab.results.result import Curve, Result, Table
+
+DESCRIPTION = "Segmentation from attention: Jaccard vs ground-truth masks."
+
+
+@dataclasses.dataclass
+class Config:
+    threshold: float = 0.9
+    block: int = -1
+    tokens: list[str] = dataclasses.field(default_factory=lambda: ["class", "dist"])  # dist where present
+
+    def validate(self):
+        if not 0.0 < self.threshold <= 1.0:
+            raise ConfigError(f"threshold: must lie in (0, 1], got {self.threshold}")
+        if not self.tokens or any(t not in ("class", "dist") for t in self.tokens):
+            raise ConfigError(f"tokens: expected a list of class / dist, got {self.tokens}")
+
+
+def segment_fn(adapter, block, token, threshold, height, width):
+    """Compiled: images, masks -> (Jaccard of each head (B, heads), Jaccard of the mean (B,))."""
+
+    def run(images, masks):
+        attention = adapter.forward(images, attention=True)["attention"][block]
+        rows, cols = adapter.patch_grid
+        row = attention[:, :, token, adapter.num_prefix_tokens:]
+        per_head = tf.reshape(row, (tf.shape(row)[0], -1, rows, cols))
+        mean = tf.reduce_mean(row, axis=1)
+        target = masks[:, None] > 0.5
+        head_masks = saliency.upsample_nearest(
+            tf.reshape(saliency.foreground(saliency.cumulative_mass(row), threshold), tf.shape(per_head)),
+            height, width)
+        mean_mask = saliency.upsample_nearest(
+            tf.reshape(saliency.foreground(saliency.cumulative_mass(mean), threshold), (-1, rows, cols)),
+            height, width)
+        has_object = tf.reduce_any(target[:, 0], axis=(1, 2))  # images without an object are left out
+        nan = float("nan")
+        return (tf.where(has_object[:, None], saliency.jaccard(head_masks, target), nan),
+                tf.where(has_object, saliency.jaccard(mean_mask, target[:, 0]), nan))
+
+    return tf.function(run, reduce_retracing=True)
+
+
+def run(adapters, data, config, context):
+    config.validate()
+    if not data.has_mask:
+        raise ConfigError(f"segmentation: dataset {data.name!r} has no ground-truth masks "
+                          "(use shapes, or a dataset with masks)")
+    vits = [a for a in adapters if a.is_transformer]
+    if not vits:
+        raise ConfigError("segmentation: needs at least one vision transformer among the models")
+    jobs = [(a, t) for a in vits for t in config.tokens if t == "class" or a.has_dist_token]
+    for adapter, _ in jobs:
+        if not -adapter.num_blocks <= config.block < adapter.num_blocks:
+            raise ConfigError(f"block: {config.block} out of range for {adapter.name!r} ({adapter.num_blocks} blocks)")
+    size = data.image_size
+    fns = {(a.name, t): segment_fn(a, config.block, 1 if t == "dist" else 0, config.threshold, size, size)
+           for a, t in jobs}
+    heads_j, mean_j = {k: [] for k in fns}, {k: [] for k in fns}
+    done, total = 0, data.num_batches or 0
+    for batch in data.batches():
+        images = tf.convert_to_tensor(batch["image"])
+        masks = tf.convert_to_tensor(batch["mask"], tf.float32)
+        for key, fn in fns.items():
+            per_head, mean = fn(images, masks)
+            heads_j[key].append(per_head.numpy())
+            mean_j[key].append(mean.numpy())
+        done += 1
+        context.progress(done, max(total, done))
+    arrays, rows, series, summary = {}, [], {"best head (official)": [], "head mean": []}, {}
+    ticks, notes = [], [f"{a.name}: not a transformer, skipped" for a in adapters if not a.is_transformer]
+    for (name, token), parts in heads_j.items():
+        per_head = np.concatenate(parts)
+        mean = np.concatenate(mean_j[(name, token)])
+        with np.errstate(invalid="ignore"):
+            best = np.where(np.all(np.isnan(per_head), axis=1), np.nan, np.nanmax(np.nan_to_num(per_head, nan=-1), axis=1))
+        arrays[f"{name}/{token}/jaccard_per_head"] = per_head
+        arrays[f"{name}/{token}/jaccard_best_head"] = best
+        arrays[f"{name}/{token}/jaccard_head_mean"] = mean
+        scores = [float(np.nanmean(best)), float(np.nanmean(mean)), float(np.nanmax(np.nanmean(per_head, axis=0)))]
+        rows.append([name, token] + scores + [int(np.isnan(best).sum())])
+        ticks.append(f"{name}/{token}")
+        series["best head (official)"].append(scores[0])
+        series["head mean"].append(scores[1])
+        summary[f"jaccard_{token}/{name}"] = scores[0]
+    table = Table(title=f"Segmentation from attention (threshold {config.threshold}, block {config.block})",
+                  columns=["model", "token", "Jaccard best head", "Jaccard head mean", "best single head",
+                           "images without object"], rows=rows)
+    curve = Curve(title="Segmentation from attention: Jaccard index", x_label="model / token", y_label="Jaccard",
+                  x=list(range(len(ticks))), series=series, x_ticks=ticks, kind="bar")
+    return Result(experiment="segmentation", config={}, models=[a.name for a in adapters], arrays=arrays,
+                  curves=[curve], tables=[table], summary=summary, notes=notes)

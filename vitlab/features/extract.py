@@ -1,0 +1,189 @@
+"""The compiled feature function: one forward pass -> the chosen (block, kind) vectors.
+
+Compiled with tf.function on the TensorFlow backend so extraction runs at the speed of
+the bare forward pass (benchmarks/bench_features.py); other backends run eagerly.
+"""
+
+import keras
+from keras import ops
+
+
+def feature_function(adapter, blocks, kinds, image_shape=None):
+    """A function images -> {(block, kind): (B, D) tensor} for the given blocks and kinds.
+
+    image_shape (H, W): fixes the compiled input signature, so the last, smaller batch
+    does not trigger a second trace.
+    """
+    blocks = list(blocks)
+    kinds = list(kinds)
+    prefix = adapter.num_prefix_tokens
+
+    def features(images):
+        out = adapter.forward(images, tokens=True)
+        result = {}
+        if adapter.kind == "cnn":
+            for block in blocks:
+                result[(block, "pooled")] = ops.mean(out["stages"][block], axis=(1, 2))
+            return result
+        for block in blocks:
+            tokens = out["tokens"][block]
+            for kind in kinds:
+                if kind == "class":
+                    result[(block, kind)] = tokens[:, 0]
+                elif kind == "dist":
+                    result[(block, kind)] = tokens[:, 1]
+                elif kind == "patch_mean":
+                    result[(block, kind)] = ops.mean(tokens[:, prefix:], axis=1)
+        return result
+
+    return compile_function(features, image_shape)
+
+
+def compile_function(function, image_shape=None):
+    """tf.function on TensorFlow (batch dimension left open); other backends run it as is."""
+    if keras.backend.backend() != "tensorflow":
+        return function
+    import tensorflow as tf
+
+    def flat(images):
+        # tf.function needs string/int keys it can return: flatten tuple keys to "block/kind"
+        return {f"{block}/{kind}": value for (block, kind), value in function(images).items()}
+
+    if image_shape is None:
+        compiled = tf.function(flat, reduce_retracing=True)
+    else:
+        signature = [tf.TensorSpec((None, *image_shape, 3), tf.float32)]
+        compiled = tf.function(flat, input_signature=signature)
+
+    def call(images):
+        return {(int(key.split("/")[0]), key.split("/")[1]): value for key, value in compiled(images).items()}
+
+    return call
+
+
+def forward_function(adapter):
+    """The bare compiled forward pass (logits only): the benchmark's baseline."""
+    if keras.backend.backend() != "tensorflow":
+        return lambda images: adapter.logits(images)
+    import tensorflow as tf
+
+    return tf.function(lambda images: adapter.logits(images), reduce_retracing=True)
+
+
+class _Quiet:
+    """Stands in for a Context when extraction runs outside an experiment."""
+
+    def log(self, message):
+        pass
+
+    def progress(self, done, total, force=False, **metrics):
+        pass
+
+
+def extract(adapter, data, blocks="all", kinds=(), cache_dir=None, path=None, chunk_rows=1024,
+            compression="lzf", context=None, on_chunk=None, resume_batch_size=64):
+    """Features of `data` through `adapter`, from the cache when it has them, else extracted.
+
+    path: an explicit file (the CLI's --out); otherwise a keyed file under cache_dir
+    (default $VITLAB_CACHE/features or ~/.cache/vitlab/features). Returns a FeatureFile.
+    on_chunk(rows_done) runs after each flushed chunk (tests simulate a kill with it).
+    """
+    from pathlib import Path
+
+    from vitlab.features import blocks as blocks_lib
+    from vitlab.features import cache
+
+    context = context or _Quiet()
+    block_list = blocks_lib.parse_blocks(blocks, adapter.num_blocks, adapter.name)
+    kind_list = blocks_lib.choose_kinds(adapter, list(kinds or ()))
+    if compression not in ("lzf", "gzip", "none"):
+        raise cache.FeatureCacheError(f"compression: {compression!r} is not one of lzf, gzip, none")
+    key = cache.CacheKey.for_data(adapter, data)
+    explicit = path is not None
+    path = Path(path) if explicit else Path(cache_dir or cache.default_cache_dir()) / key.file_name()
+    existing = cache.check_file(path, key, explicit) if path.exists() else None
+    start = 0
+    if existing is not None and existing.covers(block_list, kind_list):
+        if existing.complete:
+            context.log(f"cache hit: {adapter.name} {data.name}/{data.split} features from {path} "
+                        f"({existing.rows_done} rows)")
+            return existing
+        if set(existing.blocks) == set(block_list) and set(existing.kinds) == set(kind_list):
+            start = existing.rows_done
+            block_list, kind_list = existing.blocks, existing.kinds
+            context.log(f"cache resume: {path} has {start} rows; extracting the rest")
+    elif existing is not None:
+        block_list = sorted(set(block_list) | set(existing.blocks))
+        kind_list = [k for k in blocks_lib.available_kinds(adapter) if k in set(kind_list) | set(existing.kinds)]
+        context.log(f"cache miss: {path} lacks some blocks/kinds; extracting blocks {block_list}, kinds {kind_list}")
+    if start == 0:
+        cache.new_file(path, key, block_list, kind_list, data.class_names)
+        context.log(f"cache miss: extracting {adapter.name} {data.name}/{data.split} features to {path}")
+    _write_features(adapter, data, path, block_list, kind_list, start, chunk_rows,
+                    None if compression == "none" else compression, context, on_chunk, resume_batch_size)
+    return cache.FeatureFile(path)
+
+
+def _skip_rows(data, start, batch_size):
+    if start == 0:
+        return data.pipeline
+    return data.pipeline.unbatch().skip(start).batch(batch_size)
+
+
+def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compression, context, on_chunk,
+                    resume_batch_size):
+    import h5py
+    import numpy as np
+
+    from vitlab.features.blocks import dataset_name
+
+    function = feature_function(adapter, blocks, kinds, (data.image_size, data.image_size))
+    total = data.num_examples
+    buffers, labels, indices = {}, [], []
+    done = start
+    with h5py.File(path, "a") as handle:
+
+        def flush():
+            nonlocal done
+            if not labels:
+                return
+            rows = int(sum(len(x) for x in labels))
+            columns = {dataset_name(b, k): np.concatenate(v) for (b, k), v in buffers.items()}
+            columns["labels"] = np.concatenate(labels).astype("int32")
+            columns["index"] = np.concatenate(indices).astype("int64")
+            for name, values in columns.items():
+                if name not in handle:
+                    handle.create_dataset(name, shape=(0,) + values.shape[1:], maxshape=(None,) + values.shape[1:],
+                                          dtype=values.dtype, chunks=(chunk_rows,) + values.shape[1:],
+                                          compression=compression)
+                dataset = handle[name]
+                dataset.resize(done + rows, axis=0)
+                dataset[done:done + rows] = values
+            handle.flush()
+            done += rows
+            handle.attrs["rows_done"] = done
+            handle.flush()
+            for values in buffers.values():
+                values.clear()
+            labels.clear()
+            indices.clear()
+            context.progress(done, total or done, extracted=done)
+            if on_chunk is not None:
+                on_chunk(done)
+
+        buffered = 0
+        for batch in _skip_rows(data, start, resume_batch_size):
+            outputs = function(batch["image"])
+            for name, value in outputs.items():
+                buffers.setdefault(name, []).append(np.asarray(value))
+            labels.append(np.asarray(batch["label"]))
+            indices.append(np.asarray(batch["index"]))
+            buffered += len(labels[-1])
+            if buffered >= chunk_rows:
+                flush()
+                buffered = 0
+        flush()
+        handle.attrs["complete"] = True
+        handle.attrs["num_rows"] = done
+        handle.flush()
+    context.progress(done, done, force=True, extracted=done)

@@ -1,0 +1,97 @@
+"""Classifiers on frozen features: logistic regression (CV-chosen C), the paper's single
+Keras linear layer, and cosine k-NN. Each returns top-1 accuracy on the test features.
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class ProbeScore:
+    accuracy: float
+    detail: dict = dataclasses.field(default_factory=dict)  # e.g. {"C": 0.1}
+
+
+def standardize(train, test):
+    """Zero mean, unit variance with the training statistics (constant columns left at 0)."""
+    mean = train.mean(axis=0, dtype=np.float64).astype("float32")
+    std = train.std(axis=0, dtype=np.float64).astype("float32")
+    std[std < 1e-8] = 1.0
+    return (train - mean) / std, (test - mean) / std
+
+
+def _cv_subsample(labels, max_rows, seed):
+    """Stratified subset of at most max_rows rows for choosing C (the final fit uses all)."""
+    if max_rows is None or len(labels) <= max_rows:
+        return np.arange(len(labels))
+    from sklearn.model_selection import train_test_split
+
+    chosen, _ = train_test_split(np.arange(len(labels)), train_size=max_rows, stratify=labels,
+                                 random_state=seed)
+    return np.sort(chosen)
+
+
+def logistic_probe(x_train, y_train, x_test, y_test, c_grid=(0.01, 0.1, 1.0), cv_folds=3,
+                   cv_max_rows=10000, max_iter=200, n_jobs=2, seed=0):
+    """scikit-learn logistic regression on standardized features; C by k-fold CV on train."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    x_train, x_test = standardize(np.asarray(x_train, "float32"), np.asarray(x_test, "float32"))
+    best_c = float(c_grid[0])
+    _, counts = np.unique(y_train, return_counts=True)
+    folds = min(cv_folds, int(counts.min()))
+    if len(c_grid) > 1 and folds >= 2:
+        rows = _cv_subsample(y_train, cv_max_rows, seed)
+        search = GridSearchCV(
+            LogisticRegression(max_iter=max_iter, tol=1e-3),
+            {"C": list(c_grid)}, cv=StratifiedKFold(folds, shuffle=True, random_state=seed), n_jobs=n_jobs)
+        search.fit(x_train[rows], y_train[rows])
+        best_c = float(search.best_params_["C"])
+    model = LogisticRegression(C=best_c, max_iter=max_iter, tol=1e-4)
+    model.fit(x_train, y_train)
+    accuracy = float(np.mean(model.predict(x_test) == y_test))
+    return ProbeScore(accuracy, {"C": best_c})
+
+
+def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=10, batch_size=256,
+                       learning_rate=1e-3, seed=0):
+    """The paper's protocol: one Dense layer trained for `epochs` on frozen (standardized) features."""
+    import keras
+
+    x_train, x_test = standardize(np.asarray(x_train, "float32"), np.asarray(x_test, "float32"))
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((x_train.shape[1],)), keras.layers.Dense(num_classes)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    logits = np.concatenate([keras.ops.convert_to_numpy(model(x_test[i:i + 4096], training=False))
+                             for i in range(0, len(x_test), 4096)])
+    accuracy = float(np.mean(np.argmax(logits, axis=1) == y_test))
+    return ProbeScore(accuracy, {"epochs": epochs})
+
+
+def knn_probe(x_train, y_train, x_test, y_test, k=20, batch_rows=256):
+    """Cosine k-NN, majority vote (ties go to the larger summed similarity); no training."""
+    train = _unit_rows(np.asarray(x_train, "float32"))
+    test = _unit_rows(np.asarray(x_test, "float32"))
+    y_train = np.asarray(y_train)
+    num_classes = int(max(y_train.max(), np.max(y_test)) + 1)
+    k = min(k, len(train))
+    predictions = np.empty(len(test), dtype=np.int64)
+    for start in range(0, len(test), batch_rows):
+        similarity = test[start:start + batch_rows] @ train.T
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        near_labels = y_train[nearest]
+        near_sims = np.take_along_axis(similarity, nearest, axis=1)
+        votes = np.zeros((len(nearest), num_classes))
+        rows = np.arange(len(nearest))[:, None]
+        np.add.at(votes, (rows, near_labels), 1.0 + 1e-3 * near_sims)
+        predictions[start:start + batch_rows] = votes.argmax(axis=1)
+    return ProbeScore(float(np.mean(predictions == y_test)), {"k": k})
+
+
+def _unit_rows(x):
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)

@@ -1,0 +1,196 @@
+"""ImageNet-C corruptions (Hendrycks & Dietterich 2019) as pure array functions, plus the
+corruption-error arithmetic (CE, mCE, relative mCE).
+
+The pixel work is imagecorruptions-imaug's (the maintained fork of the ImageNet-C code);
+this module names the corruptions, checks user input, seeds every random corruption from
+(seed, corruption, severity, image index) so that a prepared set, an on-the-fly pass and a
+rerun all produce the same pixels, and lifts images under 32x32 (the library refuses them)
+to 32x32 and back.
+"""
+
+import zlib
+
+import numpy as np
+
+from vitlab.errors import UserError
+
+FAMILIES = {
+    "noise": ("gaussian_noise", "shot_noise", "impulse_noise"),
+    "blur": ("defocus_blur", "glass_blur", "motion_blur", "zoom_blur"),
+    "weather": ("snow", "frost", "fog", "brightness"),
+    "digital": ("contrast", "elastic_transform", "pixelate", "jpeg_compression"),
+}
+COMMON = tuple(name for names in FAMILIES.values() for name in names)  # the 15 of mCE
+EXTRA = ("speckle_noise", "gaussian_blur", "spatter", "saturate")  # reported apart
+ALL = COMMON + EXTRA
+SEVERITIES = (1, 2, 3, 4, 5)
+EXTRA_FAMILY = "extra"
+MIN_SIZE = 32  # imagecorruptions refuses smaller images
+_TAKES_SEED = ("glass_blur", "impulse_noise")  # these draw from their own generator
+
+# Top-1 error of AlexNet on ImageNet-C, severities 1..5: the mCE normalizer of the
+# ImageNet-C paper (as distributed with its evaluation code; the per-corruption means
+# are e.g. 0.886428 for gaussian_noise).
+ALEXNET_ERRORS = {
+    "gaussian_noise": (0.69528, 0.82542, 0.93554, 0.98138, 0.99452),
+    "shot_noise": (0.71224, 0.85108, 0.93574, 0.98182, 0.99146),
+    "impulse_noise": (0.78374, 0.89808, 0.9487, 0.9872, 0.99548),
+    "defocus_blur": (0.65624, 0.73202, 0.85036, 0.91364, 0.94714),
+    "glass_blur": (0.64308, 0.75054, 0.88806, 0.91622, 0.93344),
+    "motion_blur": (0.5843, 0.70048, 0.82108, 0.8975, 0.92638),
+    "zoom_blur": (0.70008, 0.76992, 0.80784, 0.84198, 0.87198),
+    "snow": (0.71726, 0.88392, 0.86468, 0.9187, 0.94952),
+    "frost": (0.6139, 0.79734, 0.8879, 0.89942, 0.9343),
+    "fog": (0.67474, 0.7605, 0.84378, 0.8726, 0.945),
+    "brightness": (0.4514, 0.48502, 0.54048, 0.62166, 0.7244),
+    "contrast": (0.64548, 0.7615, 0.88874, 0.9776, 0.9927),
+    "elastic_transform": (0.52596, 0.70116, 0.55686, 0.64076, 0.80554),
+    "pixelate": (0.52218, 0.5462, 0.73728, 0.87092, 0.91262),
+    "jpeg_compression": (0.51002, 0.54718, 0.57294, 0.65458, 0.74778),
+}
+# AlexNet's clean top-1 error (43.5% in the ImageNet-C paper's Table 1): the relative-mCE baseline.
+ALEXNET_CLEAN_ERROR = 0.4348
+
+
+class UnknownCorruptionError(UserError):
+    pass
+
+
+class SeverityError(UserError):
+    pass
+
+
+def family_of(name):
+    for family, names in FAMILIES.items():
+        if name in names:
+            return family
+    return EXTRA_FAMILY
+
+
+def check_corruptions(names):
+    """Corruption names, in order, from names or groups ('all', 'common', 'extra', a family)."""
+    if isinstance(names, str):
+        names = [part for part in names.split(",") if part.strip()]
+    groups = {"all": ALL, "common": COMMON, "extra": EXTRA, **FAMILIES}
+    resolved = []
+    for raw in names:
+        name = str(raw).strip()
+        expanded = groups.get(name, (name,))
+        for item in expanded:
+            if item not in ALL:
+                raise UnknownCorruptionError(
+                    f"unknown corruption {item!r}; choose from {', '.join(ALL)} "
+                    f"or a group ({', '.join(groups)})")
+            if item not in resolved:
+                resolved.append(item)
+    if not resolved:
+        raise UnknownCorruptionError("no corruption given")
+    return resolved
+
+
+def check_severities(severities):
+    """Severities as ints in 1..5 (duplicates dropped); anything else names the bad value."""
+    if isinstance(severities, (int, str)):
+        severities = [severities]
+    checked = []
+    for value in severities:
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.lstrip("-").isdigit() or int(text) not in SEVERITIES:
+            raise SeverityError(f"severity {value!r} is outside 1..5 (ImageNet-C severities are 1, 2, 3, 4, 5)")
+        if int(text) not in checked:
+            checked.append(int(text))
+    if not checked:
+        raise SeverityError("no severity given")
+    return checked
+
+
+def image_seed(seed, corruption, severity, index):
+    """A 32-bit seed from (run seed, corruption, severity, image index): reruns repeat pixels."""
+    key = f"{int(seed)}/{corruption}/{int(severity)}/{int(index)}".encode()
+    return zlib.crc32(key) & 0x7FFFFFFF
+
+
+def to_uint8(images):
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    return np.clip(np.rint(np.asarray(images, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+
+
+def _resize(image, size):
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.BILINEAR))
+
+
+def needs_upscale(height, width):
+    return min(height, width) < MIN_SIZE
+
+
+def corrupt_image(image, corruption, severity, seed=0, index=0):
+    """One HxWx3 image (uint8, or float in [0, 1]) -> corrupted uint8 of the same size.
+
+    Images under 32 pixels a side are resized up to 32 for the corruption and back down.
+    """
+    import imagecorruptions
+
+    check_corruptions([corruption])
+    check_severities([severity])
+    image = to_uint8(image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    height, width = image.shape[:2]
+    work = image
+    if needs_upscale(height, width):
+        scale = MIN_SIZE / min(height, width)
+        work = _resize(image, (max(MIN_SIZE, round(height * scale)), max(MIN_SIZE, round(width * scale))))
+    local_seed = image_seed(seed, corruption, severity, index)
+    np.random.seed(local_seed)  # the library draws from NumPy's global generator
+    kwargs = {"seed": local_seed} if corruption in _TAKES_SEED else {}
+    out = imagecorruptions.corrupt(np.ascontiguousarray(work), corruption_name=corruption,
+                                   severity=int(severity), **kwargs)
+    out = np.asarray(out, dtype=np.uint8)
+    if out.shape[:2] != (height, width):
+        out = _resize(out, (height, width))
+    return out
+
+
+def corrupt_batch(images, corruption, severity, seed=0, indices=None):
+    """(N, H, W, 3) images -> corrupted (N, H, W, 3) uint8; per-image seeds from `indices`."""
+    images = to_uint8(images)
+    indices = np.arange(len(images)) if indices is None else np.asarray(indices)
+    return np.stack([corrupt_image(image, corruption, severity, seed, index)
+                     for image, index in zip(images, indices)]) if len(images) else images.copy()
+
+
+# --- corruption error ---------------------------------------------------------------------
+
+def corruption_errors(errors, base_errors, clean_error=None, base_clean_error=None):
+    """CE per corruption: sum over severities of E / sum of E_base. Arrays (C, S).
+
+    With clean errors given, also the relative CE: sum_s (E - E_clean) / sum_s (E_base -
+    E_base_clean). Returns (ce, relative_ce or None), each (C,).
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    base = np.asarray(base_errors, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ce = errors.sum(axis=-1) / base.sum(axis=-1)
+        relative = None
+        if clean_error is not None and base_clean_error is not None:
+            relative = (errors - clean_error).sum(axis=-1) / (base - base_clean_error).sum(axis=-1)
+    return ce, relative
+
+
+def mean_corruption_error(ce, names):
+    """mCE: mean CE over the ImageNet-C corruptions among `names` (extra ones excluded)."""
+    values = [value for value, name in zip(np.asarray(ce), names) if name in COMMON]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def alexnet_errors(names, severities):
+    """The published AlexNet errors for these (corruption, severity) pairs, (C, S)."""
+    missing = [name for name in names if name not in ALEXNET_ERRORS]
+    if missing:
+        raise UnknownCorruptionError(f"no published AlexNet errors for {', '.join(missing)} (only the 15 "
+                                     f"ImageNet-C corruptions have them)")
+    return np.array([[ALEXNET_ERRORS[name][s - 1] for s in severities] for name in names])

@@ -1,0 +1,110 @@
+"""DeiT-style augmentation as a tf.data stage, built from Keras and keras-cv layers.
+
+Batches leave as (images float32 [0, 1], targets float32 one-hot, label-smoothed and mixed),
+so every loss in vitlab.training.distill works on soft targets and MixUp/CutMix just work.
+"""
+
+import keras
+
+from vitlab.training.sections import AugmentSection
+
+VALUE_RANGE = (0.0, 1.0)
+
+
+def image_augmenter(config: AugmentSection, seed=0):
+    """Per-image augmentation (flip, RandAugment, random erasing) as one Keras Sequential, or None."""
+    layers = []
+    if config.flip:
+        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
+    if config.rand_augment:
+        layers.append(keras.layers.RandAugment(value_range=VALUE_RANGE, num_ops=config.rand_augment_ops,
+                                               factor=config.rand_augment_factor, seed=seed + 1))
+    if config.erasing_prob > 0:
+        layers.append(keras.layers.RandomErasing(factor=config.erasing_prob, value_range=VALUE_RANGE, seed=seed + 2))
+    return keras.Sequential(layers, name="augment") if layers else None
+
+
+def repeated(augmenter, repeats):
+    """keras-cv RepeatedAugmentation: each image appears `repeats` times, augmented independently."""
+    import keras_cv
+
+    return keras_cv.layers.RepeatedAugmentation(augmenters=[augmenter] * repeats, shuffle=True)
+
+
+def batch_mixer(config: AugmentSection, seed=0):
+    """MixUp and/or CutMix on a {"images", "labels"} batch (DeiT: one of them per batch), or None."""
+    mixers = []
+    if config.mixup_alpha > 0:
+        mixers.append(keras.layers.MixUp(alpha=config.mixup_alpha, seed=seed + 3))
+    if config.cutmix_alpha > 0:
+        mixers.append(keras.layers.CutMix(factor=config.cutmix_alpha, seed=seed + 4))
+    if not mixers:
+        return None
+    if len(mixers) == 1:
+        return lambda batch: mixers[0](batch, training=True)
+    mixup, cutmix = mixers
+
+    def either(batch):
+        import tensorflow as tf
+
+        return tf.cond(tf.random.uniform(()) < 0.5, lambda: mixup(batch, training=True),
+                       lambda: cutmix(batch, training=True))
+
+    return either
+
+
+def soft_targets(labels, num_classes, label_smoothing=0.0):
+    import tensorflow as tf
+
+    targets = tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
+    if label_smoothing:
+        targets = targets * (1.0 - label_smoothing) + label_smoothing / num_classes
+    return targets
+
+
+def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, seed=0, shuffle_buffer=2048,
+                     image_size=None):
+    """An endless tf.data pipeline of augmented (images, targets) batches of `batch_size`.
+
+    With repeated augmentation, batches are drawn `batch_size // repeats` images at a time
+    and each image is repeated, so the batch size the optimizer sees stays `batch_size`.
+    """
+    import tensorflow as tf
+
+    if batch_size % config.repeats:
+        from vitlab.config import ConfigError
+
+        raise ConfigError(f"augment.repeats: {config.repeats} must divide optim.batch_size {batch_size}")
+    images = pipeline.unbatch().map(lambda b: (b["image"], b["label"]))
+    if image_size:
+        images = images.map(lambda x, y: (tf.image.resize(x, (image_size, image_size)), y))
+    if shuffle_buffer:
+        images = images.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    images = images.repeat().batch(batch_size // config.repeats, drop_remainder=True)
+    augmenter = image_augmenter(config, seed)
+    mixer = batch_mixer(config, seed)
+
+    def augment(x, y):
+        batch = {"images": x, "labels": soft_targets(y, num_classes, config.label_smoothing)}
+        if config.repeats > 1:
+            batch = repeated(augmenter or keras.layers.Identity(), config.repeats)(batch, training=True)
+        elif augmenter is not None:
+            batch = {"images": augmenter(batch["images"], training=True), "labels": batch["labels"]}
+        if mixer is not None:
+            batch = mixer(batch)
+        return tf.clip_by_value(batch["images"], 0.0, 1.0), batch["labels"]
+
+    return images.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_batches(pipeline, num_classes, image_size=None):
+    """Validation (images, one-hot targets) batches, unaugmented."""
+    import tensorflow as tf
+
+    def convert(batch):
+        images = batch["image"]
+        if image_size:
+            images = tf.image.resize(images, (image_size, image_size))
+        return images, soft_targets(batch["label"], num_classes)
+
+    return pipeline.map(convert).prefetch(tf.data.AUTOTUNE)

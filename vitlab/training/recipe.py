@@ -1,0 +1,304 @@
+"""Recipes: TOML files turned into a validated, fully typed plan before anything runs.
+
+Layout of a recipe (every key optional unless said otherwise):
+
+    name, description, seed, smoke, strategy, precision, log_every   top-level keys
+    [data] [augment] [optim] [distill]    defaults for every training step
+    [model]                               a single-model recipe (saved as models/final.keras)
+    [[train]] name, model, drop_path_rate, [train.data] ... [train.distill]
+    [[evaluate]] experiment, models, dataset, split, limit, batch_size, set = {...}
+    [export] models, top_k                [smoke] epochs, limit, eval_limit
+
+`--set` overrides: `seed=1`, `smoke=true`, `optim.epochs=3` (every step),
+`deit.optim.epochs=3` (step `deit`), `occlusion.limit=64`, `occlusion.set.levels=0,0.5`.
+Values are typed by the same parser as experiment configs; errors name file and key.
+"""
+
+import dataclasses
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from vitlab import config as config_lib
+from vitlab.config import ConfigError
+from vitlab.errors import UserError
+from vitlab.training import sections as S
+
+
+@dataclasses.dataclass
+class TrainStep:
+    name: str
+    model: str
+    drop_path_rate: float
+    data: S.DataSection
+    augment: S.AugmentSection
+    optim: S.OptimSection
+    distill: S.DistillSection
+
+    @property
+    def key(self):
+        return f"train:{self.name}"
+
+
+@dataclasses.dataclass
+class EvaluateStep:
+    fields: S.EvaluateFields
+    config: object  # the experiment's Config dataclass, or None when the experiment is missing
+    overrides: dict
+
+    @property
+    def name(self):
+        return self.fields.name or self.fields.experiment
+
+    @property
+    def key(self):
+        return self.name
+
+
+@dataclasses.dataclass
+class Recipe:
+    path: str
+    top: S.TopLevel
+    train: list
+    evaluate: list
+    export: S.ExportSection
+    smoke: S.SmokeSection
+    resolved: dict  # JSON-able, stored in run.json
+
+    @property
+    def name(self):
+        return self.top.name or Path(self.path).stem
+
+
+def recipe_dir():
+    return resources.files("vitlab.recipes")
+
+
+def list_recipes():
+    """[(name, first header line)] of the shipped recipes."""
+    rows = []
+    for entry in sorted(recipe_dir().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            text = entry.read_text()
+            first = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")), "")
+            rows.append((entry.name[:-5], first))
+    return rows
+
+
+def find(name_or_path):
+    """The path of a shipped recipe name or of a TOML file."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"recipe file {path} does not exist")
+        return path
+    entry = recipe_dir() / f"{name_or_path}.toml"
+    if not entry.is_file():
+        names = ", ".join(n for n, _ in list_recipes())
+        raise ConfigError(f"unknown recipe {name_or_path!r}; shipped recipes: {names} (or give a .toml path)")
+    return Path(str(entry))
+
+
+def load(name_or_path, overrides=(), check_data=True):
+    """Read, override and validate a recipe; raises one ConfigError naming file and key."""
+    path = find(name_or_path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    try:
+        recipe = _build(path, raw, _parse_overrides(overrides))
+        _check_references(recipe, check_data)
+    except UserError as error:  # unknown model, experiment or dataset names too
+        raise ConfigError(f"{path}: {error}") from None
+    recipe.resolved["overrides"] = list(overrides)
+    return recipe
+
+
+def from_run(run):
+    """The recipe a run was started with (file and overrides from its run.json), for --resume."""
+    config = run.read_info().get("config") or {}
+    if "path" not in config:
+        raise ConfigError(f"{run.path}: not a recipe run (run.json has no recipe path)")
+    return load(config["path"], config.get("overrides", []))
+
+
+def _parse_overrides(overrides):
+    """['a.b=c'] -> [(['a', 'b'], 'c')]; the text is typed later against the right dataclass."""
+    parsed = []
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected section.key=value")
+        key, text = item.split("=", 1)
+        parsed.append(([p for p in key.strip().split(".") if p], text))
+    return parsed
+
+
+def _section(cls, where, values, texts):
+    """config.build with the location prefixed to any error."""
+    try:
+        return config_lib.build(cls, values, [f"{k}={v}" for k, v in texts.items()])
+    except ConfigError as error:
+        text = str(error)
+        if where and not text.startswith(tuple(f.name for f in dataclasses.fields(cls))):
+            raise ConfigError(f"{where.rstrip('.')}: {text}") from None  # 'optim: unknown key ...'
+        raise ConfigError(f"{where}{text}") from None  # 'optim.epochs: expected int ...'
+
+
+def _table(raw, key, where):
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}{key}: expected a table [{key}], got {value!r}")
+    return value
+
+
+def _build(path, raw, overrides):
+    step_names = {t.get("name") for t in raw.get("train", []) if isinstance(t, dict)}
+    step_names |= {e.get("name") or e.get("experiment") for e in raw.get("evaluate", []) if isinstance(e, dict)}
+    top_texts, section_texts, step_texts = {}, {}, {}
+    for parts, text in overrides:
+        if len(parts) == 1:
+            top_texts[parts[0]] = text
+        elif parts[0] in S.GLOBAL_SECTIONS and len(parts) == 2:
+            section_texts.setdefault(parts[0], {})[parts[1]] = text
+        elif parts[0] in step_names and len(parts) >= 2:
+            step_texts.setdefault(parts[0], []).append((parts[1:], text))
+        else:
+            raise ConfigError(f"--set {'.'.join(parts)}: no such key (sections: {', '.join(S.GLOBAL_SECTIONS)}; "
+                              f"steps: {', '.join(sorted(n for n in step_names if n)) or 'none'})")
+
+    known = set(f.name for f in dataclasses.fields(S.TopLevel)) | set(S.GLOBAL_SECTIONS) | {"train", "evaluate"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"unknown key {key!r}; valid keys: {', '.join(sorted(known))}")
+    top_values = {k: v for k, v in raw.items() if k not in S.GLOBAL_SECTIONS and k not in ("train", "evaluate")}
+    top = _section(S.TopLevel, "", top_values, top_texts)
+    defaults = {name: _table(raw, name, "") for name in S.GLOBAL_SECTIONS}
+    for name, cls in S.GLOBAL_SECTIONS.items():  # type-check the defaults on their own
+        _section(cls, f"{name}.", defaults[name], section_texts.get(name, {}))
+    smoke = _section(S.SmokeSection, "smoke.", defaults["smoke"], section_texts.get("smoke", {}))
+    export = _section(S.ExportSection, "export.", defaults["export"], section_texts.get("export", {}))
+
+    train_raw = raw.get("train", [])
+    if not isinstance(train_raw, list):
+        raise ConfigError("train: expected [[train]] tables")
+    model = _section(S.ModelSection, "model.", defaults["model"], section_texts.get("model", {}))
+    if model.name:
+        if train_raw:
+            raise ConfigError("model: a recipe has either [model] or [[train]] steps, not both")
+        train_raw = [{"name": "final", "model": model.name, "drop_path_rate": model.drop_path_rate}]
+    train = [_train_step(i, t, defaults, section_texts, step_texts, top.smoke and smoke) for i, t in enumerate(train_raw)]
+    names = [t.name for t in train]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"train: step names must be unique, got {names}")
+
+    evaluate_raw = raw.get("evaluate", [])
+    if not isinstance(evaluate_raw, list):
+        raise ConfigError("evaluate: expected [[evaluate]] tables")
+    evaluate = [_evaluate_step(i, e, step_texts, top.smoke and smoke) for i, e in enumerate(evaluate_raw)]
+    keys = [e.key for e in evaluate] + [t.key for t in train]
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"evaluate: step names must be unique; give repeated experiments a name, got {keys}")
+    if not train and not evaluate:
+        raise ConfigError("the recipe has no [[train]], [model] or [[evaluate]] step")
+
+    resolved = {
+        **dataclasses.asdict(top),
+        "train": [dataclasses.asdict(t) for t in train],
+        "evaluate": [{**dataclasses.asdict(e.fields), "set": e.overrides} for e in evaluate],
+        "export": dataclasses.asdict(export),
+        "smoke_sizes": dataclasses.asdict(smoke),
+        "path": str(path),
+    }
+    return Recipe(str(path), top, train, evaluate, export, smoke, resolved)
+
+
+def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"train[{index}]: expected a table")
+    where = f"train[{index}]"
+    name = raw.get("name", "")
+    where = f"train.{name}." if name else f"{where}."
+    texts = step_texts.get(name, [])
+    scalar = {k: v for k, v in raw.items() if k not in S.TRAIN_SECTIONS}
+    fields = _section(S.TrainFields, where, scalar, {p[0]: t for p, t in texts if len(p) == 1})
+    built = {}
+    for section, cls in S.TRAIN_SECTIONS.items():
+        values = {**defaults[section], **_table(raw, section, where)}
+        section_overrides = {**section_texts.get(section, {}),
+                             **{p[1]: t for p, t in texts if len(p) == 2 and p[0] == section}}
+        built[section] = _section(cls, f"{where}{section}.", values, section_overrides)
+    for parts, _ in texts:
+        if len(parts) > 2 or (len(parts) == 2 and parts[0] not in S.TRAIN_SECTIONS):
+            raise ConfigError(f"--set {name}.{'.'.join(parts)}: no such key in a training step")
+    if smoke:
+        built["optim"].epochs = min(built["optim"].epochs, smoke.epochs)
+        built["optim"].warmup_epochs = min(built["optim"].warmup_epochs, built["optim"].epochs / 2)
+        built["data"].limit = min(built["data"].limit or smoke.limit, smoke.limit)
+        built["data"].eval_limit = min(built["data"].eval_limit or smoke.eval_limit, smoke.eval_limit)
+    return TrainStep(fields.name, fields.model, fields.drop_path_rate, **built)
+
+
+def _evaluate_step(index, raw, step_texts, smoke):
+    from vitlab.experiments import runner
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"evaluate[{index}]: expected a table")
+    name = raw.get("name") or raw.get("experiment", "")
+    where = f"evaluate.{name}." if name else f"evaluate[{index}]."
+    texts = step_texts.get(name, [])
+    values = {k: v for k, v in raw.items() if k != "set"}
+    fields = _section(S.EvaluateFields, where, values, {p[0]: t for p, t in texts if len(p) == 1})
+    experiment_values = raw.get("set", {})
+    if not isinstance(experiment_values, dict):
+        raise ConfigError(f"{where}set: expected a table of experiment settings, got {experiment_values!r}")
+    set_texts = [f"{p[1]}={t}" for p, t in texts if len(p) == 2 and p[0] == "set"]
+    if any(len(p) > 2 or (len(p) == 2 and p[0] != "set") for p, _ in texts):
+        raise ConfigError(f"--set {name}: evaluate steps take {name}.KEY or {name}.set.KEY")
+    if smoke:
+        fields.limit = min(fields.limit or smoke.eval_limit, smoke.eval_limit)
+    try:
+        config = runner.build_config(fields.experiment, values=experiment_values, overrides=set_texts)
+    except ConfigError as error:
+        raise ConfigError(f"{where}set: {error}") from None
+    return EvaluateStep(fields, config, {**experiment_values, **dict(s.split("=", 1) for s in set_texts)})
+
+
+def _check_references(recipe, check_data):
+    """Model names, teachers and datasets exist; teachers come from earlier steps."""
+    from vitlab.models import get_spec
+
+    earlier = []
+    for step in recipe.train:
+        get_spec(step.model)
+        teacher = step.distill.teacher
+        if teacher and teacher not in earlier and not teacher.endswith(".keras"):
+            if teacher in [t.name for t in recipe.train]:
+                raise ConfigError(f"train.{step.name}.distill.teacher: step {teacher!r} must come before {step.name!r}")
+            get_spec(teacher)
+        if teacher.endswith(".keras") and check_data and not Path(teacher).is_file():
+            raise ConfigError(f"train.{step.name}.distill.teacher: file {teacher} does not exist")
+        earlier.append(step.name)
+    for step in recipe.evaluate:
+        for model in step.fields.models:
+            if model in earlier or model.endswith(".keras") or Path(model.split(":")[0]).is_dir():
+                continue
+            get_spec(model)
+    for name in recipe.export.models:
+        if name not in earlier:
+            raise ConfigError(f"export.models: {name!r} is not a training step (steps: {', '.join(earlier)})")
+    if check_data:
+        _check_datasets(recipe)
+
+
+def _check_datasets(recipe):
+    from vitlab import data as data_lib
+
+    describe = getattr(data_lib, "describe", None)
+    if describe is None:
+        return
+    for step in recipe.train:
+        for split in filter(None, (step.data.split, step.data.eval_split)):
+            describe(step.data.dataset, split=split, data_dir=step.data.data_dir or None)
+    for step in recipe.evaluate:
+        describe(step.fields.dataset, split=step.fields.split, data_dir=step.fields.data_dir or None)

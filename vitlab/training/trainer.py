@@ -1,0 +1,212 @@
+"""One trainer, two ways to drive it.
+
+TrainingModel holds the student (and a frozen teacher) and defines `train_step` and
+`test_step` once. Under one device or MirroredStrategy, Keras' model.fit drives them (with
+BackupAndRestore for resume); under MultiWorkerMirroredStrategy, where model.fit fails
+(keras-team/keras#20585), `custom_loop` runs the same `train_step` with strategy.run and
+resumes from a tf.train.CheckpointManager. Both paths feed the same callbacks, so the
+progress bar, TensorBoard logs and events.jsonl look the same.
+"""
+
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import keras
+from keras import ops
+
+from vitlab.training import distill
+from vitlab.training.sections import DistillSection, OptimSection
+
+
+class TrainingModel(keras.Model):
+    """The student, an optional frozen teacher, and the objective of vitlab.training.distill."""
+
+    def __init__(self, student, teacher=None, distill_config=None, **kwargs):
+        super().__init__(**kwargs)
+        self.student = student
+        self.teacher = teacher
+        if teacher is not None:
+            teacher.trainable = False
+        self.distill_config = distill_config or DistillSection()
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.accuracy_tracker = keras.metrics.CategoricalAccuracy(name="accuracy")
+
+    def call(self, images, training=False):
+        return self.student(images, training=training)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.accuracy_tracker]
+
+    def objective(self, images, targets, training):
+        """(loss per image, inference logits) for a batch of images and soft targets."""
+        heads = distill.student_heads(self.student, images, training)
+        teacher_out = distill.teacher_logits(self.teacher, images) if self.teacher is not None else None
+        return distill.per_example_loss(heads, targets, teacher_out, self.distill_config), distill.combined_logits(heads)
+
+    def _track(self, per_example, logits, targets):
+        self.loss_tracker.update_state(per_example)
+        self.accuracy_tracker.update_state(targets, logits)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        from keras.src.losses.loss import scale_loss_for_distribution
+
+        images, targets = data
+        weights = self.student.trainable_weights
+        with tf.GradientTape() as tape:
+            per_example, logits = self.objective(images, targets, training=True)
+            loss = ops.mean(per_example)
+            if self.student.losses:
+                loss = loss + ops.sum(self.student.losses)
+            scaled = self.optimizer.scale_loss(scale_loss_for_distribution(loss))
+        gradients = tape.gradient(scaled, weights)
+        self.optimizer.apply_gradients(zip(gradients, weights))
+        return self._track(per_example, logits, targets)
+
+    def test_step(self, data):
+        images, targets = data
+        per_example, logits = self.objective(images, targets, training=False)
+        return self._track(per_example, logits, targets)
+
+
+def learning_rate(optim: OptimSection, steps_per_epoch):
+    """Linear warmup to `learning_rate`, then cosine decay to `min_learning_rate` (DeiT)."""
+    total = max(1, optim.epochs * steps_per_epoch)
+    warmup = min(int(round(optim.warmup_epochs * steps_per_epoch)), total - 1)
+    alpha = optim.min_learning_rate / optim.learning_rate
+    if warmup <= 0:
+        return keras.optimizers.schedules.CosineDecay(optim.learning_rate, total, alpha=alpha)
+    return keras.optimizers.schedules.CosineDecay(optim.min_learning_rate, total - warmup, alpha=alpha,
+                                                  warmup_target=optim.learning_rate, warmup_steps=warmup)
+
+
+def optimizer(optim: OptimSection, steps_per_epoch):
+    return keras.optimizers.AdamW(learning_rate=learning_rate(optim, steps_per_epoch),
+                                  weight_decay=optim.weight_decay,
+                                  global_clipnorm=optim.clip_norm or None)
+
+
+class EventsCallback(keras.callbacks.Callback):
+    """events.jsonl for the TUI: progress every `every` steps, metrics once per epoch."""
+
+    def __init__(self, run, step, total_epochs, steps_per_epoch, every=20):
+        super().__init__()
+        self.run, self.step, self.every = run, step, every
+        self.total_epochs, self.steps_per_epoch = total_epochs, steps_per_epoch
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = self.epoch * self.steps_per_epoch + batch + 1
+        if (batch + 1) % self.every == 0:
+            numbers = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+            self.run.event("progress", step=self.step, done=done, total=self.total_epochs * self.steps_per_epoch,
+                           epoch=self.epoch + 1, **numbers)
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = (epoch + 1) * self.steps_per_epoch
+        self.run.event("progress", step=self.step, done=done, total=self.total_epochs * self.steps_per_epoch,
+                       epoch=epoch + 1)
+        for name, value in (logs or {}).items():
+            if _is_number(value):
+                self.run.event("metric", step=self.step, name=name, value=float(value), epoch=epoch + 1)
+
+
+def _is_number(value):
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose):
+    """Train with model.fit; BackupAndRestore makes a killed run resume at its last epoch."""
+    backup = keras.callbacks.BackupAndRestore(str(checkpoint_dir), delete_checkpoint=False)
+    history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                        callbacks=[backup, *callbacks], verbose=verbose)
+    return {k: float(v[-1]) for k, v in history.history.items() if v}
+
+
+def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose,
+                chief=True):
+    """The same train/test steps under strategy.run, resumable from a CheckpointManager."""
+    import tensorflow as tf
+
+    with strategy.scope():
+        epoch_counter = tf.Variable(0, dtype=tf.int64, trainable=False)
+        model.optimizer.build(model.student.trainable_variables)
+    checkpoint = tf.train.Checkpoint(student=model.student, optimizer=model.optimizer, epoch=epoch_counter)
+    # Every worker saves (the save is collective); only the chief's copy is kept.
+    directory = str(checkpoint_dir) if chief else tempfile.mkdtemp(prefix="vitlab-worker-ckpt-")
+    manager = tf.train.CheckpointManager(checkpoint, directory, max_to_keep=2)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint)
+    start = int(epoch_counter.numpy())
+
+    iterator = iter(strategy.experimental_distribute_dataset(train))
+    distributed_train = tf.function(lambda it: strategy.run(model.train_step, args=(next(it),)))
+    distributed_test = tf.function(lambda batch: strategy.run(model.test_step, args=(batch,)))
+    callback_list = keras.callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+                                                 model=model, verbose=verbose, epochs=epochs,
+                                                 steps=steps_per_epoch)
+    results = lambda: {m.name: float(m.result()) for m in model.metrics}  # noqa: E731
+    logs = {}
+    callback_list.on_train_begin()
+    for epoch in range(start, epochs):
+        model.reset_metrics()
+        callback_list.on_epoch_begin(epoch)
+        for step in range(steps_per_epoch):
+            callback_list.on_train_batch_begin(step)
+            distributed_train(iterator)
+            callback_list.on_train_batch_end(step, results())
+        logs = results()
+        if validation is not None:
+            model.reset_metrics()
+            for batch in strategy.experimental_distribute_dataset(validation):
+                distributed_test(batch)
+            logs.update({f"val_{k}": v for k, v in results().items()})
+        epoch_counter.assign(epoch + 1)
+        manager.save()
+        callback_list.on_epoch_end(epoch, logs)
+    callback_list.on_train_end(logs)
+    if not chief:
+        shutil.rmtree(directory, ignore_errors=True)
+    return logs
+
+
+def steps_for(num_examples, batch_size, optim: OptimSection):
+    if optim.steps_per_epoch:
+        return optim.steps_per_epoch
+    return max(1, math.floor((num_examples or batch_size) / batch_size))
+
+
+def progress_verbosity():
+    """A live progress bar in a terminal, one line per epoch in logs and pipes."""
+    return 1 if os.isatty(1) else 2
+
+
+def tensorboard_available():
+    """tf.summary needs the tensorboard package, which TensorFlow no longer pulls in by itself."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def callbacks_for(run, step_key, epochs, steps_per_epoch, every, tensorboard=True):
+    callbacks = [EventsCallback(run, step_key, epochs, steps_per_epoch, every)] if run is not None else []
+    if tensorboard and run is not None and not tensorboard_available():
+        run.event("log", step=step_key, message="tensorboard is not installed: no TensorBoard logs "
+                                                "(pip install tensorboard)")
+    elif tensorboard and run is not None:
+        log_dir = Path(run.path) / "tensorboard" / step_key.replace(":", "_")
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+    return callbacks
