@@ -51,7 +51,7 @@ def _star(r, theta):
 def shape_mask(shape, x, y):
     """Boolean (n, S, S) silhouette of one shape class in local coordinates (unit size ~1)."""
     r = np.sqrt(x * x + y * y)
-    theta = np.arctan2(y, x)
+    theta = np.arctan2(y, x) if shape in (2, 3, 5) else None  # only polygons and the star need the angle
     if shape == 0:
         return r < 0.95
     if shape == 1:

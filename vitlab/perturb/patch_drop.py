@@ -58,28 +58,41 @@ def drop_count(fraction, num_cells):
     return int(math.floor(fraction * num_cells + 1e-9))
 
 
-def image_keys(seed, indices, stream, repeat=0):
-    """(B, 2) int64 stateless-RNG keys from (seed, image index, stream, repeat)."""
-    indices = tf.cast(indices, tf.int64)
-    base = tf.stack([tf.fill(tf.shape(indices), tf.cast(seed, tf.int64)), indices], axis=1)
+# The helpers below are tf.functions so that eager callers (tests, notebooks) reuse one trace;
+# inside an experiment's compiled step they are inlined.
+@tf.function(reduce_retracing=True)
+def _fold_keys(seed, indices, stream, repeat):
+    base = tf.stack([tf.fill(tf.shape(indices), seed), indices], axis=1)
 
     def fold(key):
         key = tf.random.experimental.stateless_fold_in(key, stream)
-        return tf.random.experimental.stateless_fold_in(key, tf.cast(repeat, tf.int64))
+        return tf.random.experimental.stateless_fold_in(key, repeat)
 
     return tf.vectorized_map(fold, base)
 
 
+def image_keys(seed, indices, stream, repeat=0):
+    """(B, 2) int64 stateless-RNG keys from (seed, image index, stream, repeat)."""
+    return _fold_keys(tf.cast(seed, tf.int64), tf.cast(indices, tf.int64), tf.cast(stream, tf.int64),
+                      tf.cast(repeat, tf.int64))
+
+
+@tf.function(reduce_retracing=True)
+def _uniform_rows(keys, num_cells):
+    return tf.vectorized_map(
+        lambda key: tf.random.stateless_uniform(tf.reshape(num_cells, [1]), seed=key, minval=None, maxval=None,
+                                                dtype=tf.int64), keys)
+
+
 def random_priorities(keys, num_cells):
     """(B, N) int64 full-range random values, one independent row per key (ties ~ never)."""
-    return tf.vectorized_map(
-        lambda key: tf.random.stateless_uniform([num_cells], seed=key, minval=None, maxval=None, dtype=tf.int64),
-        keys)
+    return _uniform_rows(keys, tf.constant(num_cells, tf.int32))
 
 
+@tf.function(reduce_retracing=True)
 def ranks_from_order(order):
     """Invert (B, N) orders (cell ids, first to drop first) into per-cell ranks."""
-    return tf.cast(tf.vectorized_map(tf.math.invert_permutation, tf.cast(order, tf.int32)), tf.int32)
+    return tf.vectorized_map(tf.math.invert_permutation, tf.cast(order, tf.int32))
 
 
 def random_ranks(seed, indices, num_cells, stream=STREAM_DROP, repeat=0):

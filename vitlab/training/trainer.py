@@ -33,6 +33,7 @@ class TrainingModel(keras.Model):
         self.distill_config = distill_config or DistillSection()
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.CategoricalAccuracy(name="accuracy")
+        self.built = True  # no weights of its own; the student is built (BackupAndRestore checks)
 
     def call(self, images, training=False):
         return self.student(images, training=training)

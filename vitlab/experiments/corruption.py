@@ -1,0 +1,234 @@
+"""Natural corruptions, the ImageNet-C protocol: top-1 error per (corruption, severity), CE, mCE.
+
+Images come from a prepared set (`corruption_dir`), from the real ImageNet-C (`imagenet_c`:
+an image-folder root <corruption>/<severity>/<class>/<file>, or "tfds" for
+tfds:imagenet2012_corrupted/<name>_<severity>), or, by default, are corrupted on the fly
+from the run's dataset. Each corrupted batch is made once and shown to every model.
+
+CE(c) = sum_s E(c, s) / sum_s E_base(c, s); mCE = mean CE over the 15 ImageNet-C
+corruptions (the 4 extra ones are reported apart); relative CE subtracts clean errors.
+The baseline is AlexNet's published errors on ImageNet-C, otherwise a model of the run
+(default: the first ResNet); the unnormalized mean error is always reported.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from vitlab.perturb import corruptions as lib
+from vitlab.results.result import Curve, Result, Table
+
+DESCRIPTION = "Natural corruptions (ImageNet-C protocol): error, CE and mCE."
+
+
+@dataclasses.dataclass
+class Config:
+    corruptions: list[str] = dataclasses.field(default_factory=lambda: list(lib.ALL))
+    severities: list[int] = dataclasses.field(default_factory=lambda: list(lib.SEVERITIES))
+    corruption_dir: str | None = None  # a set from `vitlab data prepare corruptions`
+    imagenet_c: str | None = None  # ImageNet-C folder root, or "tfds"
+    baseline: str | None = None  # a model of the run, a model spec, "alexnet" or "none"; default: first ResNet
+    head: str = "average"
+    batch_size: int = 64
+
+    def validate(self):
+        self.corruptions = lib.check_corruptions(self.corruptions)
+        self.severities = lib.check_severities(self.severities)
+
+
+def head_logits(adapter, head):
+    """logits_fn of one head; models without that head answer with their only one."""
+    chosen = head if adapter.has_dist_token else "class"
+    return lambda images: adapter.logits(images, head=chosen)
+
+
+def _correct(predict_fns, images, labels):
+    return np.array([int((fn(images).argmax(-1) == labels).sum()) for fn in predict_fns])
+
+
+def _batches(images, labels, size):
+    for start in range(0, len(images), size):
+        yield images[start:start + size], labels[start:start + size]
+
+
+class _Counter:
+    """Correct-prediction counts per model for the clean set and every (corruption, severity)."""
+
+    def __init__(self, num_models, corruptions, severities):
+        self.clean = np.zeros(num_models)
+        self.clean_total = 0
+        self.hits = np.zeros((num_models, len(corruptions), len(severities)))
+        self.totals = np.zeros((len(corruptions), len(severities)))
+
+    def errors(self):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 1 - self.clean / max(self.clean_total, 1), 1 - self.hits / self.totals[None]
+
+
+def _on_the_fly(fns, data, config, context, counter):
+    total = data.num_examples or 0
+    done = 0
+    for batch in data.batches():
+        images, labels = batch["image"], batch["label"]
+        counter.clean += _correct(fns, images, labels)
+        counter.clean_total += len(labels)
+        for ci, name in enumerate(config.corruptions):
+            for si, severity in enumerate(config.severities):
+                corrupted = lib.corrupt_batch(images, name, severity, context.seed, batch["index"])
+                counter.hits[:, ci, si] += _correct(fns, corrupted.astype("float32") / 255.0, labels)
+                counter.totals[ci, si] += len(labels)
+        done += len(labels)
+        context.progress(done, max(total, done))
+
+
+def _prepared(fns, config, context, counter):
+    from vitlab.data_prep.corruptions import CorruptionSet
+
+    stored = CorruptionSet(config.corruption_dir)
+    labels = stored.clean["label"]
+    for images, batch_labels in _batches(stored.clean["image"], labels, config.batch_size):
+        counter.clean += _correct(fns, images.astype("float32") / 255.0, batch_labels)
+    counter.clean_total = len(labels)
+    pairs = [(ci, si) for ci in range(len(config.corruptions)) for si in range(len(config.severities))]
+    for done, (ci, si) in enumerate(pairs, 1):
+        all_images = stored.images(config.corruptions[ci], config.severities[si])
+        for images, batch_labels in _batches(all_images, labels, config.batch_size):
+            counter.hits[:, ci, si] += _correct(fns, images.astype("float32") / 255.0, batch_labels)
+        counter.totals[ci, si] = len(labels)
+        context.progress(done, len(pairs))
+
+
+def _imagenet_c(fns, data, config, context, counter, image_size):
+    from vitlab import data as data_lib
+
+    for batch in data.batches():
+        counter.clean += _correct(fns, batch["image"], batch["label"])
+        counter.clean_total += len(batch["label"])
+    pairs = [(ci, si) for ci in range(len(config.corruptions)) for si in range(len(config.severities))]
+    for done, (ci, si) in enumerate(pairs, 1):
+        name, severity = config.corruptions[ci], config.severities[si]
+        if config.imagenet_c == "tfds":
+            source, split = f"tfds:imagenet2012_corrupted/{name}_{severity}", "validation"
+        else:
+            source, split = f"{config.imagenet_c.rstrip('/')}/{name}/{severity}", data.split
+        subset = data_lib.load(source, split=split, image_size=image_size, batch_size=config.batch_size,
+                               limit=data.num_examples, seed=context.seed)
+        for batch in subset.batches():
+            counter.hits[:, ci, si] += _correct(fns, batch["image"], batch["label"])
+            counter.totals[ci, si] += len(batch["label"])
+        context.progress(done, len(pairs))
+
+
+def _resolve_baseline(adapters, config, num_classes):
+    """(published?, baseline adapter index or None, extra adapter or None)."""
+    choice = (config.baseline or "").strip()
+    if choice.lower() == "alexnet" or (not choice and config.imagenet_c):
+        return True, None, None
+    if choice.lower() == "none":
+        return False, None, None
+    if not choice:
+        cnns = [i for i, a in enumerate(adapters) if a.kind == "cnn"]
+        return False, (cnns[0] if cnns else None), None
+    names = [a.name for a in adapters]
+    if choice in names:
+        return False, names.index(choice), None
+    from vitlab.experiments.runner import resolve_model
+
+    extra = resolve_model(choice, num_classes=num_classes)
+    extra.name = f"baseline:{extra.name}"
+    return False, len(adapters), extra
+
+
+def summarize(errors, clean, base_errors, base_clean, names):
+    """Per-model CE, relative CE, mCE, relative mCE and mean errors (common / extra)."""
+    common = [i for i, n in enumerate(names) if n in lib.COMMON]
+    extra = [i for i, n in enumerate(names) if n in lib.EXTRA]
+    out = {"mean_error": np.array([e[common].mean() if common else np.nan for e in errors]),
+           "mean_error_extra": np.array([e[extra].mean() if extra else np.nan for e in errors])}
+    if base_errors is not None:
+        ces, rels = zip(*[lib.corruption_errors(e, base_errors, c, base_clean) for e, c in zip(errors, clean)])
+        out["ce"], out["relative_ce"] = np.array(ces), np.array(rels)
+        out["mce"] = np.array([lib.mean_corruption_error(ce, names) for ce in ces])
+        out["relative_mce"] = np.array([lib.mean_corruption_error(rel, names) for rel in rels])
+    return out
+
+
+def run(adapters, data, config, context):
+    from vitlab.perturb.adversarial import compile_logits
+
+    published, base_index, extra = _resolve_baseline(adapters, config, data.num_classes)
+    evaluated = list(adapters) + ([extra] if extra else [])
+    fns = [compile_logits(head_logits(a, config.head)) for a in evaluated]
+    counter = _Counter(len(evaluated), config.corruptions, config.severities)
+    notes = []
+    if config.corruption_dir:
+        _prepared(fns, config, context, counter)
+        notes.append(f"images from the prepared set {config.corruption_dir}")
+    elif config.imagenet_c:
+        _imagenet_c(fns, data, config, context, counter, adapters[0].image_size)
+        notes.append(f"images from ImageNet-C ({config.imagenet_c})")
+    else:
+        if data.image_size and lib.needs_upscale(data.image_size, data.image_size):
+            notes.append(f"{data.image_size}px images were resized up to {lib.MIN_SIZE}px for each corruption "
+                         f"and back (imagecorruptions refuses smaller images)")
+        _on_the_fly(fns, data, config, context, counter)
+    clean, errors = counter.errors()
+    base_errors = base_clean = None
+    if published:
+        base_errors = lib.alexnet_errors([n for n in config.corruptions if n in lib.COMMON], config.severities)
+        rows = {n: i for i, n in enumerate(n for n in config.corruptions if n in lib.COMMON)}
+        base_errors = np.array([base_errors[rows[n]] if n in rows else [np.nan] * len(config.severities)
+                                for n in config.corruptions])
+        base_clean = lib.ALEXNET_CLEAN_ERROR
+        notes.append("baseline: AlexNet's published ImageNet-C errors")
+    elif base_index is not None:
+        base_errors, base_clean = errors[base_index], clean[base_index]
+        notes.append(f"baseline: {evaluated[base_index].name}, evaluated in the same pass")
+    else:
+        notes.append("no baseline (no ResNet among the models): only unnormalized errors are reported")
+    if [n for n in config.corruptions if n in lib.COMMON] != list(lib.COMMON):
+        notes.append("mCE is over the ImageNet-C corruptions evaluated here, not all 15")
+    stats = summarize(errors, clean, base_errors, base_clean, config.corruptions)
+    return _result(evaluated, config, clean, errors, stats, notes)
+
+
+def _result(evaluated, config, clean, errors, stats, notes):
+    names, severities = config.corruptions, config.severities
+    models = [a.name for a in evaluated]
+    arrays = {"errors": errors, "clean_error": clean, "severities": np.array(severities), **stats}
+    curves = []
+    for family in [*lib.FAMILIES, lib.EXTRA_FAMILY]:
+        members = [i for i, n in enumerate(names) if lib.family_of(n) == family]
+        if members:
+            curves.append(Curve(title=f"{family} corruptions: error vs severity", x_label="severity",
+                                y_label="top-1 error (mean over the family)", x=list(severities),
+                                series={m: errors[k][members].mean(axis=0).tolist() for k, m in enumerate(models)}))
+    if "ce" in stats:
+        curves.append(Curve(title="corruption error (CE) per corruption", x_label="corruption", y_label="CE",
+                            x=list(range(len(names))), x_ticks=list(names), kind="bar",
+                            series={m: stats["ce"][k].tolist() for k, m in enumerate(models)}))
+    tables = [Table(title="summary", columns=["model", "clean error", "mean error (15)", "mCE", "relative mCE",
+                                              "mean error (extra 4)"],
+                    rows=[[m, float(clean[k]), float(stats["mean_error"][k]),
+                           float(stats["mce"][k]) if "mce" in stats else "-",
+                           float(stats["relative_mce"][k]) if "relative_mce" in stats else "-",
+                           float(stats["mean_error_extra"][k])] for k, m in enumerate(models)])]
+    for k, model in enumerate(models):
+        rows = []
+        for ci, name in enumerate(names):
+            ce = stats["ce"][k][ci] if "ce" in stats else float("nan")
+            rel = stats["relative_ce"][k][ci] if "relative_ce" in stats else float("nan")
+            rows.append([name, lib.family_of(name), *map(float, errors[k][ci]), float(errors[k][ci].mean()),
+                         float(ce), float(rel)])
+        tables.append(Table(title=f"CE table: {model}", rows=rows,
+                            columns=["corruption", "family", *[f"E s={s}" for s in severities], "mean E", "CE",
+                                     "relative CE"]))
+    summary = {}
+    for k, model in enumerate(models):
+        if "mce" in stats:
+            summary[f"{model}/mCE"] = float(stats["mce"][k])
+            summary[f"{model}/relative_mCE"] = float(stats["relative_mce"][k])
+        summary[f"{model}/mean_error"] = float(stats["mean_error"][k])
+        summary[f"{model}/clean_error"] = float(clean[k])
+    return Result(experiment="corruption", config={"models_evaluated": models}, models=models, arrays=arrays,
+                  curves=curves, tables=tables, summary=summary, notes=notes)
