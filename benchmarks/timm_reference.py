@@ -81,12 +81,12 @@ def throughput(job):
     """Images/s of timm on PyTorch: inference (no_grad, eval) and training (SGD step)."""
     torch.set_num_threads(job.get("threads", 2))
     torch.manual_seed(0)
-    model = timm.create_model(job["timm_name"], pretrained=False, num_classes=job["num_classes"],
-                              **({"img_size": job["image_size"]} if "resnet" not in job["timm_name"] else {}))
+    model = build(job)
     batch, size = job["batch_size"], job["image_size"]
     x = torch.rand(batch, 3, size, size)
     y = torch.randint(0, job["num_classes"], (batch,))
-    results = {"torch": torch.__version__, "timm": timm.__version__, "threads": torch.get_num_threads()}
+    results = {"torch": torch.__version__, "timm": timm.__version__, "threads": torch.get_num_threads(),
+               "params": sum(p.numel() for p in model.parameters())}
     model.eval()
     with torch.no_grad():
         results["inference"] = _rate(lambda: model(x), batch, job["warmup"], job["steps"])
@@ -102,6 +102,29 @@ def throughput(job):
     results["train"] = _rate(train_step, batch, job["warmup"], job["steps"])
     with open(job["outputs"], "w") as file:
         json.dump(results, file)
+
+
+def build(job):
+    """A timm name, or timm's classes with explicit arguments for configs timm has no name for."""
+    if "arch" not in job:
+        return timm.create_model(job["timm_name"], pretrained=False, num_classes=job["num_classes"])
+    arch, size = dict(job["arch"]), job["image_size"]
+    if job["timm_name"] == "vit":
+        from timm.models.deit import VisionTransformerDistilled
+        from timm.models.vision_transformer import VisionTransformer
+
+        cls = VisionTransformerDistilled if arch.pop("distilled") else VisionTransformer
+        return cls(img_size=size, num_classes=job["num_classes"], **arch)
+    from timm.models.resnet import Bottleneck, ResNet
+
+    width = arch["base_width"]
+    model = ResNet(Bottleneck, arch["layers"], num_classes=job["num_classes"], stem_width=width,
+                   channels=tuple(width * 2**i for i in range(4)))
+    if arch["stem"] == "cifar":  # one 3x3/1 convolution, no max-pool (as vitlab's stem="cifar")
+        model.conv1 = torch.nn.Conv2d(3, width, 3, 1, 1, bias=False)
+        model.bn1 = torch.nn.BatchNorm2d(width)
+        model.maxpool = torch.nn.Identity()
+    return model
 
 
 def _rate(step, batch, warmup, steps):

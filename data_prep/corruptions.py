@@ -90,10 +90,23 @@ def _tasks(pairs, count, chunk_size):
     return [(c, s, start, min(start + chunk_size, count)) for c, s in ordered for start in range(0, count, chunk_size)]
 
 
-def run_chunks(images, indices, pairs, seed, workers, chunk_size=64, on_pair=None):
+def open_pool(images, indices, seed, workers):
+    """A pool whose workers hold the images (sent once each); spawned, never forked from TensorFlow."""
+    context = multiprocessing.get_context("spawn")
+    return context.Pool(workers, initializer=_init_worker, initargs=(images, indices, seed))
+
+
+def warm_up():
+    """Compile glass_blur's numba kernel now (seconds), so timings measure corruption work."""
+    corruption_lib.corrupt_image(np.zeros((32, 32, 3), np.uint8), "glass_blur", 1)
+    return True
+
+
+def run_chunks(images, indices, pairs, seed, workers, chunk_size=64, on_pair=None, pool=None):
     """Corrupt `images` for every (corruption, severity) pair; call on_pair(c, s, array) as each finishes.
 
-    workers <= 1 runs the plain loop in this process (the benchmark's baseline).
+    workers <= 1 runs the plain loop in this process (the benchmark's baseline); `pool` (from
+    open_pool, same images and seed) reuses warm workers.
     """
     count = len(images)
     tasks = _tasks(pairs, count, chunk_size)
@@ -111,15 +124,17 @@ def run_chunks(images, indices, pairs, seed, workers, chunk_size=64, on_pair=Non
             if on_pair is not None:
                 on_pair(c, s, finished)
 
-    if workers <= 1:
+    if pool is not None:
+        for result in pool.imap_unordered(_run_chunk, tasks):
+            accept(result)
+    elif workers <= 1:
         _init_worker(images, indices, seed)
         for task in tasks:
             accept(_run_chunk(task))
-        return
-    context = multiprocessing.get_context("spawn")  # never fork a process that holds TensorFlow
-    with context.Pool(workers, initializer=_init_worker, initargs=(images, indices, seed)) as pool:
-        for result in pool.imap_unordered(_run_chunk, tasks):
-            accept(result)
+    else:
+        with open_pool(images, indices, seed, workers) as own_pool:
+            for result in own_pool.imap_unordered(_run_chunk, tasks):
+                accept(result)
 
 
 def _load_dataset(dataset, split, image_size, limit, seed, data_dir):

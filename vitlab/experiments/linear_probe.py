@@ -26,8 +26,8 @@ class Config(protocol.FeatureOptions):
     max_iter: int = 200
     n_jobs: int = 2
     epochs: int = 10
-    learning_rate: float = 1e-3
-    probe_batch_size: int = 256
+    learning_rate: float = 1e-2  # Adam on standardized features
+    probe_batch_size: int = 128
 
     def validate(self):
         super().validate()

@@ -173,6 +173,5 @@ def run(adapters, data, config, context):
                     lesion_tallies[key].add(hits1, hitsk, labels)
         done += 1
         context.progress(done, max(total, done))
-    context.progress(done, done, force=True)
     return occlusion_report.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies,
                                          providers)

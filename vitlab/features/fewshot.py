@@ -62,10 +62,12 @@ def nearest_centroid_accuracy(features, episode):
 def logistic_accuracy(features, episode, c=1.0):
     """Logistic regression fitted on the support set of L2-normalized features."""
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
-    model = LogisticRegression(C=c, max_iter=200)
-    model.fit(_unit_rows(features[episode.support]), episode.support_labels)
-    predictions = model.predict(_unit_rows(features[episode.query]))
+    with threadpool_limits(limits=1, user_api="blas"):  # tiny fits: threads only add overhead
+        model = LogisticRegression(C=c, max_iter=200)
+        model.fit(_unit_rows(features[episode.support]), episode.support_labels)
+        predictions = model.predict(_unit_rows(features[episode.query]))
     return float(np.mean(predictions == episode.query_labels))
 
 
@@ -77,11 +79,9 @@ def mean_interval(accuracies, confidence=0.95):
     from scipy import stats
 
     values = np.asarray(accuracies, dtype=np.float64)
+    if np.ptp(values) == 0.0:  # identical episodes: exactly that value, no spread (no rounding noise)
+        return float(values[0]), (0.0 if len(values) > 1 else float("nan"))
     mean = float(values.mean())
-    if len(values) < 2:
-        return mean, float("nan")
     spread = float(values.std(ddof=1))
-    if spread == 0.0:
-        return mean, 0.0
     t = stats.t.ppf(0.5 + confidence / 2, df=len(values) - 1)
     return mean, float(t * spread / np.sqrt(len(values)))

@@ -1,10 +1,14 @@
 """Classifiers on frozen features: logistic regression (CV-chosen C), the paper's single
 Keras linear layer, and cosine k-NN. Each returns top-1 accuracy on the test features.
+
+BLAS runs single-threaded here: on a busy machine a multi-threaded OpenBLAS spins and made
+a 3,000-row fit 60x slower (15 s instead of 0.23 s); parallelism comes from the CV folds.
 """
 
 import dataclasses
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 @dataclasses.dataclass
@@ -35,6 +39,16 @@ def _cv_subsample(labels, max_rows, seed):
 def logistic_probe(x_train, y_train, x_test, y_test, c_grid=(0.01, 0.1, 1.0), cv_folds=3,
                    cv_max_rows=10000, max_iter=200, n_jobs=2, seed=0):
     """scikit-learn logistic regression on standardized features; C by k-fold CV on train."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_rows, max_iter,
+                               n_jobs, seed)
+
+
+def _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_rows, max_iter, n_jobs, seed):
+    import warnings
+
+    from joblib import parallel_backend
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
@@ -47,16 +61,20 @@ def logistic_probe(x_train, y_train, x_test, y_test, c_grid=(0.01, 0.1, 1.0), cv
         search = GridSearchCV(
             LogisticRegression(max_iter=max_iter, tol=1e-3),
             {"C": list(c_grid)}, cv=StratifiedKFold(folds, shuffle=True, random_state=seed), n_jobs=n_jobs)
-        search.fit(x_train[rows], y_train[rows])
+        with parallel_backend("threading", n_jobs=n_jobs), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            search.fit(x_train[rows], y_train[rows])
         best_c = float(search.best_params_["C"])
     model = LogisticRegression(C=best_c, max_iter=max_iter, tol=1e-4)
-    model.fit(x_train, y_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x_train, y_train)
     accuracy = float(np.mean(model.predict(x_test) == y_test))
     return ProbeScore(accuracy, {"C": best_c})
 
 
-def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=10, batch_size=256,
-                       learning_rate=1e-3, seed=0):
+def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=10, batch_size=128,
+                       learning_rate=1e-2, seed=0):
     """The paper's protocol: one Dense layer trained for `epochs` on frozen (standardized) features."""
     import keras
 
@@ -74,6 +92,11 @@ def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=10,
 
 def knn_probe(x_train, y_train, x_test, y_test, k=20, batch_rows=256):
     """Cosine k-NN, majority vote (ties go to the larger summed similarity); no training."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _knn_probe(x_train, y_train, x_test, y_test, k, batch_rows)
+
+
+def _knn_probe(x_train, y_train, x_test, y_test, k, batch_rows):
     train = _unit_rows(np.asarray(x_train, "float32"))
     test = _unit_rows(np.asarray(x_test, "float32"))
     y_train = np.asarray(y_train)

@@ -178,13 +178,15 @@ def corruption_errors(errors, base_errors, clean_error=None, base_clean_error=No
         relative = None
         if clean_error is not None and base_clean_error is not None:
             relative = (errors - clean_error).sum(axis=-1) / (base - base_clean_error).sum(axis=-1)
+            relative = np.where(np.isfinite(relative), relative, np.nan)  # baseline no worse than clean
+        ce = np.where(np.isfinite(ce), ce, np.nan)
     return ce, relative
 
 
 def mean_corruption_error(ce, names):
     """mCE: mean CE over the ImageNet-C corruptions among `names` (extra ones excluded)."""
     values = [value for value, name in zip(np.asarray(ce), names) if name in COMMON]
-    return float(np.mean(values)) if values else float("nan")
+    return float(np.mean(values)) if values and not np.isnan(values).any() else float("nan")
 
 
 def alexnet_errors(names, severities):
