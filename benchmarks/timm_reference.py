@@ -131,12 +131,14 @@ def _rate(step, batch, warmup, steps):
     for _ in range(warmup):
         step()
     times = []
+    cpu = time.process_time()
     for _ in range(steps):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
+    cpu = time.process_time() - cpu
     return {"images_per_s": batch / float(np.median(times)), "median_step_s": float(np.median(times)),
-            "steps": steps}
+            "images_per_cpu_s": batch * steps / cpu, "steps": steps}
 
 
 if __name__ == "__main__":

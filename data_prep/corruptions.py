@@ -146,7 +146,7 @@ def _load_dataset(dataset, split, image_size, limit, seed, data_dir):
                          data_dir=data_dir)
 
 
-def prepare_corruptions(dataset="shapes", out="corruptions", split="test", limit=None, image_size=None,
+def prepare_corruptions(dataset="shapes", out="corruptions", split="test", limit=None, image_size=32,
                         corruptions=corruption_lib.ALL, severities=corruption_lib.SEVERITIES, workers=2, seed=0,
                         data_dir=None, chunk_size=64, log=print):
     """Write (or finish) a corruption set; returns its manifest. `dataset`: a name or a Dataset."""

@@ -256,3 +256,12 @@ def test_cli_export_then_import_round_trips(tmp_path, images):
     assert run_cli("weights", "import", "resnet_test", tmp_path / "w.safetensors", "-o", tmp_path / "back.keras") == 0
     np.testing.assert_allclose(np.asarray(models.load(tmp_path / "back.keras")(images)),
                                np.asarray(source(images)), atol=1e-6)
+
+
+def test_pth_without_torch_says_how_to_convert(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # as in vitlab's own environment: no torch
+    (tmp_path / "deit.pth").write_bytes(b"\x80\x02}q\x00.")
+    with pytest.raises(CheckpointError, match=r"deit.pth: reading .pth needs PyTorch; convert it to .safetensors"):
+        timm_convert.read_checkpoint(tmp_path / "deit.pth")

@@ -8,7 +8,7 @@ def prepare_corruptions_command(
     out: str = typer.Option(..., "--out", "-o", help="Output directory (rerun with the same one to resume)."),
     split: str = typer.Option("test", help="Dataset split."),
     limit: int = typer.Option(None, help="Use at most this many images."),
-    image_size: int = typer.Option(None, help="Resize images to this size before corrupting."),
+    image_size: int = typer.Option(32, help="Resize (shorter side + centre crop) to this size before corrupting."),
     corruptions: str = typer.Option("all", help="Comma-separated names or groups: all, common, extra, noise, "
                                                 "blur, weather, digital."),
     severities: str = typer.Option("1,2,3,4,5", help="Comma-separated severities in 1..5."),

@@ -68,14 +68,18 @@ def run(adapters, data, config, context):
     head_axis = list(dict.fromkeys(config.heads))
     accuracy_hits = np.full((len(adapters), len(head_axis), len(config.attacks), len(eps_list)), np.nan)
     transfer_hits = np.zeros((len(config.attacks), len(eps_list), len(adapters), len(adapters)))
-    target_hits = np.zeros_like(accuracy_hits)
-    steps, judges = {}, [lib.compile_logits(head_logits(a, config.transfer_head)) for a in adapters]
+    target_hits = np.full_like(accuracy_hits, np.nan)
+    judges = [lib.compile_logits(head_logits(a, config.transfer_head)) for a in adapters]
+    steps = {}  # (model, head) -> (row of the head axis, compiled attack step, compiled logits)
+    sources = {}  # model -> the head whose examples are transferred
     for m, adapter in enumerate(adapters):
-        for head in heads_for(adapter, head_axis):
+        heads = heads_for(adapter, head_axis)
+        sources[m] = config.transfer_head if config.transfer_head in heads else heads[0]
+        for head in heads:
             fn = head_logits(adapter, head)
-            steps[(m, head)] = (lib.compile_step(fn, config.norm), lib.compile_logits(fn))
-            accuracy_hits[m, head_axis.index(head) if head in head_axis else 0] = 0
-            target_hits[m, head_axis.index(head) if head in head_axis else 0] = 0
+            row = head_axis.index(head) if head in head_axis else 0
+            steps[(m, head)] = (row, lib.compile_step(fn, config.norm), lib.compile_logits(fn))
+            accuracy_hits[m, row] = target_hits[m, row] = 0
     total, done = 0, 0
     for batch in data.batches():
         images, labels, indices = batch["image"], batch["label"], batch["index"]
@@ -85,8 +89,7 @@ def run(adapters, data, config, context):
         if config.targeted:
             shift = _per_image(context, indices, 2, lambda rng: rng.integers(1, max(data.num_classes, 2)))
             targets = (labels + shift) % data.num_classes
-        for (m, head), (step, predict) in steps.items():
-            h = head_axis.index(head) if head in head_axis else 0
+        for (m, head), (h, step, predict) in steps.items():
             for a, attack in enumerate(config.attacks):
                 for e, eps in enumerate(eps_list):
                     if attack == "fgsm":
@@ -99,8 +102,7 @@ def run(adapters, data, config, context):
                     accuracy_hits[m, h, a, e] += int((predictions == labels).sum())
                     if targets is not None:
                         target_hits[m, h, a, e] += int((predictions == targets).sum())
-                    transfer_source = config.transfer_head if adapter_has(adapters[m], config.transfer_head) else "class"
-                    if config.transfer and head == transfer_source:
+                    if config.transfer and head == sources[m]:
                         for t, judge in enumerate(judges):
                             transfer_hits[a, e, m, t] += int((judge(adv).argmax(-1) == labels).sum())
         total += len(labels)
@@ -109,13 +111,11 @@ def run(adapters, data, config, context):
     accuracy = accuracy_hits / max(total, 1)
     labels_of = [(lambda head, a=a: f"{a.name}/{head}" if a.has_dist_token else a.name) for a in adapters]
     result = _result(names, labels_of, head_axis, eps_list, config, accuracy, transfer_hits / max(total, 1))
+    result.notes.append("transfer: examples crafted through " + ", ".join(
+        f"{names[m]}/{head}" for m, head in sources.items()) + f"; judged by each model's {config.transfer_head} head")
     if config.targeted:
         result.arrays["targeted_success"] = target_hits / max(total, 1)
     return result
-
-
-def adapter_has(adapter, head):
-    return head == "class" or adapter.has_dist_token
 
 
 def _result(names, labels_of, head_axis, eps_list, config, accuracy, transfer):

@@ -192,6 +192,11 @@ def run(adapters, data, config, context):
     return _result(evaluated, config, clean, errors, stats, notes)
 
 
+def _cell(value):
+    """A table cell: a float, or '-' where the number is undefined (no baseline, zero denominator)."""
+    return "-" if value is None or np.isnan(value) else float(value)
+
+
 def _result(evaluated, config, clean, errors, stats, notes):
     names, severities = config.corruptions, config.severities
     models = [a.name for a in evaluated]
@@ -202,6 +207,7 @@ def _result(evaluated, config, clean, errors, stats, notes):
         if members:
             curves.append(Curve(title=f"{family} corruptions: error vs severity", x_label="severity",
                                 y_label="top-1 error (mean over the family)", x=list(severities),
+                                x_ticks=[str(s) for s in severities],
                                 series={m: errors[k][members].mean(axis=0).tolist() for k, m in enumerate(models)}))
     if "ce" in stats:
         curves.append(Curve(title="corruption error (CE) per corruption", x_label="corruption", y_label="CE",
@@ -210,16 +216,16 @@ def _result(evaluated, config, clean, errors, stats, notes):
     tables = [Table(title="summary", columns=["model", "clean error", "mean error (15)", "mCE", "relative mCE",
                                               "mean error (extra 4)"],
                     rows=[[m, float(clean[k]), float(stats["mean_error"][k]),
-                           float(stats["mce"][k]) if "mce" in stats else "-",
-                           float(stats["relative_mce"][k]) if "relative_mce" in stats else "-",
-                           float(stats["mean_error_extra"][k])] for k, m in enumerate(models)])]
+                           _cell(stats["mce"][k]) if "mce" in stats else "-",
+                           _cell(stats["relative_mce"][k]) if "relative_mce" in stats else "-",
+                           _cell(stats["mean_error_extra"][k])] for k, m in enumerate(models)])]
     for k, model in enumerate(models):
         rows = []
         for ci, name in enumerate(names):
             ce = stats["ce"][k][ci] if "ce" in stats else float("nan")
             rel = stats["relative_ce"][k][ci] if "relative_ce" in stats else float("nan")
             rows.append([name, lib.family_of(name), *map(float, errors[k][ci]), float(errors[k][ci].mean()),
-                         float(ce), float(rel)])
+                         _cell(ce), _cell(rel)])
         tables.append(Table(title=f"CE table: {model}", rows=rows,
                             columns=["corruption", "family", *[f"E s={s}" for s in severities], "mean E", "CE",
                                      "relative CE"]))

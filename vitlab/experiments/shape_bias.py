@@ -139,6 +139,10 @@ def run(adapters, data, config, context):
     return _result(adapters, labels, stats, class_names)
 
 
+def _cell(value):
+    return "-" if np.isnan(value) else float(value)  # no shape or texture decision: bias undefined
+
+
 def _result(adapters, labels, stats, class_names):
     order = [label for _, _, label in labels]
     curves = [
@@ -149,12 +153,12 @@ def _result(adapters, labels, stats, class_names):
               x=list(range(len(class_names))), x_ticks=list(class_names), kind="bar",
               series={k: [None if np.isnan(v) else float(v) for v in stats[k]["per_class"]] for k in order}),
     ]
-    rows = [[model, head, stats[k]["shape_bias"], stats[k]["shape_fraction"], stats[k]["texture_fraction"],
+    rows = [[model, head, _cell(stats[k]["shape_bias"]), stats[k]["shape_fraction"], stats[k]["texture_fraction"],
              stats[k]["neither_fraction"], stats[k]["count"]] for model, head, k in labels]
     tables = [Table(title="shape bias", columns=["model", "head", "shape bias", "shape decisions",
                                                  "texture decisions", "neither", "images"], rows=rows),
               Table(title="shape bias per class", columns=["class", *order],
-                    rows=[[name, *[float(stats[k]["per_class"][c]) for k in order]]
+                    rows=[[name, *[_cell(stats[k]["per_class"][c]) for k in order]]
                           for c, name in enumerate(class_names)])]
     arrays = {"shape_bias": np.array([stats[k]["shape_bias"] for k in order]),
               "neither_fraction": np.array([stats[k]["neither_fraction"] for k in order]),

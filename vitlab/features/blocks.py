@@ -4,14 +4,14 @@ Blocks are named by index (0-based, negative from the end), `last`, `last4` or `
 recipe can say "last4" without knowing the model's depth. ResNet stages count as blocks.
 """
 
-from vitlab.errors import UserError
+from vitlab.config import ConfigError
 
 BLOCK_WORDS = ("last", "last4", "all")
 VIT_KINDS = ("class", "dist", "patch_mean")
 CNN_KINDS = ("pooled",)
 
 
-class FeatureSpecError(UserError):
+class FeatureSpecError(ConfigError):
     """A block or token-kind request that does not fit the model."""
 
 

@@ -4,18 +4,31 @@ Compiled with tf.function on the TensorFlow backend so extraction runs at the sp
 the bare forward pass (benchmarks/bench_features.py); other backends run eagerly.
 """
 
+import weakref
+
 import keras
 from keras import ops
+
+_COMPILED = weakref.WeakKeyDictionary()  # model -> {(blocks, kinds, shape): function}: trace once per model
 
 
 def feature_function(adapter, blocks, kinds, image_shape=None):
     """A function images -> {(block, kind): (B, D) tensor} for the given blocks and kinds.
 
     image_shape (H, W): fixes the compiled input signature, so the last, smaller batch
-    does not trigger a second trace.
+    does not trigger a second trace. Compiled functions are kept per model, so the train
+    and test splits (and reruns in one process) share one trace.
     """
     blocks = list(blocks)
     kinds = list(kinds)
+    memo = _COMPILED.setdefault(adapter.model, {})
+    key = (tuple(blocks), tuple(kinds), None if image_shape is None else tuple(image_shape))
+    if key not in memo:
+        memo[key] = _build(adapter, blocks, kinds, image_shape)
+    return memo[key]
+
+
+def _build(adapter, blocks, kinds, image_shape):
     prefix = adapter.num_prefix_tokens
 
     def features(images):
@@ -68,6 +81,7 @@ def forward_function(adapter):
     import tensorflow as tf
 
     return tf.function(lambda images: adapter.logits(images), reduce_retracing=True)
+
 
 
 class _Quiet:
@@ -132,6 +146,10 @@ def _skip_rows(data, start, batch_size):
 
 def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compression, context, on_chunk,
                     resume_batch_size):
+    """Run the model batch by batch; a writer thread flushes each chunk while the next one is
+    computed, so at most two chunks are in memory and HDF5 time hides behind the model."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import h5py
     import numpy as np
 
@@ -139,50 +157,53 @@ def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compr
 
     function = feature_function(adapter, blocks, kinds, (data.image_size, data.image_size))
     total = data.num_examples
-    buffers, labels, indices = {}, [], []
     done = start
-    with h5py.File(path, "a") as handle:
 
-        def flush():
-            nonlocal done
-            if not labels:
-                return
-            rows = int(sum(len(x) for x in labels))
-            columns = {dataset_name(b, k): np.concatenate(v) for (b, k), v in buffers.items()}
-            columns["labels"] = np.concatenate(labels).astype("int32")
-            columns["index"] = np.concatenate(indices).astype("int64")
-            for name, values in columns.items():
-                if name not in handle:
-                    handle.create_dataset(name, shape=(0,) + values.shape[1:], maxshape=(None,) + values.shape[1:],
-                                          dtype=values.dtype, chunks=(chunk_rows,) + values.shape[1:],
-                                          compression=compression)
-                dataset = handle[name]
-                dataset.resize(done + rows, axis=0)
-                dataset[done:done + rows] = values
-            handle.flush()
-            done += rows
-            handle.attrs["rows_done"] = done
-            handle.flush()
-            for values in buffers.values():
-                values.clear()
-            labels.clear()
-            indices.clear()
-            context.progress(done, total or done, extracted=done)
-            if on_chunk is not None:
-                on_chunk(done)
+    def write(handle, columns):
+        nonlocal done
+        rows = len(columns["labels"])
+        for name, values in columns.items():
+            if name not in handle:
+                handle.create_dataset(name, shape=(0,) + values.shape[1:], maxshape=(None,) + values.shape[1:],
+                                      dtype=values.dtype, chunks=(chunk_rows,) + values.shape[1:],
+                                      compression=compression)
+            dataset = handle[name]
+            dataset.resize(done + rows, axis=0)
+            dataset[done:done + rows] = values
+        handle.flush()
+        done += rows
+        handle.attrs["rows_done"] = done  # only after the rows are on disk: a kill loses at most this chunk
+        handle.flush()
+        context.progress(done, total or done, extracted=done)
+        if on_chunk is not None:
+            on_chunk(done)
 
-        buffered = 0
+    with h5py.File(path, "a") as handle, ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        buffers, buffered = {}, 0
+
+        def submit():
+            nonlocal pending, buffers, buffered
+            columns = {(b if k is None else dataset_name(b, k)): np.concatenate(v)
+                       for (b, k), v in buffers.items()}
+            if pending is not None:
+                pending.result()  # bounded memory, and a failed write stops the loop
+            pending = writer.submit(write, handle, columns)
+            buffers, buffered = {}, 0
+
         for batch in _skip_rows(data, start, resume_batch_size):
             outputs = function(batch["image"])
             for name, value in outputs.items():
                 buffers.setdefault(name, []).append(np.asarray(value))
-            labels.append(np.asarray(batch["label"]))
-            indices.append(np.asarray(batch["index"]))
-            buffered += len(labels[-1])
+            buffers.setdefault(("labels", None), []).append(np.asarray(batch["label"], dtype="int32"))
+            buffers.setdefault(("index", None), []).append(np.asarray(batch["index"], dtype="int64"))
+            buffered += len(batch["label"])
             if buffered >= chunk_rows:
-                flush()
-                buffered = 0
-        flush()
+                submit()
+        if buffered:
+            submit()
+        if pending is not None:
+            pending.result()
         handle.attrs["complete"] = True
         handle.attrs["num_rows"] = done
         handle.flush()

@@ -65,7 +65,12 @@ def _read_torch(path):
     except ImportError:
         raise CheckpointError(f"{path}: reading .pth needs PyTorch; convert it to .safetensors or .npz "
                               "(e.g. safetensors.torch.save_file) or install torch") from None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    import argparse
+
+    # weights_only: nothing in the file is executed. Training checkpoints (DeiT's) also
+    # hold their argparse.Namespace of hyperparameters, a plain data class, allowed here.
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        state = torch.load(path, map_location="cpu", weights_only=True)
     return _tensors_to_numpy(state)
 
 

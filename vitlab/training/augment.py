@@ -9,18 +9,21 @@ import keras
 from vitlab.training.sections import AugmentSection
 
 VALUE_RANGE = (0.0, 1.0)
+DTYPE = "float32"  # pixels stay float32 under a mixed-precision policy; the model casts
 
 
 def image_augmenter(config: AugmentSection, seed=0):
     """Per-image augmentation (flip, RandAugment, random erasing) as one Keras Sequential, or None."""
     layers = []
     if config.flip:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
+        layers.append(keras.layers.RandomFlip("horizontal", seed=seed, dtype=DTYPE))
     if config.rand_augment:
         layers.append(keras.layers.RandAugment(value_range=VALUE_RANGE, num_ops=config.rand_augment_ops,
-                                               factor=config.rand_augment_factor, seed=seed + 1))
+                                               factor=config.rand_augment_factor, seed=seed + 1,
+                                               dtype=DTYPE))
     if config.erasing_prob > 0:
-        layers.append(keras.layers.RandomErasing(factor=config.erasing_prob, value_range=VALUE_RANGE, seed=seed + 2))
+        layers.append(keras.layers.RandomErasing(factor=config.erasing_prob, value_range=VALUE_RANGE, seed=seed + 2,
+                                                  dtype=DTYPE))
     return keras.Sequential(layers, name="augment") if layers else None
 
 
@@ -28,16 +31,16 @@ def repeated(augmenter, repeats):
     """keras-cv RepeatedAugmentation: each image appears `repeats` times, augmented independently."""
     import keras_cv
 
-    return keras_cv.layers.RepeatedAugmentation(augmenters=[augmenter] * repeats, shuffle=True)
+    return keras_cv.layers.RepeatedAugmentation(augmenters=[augmenter] * repeats, shuffle=True, dtype=DTYPE)
 
 
 def batch_mixer(config: AugmentSection, seed=0):
     """MixUp and/or CutMix on a {"images", "labels"} batch (DeiT: one of them per batch), or None."""
     mixers = []
     if config.mixup_alpha > 0:
-        mixers.append(keras.layers.MixUp(alpha=config.mixup_alpha, seed=seed + 3))
+        mixers.append(keras.layers.MixUp(alpha=config.mixup_alpha, seed=seed + 3, dtype=DTYPE))
     if config.cutmix_alpha > 0:
-        mixers.append(keras.layers.CutMix(factor=config.cutmix_alpha, seed=seed + 4))
+        mixers.append(keras.layers.CutMix(factor=config.cutmix_alpha, seed=seed + 4, dtype=DTYPE))
     if not mixers:
         return None
     if len(mixers) == 1:
@@ -87,7 +90,7 @@ def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, 
     def augment(x, y):
         batch = {"images": x, "labels": soft_targets(y, num_classes, config.label_smoothing)}
         if config.repeats > 1:
-            batch = repeated(augmenter or keras.layers.Identity(), config.repeats)(batch, training=True)
+            batch = repeated(augmenter or keras.layers.Identity(dtype=DTYPE), config.repeats)(batch, training=True)
         elif augmenter is not None:
             batch = {"images": augmenter(batch["images"], training=True), "labels": batch["labels"]}
         if mixer is not None:

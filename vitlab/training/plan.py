@@ -153,6 +153,7 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     training[step.name] = {"model": step.model, "dataset": f"{step.data.dataset}:{step.data.split}",
                            "epochs": step.optim.epochs, "steps_per_epoch": steps, "teacher": step.distill.teacher,
                            "seconds": round(time.time() - started, 1), "class_names": train_data.class_names,
+                           "strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
                            **{k: round(v, 5) for k, v in logs.items()}}
     run.update(training=training)
     run.mark_step(step.key, "done")

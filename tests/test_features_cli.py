@@ -1,0 +1,58 @@
+"""`vitlab features extract|info` and `vitlab eval linear-probe` from the command line."""
+
+import json
+
+import pytest
+
+from vitlab.cli import main
+
+
+def run_cli(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out + captured.err
+
+
+def test_extract_writes_the_file_and_a_rerun_reads_it(tmp_path, capsys):
+    out = tmp_path / "vit.h5"
+    argv = ["features", "extract", "-m", "deit_test_distilled", "-d", "fashion_mnist", "--limit", "24",
+            "--blocks", "last", "--out", str(out), "--chunk-rows", "8"]
+    code, text = run_cli(argv, capsys)
+    assert code == 0, text
+    assert "cache miss" in text and "24 rows, complete" in text and "kinds class, dist, patch_mean" in text
+    code, text = run_cli(argv, capsys)
+    assert code == 0 and "cache hit" in text
+    code, text = run_cli(["features", "info", str(out)], capsys)
+    assert code == 0 and "model deit_test_distilled" in text and "blocks 1;" in text
+
+
+def test_extract_and_info_refuse_bad_input(tmp_path, capsys):
+    code, text = run_cli(["features", "extract", "-m", "vit_test", "-d", "fashion_mnist", "--limit", "8",
+                          "--blocks", "5", "--out", str(tmp_path / "x.h5")], capsys)
+    assert code == 2 and "error: blocks: index 5 is out of range for vit_test" in text
+    code, text = run_cli(["features", "info", str(tmp_path / "missing.h5")], capsys)
+    assert code == 2 and "missing.h5: no such feature cache file" in text
+
+
+@pytest.mark.slow
+def test_eval_linear_probe_twice_reuses_the_cache(tmp_path, capsys, monkeypatch):
+    import keras
+
+    from vitlab import models
+
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
+    keras.utils.set_random_seed(0)
+    for name in ("vit_test", "resnet_test"):
+        models.create(name).save(tmp_path / f"{name}.keras")
+    argv = ["eval", "linear-probe", "-m", str(tmp_path / "vit_test.keras"), "-m", str(tmp_path / "resnet_test.keras"),
+            "-d", "fashion_mnist", "--limit", "60", "--set", "limit_train=120", "--set", "c_grid=1.0", "-q"]
+    for run in ("first", "second"):
+        code, text = run_cli([*argv, "--out", str(tmp_path / run)], capsys)
+        assert code == 0, text
+    events = [json.loads(line) for line in (tmp_path / "second" / "events.jsonl").read_text().splitlines()]
+    messages = [e.get("message", "") for e in events if e["kind"] == "log"]
+    assert sum(m.startswith("cache hit") for m in messages) == 4  # 2 models x (train, test)
+    assert not any(m.startswith("cache miss") for m in messages)
+    report = (tmp_path / "second" / "report" / "index.md").read_text()
+    assert "| last 2 class concat | 64 |" in report and ".png" in report
