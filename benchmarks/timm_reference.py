@@ -118,8 +118,9 @@ def build(job):
     from timm.models.resnet import Bottleneck, ResNet
 
     width = arch["base_width"]
-    model = ResNet(Bottleneck, arch["layers"], num_classes=job["num_classes"], stem_width=width,
-                   channels=tuple(width * 2**i for i in range(4)))
+    # a deep stem of half width makes timm start layer1 at `width` channels (its plain stem fixes 64)
+    model = ResNet(Bottleneck, arch["layers"], num_classes=job["num_classes"], stem_width=width // 2,
+                   stem_type="deep", channels=tuple(width * 2**i for i in range(4)))
     if arch["stem"] == "cifar":  # one 3x3/1 convolution, no max-pool (as vitlab's stem="cifar")
         model.conv1 = torch.nn.Conv2d(3, width, 3, 1, 1, bias=False)
         model.bn1 = torch.nn.BatchNorm2d(width)

@@ -83,6 +83,10 @@ def test_experiment_on_the_fly_equals_prepared_set(tmp_path, small_data):
     np.testing.assert_allclose(live.arrays["mean_error"], live.arrays["errors"].mean(axis=(1, 2)))
     assert [c.title.split()[0] for c in live.curves[:2]] == ["noise", "weather"]
     assert any(t.title == "CE table: vit_test" for t in live.tables)
+    missing = runner.build_config("corruption", overrides=["corruptions=contrast", "severities=1",
+                                                           f"corruption_dir={tmp_path / 'set'}"])
+    with pytest.raises(CorruptionSetError, match="no contrast at severity 1"):
+        corruption.run(adapters, small_data, missing, Context())
 
 
 def test_imagenet_c_folder_layout_with_published_baseline(tmp_path):

@@ -109,6 +109,7 @@ def make_model(step, teacher=None, seed=1):
     return model
 
 
+@pytest.mark.slow
 def test_fit_and_custom_loop_share_one_train_step(tmp_path, tiny_arrays):
     """Same data, same initial weights: model.fit and the strategy.run loop end equal."""
     import tensorflow as tf

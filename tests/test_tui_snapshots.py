@@ -24,10 +24,16 @@ def runs_app(tmp_path, monkeypatch):
     return create_app("runs", poll_interval=3600)
 
 
-async def _loaded(pilot):
-    table = pilot.app.runs_screen.table
-    while table.row_count < 9:
+async def _until(pilot, predicate, timeout=20.0):
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
         await pilot.pause(0.05)
+    raise AssertionError("screen not ready in time")
+
+
+async def _loaded(pilot):
+    await _until(pilot, lambda: pilot.app.runs_screen.table.row_count == 9)
     await pilot.pause(0.1)
 
 
@@ -38,9 +44,8 @@ def test_runs_screen(runs_app, snap_compare):
 def test_detail_results(runs_app, snap_compare):
     async def open_results(pilot):
         await _loaded(pilot)
-        await pilot.press("down", "down", "enter", "2")  # the corruption run: bars + table
-        while not pilot.app.screen.query("CurvePlot"):
-            await pilot.pause(0.05)
+        await pilot.press("down", "down", "down", "enter", "2")  # the corruption run: bars + table
+        await _until(pilot, lambda: pilot.app.screen.query("CurvePlot"))
         await pilot.pause(0.2)
 
     assert snap_compare(runs_app, terminal_size=SIZE, run_before=open_results)
@@ -50,8 +55,7 @@ def test_launch_form(runs_app, snap_compare):
     async def open_form(pilot):
         await _loaded(pilot)
         await pilot.press("n")
-        while not pilot.app.screen.query(".option"):
-            await pilot.pause(0.05)
+        await _until(pilot, lambda: pilot.app.screen.query(".option"))
         await pilot.pause(0.1)
 
     assert snap_compare(runs_app, terminal_size=(130, 44), run_before=open_form)

@@ -104,9 +104,9 @@ def experiment_options(name, timeout=60):
     stamp = _module_stamp(name)
     if stamp is None:
         raise RuntimeError(f"experiment {name!r} is not available in this build")
-    cached = _CACHE.get(name)
+    cached = _CACHE.get(name) or _disk_cache().get(name)
     if cached and cached[0] == stamp:
-        return cached[1]
+        return [Option(**item) if isinstance(item, dict) else item for item in cached[1]]
     command = [sys.executable, "-m", "vitlab.tui.option_probe", name]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
@@ -115,4 +115,28 @@ def experiment_options(name, timeout=60):
         raise RuntimeError(lines[-1] if lines else f"option probe exited with {done.returncode}")
     options = [Option(**item) for item in json.loads(done.stdout.strip().splitlines()[-1])]
     _CACHE[name] = (stamp, options)
+    _save_disk_cache(name, stamp, options)
     return options
+
+
+def _cache_file():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "vitlab" / "tui-options.json"
+
+
+def _disk_cache():
+    """Options probed by an earlier session, keyed by experiment, valid while its module is unchanged."""
+    try:
+        return {name: tuple(entry) for name, entry in json.loads(_cache_file().read_text()).items()}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _save_disk_cache(name, stamp, options):
+    try:
+        data = {key: list(value) for key, value in _disk_cache().items()}
+        data[name] = [stamp, [dataclasses.asdict(option) for option in options]]
+        _cache_file().parent.mkdir(parents=True, exist_ok=True)
+        _cache_file().write_text(json.dumps(data))
+    except (OSError, TypeError, ValueError):
+        pass  # a cache that cannot be written only costs the next session a probe

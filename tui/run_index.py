@@ -12,7 +12,12 @@ import os
 import time
 from pathlib import Path
 
-from vitlab.results import Run, RunStoreError
+
+def _store():
+    """vitlab.results (h5py + NumPy) loads on the first scan, in the worker, after the first paint."""
+    from vitlab.results import store
+
+    return store
 
 ACTIVE = ("running", "created", "starting")
 RUN_FILE = "run.json"
@@ -135,10 +140,11 @@ def row_from_info(run, info):
 
 def read_row(path, pending=None):
     """A RunRow for a directory; unreadable ones get a status naming the problem."""
-    run = Run(path)
+    store = _store()
+    run = store.Run(path)
     try:
         info = run.read_info()
-    except RunStoreError as error:
+    except store.RunStoreError as error:
         reason = str(error).replace(str(path / RUN_FILE) + ": ", "").replace(str(path) + ": ", "")
         if not (path / RUN_FILE).exists():
             status = "starting" if pending else "incomplete"
@@ -152,7 +158,7 @@ def read_row(path, pending=None):
     if row.status == "running":
         try:
             row.status = run.status()  # 'interrupted' when its process is gone
-        except RunStoreError:
+        except store.RunStoreError:
             pass
     return row
 
@@ -263,11 +269,12 @@ class RunIndex:
     def _follow(self, entry):
         """Read only the new events of a running run; keep its duration ticking."""
         row = entry.row
-        run = Run(row.path)
+        store = _store()
+        run = store.Run(row.path)
         if row.status == "running":
             try:
                 row.status = run.status()  # a killed process leaves 'running' behind
-            except RunStoreError:
+            except store.RunStoreError:
                 pass
         events, entry.offset = run.events(since=entry.offset)
         row.progress = apply_events(row.progress or Progress(), events)

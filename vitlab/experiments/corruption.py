@@ -85,6 +85,10 @@ def _prepared(fns, config, context, counter):
     from vitlab.data_prep.corruptions import CorruptionSet
 
     stored = CorruptionSet(config.corruption_dir)
+    for name in config.corruptions:  # refuse before any work, naming the first missing pair
+        for severity in config.severities:
+            if not stored.has(name, severity):
+                stored.images(name, severity)
     labels = stored.clean["label"]
     for images, batch_labels in _batches(stored.clean["image"], labels, config.batch_size):
         counter.clean += _correct(fns, images.astype("float32") / 255.0, batch_labels)
@@ -96,6 +100,7 @@ def _prepared(fns, config, context, counter):
             counter.hits[:, ci, si] += _correct(fns, images.astype("float32") / 255.0, batch_labels)
         counter.totals[ci, si] = len(labels)
         context.progress(done, len(pairs))
+    return stored.manifest
 
 
 def _imagenet_c(fns, data, config, context, counter, image_size):
@@ -162,8 +167,9 @@ def run(adapters, data, config, context):
     counter = _Counter(len(evaluated), config.corruptions, config.severities)
     notes = []
     if config.corruption_dir:
-        _prepared(fns, config, context, counter)
-        notes.append(f"images from the prepared set {config.corruption_dir}")
+        manifest = _prepared(fns, config, context, counter)
+        notes.append(f"images from the prepared set {config.corruption_dir} (dataset {manifest['dataset']}, split "
+                     f"{manifest['split']}, {manifest['num_images']} images); the run's dataset was not used")
     elif config.imagenet_c:
         _imagenet_c(fns, data, config, context, counter, adapters[0].image_size)
         notes.append(f"images from ImageNet-C ({config.imagenet_c})")

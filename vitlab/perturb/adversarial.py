@@ -36,13 +36,24 @@ def _backend():
     return keras.backend.backend()
 
 
+class _PerInstance:
+    """A callable with no __code__: TensorFlow then counts retracing per instance (one per
+    model and head) rather than per source line, and stops warning about shared lambdas."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+
 def compile_logits(logits_fn):
     """logits_fn compiled for repeated batches (tf.function / jax.jit), returning NumPy."""
     backend = _backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        compiled = tf.function(logits_fn, reduce_retracing=True)
+        compiled = tf.function(_PerInstance(logits_fn), reduce_retracing=True)
     elif backend == "jax":
         import jax
 
@@ -85,7 +96,6 @@ def compile_step(logits_fn, norm="linf"):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        @tf.function(reduce_retracing=True)
         def step(images, originals, labels, eps, step_size, direction):
             with tf.GradientTape() as tape:
                 tape.watch(images)
@@ -93,7 +103,7 @@ def compile_step(logits_fn, norm="linf"):
             gradient = tape.gradient(loss, images)
             return _update(images, originals, gradient, eps, step_size, norm, direction)
 
-        return step
+        return tf.function(_PerInstance(step), reduce_retracing=True)
     if backend == "jax":
         import jax
 
