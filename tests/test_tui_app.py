@@ -5,6 +5,7 @@ run the way `vitlab eval` does, reports progress, and sleeps until cancelled whe
 """
 
 import asyncio
+import os
 import sys
 import textwrap
 
@@ -154,7 +155,11 @@ def test_500_runs_load_fast_and_filter_fast(tmp_path):
     asyncio.run(scenario())
 
 
-def test_launch_from_form_then_cancel(tmp_path, fake_program):
+def test_launch_from_form_then_cancel(tmp_path, fake_program, monkeypatch):
+    from vitlab.tui import catalog
+
+    monkeypatch.setattr(catalog, "experiment_options", lambda name: [catalog.Option("repeats", "int", 3), catalog.Option("sleep", "str", "short")])
+
     async def scenario():
         app = create_app(tmp_path, program=fake_program, poll_interval=0.2)
         async with app.run_test(size=(140, 48)) as pilot:
@@ -166,14 +171,21 @@ def test_launch_from_form_then_cancel(tmp_path, fake_program):
             form.query_one("#extra-models").value = "vit_test"
             form.query_one("#limit").value = "16"
             form.query_one("#extra-options").value = "sleep=long"
-            form.options = []  # the option probe may still be reading; extra options pass through
+            await wait_for(pilot, lambda: form.query(".option"))
+            form.query_one("#opt-repeats").value = "many"
             await pilot.press("ctrl+s")
-            assert type(app.screen).__name__ == "RunsScreen"
+            assert "repeats: expected an integer, got 'many'" in str(form.query_one("#errors").render())
+            form.query_one("#opt-repeats").value = "2"
+            await pilot.press("ctrl+s")
+            assert type(app.screen).__name__ == "RunsScreen", str(form.query_one("#errors").render())
             table = app.runs_screen.table
             await wait_for(pilot, lambda: table.current_row is not None and table.current_row.status == "running"
                            and table.current_row.progress and table.current_row.progress.done > 0)
             launched = table.current_row
             assert launched.models == "vit_test"
+            process = app.launcher.launches[launched.id].process
+            assert os.getsid(process.pid) == process.pid  # own session: quitting the TUI leaves it running
+            assert process.args[-4:] == ["--set", "repeats=2", "--set", "sleep=long"]
             await pilot.press("x")
             assert type(app.screen).__name__ == "ConfirmScreen"
             await pilot.press("n")

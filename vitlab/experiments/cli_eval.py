@@ -10,7 +10,10 @@ def evaluate(name, model_specs, dataset, split="test", limit=None, batch_size=64
     """Validate everything first (config, models, dataset), then create the run and execute."""
     from vitlab import data as data_lib
 
+    import keras
+
     config = runner.build_config(name, overrides=overrides)
+    keras.utils.set_random_seed(seed)  # registry names build the same random weights on every run
     dataset_info = data_lib.describe(dataset, split=split, data_dir=data_dir)
     adapters = [runner.resolve_model(spec, num_classes=dataset_info.num_classes) for spec in model_specs]
     runner.unique_names(adapters)

@@ -1,0 +1,139 @@
+"""Findings: statistics, metric extraction, check/verdict rules and the report, on synthetic Results."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vitlab.errors import UserError
+from vitlab.findings import __main__ as cli
+from vitlab.findings import aggregate, metrics, stats, write
+from vitlab.findings.claims import CLAIMS, Check, Claim
+from vitlab.results import RunStore
+from vitlab.results.result import Result
+
+
+def test_estimate_is_the_student_t_interval():
+    estimate = stats.estimate([1.0, 2.0, 3.0])
+    half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * sd 1 / sqrt(3)
+    assert estimate.mean == pytest.approx(2.0)
+    assert (estimate.low, estimate.high) == pytest.approx((2.0 - half, 2.0 + half))
+    assert estimate.n == 3 and estimate.has_interval and not estimate.excludes_zero()
+
+
+def test_estimate_needs_three_finite_seeds_for_an_interval():
+    two = stats.estimate([0.5, 0.7, float("nan")])
+    assert two.mean == pytest.approx(0.6) and two.n == 2 and not two.has_interval
+    assert two.format() == "0.600"
+    assert math.isnan(stats.estimate([]).mean)
+
+
+def _seed(seed, **scalars):
+    return aggregate.SeedRun(seed, f"run{seed}", scalars, {})
+
+
+def _claim(*checks):
+    return Claim(99, "t", "s", "p", "here", tuple(checks))
+
+
+def test_check_status_follows_the_paired_interval():
+    runs = [_seed(0, a=0.8, b=0.5, c=0.50), _seed(1, a=0.7, b=0.5, c=0.52), _seed(2, a=0.9, b=0.6, c=0.49)]
+    holds = aggregate.evaluate_check(Check("a>b", "a", "b"), runs)
+    assert holds.status == "holds" and holds.difference.mean == pytest.approx(0.2667, abs=1e-4)
+    assert aggregate.evaluate_check(Check("b>a", "b", "a"), runs).status == "contradicted"
+    assert aggregate.evaluate_check(Check("a<b", "a", "b", "<"), runs).status == "contradicted"
+    assert aggregate.evaluate_check(Check("c>0.5", "c", 0.5), runs).status == "unclear"  # diffs 0, .02, -.01
+    assert aggregate.evaluate_check(Check("b<1", "b", 1.0, "<"), runs).status == "holds"
+    assert aggregate.evaluate_check(Check("missing", "zzz", "a"), runs).status == "untested"
+
+
+def test_verdicts():
+    runs = [_seed(s, a=0.8 + 0.01 * s, b=0.5, c=0.5 + 0.01 * (-1) ** s) for s in range(3)]
+    reproduced = aggregate.evaluate(runs, [_claim(Check("a>b", "a", "b"), Check("a>c", "a", "c"))]).claims[0]
+    assert reproduced.verdict == "reproduced" and "all 2 checks hold" in reproduced.reason
+    partly = aggregate.evaluate(runs, [_claim(Check("a>b", "a", "b"), Check("c>b", "c", "b"))]).claims[0]
+    assert partly.verdict == "partly" and "'c>b'" in partly.reason
+    against = aggregate.evaluate(runs, [_claim(Check("b>a", "b", "a"))]).claims[0]
+    assert against.verdict == "not reproduced" and "other way" in against.reason
+    unclear = aggregate.evaluate(runs, [_claim(Check("c>b", "c", "b"))]).claims[0]
+    assert unclear.verdict == "not reproduced" and "excludes zero" in unclear.reason
+    untested = aggregate.evaluate(runs, [_claim(Check("x", "x", "y"))]).claims[0]
+    assert untested.verdict == "not tested"
+    one_seed = aggregate.evaluate(runs[:1], [_claim(Check("a>b", "a", "b"))]).claims[0]
+    assert one_seed.verdict == "inconclusive" and "1 of 1" in one_seed.reason
+
+
+def _occlusion(clean_vit, clean_resnet, scale):
+    levels = np.array([0.0, 0.5, 0.9], dtype="float32")
+    top1 = np.array([[clean_vit, 0.6 * clean_vit * scale, 0.2], [clean_resnet, 0.2 * clean_resnet, 0.1]])
+    arrays = {f"{mode}/levels": levels for mode in ("random", "mask_salient", "mask_non_salient")}
+    arrays.update({f"{mode}/top1_mean": top1 for mode in ("random", "mask_salient", "mask_non_salient")})
+    return Result("occlusion", {}, ["vit", "resnet"], arrays=arrays)
+
+
+def _shuffle():
+    return Result("shuffle", {}, ["vit", "vit_nopos", "resnet"],
+                  arrays={"grids": np.array(["none", "2x2", "8x8"]), "cells": np.array([1, 4, 64]),
+                          "top1_mean": np.array([[0.8, 0.6, 0.4], [0.7, 0.7, 0.7], [0.9, 0.3, 0.1]])})
+
+
+def test_occlusion_and_shuffle_measurements_are_relative_to_clean():
+    scalars, curves = metrics.occlusion({"occlusion": _occlusion(0.8, 0.9, 1.0)})
+    assert scalars["occlusion/random/relative_50/vit"] == pytest.approx(0.6)
+    assert scalars["occlusion/random/relative_50/resnet"] == pytest.approx(0.2)
+    assert scalars["occlusion/mask_salient/relative_mean/vit"] == pytest.approx((0.6 + 0.25) / 2)
+    assert scalars["clean/resnet"] == pytest.approx(0.9)
+    assert curves["occlusion/random/vit"].x == pytest.approx([0.0, 0.5, 0.9])
+    scalars, curves = metrics.shuffle({"shuffle": _shuffle()})
+    assert scalars["shuffle/relative_mean/vit_nopos"] == pytest.approx(1.0)
+    assert scalars["shuffle/relative_8x8/vit"] == pytest.approx(0.5)
+    assert curves["shuffle/resnet"].ticks == ["none", "2x2", "8x8"]
+
+
+def _store_runs(root, seeds, scales):
+    paths = []
+    for seed, scale in zip(seeds, scales):
+        run = RunStore(root).create(name="findings", kind="recipe", config={}, seed=seed, path=root / f"seed-{seed}")
+        run.write_result(_occlusion(0.8, 0.9, scale), key="occlusion")
+        run.write_result(_shuffle(), key="shuffle")
+        run.update(training={"vit": {"val_accuracy": 0.8, "seconds": 12.0}})
+        paths.append(str(run.path))
+    return paths
+
+
+def test_report_from_stored_runs(tmp_path):
+    paths = _store_runs(tmp_path / "runs", [0, 1, 2], [1.0, 0.9, 1.1])
+    findings = aggregate.evaluate(aggregate.load_runs(paths))
+    claim1 = findings.claims[0]
+    assert [o.status for o in claim1.checks][:1] == ["holds"]
+    assert {o.status for o in claim1.checks[1:2]} == {"untested"}  # deit_shape was not evaluated
+    assert claim1.verdict == "reproduced"
+    assert findings.claims[4].verdict == "not tested"
+    output = write.write(findings, tmp_path / "docs" / "findings.md", header=["head line", ""])
+    text = output.read_text()
+    assert "| 1. Occlusion" in text and "**reproduced**" in text and "head line" in text
+    assert "![claim 1](findings/claim1.png)" in text
+    png = tmp_path / "docs" / "findings" / "claim1.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| vit | 0.800 [0.800, 0.800]" in text
+
+
+def test_two_runs_of_one_seed_are_refused(tmp_path):
+    paths = _store_runs(tmp_path / "a", [0], [1.0]) + _store_runs(tmp_path / "b", [0], [1.0])
+    with pytest.raises(UserError, match="same seed"):
+        aggregate.load_runs(paths)
+
+
+def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path / "nothing"), "-o", str(tmp_path / "f.md")]) == 2
+    assert "error:" in capsys.readouterr().err
+    with pytest.raises(UserError, match="--seeds"):
+        cli._seeds("0,x")
+    with pytest.raises(UserError, match="distinct"):
+        cli._seeds("1,1")
+
+
+def test_every_claim_is_numbered_and_checked():
+    assert [c.number for c in CLAIMS] == list(range(1, 9))
+    assert all(c.checks and c.statement and c.paper_number for c in CLAIMS)
+    assert all(c.op in (">", "<") for claim in CLAIMS for c in claim.checks)

@@ -1,0 +1,59 @@
+"""`python -m vitlab.findings study` (train + report) and `python -m vitlab.findings report RUN...`."""
+
+import argparse
+import sys
+
+from vitlab.errors import UserError
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m vitlab.findings",
+                                     description="Re-test the paper's claims: run the findings recipe per seed, "
+                                                 "aggregate, write docs/findings.md.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    study = commands.add_parser("study", help="run the recipe for every seed (resuming), then write the report")
+    study.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    study.add_argument("--runs", default="runs/findings", help="folder of the per-seed runs (seed-N)")
+    study.add_argument("--recipe", default="findings", help="recipe name or .toml path")
+    study.add_argument("--set", dest="overrides", action="append", default=[], help="recipe override; repeatable")
+    study.add_argument("--smoke", action="store_true", help="smoke sizes (implies --runs runs/findings-smoke)")
+    study.add_argument("-o", "--output", default="docs/findings.md")
+    study.add_argument("-q", "--quiet", action="store_true")
+    report = commands.add_parser("report", help="aggregate existing runs (one per seed) into the report")
+    report.add_argument("runs", nargs="+", help="run directories")
+    report.add_argument("-o", "--output", default="docs/findings.md")
+    return parser
+
+
+def _seeds(text):
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--seeds {text!r}: expected comma-separated integers like 0,1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise UserError(f"--seeds {text!r}: expected distinct integers like 0,1,2")
+    return seeds
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "study":
+            overrides = list(args.overrides) + (["smoke=true"] if args.smoke else [])
+            runs = "runs/findings-smoke" if args.smoke and args.runs == "runs/findings" else args.runs
+            from vitlab.findings import study
+
+            output, _ = study.run_study(runs, _seeds(args.seeds), args.output, overrides, args.recipe, args.quiet)
+        else:
+            from vitlab.findings import aggregate, write
+
+            output = write.write(aggregate.evaluate(aggregate.load_runs(args.runs)), args.output)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"findings: {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""docs/findings.md and its figures (docs/findings/claim<N>.png) from aggregated Findings."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from vitlab.findings import stats
+from vitlab.findings.aggregate import Findings
+
+SIDE = {">": "left > right", "<": "left < right"}
+
+
+def _cell(estimate, digits=3):
+    return estimate.format(digits) if not math.isnan(estimate.mean) else "n/a"
+
+
+def _values(values):
+    return ", ".join("-" if not np.isfinite(v) else f"{v:.3f}" for v in values)
+
+
+def _draw_panel(axis, panel, findings):
+    drawn = False
+    for label, key in panel.curves.items():
+        curve = findings.curves.get(key)
+        if curve is None:
+            continue
+        line, = axis.plot(curve.x, curve.mean, marker="o", markersize=3, label=label)
+        if np.isfinite(curve.low).any():
+            axis.fill_between(curve.x, curve.low, curve.high, color=line.get_color(), alpha=0.2, linewidth=0)
+        if curve.ticks:
+            axis.set_xticks(curve.x, curve.ticks)
+        drawn = True
+    axis.set_title(panel.title, fontsize=10)
+    axis.set_xlabel(panel.x_label)
+    axis.set_ylabel(panel.y_label)
+    axis.grid(alpha=0.3)
+    if drawn:
+        axis.legend(fontsize=8)
+    else:
+        axis.text(0.5, 0.5, "no data", ha="center", va="center", transform=axis.transAxes)
+    return drawn
+
+
+def _bar_keys(claim):
+    keys = [c.left for c in claim.checks] + [c.right for c in claim.checks if isinstance(c.right, str)]
+    keys += [key for _, key in claim.rows]
+    return list(dict.fromkeys(keys))
+
+
+def _draw_bars(axis, claim, findings):
+    keys = [k for k in _bar_keys(claim) if k in findings.scalars]
+    if not keys:
+        axis.text(0.5, 0.5, "no data", ha="center", va="center", transform=axis.transAxes)
+        return False
+    estimates = [findings.scalars[k][0] for k in keys]
+    means = [e.mean for e in estimates]
+    errors = None
+    if all(e.has_interval for e in estimates):
+        errors = np.array([[e.mean - e.low for e in estimates], [e.high - e.mean for e in estimates]])
+    axis.bar(range(len(keys)), means, yerr=errors, capsize=3, color="tab:blue", alpha=0.8)
+    axis.set_xticks(range(len(keys)), [k.split("/", 1)[1] for k in keys], rotation=35, ha="right", fontsize=8)
+    axis.set_title(claim.title, fontsize=10)
+    axis.grid(axis="y", alpha=0.3)
+    return True
+
+
+def draw_figure(claim, findings, path):
+    """One PNG per claim: its curve panels side by side, or bars of its measurements."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    count = max(len(claim.panels), 1)
+    figure, axes = plt.subplots(1, count, figsize=(4.6 * count, 3.6), squeeze=False)
+    if claim.panels:
+        drawn = [_draw_panel(axis, panel, findings) for axis, panel in zip(axes[0], claim.panels)]
+    else:
+        drawn = [_draw_bars(axes[0][0], claim, findings)]
+    figure.suptitle(f"Claim {claim.number} (mean over {len(findings.seeds)} seed(s); band/bars: 95% t-interval)",
+                    fontsize=9)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return any(drawn)
+
+
+def _check_table(outcome):
+    lines = ["| check | paper's side | left | right | difference (paper's side > 0) | status |",
+             "|---|---|---|---|---|---|"]
+    for o in outcome.checks:
+        right = o.check.right if isinstance(o.check.right, str) else f"{o.check.right:g}"
+        lines.append(f"| {o.check.label} | `{o.check.left}` {o.check.op} `{right}` | {_cell(o.left)} | "
+                     f"{_cell(o.right)} | {_cell(o.difference)} | {o.status} |")
+    return lines
+
+
+def _rows_table(claim, findings):
+    rows = [(label, key) for label, key in claim.rows if key in findings.scalars]
+    if not rows:
+        return []
+    lines = ["", "| quantity | mean [95% CI] | per seed |", "|---|---|---|"]
+    for label, key in rows:
+        estimate, values = findings.scalars[key]
+        lines.append(f"| {label} | {_cell(estimate)} | {_values(values)} |")
+    return lines
+
+
+def _models_table(findings):
+    keys = [k for k in findings.scalars if k.startswith("training/validation/")]
+    if not keys:
+        return []
+    lines = ["## Models (clean validation accuracy, `shapes` test split)", "",
+             "| model | top-1 [95% CI] | per seed | training seconds (mean) |", "|---|---|---|---|"]
+    for key in keys:
+        name = key.rsplit("/", 1)[1]
+        estimate, values = findings.scalars[key]
+        seconds = findings.scalars.get(f"training/train_seconds/{name}", (stats.estimate([]), []))[0]
+        lines.append(f"| {name} | {_cell(estimate)} | {_values(values)} | "
+                     f"{'n/a' if math.isnan(seconds.mean) else f'{seconds.mean:.0f}'} |")
+    return lines + [""]
+
+
+def render(findings: Findings, figure_dir: Path, figure_prefix: str, header=()):
+    """The markdown text; draws the figures into figure_dir (linked as figure_prefix/<name>)."""
+    lines = ["# Findings: the paper's claims re-tested at laptop scale", "",
+             "Generated by `make findings` (recipe `findings`, aggregated by `python -m vitlab.findings`); "
+             "do not edit by hand.", "", *header,
+             f"Seeds: {', '.join(map(str, findings.seeds))}. Every number is the mean over seeds with its 95% "
+             f"Student-t interval in brackets (intervals need at least {stats.MIN_SEEDS_FOR_INTERVAL} seeds). A "
+             "check compares two measurements of the same seed; it holds when the interval of the paired "
+             "difference lies on the paper's side of zero. Reproduced: every check holds; partly: some do; not "
+             "reproduced: none does.", "",
+             "| claim | verdict | why |", "|---|---|---|"]
+    for outcome in findings.claims:
+        lines.append(f"| {outcome.claim.number}. {outcome.claim.title} | **{outcome.verdict}** | {outcome.reason} |")
+    lines += ["", *_models_table(findings)]
+    for outcome in findings.claims:
+        claim = outcome.claim
+        name = f"claim{claim.number}.png"
+        drawn = draw_figure(claim, findings, figure_dir / name)
+        lines += [f"## {claim.number}. {claim.title}", "",
+                  f"**Paper.** {claim.statement}", "",
+                  f"**Paper's number.** {claim.paper_number}", "",
+                  f"**Here.** {claim.setup}", ""]
+        if drawn:
+            lines += [f"![claim {claim.number}]({figure_prefix}/{name})", ""]
+        lines += _check_table(outcome)
+        lines += _rows_table(claim, findings)
+        lines += ["", f"**Verdict: {outcome.verdict}.** {outcome.reason}", ""]
+    lines += ["## Runs", "", *[f"- seed {s}: `{p}`" for s, p in zip(findings.seeds, findings.runs)], ""]
+    return "\n".join(lines)
+
+
+def write(findings: Findings, output: Path, header=()):
+    """Write output (markdown) and its figures into <output's folder>/<output's stem>/."""
+    output = Path(output)
+    figure_dir = output.parent / output.stem
+    text = render(findings, figure_dir, output.stem, header)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    return output
