@@ -61,6 +61,8 @@ def test_geirhos_folder_end_to_end(tmp_path):
     assert result.tables[0].rows[0][-1] == 2  # the cat-on-cat image is no conflict
     assert result.arrays["per_class"].shape == (1, 16)
     small_model = runner.resolve_model("vit_test", num_classes=10)
+    assert shape_bias.run([runner.resolve_model("resnet_test", num_classes=16)], dummy, config,
+                          Context()).arrays["shape_bias"].shape == (1,)  # a 16-category model decides directly
     with pytest.raises(shape_bias.CueConflictError, match="1000"):
         shape_bias.run([small_model], dummy, config, Context())
     _write_folder(tmp_path, ["airplane/airplane-bicycle.png"])

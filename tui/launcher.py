@@ -40,7 +40,7 @@ class LaunchRequest:
     def arguments(self, runs_root, run_dir):
         """The `vitlab` arguments for this request."""
         if self.kind == "recipe":
-            args = ["recipe", "run", self.recipe, "--runs", str(runs_root), "--out", str(run_dir)]
+            args = ["recipe", "run", self.recipe, "--runs", str(runs_root), "--out", str(run_dir), "--quiet"]
         else:
             args = ["eval", self.kind]
             for model in self.models:

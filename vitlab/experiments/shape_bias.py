@@ -57,8 +57,11 @@ def parse_cue_conflict_name(path):
     return match.group(1), match.group(3)
 
 
-def read_cue_conflict_folder(root, image_size):
-    """Images (N, S, S, 3) float32, shape labels, texture labels (16-category indices)."""
+def read_cue_conflict_folder(root, image_size, limit=None):
+    """Images (N, S, S, 3) uint8, shape labels, texture labels (16-category indices).
+
+    Every file name is checked before any image is read, so a bad name fails at once.
+    """
     from PIL import Image
 
     root = Path(root)
@@ -66,15 +69,14 @@ def read_cue_conflict_folder(root, image_size):
     if not files:
         raise CueConflictError(f"{root}: no cue-conflict images found")
     names = list(categories())
-    images, shapes, textures = [], [], []
-    for path in files:
-        shape, texture = parse_cue_conflict_name(path)
+    labels = [parse_cue_conflict_name(path) for path in files][:limit]
+    images = []
+    for path in files[:len(labels)]:
         with Image.open(path) as image:
-            image = image.convert("RGB").resize((image_size, image_size), Image.BILINEAR)
-            images.append(np.asarray(image, dtype=np.float32) / 255.0)
-        shapes.append(names.index(shape))
-        textures.append(names.index(texture))
-    return np.stack(images), np.array(shapes), np.array(textures)
+            images.append(np.asarray(image.convert("RGB").resize((image_size, image_size), Image.BILINEAR)))
+    shapes = np.array([names.index(shape) for shape, _ in labels])
+    textures = np.array([names.index(texture) for _, texture in labels])
+    return np.stack(images), shapes, textures
 
 
 def shape_bias_stats(decisions, shapes, textures, num_classes):
@@ -99,11 +101,12 @@ def _source(adapters, data, config):
     folder = config.cue_conflict_dir or (data.name if Path(str(data.name)).is_dir() else None)
     if folder:
         for adapter in adapters:
-            if adapter.num_classes != 1000:
+            if adapter.num_classes not in (16, 1000):
                 raise CueConflictError(f"model {adapter.name!r} has {adapter.num_classes} classes; the Geirhos "
-                                       f"cue-conflict set needs ImageNet-1k (1000-class) models")
+                                       f"cue-conflict set needs ImageNet-1k (1000-class) or 16-category models")
         size = max(a.image_size for a in adapters)
-        images, shapes, textures = read_cue_conflict_folder(folder, size)
+        limit = data.num_examples if not config.cue_conflict_dir else None
+        images, shapes, textures = read_cue_conflict_folder(folder, size, limit)
         return images, shapes, textures, list(categories()), True
     if not data.has_label2:
         raise CueConflictError(f"dataset {data.name!r} has no texture label (label2): use shapes:cue_conflict or "
@@ -114,6 +117,10 @@ def _source(adapters, data, config):
             columns[key].append(batch[key])
     return (np.concatenate(columns["image"]), np.concatenate(columns["label"]), np.concatenate(columns["label2"]),
             list(data.class_names), False)
+
+
+def _as_float(images):
+    return images.astype(np.float32) / 255.0 if images.dtype == np.uint8 else images
 
 
 def run(adapters, data, config, context):
@@ -127,9 +134,9 @@ def run(adapters, data, config, context):
     for m, adapter in enumerate(adapters):
         for head in heads_for(adapter, heads):
             predict = compile_logits(head_logits(adapter, head))
-            logits = np.concatenate([predict(images[i:i + config.batch_size])
+            logits = np.concatenate([predict(_as_float(images[i:i + config.batch_size]))
                                      for i in range(0, len(images), config.batch_size)])
-            if imagenet:
+            if imagenet and logits.shape[1] == 1000:
                 shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
                 logits = aggregate_16(shifted / shifted.sum(axis=1, keepdims=True))
             label = f"{adapter.name}/{head}" if adapter.has_dist_token else adapter.name
