@@ -110,7 +110,9 @@ class ResNet(keras.Model):
 
     def build(self, input_shape):
         self.built = True
-        self.forward(ops.zeros((1, self.image_size, self.image_size, 3)))
+        # A symbolic pass builds every layer without computing anything (an eager pass
+        # compiles each op on JAX: seconds per model).
+        self.forward(keras.KerasTensor((1, self.image_size, self.image_size, 3)))
 
     def normalize(self, images):
         images = ops.cast(images, self.compute_dtype)

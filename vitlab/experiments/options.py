@@ -1,0 +1,56 @@
+"""Every experiment's options as data, for front ends that must not import Keras.
+
+`options.json` beside this module is generated from the experiments' Config dataclasses
+(`python -m vitlab.experiments.options --write`); a test regenerates it and fails when the
+shipped copy is stale. The TUI's launch form reads it instantly instead of importing the
+experiment modules (which load Keras).
+"""
+
+import json
+import sys
+import typing
+from pathlib import Path
+
+SHIPPED = Path(__file__).with_name("options.json")
+
+
+def type_text(hint):
+    """'int', 'list[float]', 'str | None': the full type, so a form can check list elements too."""
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+
+
+def schema():
+    """{experiment: {"description": ..., "options": [{"name", "type", "default"}]}} (imports every experiment)."""
+    from vitlab import config, experiments
+    from vitlab.results.result import to_jsonable
+
+    out = {}
+    for name in experiments.names():
+        module = experiments.get(name)
+        hints = typing.get_type_hints(module.Config)
+        out[name] = {
+            "description": experiments.describe(name),
+            "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d)}
+                        for n, _, d in config.describe(module.Config)],
+        }
+    return out
+
+
+def shipped():
+    """The generated schema, read without importing any experiment; {} when absent or unreadable."""
+    try:
+        return json.loads(SHIPPED.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def write():
+    SHIPPED.write_text(json.dumps(schema(), indent=1, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        write()
+        print(f"wrote {SHIPPED}")
+    else:
+        print(json.dumps(schema(), indent=1, sort_keys=True))
