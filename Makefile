@@ -38,7 +38,7 @@ parity: install
 	$(BIN)/python benchmarks/parity.py
 
 findings: install
-	$(BIN)/vitlab recipe run findings
+	$(BIN)/python -m vitlab.findings study
 
 tui: install
 	$(BIN)/vitlab tui

@@ -79,15 +79,23 @@ def _shuffle():
 
 def test_occlusion_and_shuffle_measurements_are_relative_to_clean():
     scalars, curves = metrics.occlusion({"occlusion": _occlusion(0.8, 0.9, 1.0)})
-    assert scalars["occlusion/random/relative_50/vit"] == pytest.approx(0.6)
-    assert scalars["occlusion/random/relative_50/resnet"] == pytest.approx(0.2)
-    assert scalars["occlusion/mask_salient/relative_mean/vit"] == pytest.approx((0.6 + 0.25) / 2)
+    # retained above chance (0.1): (0.48 - 0.1) / (0.8 - 0.1), (0.18 - 0.1) / (0.9 - 0.1)
+    assert scalars["occlusion/random/relative_50/vit"] == pytest.approx(0.38 / 0.7)
+    assert scalars["occlusion/random/relative_50/resnet"] == pytest.approx(0.1)
+    assert scalars["occlusion/mask_salient/relative_mean/vit"] == pytest.approx((0.38 / 0.7 + 0.1 / 0.7) / 2)
     assert scalars["clean/resnet"] == pytest.approx(0.9)
     assert curves["occlusion/random/vit"].x == pytest.approx([0.0, 0.5, 0.9])
     scalars, curves = metrics.shuffle({"shuffle": _shuffle()})
     assert scalars["shuffle/relative_mean/vit_nopos"] == pytest.approx(1.0)
-    assert scalars["shuffle/relative_8x8/vit"] == pytest.approx(0.5)
+    assert scalars["shuffle/relative_8x8/vit"] == pytest.approx(0.3 / 0.7)
     assert curves["shuffle/resnet"].ticks == ["none", "2x2", "8x8"]
+
+
+def test_a_model_near_chance_is_left_out():
+    scalars, _ = metrics.occlusion({"occlusion": _occlusion(0.15, 0.9, 1.0)})
+    assert math.isnan(scalars["occlusion/random/relative_50/vit"])
+    runs = [aggregate.SeedRun(s, "r", scalars, {}) for s in range(3)]
+    assert aggregate.evaluate_check(CLAIMS[0].checks[0], runs).status == "untested"
 
 
 def _store_runs(root, seeds, scales):

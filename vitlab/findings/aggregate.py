@@ -138,7 +138,8 @@ def verdict(outcomes, seeds):
     """(verdict, one sentence why) from the checks' statuses."""
     tested = [o for o in outcomes if o.status != "untested"]
     if not tested:
-        return "not tested", "none of its measurements is in the runs (step missing or failed)."
+        return "not tested", ("no measurement available: a step is missing, or its models are within 0.1 of "
+                              "chance accuracy.")
     held = [o for o in tested if o.status == "holds"]
     against = [o for o in tested if o.status == "contradicted"]
     unclear = [o for o in tested if o.status == "unclear"]

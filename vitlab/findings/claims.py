@@ -53,8 +53,9 @@ CLAIMS = (
         "Abstract: up to 60% ImageNet top-1 with 80% of the image randomly occluded (DeiT); CNNs "
         "fall much faster (Fig. 3, curves not transcribed here).",
         "Random PatchDrop on the ViTs' 8x8 patch grid; salient / non-salient drop uses the "
-        "ground-truth foreground mask of `shapes` instead of DINO attention. Accuracy relative to "
-        "each model's clean accuracy, so that models of different clean accuracy compare.",
+        "ground-truth foreground mask of `shapes` instead of DINO attention. Accuracy retained above "
+        "chance, (top-1 - 0.1) / (clean top-1 - 0.1), so that models of different clean accuracy "
+        "compare; a model within 0.1 of chance is left out (n/a).",
         (Check("ViT vs ResNet, random drop at 50% (relative accuracy)", "occlusion/random/relative_50/vit",
                "occlusion/random/relative_50/resnet"),
          Check("DeiT (shape) vs ResNet, random drop at 50%", "occlusion/random/relative_50/deit_shape",
@@ -92,7 +93,7 @@ CLAIMS = (
         "Fig. 7 (curves, not transcribed here).",
         "Grids 2x2 ... 16x16 on 32px images; the ViTs' own patch grid is 8x8, so shuffles on grids "
         "up to 8x8 permute whole patches (exact invariance for vit_nopos by construction), 16x16 cuts "
-        "patches apart. Accuracy relative to the unshuffled image.",
+        "patches apart. Accuracy retained above chance, relative to the unshuffled image.",
         (Check("ViT vs ResNet, mean over grids", "shuffle/relative_mean/vit", "shuffle/relative_mean/resnet"),
          Check("ViT without positions vs ViT, mean over grids", "shuffle/relative_mean/vit_nopos",
                "shuffle/relative_mean/vit"),
@@ -156,7 +157,7 @@ CLAIMS = (
         "Fig. 10 / 11 (not transcribed here); ResNet50 is the mCE reference of 1.0 here as in ours.",
         "mCE over 8 ImageNet-C corruptions x severities 1/3/5, normalised by the ResNet of the same "
         "seed (=1.0); our ViT is trained with flips only, not DeiT's augmentation. FGSM / PGD (5 "
-        "steps) at 1, 2, 4 /255, accuracy relative to clean.",
+        "steps) at 1, 2, 4 /255, accuracy retained above chance relative to clean.",
         (Check("ViT mCE below the ResNet's 1.0", "corruption/mce/vit", 1.0, "<"),
          Check("PGD at 4/255: ViT vs stylized-trained DeiT", "adversarial/pgd/relative_max_eps/vit",
                "adversarial/pgd/relative_max_eps/deit_sin"),

@@ -60,7 +60,7 @@ def _draw_bars(axis, claim, findings):
         errors = np.array([[e.mean - e.low for e in estimates], [e.high - e.mean for e in estimates]])
     axis.bar(range(len(keys)), means, yerr=errors, capsize=3, color="tab:blue", alpha=0.8)
     axis.set_xticks(range(len(keys)), [k.split("/", 1)[1] for k in keys], rotation=35, ha="right", fontsize=8)
-    axis.set_title(claim.title, fontsize=10)
+    axis.set_title(claim.title.split(":")[0], fontsize=10)
     axis.grid(axis="y", alpha=0.3)
     return True
 
@@ -73,7 +73,8 @@ def draw_figure(claim, findings, path):
     import matplotlib.pyplot as plt
 
     count = max(len(claim.panels), 1)
-    figure, axes = plt.subplots(1, count, figsize=(4.6 * count, 3.6), squeeze=False)
+    width = 4.6 * count if claim.panels else max(5.0, 0.75 * len(_bar_keys(claim)))
+    figure, axes = plt.subplots(1, count, figsize=(width, 3.8), squeeze=False)
     if claim.panels:
         drawn = [_draw_panel(axis, panel, findings) for axis, panel in zip(axes[0], claim.panels)]
     else:
