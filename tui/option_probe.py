@@ -8,21 +8,10 @@ import json
 import sys
 
 
-def type_text(hint):
-    """'int', 'list[float]', 'str | None': the full type, so the form checks list elements too."""
-    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
-
-
 def main(argv):
-    import typing
+    from vitlab.experiments.options import schema_for
 
-    from vitlab import config, experiments
-    from vitlab.results.result import to_jsonable
-
-    module = experiments.get(argv[0])
-    hints = typing.get_type_hints(module.Config)
-    rows = config.describe(module.Config)
-    print(json.dumps([{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d)} for n, _, d in rows]))
+    print(json.dumps(schema_for(argv[0])["options"]))
 
 
 if __name__ == "__main__":

@@ -31,5 +31,22 @@ def _make_command(name):
     return command
 
 
+def _options_epilog(name):
+    """The experiment's --set keys with defaults, from the shipped schema (no Keras import)."""
+    from vitlab.experiments.options import shipped
+
+    entry = shipped().get(name)
+    if not entry:
+        return None
+    rows = []
+    for option in entry["options"]:
+        default = option["default"]
+        if isinstance(default, list):
+            default = ",".join(map(str, default))
+        type_text = option["type"].replace("[", "\\[")  # not Rich markup
+        rows.append(f"{option['name']}={default}  ({type_text})")
+    return "Options for --set (defaults = the paper's protocol):\n\n" + "\n\n".join(rows)
+
+
 for _name in experiments.names():
-    app.command(_name)(_make_command(_name))
+    app.command(_name, epilog=_options_epilog(_name))(_make_command(_name))

@@ -16,24 +16,30 @@ SHIPPED = Path(__file__).with_name("options.json")
 
 def type_text(hint):
     """'int', 'list[float]', 'str | None': the full type, so a form can check list elements too."""
-    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+    if typing.get_origin(hint) is None and isinstance(hint, type):
+        return hint.__name__
+    return str(hint).replace("typing.", "")
 
 
 def schema():
     """{experiment: {"description": ..., "options": [{"name", "type", "default"}]}} (imports every experiment)."""
+    from vitlab import experiments
+
+    return {name: schema_for(name) for name in experiments.names()}
+
+
+def schema_for(name):
+    """One experiment's entry of the schema (imports that experiment)."""
     from vitlab import config, experiments
     from vitlab.results.result import to_jsonable
 
-    out = {}
-    for name in experiments.names():
-        module = experiments.get(name)
-        hints = typing.get_type_hints(module.Config)
-        out[name] = {
-            "description": experiments.describe(name),
-            "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d)}
-                        for n, _, d in config.describe(module.Config)],
-        }
-    return out
+    module = experiments.get(name)
+    hints = typing.get_type_hints(module.Config)
+    return {
+        "description": experiments.describe(name),
+        "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d)}
+                    for n, _, d in config.describe(module.Config)],
+    }
 
 
 def shipped():
