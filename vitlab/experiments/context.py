@@ -4,6 +4,7 @@ Without a run (tests, notebooks) the context just keeps the events in memory.
 """
 
 import dataclasses
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ class Context:
     quiet: bool = True
     events: list = dataclasses.field(default_factory=list)
     _last_progress: float = 0.0
+    _last_printed: float = 0.0
 
     def _emit(self, kind, **payload):
         payload = {"step": self.step, **payload}
@@ -37,7 +39,15 @@ class Context:
         self._last_progress = now
         self._emit("progress", done=int(done), total=int(total), **metrics)
         if not self.quiet:
+            self._print_progress(done, total, now)
+
+    def _print_progress(self, done, total, now):
+        """A redrawn line in a terminal; in a log, a line every 10 s and at the end."""
+        if sys.stdout.isatty():
             print(f"\r[{self.step}] {done}/{total}", end="\n" if done >= total else "", flush=True)
+        elif done >= total or now - self._last_printed >= 10.0:
+            self._last_printed = now
+            print(f"[{self.step}] {done}/{total}", flush=True)
 
     def metric(self, name, value, **labels):
         self._emit("metric", name=name, value=float(value), **labels)

@@ -3,10 +3,9 @@
 Generic over experiments: it draws the Curves and Tables that results carry.
 """
 
-import json
 from pathlib import Path
 
-from vitlab.results.result import Curve, Result
+from vitlab.results.result import Curve, Result, Table
 
 
 def _safe(text):
@@ -77,6 +76,18 @@ def render_result(key: str, result: Result, report_dir: Path):
     return lines
 
 
+def training_table(training):
+    """One row per trained model: what it was trained on and how far it got."""
+    columns = ["model", "architecture", "dataset", "teacher", "epochs", "seconds", "accuracy", "val_accuracy"]
+    rows = []
+    for name, entry in training.items():
+        rows.append([name, entry.get("model", ""), entry.get("dataset", ""), entry.get("teacher") or "-",
+                     entry.get("epochs", ""), round(entry.get("seconds") or 0),
+                     *[float(entry[k]) if isinstance(entry.get(k), (int, float)) else "-"
+                       for k in ("accuracy", "val_accuracy")]])
+    return Table("trained models", columns, rows)
+
+
 def write_report(run):
     """(Re)write run/report/index.md and its PNGs from results.h5; returns the index path."""
     info = run.read_info()
@@ -85,7 +96,7 @@ def write_report(run):
              f"dataset `{info.get('dataset')}`.", ""]
     training = info.get("training")
     if training:
-        lines += ["## training", "", "```", json.dumps(training, indent=2), "```", ""]
+        lines += ["## training", "", training_table(training).to_markdown(), ""]
     for key, result in run.results().items():
         lines += render_result(key, result, report_dir)
     index = report_dir / "index.md"

@@ -184,6 +184,14 @@ def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, cal
     return logs
 
 
+def use_xla(student):
+    """XLA for transformers only: on CPU it trains vit_nano 1.74x faster but resnet_nano 0.73x
+    (benchmarks/bench_throughput.py, XLA vs graph, same run)."""
+    from vitlab.models.vit import VisionTransformer
+
+    return isinstance(student, VisionTransformer)
+
+
 def steps_for(num_examples, batch_size, optim: OptimSection):
     if optim.steps_per_epoch:
         return optim.steps_per_epoch
