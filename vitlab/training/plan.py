@@ -127,7 +127,7 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
         student = build_student(step, num_classes, image_size)
         teacher = build_teacher(step, run.path, num_classes, image_size)
         model = trainer.TrainingModel(student, teacher, step.distill)
-        model.compile(optimizer=trainer.optimizer(step.optim, steps), jit_compile=trainer.use_xla(student))
+        model.compile(optimizer=trainer.optimizer(step.optim, steps), jit_compile=trainer.use_xla(student, strategy))
     batches = augment.training_batches(train_data.pipeline, step.augment, num_classes, step.optim.batch_size,
                                        seed=recipe.top.seed, shuffle_buffer=step.data.shuffle_buffer,
                                        image_size=image_size if train_data.image_size != image_size else None)

@@ -129,9 +129,24 @@ def _is_number(value):
         return False
 
 
+class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """BackupAndRestore that survives a kill while it writes: with double_checkpoint the previous
+    backup is used; when there is none (killed during the first save), the step starts over
+    instead of failing on the torn file."""
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except OSError:
+            for path in (self._weights_path, self._training_metadata_path, self._prev_weights_path,
+                         self._prev_training_metadata_path):
+                if os.path.exists(path):
+                    os.remove(path)
+
+
 def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose):
     """Train with model.fit; BackupAndRestore makes a killed run resume at its last epoch."""
-    backup = keras.callbacks.BackupAndRestore(str(checkpoint_dir), delete_checkpoint=False)
+    backup = SafeBackupAndRestore(str(checkpoint_dir), delete_checkpoint=False, double_checkpoint=True)
     history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
                         callbacks=[backup, *callbacks], verbose=verbose)
     return {k: float(v[-1]) for k, v in history.history.items() if v}
@@ -184,12 +199,13 @@ def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, cal
     return logs
 
 
-def use_xla(student):
-    """XLA for transformers only: on CPU it trains vit_nano 1.74x faster but resnet_nano 0.73x
-    (benchmarks/bench_throughput.py, XLA vs graph, same run)."""
+def use_xla(student, strategy):
+    """XLA for transformers on one replica: on CPU it trains vit_nano 1.74x faster but
+    resnet_nano 0.73x (benchmarks/bench_throughput.py, XLA vs graph, same run); under
+    MirroredStrategy the XLA-compiled step fails on CPU logical devices."""
     from vitlab.models.vit import VisionTransformer
 
-    return isinstance(student, VisionTransformer)
+    return isinstance(student, VisionTransformer) and strategy.num_replicas_in_sync == 1
 
 
 def steps_for(num_examples, batch_size, optim: OptimSection):
