@@ -35,15 +35,9 @@ def machine_info():
 
 
 def versions():
-    import importlib.metadata as metadata
+    from vitlab.results.store import stack_versions
 
-    found = {}
-    for package in ("vitlab", "keras", "tensorflow", "jax", "numpy"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
+    return stack_versions()
 
 
 def write_result(bench, payload, summary):

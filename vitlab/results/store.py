@@ -284,7 +284,7 @@ class RunStore:
             status="created",
             created=_now(),
             host=socket.gethostname(),
-            versions=_versions(),
+            versions=stack_versions(),
             vitlab_version=__version__,
             platform=platform.platform(),
         )
@@ -312,12 +312,12 @@ class RunStore:
         return entries
 
 
-def _versions():
-    """Versions of the stack, read from package metadata (no heavy imports)."""
+def stack_versions():
+    """Versions of the stack, read from package metadata (no heavy imports): runs and benchmarks record them."""
     from importlib import metadata
 
     versions = {"python": platform.python_version()}
-    for package in ("tensorflow", "keras", "numpy", "h5py", "jax"):
+    for package in ("vitlab", "tensorflow", "keras", "numpy", "h5py", "jax"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
