@@ -1,11 +1,16 @@
-"""Training and inference images/s: vitlab (Keras on TensorFlow) against timm (PyTorch).
+"""Training and inference images/s: vitlab (Keras) against timm (PyTorch).
 
 Same architecture, batch, precision (float32) and threads (2) on both sides, measured in
-the same run; timm runs in benchmarks/.venv-timm. Each vitlab variant (graph vs. XLA,
-oneDNN on/off) runs in its own process, since TensorFlow fixes threads and oneDNN at start.
-Also measures the input pipeline alone (it must outpace training by >= 3x).
+the same run; timm runs in benchmarks/.venv-timm. Each vitlab variant runs in its own
+process, since TensorFlow fixes threads and oneDNN at start: xla / graph (TensorFlow with
+or without jit_compile), graph_no_onednn, and jax (Keras on JAX on CPU, always jitted).
+The headline is vitlab's own default paths: training as the trainer compiles the model
+(vitlab.training.trainer.use_xla: XLA for ViTs, graph for ResNets), inference as the
+experiments run it (tf.function graphs, no XLA). Also measures the input pipeline alone
+(it must outpace training by >= 3x). TUNING variants (thread, XLA and oneDNN settings)
+run only when named in --variants.
 
-    .venv/bin/python benchmarks/bench_throughput.py [--quick] [--models a,b] [--variants xla,graph]
+    .venv/bin/python benchmarks/bench_throughput.py [--quick] [--models a,b] [--variants xla,graph,jax]
 """
 
 import argparse
@@ -25,16 +30,32 @@ CONFIGS = {  # name: batch size (the recipes' batch for the 32x32 configs)
     "vit_nano_patch4_32": 128,
     "resnet_nano_32": 128,
 }
-VARIANTS = {  # name: (jit_compile, oneDNN)
-    "xla": (True, True),
-    "graph": (False, True),
-    "graph_no_onednn": (False, False),
+VARIANTS = {  # name: how the worker runs (Keras backend, jit_compile, extra environment)
+    "xla": {"jit": True},
+    "graph": {"jit": False},
+    "graph_no_onednn": {"jit": False, "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
+    "jax": {"backend": "jax", "jit": True, "env": {"JAX_PLATFORMS": "cpu"}},
 }
+TUNING = {  # TensorFlow settings tried on deit_tiny (issue 10); not in the default set
+    # TensorFlow's own thread defaults (intra = inter = cores), what vitlab runs with, vs. inter_op 1 here
+    "xla_tf_threads": {"jit": True, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},
+    "graph_tf_threads": {"jit": False, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},
+    "xla_fast_math": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_enable_fast_math=true"}},
+    "xla_onednn": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_use_onednn=true"}},
+    "xla_xnnpack": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}},
+    "xla_vector512": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512"}},
+    "xla_no_onednn": {"jit": True, "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
+}
+TRAINER_DEFAULT = "trainer"  # what the trainer compiles with: xla or graph, per model
+EXPERIMENTS_DEFAULT = "graph"  # what the experiments and feature extraction run (tf.function)
+
+
 def measure_vitlab(name, batch, variant, warmup, steps):
     """Runs in a fresh process (see worker): images/s for predict_on_batch and train_on_batch."""
-    jit, onednn = VARIANTS[variant]
-    job = {"name": name, "batch": batch, "jit": jit, "warmup": warmup, "steps": steps}
-    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1" if onednn else "0", "KERAS_BACKEND": "tensorflow"}
+    spec = {**VARIANTS, **TUNING}[variant]
+    job = {"name": name, "batch": batch, "jit": spec["jit"], "warmup": warmup, "steps": steps}
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "KERAS_BACKEND": spec.get("backend", "tensorflow"),
+           **spec.get("env", {})}
     done = subprocess.run([sys.executable, __file__, "--worker", json.dumps(job)], env=env, capture_output=True,
                           text=True, timeout=1200)
     if done.returncode:
@@ -51,6 +72,13 @@ def worker(job):
     from vitlab import models
 
     model = models.create(job["name"], num_classes=10)
+    trainer_xla = None
+    if keras.backend.backend() == "tensorflow":  # the choice vitlab's trainer makes for one replica
+        from types import SimpleNamespace
+
+        from vitlab.training.trainer import use_xla
+
+        trainer_xla = bool(use_xla(model, SimpleNamespace(num_replicas_in_sync=1)))
     size, batch = model.image_size, job["batch"]
     rng = np.random.default_rng(0)
     x = rng.random((batch, size, size, 3), dtype=np.float32)
@@ -65,8 +93,9 @@ def worker(job):
     model.train_on_batch(x, y)
     first_train = time.perf_counter() - start
     train = rate(lambda: model.train_on_batch(x, y), batch, job["warmup"], job["steps"])
-    print(json.dumps({"params": models.parameter_count(model), "inference": inference, "train": train, "compile_s": {"predict": first_predict,
-                                                                             "train": first_train}}))
+    print(json.dumps({"params": models.parameter_count(model), "inference": inference, "train": train,
+                      "compile_s": {"predict": first_predict, "train": first_train}, "trainer_xla": trainer_xla,
+                      "backend": keras.backend.backend()}))
 
 
 def rate(step, batch, warmup, steps):
@@ -124,13 +153,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps (the make bench setting)")
     parser.add_argument("--models", default=",".join(CONFIGS))
-    parser.add_argument("--variants", default=None, help="default xla,graph,graph_no_onednn (--quick: xla,graph)")
+    parser.add_argument("--variants", default=None, help=f"default {','.join(VARIANTS)} (--quick: xla,graph,jax); also: {','.join(TUNING)}")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(json.loads(args.worker))
     warmup, steps = (2, 5) if args.quick else (3, 15)
-    args.variants = args.variants or ("xla,graph" if args.quick else ",".join(VARIANTS))
+    args.variants = args.variants or ("xla,graph,jax" if args.quick else ",".join(VARIANTS))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
@@ -157,24 +186,72 @@ def main(argv=None):
                       f"({row['inference_ratio']:.2f}x); per CPU-s train {row['train_ratio_cpu']:.2f}x, inference "
                       f"{row['inference_ratio_cpu']:.2f}x; pipeline {pipeline['images_per_s']:.0f} img/s "
                       f"({row['pipeline_over_train']:.1f}x train)", flush=True)
-    best = {}
-    for row in rows:
-        if row["model"] not in best or row["train_ratio"] > best[row["model"]]["train_ratio"]:
-            best[row["model"]] = row
-    summary = "; ".join(f"{m}: train {r['train_ratio']:.2f}x, inference {r['inference_ratio']:.2f}x timm ({r['variant']})"
-                        for m, r in best.items())
-    table = ["| model | batch | variant | train img/s (timm) | ratio | inference img/s (timm) | ratio | "
-             "ratios per CPU-s (train / inf.) | pipeline / train |", "|---|---|---|---|---|---|---|---|---|"]
-    table += [f"| {r['model']} | {r['batch']} | {r['variant']} | {r['vitlab']['train']['images_per_s']:.1f} "
-              f"({r['timm']['train']['images_per_s']:.1f}) | {r['train_ratio']:.2f}x | "
-              f"{r['vitlab']['inference']['images_per_s']:.1f} ({r['timm']['inference']['images_per_s']:.1f}) | "
-              f"{r['inference_ratio']:.2f}x | {r['train_ratio_cpu']:.2f}x / {r['inference_ratio_cpu']:.2f}x | "
-              f"{r['pipeline_over_train']:.0f}x |" for r in rows]
+    summary, table, notes = report(rows)
     _common.write_result("bench_throughput", {"threads": 2, "precision": "float32", "rows": rows,
                                               "figure": "images/s, vitlab / timm", "baseline": "timm on PyTorch",
-                                              "table": "\n".join(table)},
+                                              "headline": headline(rows), "notes": notes, "table": table},
                          summary)
 
+
+def trainer_variant(rows, model):
+    """The variant vitlab's trainer compiles `model` with (xla or graph), as its worker reported."""
+    flags = [r["vitlab"]["trainer_xla"] for r in rows if r["model"] == model and r["vitlab"].get("trainer_xla") is not None]
+    return None if not flags else ("xla" if flags[0] else "graph")
+
+
+def headline(rows):
+    """Per model: the train ratio of the trainer's variant and the inference ratio of the graph variant."""
+    out = {}
+    for model in dict.fromkeys(r["model"] for r in rows):
+        by_variant = {r["variant"]: r for r in rows if r["model"] == model}
+        train_variant = trainer_variant(rows, model)
+        train, inference = by_variant.get(train_variant), by_variant.get(EXPERIMENTS_DEFAULT)
+        out[model] = {"train_variant": train_variant, "inference_variant": EXPERIMENTS_DEFAULT,
+                      "train_ratio": train and train["train_ratio"],
+                      "inference_ratio": inference and inference["inference_ratio"]}
+    return out
+
+
+def report(rows):
+    """One-line summary (vitlab's default paths), the markdown table (every variant) and notes."""
+    heads = headline(rows)
+
+    def ratio(value):
+        return "n/a" if value is None else f"{value:.2f}x"
+
+    summary = "vitlab default paths vs timm: " + "; ".join(
+        f"{m}: train {ratio(h['train_ratio'])} ({h['train_variant'] or 'not run'}), "
+        f"inference {ratio(h['inference_ratio'])} ({h['inference_variant']})" for m, h in heads.items())
+    table = ["| model | batch | variant | vitlab default | train img/s (timm) | ratio | inference img/s (timm) | "
+             "ratio | ratios per CPU-s (train / inf.) | pipeline / train |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        h = heads[r["model"]]
+        default = [k for k, v in (("train", h["train_variant"]), ("inference", h["inference_variant"]))
+                   if v == r["variant"]]
+        table.append(f"| {r['model']} | {r['batch']} | {r['variant']} | {' + '.join(default) or '-'} | "
+                     f"{r['vitlab']['train']['images_per_s']:.1f} ({r['timm']['train']['images_per_s']:.1f}) | "
+                     f"{r['train_ratio']:.2f}x | {r['vitlab']['inference']['images_per_s']:.1f} "
+                     f"({r['timm']['inference']['images_per_s']:.1f}) | {r['inference_ratio']:.2f}x | "
+                     f"{r['train_ratio_cpu']:.2f}x / {r['inference_ratio_cpu']:.2f}x | {r['pipeline_over_train']:.0f}x |")
+    notes = ["Ratios are vitlab images/s over timm images/s (median step, 2 threads, float32), timm measured in "
+             "the same run. The summary line is vitlab's default paths: *train* is the variant the trainer "
+             "compiles with (vitlab.training.trainer.use_xla: `xla` = Keras on TensorFlow with jit_compile=True, "
+             "for ViTs on one replica; `graph` = tf.function without XLA, for ResNets); *inference* is `graph`, "
+             "the tf.function path of the experiments and feature extraction (no XLA). The `vitlab default` "
+             "column marks those rows. Other rows are alternatives: `graph_no_onednn` (TF_ENABLE_ONEDNN_OPTS=0) "
+             "and `jax` (KERAS_BACKEND=jax on CPU, always jitted)."]
+    for r in rows:
+        if r["variant"] != "jax":
+            continue
+        h = heads[r["model"]]
+        for kind in ("train", "inference"):
+            default = h[f"{kind}_ratio"]
+            if default is not None:
+                verdict = "faster" if r[f"{kind}_ratio"] > default * 1.05 else (
+                    "slower" if r[f"{kind}_ratio"] < default / 1.05 else "within 5% of")
+                notes.append(f"{r['model']} {kind} on JAX: {r[f'{kind}_ratio']:.2f}x timm, {verdict} "
+                             f"vitlab's default ({default:.2f}x, {h[f'{kind}_variant']}).")
+    return summary, "\n".join(table), "\n".join(f"- {n}" if i else n for i, n in enumerate(notes))
 
 if __name__ == "__main__":
     main()

@@ -84,6 +84,8 @@ def markdown(machine, runs, results, total_s):
     for name, result in results.items():
         if result.get("table") or summary_of(result):
             lines += ["", f"## {name}", "", summary_of(result), ""]
+            if isinstance(result.get("notes"), str):
+                lines += [result["notes"], ""]
             if result.get("table"):
                 lines.append(result["table"])
             if result.get("plot"):

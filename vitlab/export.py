@@ -22,11 +22,14 @@ def preprocess(images, image_size):
 def export_saved_model(model, directory, class_names=None, top_k=5):
     """Write `model` as a SavedModel in `directory` (must not exist) and return its path."""
     import keras
-    import tensorflow as tf
 
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()):
         raise UserError(f"{directory} already exists and is not empty; choose another -o")
+    if keras.backend.backend() != "tensorflow":
+        return _export_in_tensorflow(model, directory, class_names, top_k)
+    import tensorflow as tf
+
     image_size = int(getattr(model, "image_size", None) or model.input_shape[1])
     num_classes = int(getattr(model, "num_classes", None) or model.output_shape[-1])
     names = [str(n) for n in (class_names or range(num_classes))]
@@ -47,6 +50,27 @@ def export_saved_model(model, directory, class_names=None, top_k=5):
     archive.add_endpoint("serving_default", serve,
                          input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
     archive.write_out(str(directory), verbose=False)
+    return directory
+
+
+def _export_in_tensorflow(model, directory, class_names, top_k):
+    """A SavedModel's serving function is TensorFlow: on another backend, save the model as
+    .keras (backend-neutral) and export it from a TensorFlow process."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="vitlab-export-") as folder:
+        path = Path(folder) / "model.keras"
+        model.save(str(path))
+        done = subprocess.run([sys.executable, "-m", "vitlab.export", str(path), str(directory), str(top_k),
+                               json.dumps(class_names)], capture_output=True, text=True,
+                              env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise UserError(f"export in a TensorFlow process failed: {lines[-1] if lines else done.returncode}")
     return directory
 
 
@@ -72,3 +96,16 @@ def export_source(model_or_run):
             pass
         return adapter.model, class_names
     return models.load(str(path)), class_names
+
+
+if __name__ == "__main__":  # python -m vitlab.export MODEL.keras DIRECTORY TOP_K CLASS_NAMES_JSON
+    import json
+    import sys
+
+    from vitlab import models
+
+    model_file, target, k, names_json = sys.argv[1:5]
+    try:
+        export_saved_model(models.load(model_file), target, class_names=json.loads(names_json), top_k=int(k))
+    except UserError as error:
+        sys.exit(f"error: {error}")

@@ -64,7 +64,8 @@ def run_command(
         return
     from vitlab.training import plan
 
+    strategy = plan.distribution_for(recipe)  # refuses what the devices cannot run before the run exists
     run = plan.start(recipe, runs_root=runs_root, out=out, resume=resume)
     if not quiet:
         typer.echo(f"run: {run.path}")
-    plan.execute(recipe, run, quiet=quiet)
+    plan.execute(recipe, run, quiet=quiet, strategy=strategy)

@@ -2,7 +2,8 @@
 
 Each module defines `DESCRIPTION`, a `Config` dataclass (defaults = the paper's protocol),
 and `run(adapters, data, config, context) -> Result`. Modules import lazily, so listing
-experiments (CLI help, the TUI) never loads TensorFlow.
+experiments (CLI help, the TUI) never loads TensorFlow. A module whose sweep is compiled
+with tf.function sets `BACKENDS = ("tensorflow",)`; the rest are pure Keras and run on JAX too.
 """
 
 from vitlab.errors import UserError
@@ -54,3 +55,14 @@ def get(name):
         if error.name == module_name:
             raise UnknownExperimentError(f"experiment {name!r} is not available in this build") from None
         raise
+
+
+def require_backend(name):
+    """Refuse, in one line, an experiment that cannot run on the current Keras backend."""
+    import keras
+
+    backend = keras.backend.backend()
+    supported = getattr(get(name), "BACKENDS", ("tensorflow", "jax"))
+    if backend not in supported:
+        raise UserError(f"experiment {_key(name)!r} runs on the {' or '.join(supported)} backend only (its sweep is "
+                        f"compiled with tf.function); unset KERAS_BACKEND={backend} to run it")

@@ -23,6 +23,7 @@ from vitlab.perturb import patch_drop
 from vitlab.results.result import Curve, Result, Table
 
 DESCRIPTION = "Correlation of clean and occluded features per block / stage."
+BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass

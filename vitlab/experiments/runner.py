@@ -67,6 +67,7 @@ def run_step(run, step, experiment_name, adapters, data, config, seed=0, quiet=F
     if run is not None and run.step_done(step):
         run.event("step", step=step, message=f"{step}: already done, skipped")
         return run.result(step)
+    experiments.require_backend(experiment_name)
     module = experiments.get(experiment_name)
     context = Context(run=run, seed=seed, step=step, quiet=quiet)
     if run is not None:

@@ -16,6 +16,7 @@ from vitlab.perturb import saliency
 from vitlab.results.result import Curve, Result, Table
 
 DESCRIPTION = "Segmentation from attention: Jaccard vs ground-truth masks."
+BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass

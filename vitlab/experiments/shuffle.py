@@ -20,6 +20,7 @@ from vitlab.perturb import patch_drop, shuffle
 from vitlab.results.result import Curve, Result, Table
 
 DESCRIPTION = "Patch shuffle: accuracy vs shuffle grid size."
+BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass

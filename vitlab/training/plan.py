@@ -32,10 +32,18 @@ def start(recipe: Recipe, runs_root="runs", out=None, resume=None):
                                       models=[t.name for t in recipe.train], dataset=dataset, path=out)
 
 
-def execute(recipe: Recipe, run, quiet=False, data_loader=None):
-    """Run every step of the recipe in `run`; `data_loader(step, image_size)` replaces vitlab.data (tests)."""
-    strategy = strategy_lib.select(recipe.top.strategy)  # before anything initialises TensorFlow's devices
+def distribution_for(recipe: Recipe):
+    """The strategy (checked against the recipe's batch sizes), with the precision policy set;
+    call it before anything initialises TensorFlow's or JAX's devices."""
+    strategy = strategy_lib.select(recipe.top.strategy)
     strategy_lib.set_precision(recipe.top.precision)
+    check_batches(recipe, strategy)
+    return strategy
+
+
+def execute(recipe: Recipe, run, quiet=False, data_loader=None, strategy=None):
+    """Run every step of the recipe in `run`; `data_loader(step, image_size)` replaces vitlab.data (tests)."""
+    strategy = strategy or distribution_for(recipe)
     import keras
 
     keras.utils.set_random_seed(recipe.top.seed)
@@ -58,6 +66,18 @@ def execute(recipe: Recipe, run, quiet=False, data_loader=None):
             export_step(run, name, target, recipe.export.top_k)
     _say(quiet, f"report: {run.path / 'report' / 'index.md'}")
     return run
+
+
+def check_batches(recipe: Recipe, strategy):
+    """DataParallel (JAX) shards every batch over its devices: refuse a batch that does not split,
+    before anything trains."""
+    replicas = strategy.num_replicas_in_sync
+    if not isinstance(strategy, strategy_lib.DataParallelStrategy):
+        return
+    for step in recipe.train:
+        if step.optim.batch_size % replicas:
+            raise UserError(f"train.{step.name}.optim.batch_size: {step.optim.batch_size} does not split evenly "
+                            f"over {replicas} devices (keras.distribution.DataParallel shards each batch)")
 
 
 def _load_data(step: TrainStep, image_size, seed):
@@ -138,12 +158,12 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     callbacks = trainer.callbacks_for(run, step.key, step.optim.epochs, steps, recipe.top.log_every)
     verbose = 0 if quiet else trainer.progress_verbosity()
     checkpoints = run.subdir("checkpoints") / step.name
+    if validation is not None and strategy_lib.needs_even_batches(strategy):
+        validation = validation.unbatch().batch(step.optim.batch_size, drop_remainder=True)
     if strategy_lib.uses_fit(strategy):
         logs = trainer.fit(model, strategy, batches, validation, step.optim.epochs, steps, callbacks, checkpoints,
                            verbose)
     else:
-        if validation is not None:  # every worker must see the same number of full batches
-            validation = validation.unbatch().batch(step.optim.batch_size, drop_remainder=True)
         logs = trainer.custom_loop(model, strategy, batches, validation, step.optim.epochs, steps, callbacks,
                                    checkpoints, verbose, chief=chief)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +173,7 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     training[step.name] = {"model": step.model, "dataset": f"{step.data.dataset}:{step.data.split}",
                            "epochs": step.optim.epochs, "steps_per_epoch": steps, "teacher": step.distill.teacher,
                            "seconds": round(time.time() - started, 1), "class_names": train_data.class_names,
-                           "strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
+                           "strategy": strategy_lib.strategy_name(strategy), "replicas": strategy.num_replicas_in_sync,
                            **{k: round(v, 5) for k, v in logs.items()}}
     run.update(training=training)
     run.mark_step(step.key, "done")

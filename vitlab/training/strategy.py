@@ -1,10 +1,15 @@
-"""Choosing the tf.distribute strategy and the precision a recipe asks for.
+"""Choosing the distribution and the precision a recipe asks for.
 
-`mirrored` on a machine without GPUs splits the CPU into logical devices, so the same
-code path is exercised on a laptop and in CI. `multi_worker` reads TF_CONFIG, as every
-TensorFlow cluster launcher sets it.
+On TensorFlow, a tf.distribute strategy. `mirrored` on a machine without GPUs splits the
+CPU into logical devices, so the same code path is exercised on a laptop and in CI.
+`multi_worker` reads TF_CONFIG, as every TensorFlow cluster launcher sets it.
+
+On JAX (KERAS_BACKEND=jax), keras.distribution.DataParallel over the local devices,
+wrapped in the little of tf.distribute's interface the trainer uses (`scope`,
+`num_replicas_in_sync`), so the plan runs unchanged.
 """
 
+import contextlib
 import json
 import os
 
@@ -25,8 +30,64 @@ def _split_cpu(count):
     return [device.name for device in tf.config.list_logical_devices("CPU")]
 
 
+def backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+class DataParallelStrategy:
+    """keras.distribution.DataParallel (JAX) behind the interface of a tf.distribute strategy.
+
+    The distribution is made global, because model.fit on JAX shards each batch by the
+    distribution current when it runs, outside any scope."""
+
+    cluster_resolver = None
+
+    def __init__(self, devices):
+        import keras
+
+        self.devices = list(devices)
+        self.num_replicas_in_sync = len(self.devices)
+        self.distribution = keras.distribution.DataParallel(devices=self.devices) if len(self.devices) > 1 else None
+        keras.distribution.set_distribution(self.distribution)
+
+    @property
+    def name(self):
+        return "DataParallel" if self.distribution is not None else "OneDevice"
+
+    def scope(self):
+        return self.distribution.scope() if self.distribution is not None else contextlib.nullcontext()
+
+
+def _select_jax(name):
+    import jax
+
+    if name == "multi_worker":
+        raise UserError("strategy multi_worker needs the TensorFlow backend (tf.distribute); on JAX use "
+                        "'mirrored' (keras.distribution.DataParallel over this machine's devices)")
+    if name == "mirrored":
+        try:  # CPU replicas for machines without accelerators; only possible before JAX starts
+            jax.config.update("jax_num_cpu_devices", CPU_REPLICAS)
+        except RuntimeError:
+            pass  # already started: use the CPU devices that exist
+    accelerators = [d for d in jax.devices() if d.platform != "cpu"]
+    if name == "mirrored":
+        return DataParallelStrategy(accelerators or jax.devices("cpu"))
+    if name == "auto" and len(accelerators) > 1:
+        return DataParallelStrategy(accelerators)
+    return DataParallelStrategy(jax.devices()[:1])
+
+
+def strategy_name(strategy):
+    return getattr(strategy, "name", None) if isinstance(strategy, DataParallelStrategy) else type(strategy).__name__
+
+
 def select(name):
-    """A tf.distribute.Strategy for a recipe's `strategy` value."""
+    """The distribution for a recipe's `strategy` value: a tf.distribute.Strategy on
+    TensorFlow, a DataParallelStrategy on JAX."""
+    if backend() == "jax":
+        return _select_jax(name)
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -50,9 +111,16 @@ def select(name):
 def uses_fit(strategy):
     """model.fit works for one device and Mirrored; MultiWorkerMirrored needs the custom loop
     (model.fit fails there: keras-team/keras#20585)."""
+    if isinstance(strategy, DataParallelStrategy):
+        return True
     import tensorflow as tf
 
     return not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def needs_even_batches(strategy):
+    """Every replica must get equal full batches: the custom loop, and JAX's sharded arrays."""
+    return not uses_fit(strategy) or (isinstance(strategy, DataParallelStrategy) and strategy.num_replicas_in_sync > 1)
 
 
 def is_chief(strategy):

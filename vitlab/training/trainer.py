@@ -1,11 +1,13 @@
-"""One trainer, two ways to drive it.
+"""One trainer, driven three ways.
 
-TrainingModel holds the student (and a frozen teacher) and defines `train_step` and
-`test_step` once. Under one device or MirroredStrategy, Keras' model.fit drives them (with
-BackupAndRestore for resume); under MultiWorkerMirroredStrategy, where model.fit fails
-(keras-team/keras#20585), `custom_loop` runs the same `train_step` with strategy.run and
-resumes from a tf.train.CheckpointManager. Both paths feed the same callbacks, so the
-progress bar, TensorBoard logs and events.jsonl look the same.
+TrainingModel holds the student (and a frozen teacher) and defines the objective once, as
+Keras' `compute_loss` / `compute_metrics`, so Keras' own per-backend `train_step` runs it:
+tf.GradientTape on TensorFlow, jax.grad on JAX. Under one device, MirroredStrategy or (on
+JAX) keras.distribution.DataParallel, model.fit drives it (with BackupAndRestore for
+resume); under MultiWorkerMirroredStrategy, where model.fit fails (keras-team/keras#20585),
+`custom_loop` runs the same `train_step` with strategy.run and resumes from a
+tf.train.CheckpointManager. Both paths feed the same callbacks, so the progress bar,
+TensorBoard logs and events.jsonl look the same.
 """
 
 import math
@@ -20,9 +22,16 @@ from keras import ops
 from vitlab.training import distill
 from vitlab.training.sections import DistillSection, OptimSection
 
+TEACHER = "teacher"  # key of the teacher's logits among the heads `TrainingModel.call` returns
+
 
 class TrainingModel(keras.Model):
-    """The student, an optional frozen teacher, and the objective of vitlab.training.distill."""
+    """The student, an optional frozen teacher, and the objective of vitlab.training.distill.
+
+    `call` returns every head the loss needs ({'class'[, 'dist'][, 'teacher']}), so the
+    teacher runs inside the model's forward pass: on JAX its weights then travel with the
+    model's state instead of being baked into the compiled step as constants.
+    """
 
     def __init__(self, student, teacher=None, distill_config=None, **kwargs):
         super().__init__(**kwargs)
@@ -31,49 +40,36 @@ class TrainingModel(keras.Model):
         if teacher is not None:
             teacher.trainable = False
         self.distill_config = distill_config or DistillSection()
-        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.CategoricalAccuracy(name="accuracy")
         self.built = True  # no weights of its own; the student is built (BackupAndRestore checks)
 
     def call(self, images, training=False):
-        return self.student(images, training=training)
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.accuracy_tracker]
-
-    def objective(self, images, targets, training):
-        """(loss per image, inference logits) for a batch of images and soft targets."""
         heads = distill.student_heads(self.student, images, training)
-        teacher_out = distill.teacher_logits(self.teacher, images) if self.teacher is not None else None
-        return distill.per_example_loss(heads, targets, teacher_out, self.distill_config), distill.combined_logits(heads)
+        if self.teacher is not None:
+            heads[TEACHER] = distill.teacher_logits(self.teacher, images)
+        return heads
 
-    def _track(self, per_example, logits, targets):
-        self.loss_tracker.update_state(per_example)
-        self.accuracy_tracker.update_state(targets, logits)
-        return {m.name: m.result() for m in self.metrics}
+    @staticmethod
+    def split(outputs):
+        heads = {k: v for k, v in outputs.items() if k != TEACHER}
+        return heads, outputs.get(TEACHER)
 
-    def train_step(self, data):
-        import tensorflow as tf
-
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Mean distillation loss over the batch (scaled per replica under tf.distribute) plus
+        the student's own losses."""
         from keras.src.losses.loss import scale_loss_for_distribution
 
-        images, targets = data
-        weights = self.student.trainable_weights
-        with tf.GradientTape() as tape:
-            per_example, logits = self.objective(images, targets, training=True)
-            loss = ops.mean(per_example)
-            if self.student.losses:
-                loss = loss + ops.sum(self.student.losses)
-            scaled = self.optimizer.scale_loss(scale_loss_for_distribution(loss))
-        gradients = tape.gradient(scaled, weights)
-        self.optimizer.apply_gradients(zip(gradients, weights))
-        return self._track(per_example, logits, targets)
+        heads, teacher_out = self.split(y_pred)
+        per_example = distill.per_example_loss(heads, y, teacher_out, self.distill_config)
+        loss = scale_loss_for_distribution(ops.mean(per_example))
+        for extra in self.losses:
+            loss = loss + self._aggregate_additional_loss(extra)
+        return loss
 
-    def test_step(self, data):
-        images, targets = data
-        per_example, logits = self.objective(images, targets, training=False)
-        return self._track(per_example, logits, targets)
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        heads, _ = self.split(y_pred)
+        self.accuracy_tracker.update_state(y, distill.combined_logits(heads))
+        return {m.name: m.result() for m in self.metrics}
 
 
 def learning_rate(optim: OptimSection, steps_per_epoch):
@@ -200,11 +196,14 @@ def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, cal
 
 
 def use_xla(student, strategy):
-    """XLA for transformers on one replica: on CPU it trains vit_nano 1.74x faster but
-    resnet_nano 0.73x (benchmarks/bench_throughput.py, XLA vs graph, same run); under
-    MirroredStrategy the XLA-compiled step fails on CPU logical devices."""
+    """Always on JAX (its only fast path). On TensorFlow, XLA for transformers on one replica:
+    on CPU it trains vit_nano 1.74x faster but resnet_nano 0.73x (benchmarks/bench_throughput.py,
+    XLA vs graph, same run); under MirroredStrategy the XLA-compiled step fails on CPU logical
+    devices."""
     from vitlab.models.vit import VisionTransformer
 
+    if keras.backend.backend() == "jax":
+        return True
     return isinstance(student, VisionTransformer) and strategy.num_replicas_in_sync == 1
 
 
