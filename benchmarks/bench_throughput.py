@@ -46,7 +46,6 @@ TUNING = {  # TensorFlow settings tried on deit_tiny (issue 10); not in the defa
     "xla_vector512": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512"}},
     "xla_no_onednn": {"jit": True, "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
 }
-TRAINER_DEFAULT = "trainer"  # what the trainer compiles with: xla or graph, per model
 EXPERIMENTS_DEFAULT = "graph"  # what the experiments and feature extraction run (tf.function)
 
 
@@ -153,7 +152,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps (the make bench setting)")
     parser.add_argument("--models", default=",".join(CONFIGS))
-    parser.add_argument("--variants", default=None, help=f"default {','.join(VARIANTS)} (--quick: xla,graph,jax); also: {','.join(TUNING)}")
+    parser.add_argument("--variants", default=None,
+                        help=f"default {','.join(VARIANTS)} (--quick: xla,graph,jax); also: {','.join(TUNING)}")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -195,7 +195,8 @@ def main(argv=None):
 
 def trainer_variant(rows, model):
     """The variant vitlab's trainer compiles `model` with (xla or graph), as its worker reported."""
-    flags = [r["vitlab"]["trainer_xla"] for r in rows if r["model"] == model and r["vitlab"].get("trainer_xla") is not None]
+    flags = [r["vitlab"]["trainer_xla"] for r in rows
+             if r["model"] == model and r["vitlab"].get("trainer_xla") is not None]
     return None if not flags else ("xla" if flags[0] else "graph")
 
 
@@ -247,11 +248,12 @@ def report(rows):
         for kind in ("train", "inference"):
             default = h[f"{kind}_ratio"]
             if default is not None:
-                verdict = "faster" if r[f"{kind}_ratio"] > default * 1.05 else (
-                    "slower" if r[f"{kind}_ratio"] < default / 1.05 else "within 5% of")
+                verdict = "faster than" if r[f"{kind}_ratio"] > default * 1.05 else (
+                    "slower than" if r[f"{kind}_ratio"] < default / 1.05 else "within 5% of")
                 notes.append(f"{r['model']} {kind} on JAX: {r[f'{kind}_ratio']:.2f}x timm, {verdict} "
                              f"vitlab's default ({default:.2f}x, {h[f'{kind}_variant']}).")
     return summary, "\n".join(table), "\n".join(f"- {n}" if i else n for i, n in enumerate(notes))
+
 
 if __name__ == "__main__":
     main()

@@ -51,7 +51,7 @@ def main(argv=None):
         f"{name} train {r['train']['median']:.2f}x, inference {r['inference']['median']:.2f}x "
         f"(per CPU-s {r['train_cpu']['median']:.2f}x / {r['inference_cpu']['median']:.2f}x)"
         for name, r in ratios.items())
-    _common.write_result(f"tune_tf-{args.model}-{args.baseline}", {
+    _common.write_result(f"tune_tf-{args.model}-{'+'.join(names)}", {
         "model": args.model, "batch": batch, "baseline": args.baseline, "rounds": args.rounds, "runs": runs,
         "ratios": ratios, "settings": {n: {**bench_throughput.VARIANTS, **bench_throughput.TUNING}[n] for n in names}},
         summary)

@@ -139,9 +139,11 @@ def extract(adapter, data, blocks="all", kinds=(), cache_dir=None, path=None, ch
 
 
 def _skip_rows(data, start, batch_size):
+    from vitlab.data.dataset import finite_pass
+
     if start == 0:
-        return data.pipeline
-    return data.pipeline.unbatch().skip(start).batch(batch_size)
+        return finite_pass(data.pipeline)
+    return finite_pass(data.pipeline.unbatch().skip(start).batch(batch_size))
 
 
 def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compression, context, on_chunk,

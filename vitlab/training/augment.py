@@ -110,4 +110,6 @@ def evaluation_batches(pipeline, num_classes, image_size=None):
             images = tf.image.resize(images, (image_size, image_size))
         return images, soft_targets(batch["label"], num_classes)
 
-    return pipeline.map(convert).prefetch(tf.data.AUTOTUNE)
+    from vitlab.data.dataset import finite_pass
+
+    return finite_pass(pipeline.map(convert).prefetch(tf.data.AUTOTUNE))
