@@ -144,6 +144,7 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
     """Train with model.fit; BackupAndRestore makes a killed run resume at its last epoch."""
     backup = SafeBackupAndRestore(str(checkpoint_dir), delete_checkpoint=False, double_checkpoint=True)
     history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                        shuffle=False,  # the tf.data pipeline shuffles
                         callbacks=[backup, *callbacks], verbose=verbose)
     return {k: float(v[-1]) for k, v in history.history.items() if v}
 
