@@ -142,10 +142,16 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
 
 def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose):
     """Train with model.fit; BackupAndRestore makes a killed run resume at its last epoch."""
+    import warnings
+
     backup = SafeBackupAndRestore(str(checkpoint_dir), delete_checkpoint=False, double_checkpoint=True)
-    history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                        shuffle=False,  # the tf.data pipeline shuffles
-                        callbacks=[backup, *callbacks], verbose=verbose)
+    with warnings.catch_warnings():
+        # Rebatched validation (full batches only) has no known length, so Keras reads the end
+        # of each pass as the data running out; it is the end of the pass.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                            shuffle=False,  # the tf.data pipeline shuffles
+                            callbacks=[backup, *callbacks], verbose=verbose)
     return {k: float(v[-1]) for k, v in history.history.items() if v}
 
 
