@@ -80,7 +80,8 @@ def _select_jax(name):
 
 
 def strategy_name(strategy):
-    return getattr(strategy, "name", None) if isinstance(strategy, DataParallelStrategy) else type(strategy).__name__
+    """What run.json records: DataParallel / OneDevice on JAX, the tf.distribute class name on TF."""
+    return strategy.name if isinstance(strategy, DataParallelStrategy) else type(strategy).__name__
 
 
 def select(name):
