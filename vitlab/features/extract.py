@@ -53,8 +53,8 @@ def _build(adapter, blocks, kinds, image_shape):
 
 
 def uses_xla(adapter):
-    """XLA for transformers: on 2 CPU cores it extracts vit_nano features 1.8x and deit_nano
-    1.25x faster than the plain graph (benchmarks/bench_features.py, `vs graph forward`);
+    """XLA for transformers: on 2 CPU cores extraction runs 1.32x (vit_nano) and 1.25x
+    (deit_nano) the plain-graph forward pass it used to match (benchmarks/bench_features.py);
     ResNets stay in graph mode, as in training."""
     return adapter.is_transformer
 
