@@ -75,26 +75,27 @@ def measure(model_file, role, limit=None, batch_size=250):
     return {head: round(hits[head] / count, 4) for head in heads}, count
 
 
-def card_for(role, seed, run, model_file):
-    """The card of one trained role: what it is, how it was made, how good it is."""
+def card_for(role, seed, run, model_file, eval_limit=None):
+    """The card of one trained role: what it is, how it was made, how good it is (on the whole
+    test split unless `eval_limit`; the first 500 images' figure is what tests re-measure)."""
     from vitlab import models
 
     info = json.loads((run / "run.json").read_text())
     training = info.get("training", {}).get(role, {})
     step = next((s for s in info.get("config", {}).get("train", []) if s.get("name") == role), {})
     model = models.load(str(model_file))
-    accuracy, count = measure(model_file, role)
-    accuracy_500, _ = measure(model_file, role, limit=500)
+    accuracy, count = measure(model_file, role, limit=eval_limit)
+    accuracy_500, _ = measure(model_file, role, limit=min(500, eval_limit or 500))
     return {
         "card_version": CARD_VERSION, "role": role, "description": zoo.ROLES[role][0], "seed": int(seed),
         "architecture": training.get("model", step.get("model")), "parameters": models.parameter_count(model),
-        "image_size": int(model.image_size), "recipe": zoo.RECIPE, "overrides": info.get("overrides", []),
+        "image_size": int(model.image_size), "recipe": zoo.RECIPE, "overrides": info.get("config", {}).get("overrides", []),
         "train_step": step, "trained_on": training.get("dataset"), "teacher": training.get("teacher") or None,
         "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(run, role),
         "vitlab_commit": vitlab_commit(), "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "eval_dataset": f"{zoo.ROLES[role][1]}:test", "eval_images": count,
         "clean_accuracy": accuracy["average"], "clean_accuracy_heads": accuracy,
-        "clean_accuracy_first_500": accuracy_500["average"],
+        "clean_accuracy_first_500": accuracy_500["average"] if count >= 500 else None,
         "file": Path(model_file).name, "sha256": zoo.sha256(model_file),
     }
 
@@ -115,7 +116,7 @@ def training_cpu_seconds(run, role):
     return last
 
 
-def publish(seed, run, destination, roles, say=print):
+def publish(seed, run, destination, roles, say=print, eval_limit=None):
     """Copy each trained role into `destination` with its card; skip roles already published."""
     destination = Path(destination)
     destination.mkdir(parents=True, exist_ok=True)
@@ -130,7 +131,7 @@ def publish(seed, run, destination, roles, say=print):
         temp = target.with_suffix(".keras.tmp")
         shutil.copyfile(source, temp)
         temp.replace(target)
-        card = card_for(role, seed, run, target)
+        card = card_for(role, seed, run, target, eval_limit)
         card_temp = zoo.card_path(target).with_suffix(".json.tmp")
         card_temp.write_text(json.dumps(card, indent=2) + "\n")
         card_temp.replace(zoo.card_path(target))
@@ -138,7 +139,7 @@ def publish(seed, run, destination, roles, say=print):
             f"on {card['eval_images']} {card['eval_dataset']} images)")
 
 
-def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print):
+def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print, eval_limit=None):
     """Train and publish every seed; returns {seed: destination}."""
     done = {}
     for number, seed in enumerate(seeds, 1):
@@ -146,7 +147,7 @@ def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print):
         started = time.time()
         run = train_seed(seed, overrides, quiet)
         destination = Path(out) if out else zoo.cache_root() / f"seed-{int(seed)}"
-        publish(seed, run, destination, list(zoo.ROLES), say)
+        publish(seed, run, destination, list(zoo.ROLES), say, eval_limit)
         say(f"zoo: seed {seed} done in {(time.time() - started) / 60:.1f} min -> {destination}")
         done[seed] = destination
     return done

@@ -25,6 +25,8 @@ def build_command(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds to build."),
     out: str = typer.Option(None, "--out", help="Publish into this folder (default: the cache's zoo/seed-N)."),
     set_: list[str] = typer.Option([], "--set", help="Override of the zoo recipe (as `recipe run --set`)."),
+    eval_limit: int = typer.Option(None, "--eval-limit", help="Cards measure accuracy on this many test "
+                                                                   "images (default: the whole test split)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
 ):
     """Train the study's seven models per seed (resumable after a kill), then card and publish them."""
@@ -35,7 +37,7 @@ def build_command(
         from vitlab.errors import UserError
 
         raise UserError("--out publishes one seed; give --seeds with a single seed")
-    zoo_build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo)
+    zoo_build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo, eval_limit=eval_limit)
 
 
 @app.command("list")
