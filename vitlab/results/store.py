@@ -100,10 +100,10 @@ class Run:
             raise RunStoreError(f"{file}: not a JSON object")
         version = info.get("format_version")
         if isinstance(version, int) and version > FORMAT_VERSION:
-            raise RunStoreError(f"{file}: written by a newer vitlab (run format {version}, this one reads "
+            raise RunStoreError(f"{file}: written by a newer vitlab (format version {version}; this one reads "
                                 f"{FORMAT_VERSION}); upgrade vitlab to open it")
         if version != FORMAT_VERSION:
-            raise RunStoreError(f"{file}: run format {version!r}, this vitlab reads {FORMAT_VERSION}")
+            raise RunStoreError(f"{file}: format version {version!r}, this vitlab reads {FORMAT_VERSION}")
         return info
 
     @property
