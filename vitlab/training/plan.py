@@ -138,6 +138,10 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     image_size = step.data.image_size or models.get_spec(step.model).image_size
     train_data, validation_data = (data_loader or _load_data)(step, image_size, recipe.top.seed)
     num_classes = step.data.num_classes or train_data.num_classes
+    if (num_classes or 0) < 2:
+        raise UserError(f"train.{step.name}.data: {step.data.dataset} has {num_classes or 0} class "
+                        f"({', '.join(map(str, train_data.class_names or [])) or 'none'}); training a classifier "
+                        "needs two or more (point at the folder that holds one folder per class)")
     steps = trainer.steps_for(train_data.num_examples, step.optim.batch_size, step.optim)
     run.mark_step(step.key, "running")
     run.event("step", step=step.key, message=f"{step.key}: started", model=step.model,
