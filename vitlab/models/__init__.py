@@ -96,7 +96,7 @@ def _load_error(path, error):
     if "Could not locate" in text or "Unknown layer" in text or "Unknown object" in text:
         import re
 
-        name = re.search(r"(?:class|layer|object)[:\s]+'?([\w.]+)", text)
+        name = re.search(r"(?:Could not locate (?:class|function)|Unknown (?:layer|object)[^']*) '([\w.]+)'", text)
         what = f" {name.group(1)!r}" if name else ""
         return UserError(f"{path}: uses the class{what}, which is neither Keras nor vitlab (custom code is not "
                          "loaded); rebuild the model from registered layers")
