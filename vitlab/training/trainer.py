@@ -10,6 +10,7 @@ tf.train.CheckpointManager. Both paths feed the same callbacks, so the progress 
 TensorBoard logs and events.jsonl look the same.
 """
 
+import contextlib
 import math
 import os
 import shutil
@@ -156,7 +157,8 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
     from vitlab.training import checkpoint
 
     every, minutes = (optim.checkpoint_every_steps, optim.checkpoint_minutes) if optim else (0, 0.0)
-    epoch, batch = checkpoint.restore(model, checkpoint_dir)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():  # optimizer slots live there
+        epoch, batch = checkpoint.restore(model, checkpoint_dir)
     logs = {}
 
     def run(start, end, steps, offset):
