@@ -45,7 +45,7 @@ def test_two_extractions_of_the_same_features_share_one_complete_file(tmp_path):
 def test_two_launches_into_one_runs_root_get_their_own_directories(tmp_path):
     runs = tmp_path / "runs"
     args = ["eval", "occlusion", "-m", "resnet_test", "--limit", "4", "--batch-size", "4", "--set",
-            "levels=0,0.5", "--runs", str(runs), "--quiet"]
+            "levels=0,0.5", "--set", "modes=random", "--set", "repeats=1", "--runs", str(runs), "--quiet"]
     same_out = ["--out", str(tmp_path / "shared")]
     processes = [_vitlab(*args), _vitlab(*args), _vitlab(*args, *same_out), _vitlab(*args, *same_out)]
     results = [_finish(p) for p in processes]

@@ -42,7 +42,7 @@ models = ["net"]
 dataset = "shapes"
 limit = 16
 batch_size = 8
-set = { levels = [0.0, 0.5] }
+set = { levels = [0.0, 0.5], modes = ["random"], repeats = 1 }
 """
 VITLAB = str(Path(sys.executable).with_name("vitlab"))
 
