@@ -49,17 +49,8 @@ def saved(tmp_path_factory):
     custom = keras.Model(inputs, keras.layers.Flatten()(Doubler()(inputs)))
     custom.save(folder / "custom.keras")
     keras.saving.get_custom_objects().clear()  # as in a fresh process: the class is not registered
-    state = timm_convert.to_timm(vit) if hasattr(timm_convert, "to_timm") else None
-    if state is None:
-        state = {key: np.asarray(_to_timm(var, kind)) for key, (var, kind) in timm_convert.layout(vit).items()}
-    np.savez(folder / "vit.npz", **state)
+    state = {key: np.asarray(value) for key, value in timm_convert.export_timm_state(vit).items()}
     return folder, state
-
-
-def _to_timm(variable, kind):
-    from vitlab.models import timm_convert
-
-    return timm_convert._TO_TIMM[kind](np.asarray(variable.numpy()))
 
 
 def _copy(src, dst):
