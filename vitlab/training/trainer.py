@@ -3,7 +3,7 @@
 TrainingModel holds the student (and a frozen teacher) and defines the objective once, as
 Keras' `compute_loss` / `compute_metrics`, so Keras' own per-backend `train_step` runs it:
 tf.GradientTape on TensorFlow, jax.grad on JAX. Under one device, MirroredStrategy or (on
-JAX) keras.distribution.DataParallel, model.fit drives it (with BackupAndRestore for
+JAX) keras.distribution.DataParallel, model.fit drives it (with StepCheckpoint for
 resume); under MultiWorkerMirroredStrategy, where model.fit fails (keras-team/keras#20585),
 `custom_loop` runs the same `train_step` with strategy.run and resumes from a
 tf.train.CheckpointManager. Both paths feed the same callbacks, so the progress bar,
@@ -129,7 +129,8 @@ def _is_number(value):
 
 
 class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore that survives a kill while it writes: with double_checkpoint the previous
+    """BackupAndRestore (epoch-level; `fit` now uses vitlab.training.checkpoint) that survives a kill while it
+    writes: with double_checkpoint the previous
     backup is used; when there is none (killed during the first save), the step starts over
     instead of failing on the torn file."""
 
