@@ -129,10 +129,9 @@ def _is_number(value):
 
 
 class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore (epoch-level; `fit` now uses vitlab.training.checkpoint) that survives a kill while it
-    writes: with double_checkpoint the previous
-    backup is used; when there is none (killed during the first save), the step starts over
-    instead of failing on the torn file."""
+    """BackupAndRestore that survives a kill while it writes (epoch-level; `fit` now resumes by steps
+    with vitlab.training.checkpoint): with double_checkpoint the previous backup is used; when
+    there is none (killed during the first save), the step starts over instead of failing."""
 
     def on_train_begin(self, logs=None):
         try:
