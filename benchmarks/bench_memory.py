@@ -9,7 +9,7 @@ stays flat, so a set many times the machine's memory (ImageNet: 1.28 M images, 7
 decoded) runs in the same memory. Not a test: a measurement, written to
 benchmarks/results/bench_memory.json.
 
-    .venv/bin/python benchmarks/bench_memory.py [--quick]
+    .venv/bin/python benchmarks/bench_memory.py [--quick] [--model ''] (data path alone)
 """
 
 import argparse
@@ -32,12 +32,13 @@ import json, os, resource, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from vitlab import data, models
 folder, size = sys.argv[1], int(sys.argv[2])
-model = models.create("{model}", num_classes=2, image_size={image_size})
+model = models.create("{model}", num_classes=2, image_size={image_size}) if "{model}" else None
 loaded = data.load(folder, split="test", image_size={image_size}, batch_size={batch})
 started_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start, rows = time.time(), 0
 for batch in loaded.batches():
-    model(batch["image"], training=False)
+    if model is not None:
+        model(batch["image"], training=False)
     rows += len(batch["label"])
 print(json.dumps({{"rows": rows, "seconds": round(time.time() - start, 2), "skipped": len(loaded.skipped_files),
                   "rss_before_mb": round(started_rss / 1024, 1),
@@ -60,10 +61,10 @@ def make_folder(root, size):
         source.unlink()
 
 
-def measure(size):
+def measure(size, model):
     with tempfile.TemporaryDirectory(prefix="vitlab-bench-memory-") as folder:
         make_folder(Path(folder) / "set", size)
-        code = CHILD.format(model=MODEL, image_size=IMAGE_SIZE, batch=BATCH)
+        code = CHILD.format(model=model, image_size=IMAGE_SIZE, batch=BATCH)
         done = subprocess.run([sys.executable, "-c", code, str(Path(folder) / "set"), str(size)],
                               capture_output=True, text=True, check=True)
     row = json.loads(done.stdout.strip().splitlines()[-1])
@@ -75,11 +76,12 @@ def measure(size):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Two small sizes only.")
+    parser.add_argument("--model", default=MODEL, help="Model for the forward pass; '' for the data path alone.")
     args = parser.parse_args()
     sizes = [256, 1024] if args.quick else [500, 2000, 4000]
     rows = []
     for size in sizes:
-        rows.append(measure(size))
+        rows.append(measure(size, args.model))
         print(json.dumps(rows[-1]), flush=True)
     growth = rows[-1]["peak_rss_mb"] - rows[0]["peak_rss_mb"]
     data_growth = rows[-1]["decoded_dataset_mb"] - rows[0]["decoded_dataset_mb"]
@@ -87,7 +89,7 @@ def main():
                f"{rows[-1]['peak_rss_mb']:.0f} MB at {rows[-1]['images']} images "
                f"(decoded data grew {data_growth:.0f} MB, RSS {growth:+.0f} MB)")
     print(summary)
-    _common.write_result("bench_memory", {"model": MODEL, "image_size": IMAGE_SIZE, "batch_size": BATCH,
+    _common.write_result("bench_memory", {"model": args.model or None, "image_size": IMAGE_SIZE, "batch_size": BATCH,
                                           "rows": rows, "rss_growth_mb": round(growth, 1),
                                           "decoded_growth_mb": round(data_growth, 1)}, summary)
 
