@@ -31,7 +31,10 @@ app.command("tui")(tui.tui_command)
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")):
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+          debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error (or VITLAB_DEBUG=1).")):
+    if debug:
+        os.environ["VITLAB_DEBUG"] = "1"
     if version:
         from vitlab import __version__
 
@@ -45,21 +48,26 @@ def _quiet_tensorflow():
 
 
 def main(argv=None):
-    """Entry point: a UserError becomes one line on stderr and exit code 2."""
-    from vitlab.errors import UserError
+    """Entry point and the one error boundary: every failure becomes one line on stderr and a
+    non-zero exit (2: bad input or environment, 1: a bug, 130: interrupted); --debug or
+    VITLAB_DEBUG=1 adds the traceback."""
+    from vitlab import errors
 
     _quiet_tensorflow()
     try:
         app(args=argv, prog_name="vitlab")  # standalone: usage errors print and exit 2 themselves
-    except UserError as error:
-        typer.echo(f"error: {error}", err=True)
-        sys.exit(2)
-    except FileNotFoundError as error:
-        typer.echo(f"error: {error.filename or error}: no such file", err=True)
-        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(errors.EXIT_INTERRUPTED)
+    except Exception as error:  # noqa: BLE001 - the boundary: nothing below prints a traceback
+        code, message = errors.describe(error)
+        if errors.debug_enabled():
+            import traceback
+
+            traceback.print_exc()
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(code)
+
 
 if __name__ == "__main__":
     main()

@@ -6,6 +6,8 @@ normalises itself) and returns probabilities, the top-k class indices, their
 probabilities and their class names, so a REST client needs nothing but the JSON.
 """
 
+import os
+import shutil
 from pathlib import Path
 
 from vitlab.errors import UserError
@@ -23,11 +25,37 @@ def export_saved_model(model, directory, class_names=None, top_k=5):
     """Write `model` as a SavedModel in `directory` (must not exist) and return its path."""
     import keras
 
-    directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise UserError(f"{directory} already exists and is not empty; choose another -o")
+    directory = check_target(directory)
     if keras.backend.backend() != "tensorflow":
         return _export_in_tensorflow(model, directory, class_names, top_k)
+    staging = directory.with_name(f".{directory.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _write_saved_model(model, staging, class_names, top_k)
+        if directory.exists():
+            directory.rmdir()  # empty (check_target); a SavedModel appears whole or not at all
+        os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def check_target(directory):
+    """The export folder: new or empty, never an existing file; its parent must be writable."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory}: is an existing file; -o names a new folder for the SavedModel")
+    if directory.is_dir() and any(directory.iterdir()):
+        raise UserError(f"{directory} already exists and is not empty; choose another -o")
+    parent = directory.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"{parent}: not writable; choose another -o")
+    return directory
+
+
+def _write_saved_model(model, directory, class_names, top_k):
+    import keras
     import tensorflow as tf
 
     image_size = int(getattr(model, "image_size", None) or model.input_shape[1])
@@ -50,7 +78,6 @@ def export_saved_model(model, directory, class_names=None, top_k=5):
     archive.add_endpoint("serving_default", serve,
                          input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
     archive.write_out(str(directory), verbose=False)
-    return directory
 
 
 def _export_in_tensorflow(model, directory, class_names, top_k):

@@ -6,6 +6,7 @@ what the features are, so a file is only ever read for the key it was written fo
 `rows_done` (updated after each flushed chunk) lets a killed extraction resume.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -194,3 +195,47 @@ def new_file(path, key, blocks, kinds, class_names):
             "kinds": json.dumps(list(kinds)), "class_names": json.dumps(list(class_names)),
             "rows_done": 0, "complete": False,
         })
+
+
+@contextlib.contextmanager
+def locked(path, log=None):
+    """Hold an exclusive flock on `<file>.lock` while one process checks, extracts or resumes the
+    file: a second process waits, then finds the features complete and reads them (h5py files
+    cannot be shared by two writers). The kernel drops the lock when its holder dies."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if log is not None:
+                log(f"cache busy: another process is extracting {path}; waiting for it")
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield path
+
+
+def size_limit():
+    """The cache's size cap in bytes from VITLAB_CACHE_MAX_GB (default 50; 0 = no limit)."""
+    text = os.environ.get("VITLAB_CACHE_MAX_GB", "50")
+    try:
+        limit = float(text)
+    except ValueError:
+        raise FeatureCacheError(f"VITLAB_CACHE_MAX_GB: expected a number of gigabytes, got {text!r}") from None
+    return int(limit * 1e9) if limit > 0 else None
+
+
+def directory_bytes(directory):
+    return sum(f.stat().st_size for f in Path(directory).glob("*.h5") if f.is_file())
+
+
+def check_size(directory, limit=None):
+    """Refuse to grow the cache past its cap; the partial file stays and resumes once there is room."""
+    limit = size_limit() if limit is None else limit
+    if not limit or not Path(directory).is_dir():
+        return
+    used = directory_bytes(directory)
+    if used > limit:
+        raise FeatureCacheError(f"feature cache {directory} holds {used / 1e9:.2f} GB, over its limit of "
+                                f"{limit / 1e9:.2f} GB (VITLAB_CACHE_MAX_GB); delete files there or raise the limit")

@@ -125,27 +125,31 @@ def extract(adapter, data, blocks="all", kinds=(), cache_dir=None, path=None, ch
     key = cache.CacheKey.for_data(adapter, data)
     explicit = path is not None
     path = Path(path) if explicit else Path(cache_dir or cache.default_cache_dir()) / key.file_name()
-    existing = cache.check_file(path, key, explicit) if path.exists() else None
-    start = 0
-    if existing is not None and existing.covers(block_list, kind_list):
-        if existing.complete:
-            context.log(f"cache hit: {adapter.name} {data.name}/{data.split} features from {path} "
-                        f"({existing.rows_done} rows)")
-            return existing
-        if set(existing.blocks) == set(block_list) and set(existing.kinds) == set(kind_list):
-            start = existing.rows_done
-            block_list, kind_list = existing.blocks, existing.kinds
-            context.log(f"cache resume: {path} has {start} rows; extracting the rest")
-    elif existing is not None:
-        block_list = sorted(set(block_list) | set(existing.blocks))
-        kind_list = [k for k in blocks_lib.available_kinds(adapter) if k in set(kind_list) | set(existing.kinds)]
-        context.log(f"cache miss: {path} lacks some blocks/kinds; extracting blocks {block_list}, kinds {kind_list}")
-    if start == 0:
-        cache.new_file(path, key, block_list, kind_list, data.class_names)
-        context.log(f"cache miss: extracting {adapter.name} {data.name}/{data.split} features to {path}")
-    _write_features(adapter, data, path, block_list, kind_list, start, chunk_rows,
-                    None if compression == "none" else compression, context, on_chunk, resume_batch_size)
-    return cache.FeatureFile(path)
+    with cache.locked(path, context.log):  # one writer per file; others wait, then hit the cache
+        existing = cache.check_file(path, key, explicit) if path.exists() else None
+        start = 0
+        if existing is not None and existing.covers(block_list, kind_list):
+            if existing.complete:
+                context.log(f"cache hit: {adapter.name} {data.name}/{data.split} features from {path} "
+                            f"({existing.rows_done} rows)")
+                return existing
+            if set(existing.blocks) == set(block_list) and set(existing.kinds) == set(kind_list):
+                start = existing.rows_done
+                block_list, kind_list = existing.blocks, existing.kinds
+                context.log(f"cache resume: {path} has {start} rows; extracting the rest")
+        elif existing is not None:
+            block_list = sorted(set(block_list) | set(existing.blocks))
+            kind_list = [k for k in blocks_lib.available_kinds(adapter) if k in set(kind_list) | set(existing.kinds)]
+            context.log(f"cache miss: {path} lacks some blocks/kinds; extracting blocks {block_list}, kinds {kind_list}")
+        room = None if explicit else lambda: cache.check_size(path.parent)
+        if start == 0:
+            if room is not None:
+                room()
+            cache.new_file(path, key, block_list, kind_list, data.class_names)
+            context.log(f"cache miss: extracting {adapter.name} {data.name}/{data.split} features to {path}")
+        _write_features(adapter, data, path, block_list, kind_list, start, chunk_rows,
+                        None if compression == "none" else compression, context, on_chunk, resume_batch_size, room)
+        return cache.FeatureFile(path)
 
 
 def _skip_rows(data, start, batch_size):
@@ -157,7 +161,7 @@ def _skip_rows(data, start, batch_size):
 
 
 def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compression, context, on_chunk,
-                    resume_batch_size):
+                    resume_batch_size, room=None):
     """Run the model batch by batch; a writer thread flushes each chunk while the next one is
     computed, so at most two chunks are in memory and HDF5 time hides behind the model."""
     from concurrent.futures import ThreadPoolExecutor
@@ -187,6 +191,8 @@ def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compr
         handle.attrs["rows_done"] = done  # only after the rows are on disk: a kill loses at most this chunk
         handle.flush()
         context.progress(done, total or done, extracted=done)
+        if room is not None:
+            room()  # over the cap: stop here; the rows so far stay and resume later
         if on_chunk is not None:
             on_chunk(done)
 

@@ -42,13 +42,66 @@ def parameter_count(model):
 
 
 def load(path, **kwargs):
-    """Load a .keras model in safe mode (nothing from the file is executed)."""
+    """Load a .keras model in safe mode (nothing from the file is executed); a file that cannot
+    be a model, or that holds code, is refused with one UserError line before Keras sees it."""
     import keras
 
     import vitlab.models.resnet  # noqa: F401  (registers the classes)
     import vitlab.models.vit  # noqa: F401
 
-    return keras.saving.load_model(path, safe_mode=True, **kwargs)
+    check_model_file(path)
+    try:
+        return keras.saving.load_model(path, safe_mode=True, **kwargs)
+    except Exception as error:  # noqa: BLE001 - Keras reports bad archives as many types
+        raise _load_error(path, error) from None
+
+
+def check_model_file(path):
+    """Refuse what Keras would turn into a long traceback: missing, empty, not a zip, no config."""
+    import zipfile
+    from pathlib import Path
+
+    from vitlab.errors import UserError
+
+    file = Path(path)
+    if not file.exists():
+        raise UserError(f"{file}: no such model file")
+    if file.is_dir():
+        raise UserError(f"{file}: is a folder, expected a .keras model file")
+    if file.suffix != ".keras":
+        raise UserError(f"{file}: expected a .keras model file (Keras 3 format)")
+    if file.stat().st_size == 0:
+        raise UserError(f"{file}: empty file, not a .keras model")
+    if not zipfile.is_zipfile(file):
+        raise UserError(f"{file}: not a .keras archive (not a zip file: truncated, or another format)")
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = set(archive.namelist())
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise UserError(f"{file}: damaged .keras archive ({error}); save the model again") from None
+    if bad is not None:
+        raise UserError(f"{file}: damaged .keras archive (member {bad} fails its checksum); save the model again")
+    if "config.json" not in names:
+        raise UserError(f"{file}: a zip file without config.json, not a .keras model")
+
+
+def _load_error(path, error):
+    from vitlab.errors import UserError
+
+    text = str(error)
+    if "Lambda" in text or "safe_mode" in text:
+        return UserError(f"{path}: holds code (a Lambda layer or a serialized function); vitlab loads models "
+                         "in Keras safe mode and will not run it")
+    if "Could not locate" in text or "Unknown layer" in text or "Unknown object" in text:
+        import re
+
+        name = re.search(r"(?:Could not locate (?:class|function)|Unknown (?:layer|object)[^']*) '([\w.]+)'", text)
+        what = f" {name.group(1)!r}" if name else ""
+        return UserError(f"{path}: uses the class{what}, which is neither Keras nor vitlab (custom code is not "
+                         "loaded); rebuild the model from registered layers")
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return UserError(f"{path}: cannot be loaded as a Keras model ({first[:200]})")
 
 
 __all__ = ["ModelSpec", "UnknownModelError", "create", "get_spec", "list_models", "load", "parameter_count",

@@ -24,6 +24,8 @@ class ModelAdapter:
 
     def __post_init__(self):
         self.name = self.name or self.model.name
+        if self.kind == "classifier":
+            _check_classifier(self.model, self.name)
 
     # --- what the model is ------------------------------------------------------------
     @property
@@ -156,6 +158,20 @@ class ModelAdapter:
         row = ops.mean(row, axis=1) if head is None else row[:, head]
         rows, cols = self.patch_grid
         return ops.reshape(row, (-1, rows, cols))
+
+
+def _check_classifier(model, name):
+    """A plain Keras model is usable only as an image classifier: one NHWC RGB input, one [N, classes] output."""
+    from vitlab.errors import UserError
+
+    inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
+    if not inputs or not outputs:
+        raise UserError(f"model {name!r}: a Keras model without a functional graph; vitlab adapts ViT, DeiT, "
+                        "ResNet or a functional image classifier")
+    in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
+    if len(inputs) != 1 or len(outputs) != 1 or len(in_shape) != 4 or in_shape[-1] != 3 or len(out_shape) != 2:
+        raise UserError(f"model {name!r}: not an image classifier vitlab can adapt (inputs {in_shape}, outputs "
+                        f"{out_shape}; expected one (None, H, W, 3) input and one (None, classes) output)")
 
 
 def adapt(model_or_path, name=None, mean=None, std=None):

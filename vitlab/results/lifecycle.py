@@ -1,11 +1,39 @@
 """The status of a run follows its process: running, then done, failed or interrupted.
 
 SIGTERM is turned into KeyboardInterrupt so that a cancel from the TUI and Ctrl-C end the
-same way: status 'interrupted', finished steps kept, the run resumable.
+same way: status 'interrupted', finished steps kept, the run resumable. While a process
+works in a run it holds an exclusive lock on RUN/.lock (flock: the kernel drops it when the
+process dies, even by SIGKILL), so two launches or two resumes never write one run.
 """
 
 import contextlib
+import fcntl
+import os
 import signal
+
+from vitlab.results.store import RunStoreError
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def exclusive(run):
+    """Hold RUN/.lock for the block; refuse at once when another live process holds it."""
+    handle = open(run.path / LOCK_FILE, "a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunStoreError(f"{run.path}: in use by {holder}; wait for it to finish or stop it") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        yield run
+    finally:
+        handle.close()
 
 
 def _raise_interrupt(signum, frame):
@@ -15,6 +43,11 @@ def _raise_interrupt(signum, frame):
 @contextlib.contextmanager
 def active(run, report=True):
     """Mark `run` running for the duration of the block and record how it ended."""
+    with exclusive(run):
+        yield from _active(run, report)
+
+
+def _active(run, report):
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     run.set_status("running")
     try:

@@ -47,6 +47,19 @@ def _atomic_write_text(path: Path, text: str):
     os.replace(tmp, path)
 
 
+def _exclusive_write_text(path: Path, text: str):
+    """Create `path` with `text` whole, or raise FileExistsError: two processes never both claim it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(tmp, path)  # atomic, and never replaces an existing file
+    finally:
+        os.unlink(tmp)
+
+
 def _now():
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -86,6 +99,9 @@ class Run:
         if not isinstance(info, dict):
             raise RunStoreError(f"{file}: not a JSON object")
         version = info.get("format_version")
+        if isinstance(version, int) and version > FORMAT_VERSION:
+            raise RunStoreError(f"{file}: written by a newer vitlab (format version {version}; this one reads "
+                                f"{FORMAT_VERSION}); upgrade vitlab to open it")
         if version != FORMAT_VERSION:
             raise RunStoreError(f"{file}: format version {version!r}, this vitlab reads {FORMAT_VERSION}")
         return info
@@ -133,8 +149,14 @@ class Run:
     def event(self, kind, **payload):
         """Append one JSON line: kind is step, progress, metric, log, done or error."""
         record = {"time": round(time.time(), 3), "kind": kind, **to_jsonable(payload)}
-        with open(self.path / EVENTS_FILE, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        line = (json.dumps(record) + "\n").encode()
+        with open(self.path / EVENTS_FILE, "ab+") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size:
+                handle.seek(size - 1)
+                if handle.read(1) != b"\n":
+                    line = b"\n" + line  # a kill tore the last line: end it, so this one stays whole
+            handle.write(line)  # one write of a short line: readers see all of it or none of it
             handle.flush()
         return record
 
@@ -169,7 +191,30 @@ class Run:
         target = self.path / RESULTS_FILE
         tmp = self.path / f".{RESULTS_FILE}.{os.getpid()}.tmp"
         if target.exists():
+            self._check_results_file(target)
             shutil.copyfile(target, tmp)
+        try:
+            self._write_group(tmp, key, result)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # results.h5 itself was never touched
+            raise
+        os.replace(tmp, target)
+        summary = {f"{key}/{name}": value for name, value in result.summary.items()}
+        if summary:
+            info = self.read_info()
+            self.update(summary={**info.get("summary", {}), **summary})
+
+    @staticmethod
+    def _check_results_file(target):
+        try:
+            with h5py.File(target, "r"):
+                pass
+        except OSError:
+            raise RunStoreError(f"{target}: unreadable HDF5 (truncated or damaged); it is left as it is: move it "
+                                "away to store new results in this run") from None
+
+    @staticmethod
+    def _write_group(tmp, key, result):
         with h5py.File(tmp, "a") as handle:
             handle.attrs["format_version"] = FORMAT_VERSION
             if key in handle:
@@ -191,11 +236,6 @@ class Run:
                 group.create_dataset(f"arrays/{path}", data=array, compression="gzip" if array.size > 1024 else None)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        summary = {f"{key}/{name}": value for name, value in result.summary.items()}
-        if summary:
-            info = self.read_info()
-            self.update(summary={**info.get("summary", {}), **summary})
 
     def results(self) -> dict:
         """All stored results: {key: Result}. Raises RunStoreError for a corrupt file."""
@@ -256,6 +296,8 @@ class RunStore:
         """A new run directory with its run.json; `path` names it explicitly (must not exist)."""
         if path is not None:
             path = Path(path)
+            if path.exists() and not path.is_dir():
+                raise RunStoreError(f"{path}: is an existing file; --out names a folder for the run")
             if (path / RUN_FILE).exists():
                 raise RunStoreError(f"{path} already holds a run; use --resume {path} or another --out")
             path.mkdir(parents=True, exist_ok=True)
@@ -272,7 +314,7 @@ class RunStore:
         run = Run(path)
         from vitlab import __version__
 
-        run.update(
+        info = to_jsonable(dict(
             format_version=FORMAT_VERSION,
             id=path.name,
             name=name,
@@ -287,7 +329,12 @@ class RunStore:
             versions=stack_versions(),
             vitlab_version=__version__,
             platform=platform.platform(),
-        )
+        ))
+        try:
+            _exclusive_write_text(path / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
+        except FileExistsError:
+            raise RunStoreError(f"{path} already holds a run (another launch claimed it); use --resume {path} "
+                                "or another --out") from None
         run.event("step", step="created", message=f"run {path.name} created")
         return run
 

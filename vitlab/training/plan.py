@@ -138,6 +138,10 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     image_size = step.data.image_size or models.get_spec(step.model).image_size
     train_data, validation_data = (data_loader or _load_data)(step, image_size, recipe.top.seed)
     num_classes = step.data.num_classes or train_data.num_classes
+    if (num_classes or 0) < 2:
+        raise UserError(f"train.{step.name}.data: {step.data.dataset} has {num_classes or 0} class "
+                        f"({', '.join(map(str, train_data.class_names or [])) or 'none'}); training a classifier "
+                        "needs two or more (point at the folder that holds one folder per class)")
     steps = trainer.steps_for(train_data.num_examples, step.optim.batch_size, step.optim)
     run.mark_step(step.key, "running")
     run.event("step", step=step.key, message=f"{step.key}: started", model=step.model,
@@ -148,9 +152,11 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
         teacher = build_teacher(step, run.path, num_classes, image_size)
         model = trainer.TrainingModel(student, teacher, step.distill)
         model.compile(optimizer=trainer.optimizer(step.optim, steps), jit_compile=trainer.use_xla(student, strategy))
-    batches = augment.training_batches(train_data.pipeline, step.augment, num_classes, step.optim.batch_size,
-                                       seed=recipe.top.seed, shuffle_buffer=step.data.shuffle_buffer,
-                                       image_size=image_size if train_data.image_size != image_size else None)
+    def batches():  # built afresh for each fit call, so a resume replays the seeded order (trainer.fit)
+        return augment.training_batches(train_data.pipeline, step.augment, num_classes, step.optim.batch_size,
+                                        seed=recipe.top.seed, shuffle_buffer=step.data.shuffle_buffer,
+                                        image_size=image_size if train_data.image_size != image_size else None)
+
     validation = None
     if validation_data is not None:
         validation = augment.evaluation_batches(validation_data.pipeline, num_classes)
@@ -162,9 +168,9 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
         validation = validation.unbatch().batch(step.optim.batch_size, drop_remainder=True)
     if strategy_lib.uses_fit(strategy):
         logs = trainer.fit(model, strategy, batches, validation, step.optim.epochs, steps, callbacks, checkpoints,
-                           verbose)
+                           verbose, optim=step.optim)
     else:
-        logs = trainer.custom_loop(model, strategy, batches, validation, step.optim.epochs, steps, callbacks,
+        logs = trainer.custom_loop(model, strategy, batches(), validation, step.optim.epochs, steps, callbacks,
                                    checkpoints, verbose, chief=chief)
     target.parent.mkdir(parents=True, exist_ok=True)
     student.save(str(target))

@@ -231,6 +231,9 @@ def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
     for parts, _ in texts:
         if len(parts) > 2 or (len(parts) == 2 and parts[0] not in S.TRAIN_SECTIONS):
             raise ConfigError(f"--set {name}.{'.'.join(parts)}: no such key in a training step")
+    if built["optim"].batch_size % built["augment"].repeats:
+        raise ConfigError(f"{where}augment.repeats: {built['augment'].repeats} does not divide "
+                          f"optim.batch_size {built['optim'].batch_size} (each batch repeats its images that often)")
     if smoke:
         built["optim"].epochs = min(built["optim"].epochs, smoke.epochs)
         built["optim"].warmup_epochs = min(built["optim"].warmup_epochs, built["optim"].epochs / 2)
@@ -322,6 +325,11 @@ def _check_datasets(recipe):
         return
     for step in recipe.train:
         for split in filter(None, (step.data.split, step.data.eval_split)):
-            describe(step.data.dataset, split=split, data_dir=step.data.data_dir or None)
+            info = describe(step.data.dataset, split=split, data_dir=step.data.data_dir or None)
+            classes = step.data.num_classes or getattr(info, "num_classes", 2)
+            if split == step.data.split and classes is not None and classes < 2:
+                names = ", ".join(map(str, getattr(info, "class_names", None) or [])) or "none"
+                raise ConfigError(f"train.{step.name}.data.dataset: {step.data.dataset} has {classes} class "
+                                  f"({names}); training a classifier needs two or more")
     for step in recipe.evaluate:
         describe(step.fields.dataset, split=step.fields.split, data_dir=step.fields.data_dir or None)

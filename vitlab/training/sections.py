@@ -83,10 +83,13 @@ class OptimSection:
     weight_decay: float = 0.05
     clip_norm: float = 0.0  # 0: no gradient clipping
     steps_per_epoch: int = 0  # 0: one pass over the data
+    checkpoint_every_steps: int = 0  # resume state every N steps (0: by time only); epoch ends always
+    checkpoint_minutes: float = 5.0  # and after this much training time (0: by steps / epoch ends only)
 
     def validate(self):
         _positive(self, epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate)
-        for key in ("min_learning_rate", "warmup_epochs", "weight_decay", "clip_norm", "steps_per_epoch"):
+        for key in ("min_learning_rate", "warmup_epochs", "weight_decay", "clip_norm", "steps_per_epoch",
+                    "checkpoint_every_steps", "checkpoint_minutes"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key}: expected 0 or more, got {getattr(self, key)}")
         if self.warmup_epochs > self.epochs:

@@ -3,13 +3,14 @@
 TrainingModel holds the student (and a frozen teacher) and defines the objective once, as
 Keras' `compute_loss` / `compute_metrics`, so Keras' own per-backend `train_step` runs it:
 tf.GradientTape on TensorFlow, jax.grad on JAX. Under one device, MirroredStrategy or (on
-JAX) keras.distribution.DataParallel, model.fit drives it (with BackupAndRestore for
+JAX) keras.distribution.DataParallel, model.fit drives it (with StepCheckpoint for
 resume); under MultiWorkerMirroredStrategy, where model.fit fails (keras-team/keras#20585),
 `custom_loop` runs the same `train_step` with strategy.run and resumes from a
 tf.train.CheckpointManager. Both paths feed the same callbacks, so the progress bar,
 TensorBoard logs and events.jsonl look the same.
 """
 
+import contextlib
 import math
 import os
 import shutil
@@ -97,6 +98,7 @@ class EventsCallback(keras.callbacks.Callback):
         self.run, self.step, self.every = run, step, every
         self.total_epochs, self.steps_per_epoch = total_epochs, steps_per_epoch
         self.epoch = 0
+        self.batch_offset = 0  # where a resumed partial epoch starts (set by `fit`)
         self.cpu_start = 0.0
 
     def on_train_begin(self, logs=None):
@@ -106,6 +108,7 @@ class EventsCallback(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        batch += self.batch_offset
         done = self.epoch * self.steps_per_epoch + batch + 1
         if (batch + 1) % self.every == 0:
             numbers = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
@@ -144,9 +147,9 @@ def _is_number(value):
 
 
 class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore that survives a kill while it writes: with double_checkpoint the previous
-    backup is used; when there is none (killed during the first save), the step starts over
-    instead of failing on the torn file."""
+    """BackupAndRestore that survives a kill while it writes (epoch-level; `fit` now resumes by steps
+    with vitlab.training.checkpoint): with double_checkpoint the previous backup is used; when
+    there is none (killed during the first save), the step starts over instead of failing."""
 
     def on_train_begin(self, logs=None):
         try:
@@ -158,19 +161,47 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
                     os.remove(path)
 
 
-def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose):
-    """Train with model.fit; BackupAndRestore makes a killed run resume at its last epoch."""
+def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose,
+        optim=None):
+    """Train with model.fit, resuming at the last saved batch (vitlab.training.checkpoint).
+
+    A resume inside an epoch runs that epoch's remaining batches as one short fit, then the
+    remaining epochs; both read the seeded stream from where the checkpoint left it. `train`
+    is the pipeline or a function that builds it: a rebuilt pipeline replays the seeded order
+    from its start, where a second iterator over one pipeline would be reshuffled.
+    """
     import warnings
 
-    backup = SafeBackupAndRestore(str(checkpoint_dir), delete_checkpoint=False, double_checkpoint=True)
-    with warnings.catch_warnings():
-        # Rebatched validation (full batches only) has no known length, so Keras reads the end
-        # of each pass as the data running out; it is the end of the pass.
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        history = model.fit(train, validation_data=validation, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                            shuffle=False,  # the tf.data pipeline shuffles
-                            callbacks=[backup, *callbacks], verbose=verbose)
-    return {k: float(v[-1]) for k, v in history.history.items() if v}
+    from vitlab.training import checkpoint
+
+    every, minutes = (optim.checkpoint_every_steps, optim.checkpoint_minutes) if optim else (0, 0.0)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():  # optimizer slots live there
+        epoch, batch = checkpoint.restore(model, checkpoint_dir)
+    logs = {}
+
+    def run(start, end, steps, offset):
+        saver = checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every, minutes, batch_offset=offset)
+        for callback in callbacks:
+            if isinstance(callback, EventsCallback):
+                callback.batch_offset = offset
+        position = start * steps_per_epoch + offset
+        data = train() if callable(train) else train
+        data = data.skip(position) if position else data  # read again, not trained: the same order
+        with warnings.catch_warnings():
+            # Rebatched validation (full batches only) has no known length, so Keras reads the end
+            # of each pass as the data running out; it is the end of the pass.
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            history = model.fit(data, validation_data=validation, epochs=end, initial_epoch=start,
+                                steps_per_epoch=steps, shuffle=False,  # the tf.data pipeline shuffles
+                                callbacks=[saver, *callbacks], verbose=verbose)
+        logs.update({k: float(v[-1]) for k, v in history.history.items() if v})
+
+    if batch and epoch < epochs:
+        run(epoch, epoch + 1, steps_per_epoch - batch, batch)
+        epoch += 1
+    if epoch < epochs:
+        run(epoch, epochs, steps_per_epoch, 0)
+    return logs
 
 
 def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose,

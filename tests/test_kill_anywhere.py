@@ -1,0 +1,159 @@
+"""Kill anywhere: SIGKILL a small recipe at seeded random moments across training, evaluation,
+result writing and report rendering, resuming each time. The run must end `done` in the same
+directory, no finished step may run twice, run.json / results.h5 / events.jsonl must be
+readable after every kill, and the final results must equal an uninterrupted run's."""
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+SEED = 19
+KILLS = 10
+RECIPE = """
+name = "kill-anywhere"
+seed = 3
+log_every = 1
+[data]
+dataset = "shapes"
+limit = 48
+eval_split = ""
+image_size = 32
+[optim]
+epochs = 2
+batch_size = 8
+steps_per_epoch = 5
+warmup_epochs = 0.5
+checkpoint_every_steps = 1
+checkpoint_minutes = 0
+[[train]]
+name = "net"
+model = "resnet_test"
+[[evaluate]]
+experiment = "occlusion"
+models = ["net"]
+dataset = "shapes"
+limit = 16
+batch_size = 8
+set = { levels = [0.0, 0.5], modes = ["random"], repeats = 1 }
+"""
+VITLAB = str(Path(sys.executable).with_name("vitlab"))
+
+
+def _events(run):
+    path = run / "events.jsonl"
+    if not path.exists():
+        return []
+    lines = path.read_bytes().split(b"\n")
+    return [json.loads(line) for line in lines[:-1] if line.strip()]  # the last piece may be torn
+
+
+TRIGGERS = {  # phase: (has this process got there, then the random delay before the kill, seconds)
+    "train": (lambda e, m: e["kind"] == "progress", 0.6),
+    "evaluate": (lambda e, m: m.startswith("occlusion: started"), 1.5),  # computing, writing results.h5
+    "report": (lambda e, m: m.startswith(("occlusion: done", "occlusion: already done")), 0.25),
+}
+
+
+def _reached(phase, new_events):
+    test, _ = TRIGGERS[phase]
+    return any(test(event, str(event.get("message", ""))) for event in new_events)
+
+
+def _start(args):
+    return subprocess.Popen([VITLAB, "recipe", "run", *args, "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def _check_readable(run):
+    info = json.loads((run / "run.json").read_text())  # replaced atomically: always whole
+    assert info["format_version"] == 1
+    if (run / "results.h5").exists():
+        with h5py.File(run / "results.h5", "r") as handle:
+            list(handle.keys())
+    _events(run)
+    return info
+
+
+def _summary(run):
+    with h5py.File(run / "results.h5", "r") as handle:
+        return {key: json.loads(handle[key].attrs["summary"]) for key in handle}
+
+
+def _weights(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as handle:
+        data = handle.read()
+    import io
+
+    arrays = []
+    with h5py.File(io.BytesIO(data), "r") as weights:
+        weights.visititems(lambda name, obj: arrays.append((name, obj[()])) if isinstance(obj, h5py.Dataset)
+                           else None)
+    return dict(arrays)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason="issue 19, open: after 7 kills the resumed weights differ from the "
+                   "uninterrupted run's (max |diff| 0.13, resnet_test). Uninterrupted training is not a function of "
+                   "the seed alone: the same recipe without its [[evaluate]] step trains to other weights (0.17), "
+                   "while two identical runs match exactly (0.0), so some randomness depends on process history; "
+                   "trainer.fit's own kill/resume matches exactly in-process (0.0)")
+def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(RECIPE)
+    reference = tmp_path / "reference"
+    done = subprocess.run([VITLAB, "recipe", "run", str(recipe), "--out", str(reference), "--quiet"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    rng = random.Random(SEED)
+    # where each kill aims: most in training, then evaluation, then result writing and the report
+    phases = ["train"] * 4 + ["evaluate"] * 3 + ["report"] * 3
+    run = tmp_path / "run"
+    kills, killed_in = 0, []
+    process = _start([str(recipe), "--out", str(run)])
+    for phase in phases:
+        seen = len(_events(run))
+        deadline = time.time() + 300
+        while process.poll() is None and time.time() < deadline:
+            if _reached(phase, _events(run)[seen:]):
+                break
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, TRIGGERS[phase][1]))
+        if process.poll() is not None:
+            break  # it finished first
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += 1
+        killed_in.append((phase, _events(run)[-1]["kind"] if _events(run) else "none"))
+        info = _check_readable(run)
+        assert info["status"] in ("created", "running", "done")  # done: killed after the last write
+        process = _start(["--resume", str(run)])
+    assert process.wait(timeout=600) == 0, process.stderr.read().decode()[-2000:]
+    assert kills >= 8, f"only {kills} kills landed: {killed_in}"
+
+    info = _check_readable(run)
+    assert info["status"] == "done" and info["steps"] == {"train:net": "done", "occlusion": "done"}
+    events = _events(run)
+    for step_done in ("train:net: done", "occlusion: done"):
+        assert sum(str(e.get("message", "")).startswith(step_done) for e in events) == 1, step_done
+    assert (run / "report" / "index.md").exists()
+
+    mine, theirs = _weights(run / "models" / "net.keras"), _weights(reference / "models" / "net.keras")
+    assert mine.keys() == theirs.keys()
+    for name in mine:
+        np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-4, atol=1e-5, err_msg=name)
+    expected, got = _summary(reference), _summary(run)
+    assert got.keys() == expected.keys()
+    for key in expected:
+        for metric, value in expected[key].items():
+            assert got[key][metric] == pytest.approx(value, rel=1e-4, abs=1e-5), (key, metric)
