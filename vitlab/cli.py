@@ -38,16 +38,13 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit()
 
 
-def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-
 def main(argv=None):
     """Entry point: a UserError becomes one line on stderr and exit code 2."""
     from vitlab.errors import UserError
 
-    _quiet_tensorflow()
+    from vitlab import console
+
+    argv = console.setup(argv)  # TensorFlow's C++ lines and library warnings only with --verbose
     try:
         app(args=argv, prog_name="vitlab")  # standalone: usage errors print and exit 2 themselves
     except UserError as error:
