@@ -32,11 +32,11 @@ def list_models(filter="", family=None):
     return names
 
 
-def create_model(name, **kwargs):
-    """A registered model with random weights; kwargs override the variant's (num_classes, image_size, ...)."""
+def create_model(model_name, /, **kwargs):
+    """A registered model with random weights; kwargs override the variant's (num_classes, image_size, name...)."""
     from vitlab import models
 
-    return models.create(name, **kwargs)
+    return models.create(model_name, **kwargs)
 
 
 def load_model(path):
