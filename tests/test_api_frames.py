@@ -130,3 +130,28 @@ def test_runs_export_command_and_its_errors(stored_run, tmp_path, capsys):
                           (["runs", "export", str(tmp_path / "nope")], "no run.json")]:
         code, _, err = run_cli(capsys, *argv)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_tui_detail_exports_tables_and_says_where(stored_run):
+    import asyncio
+
+    from vitlab.tui.app import create_app
+
+    async def scenario():
+        app = create_app(stored_run.path.parent, poll_interval=3600)
+        async with app.run_test(size=(120, 36)) as pilot:
+            for _ in range(200):
+                if app.runs_screen.table.row_count == 1:
+                    break
+                await pilot.pause(0.05)
+            await pilot.press("enter", "e")
+            for _ in range(200):
+                if app._notifications:
+                    break
+                await pilot.pause(0.05)
+            return [n.message for n in app._notifications]
+
+    messages = asyncio.run(scenario())
+    assert messages == [f"wrote 3 CSV tables to {stored_run.path / 'tables'}"]
+    back = pandas.read_csv(stored_run.path / "tables" / "all.csv")
+    assert len(back) == 21 and set(back.key) == {"adversarial", "shuffle"}
