@@ -108,3 +108,28 @@ def test_cli_missing_entry_says_where_it_looked(tmp_path, capsys, monkeypatch):
     assert "huggingface-cli download timm/deit_small_patch16_224.fb_in1k" in err
     code, _, err = run_cli(capsys, "weights", "import", "deit_small_patch16_224", "-o", tmp_path / "m.keras")
     assert code == 2 and "give the checkpoint FILE" in err
+
+
+def test_create_model_pretrained_reads_the_cache_like_timm(tmp_path, source, monkeypatch):
+    import vitlab
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    build_cache(tmp_path, source)
+    images = np.random.default_rng(2).random((2, 32, 32, 3), dtype=np.float32)
+    model = vitlab.create_model(REPO, pretrained=True)
+    assert model.std == (0.2, 0.25, 0.3)
+    reference = models.create("deit_test_distilled", num_classes=10, mean=model.mean, std=model.std)
+    reference.set_weights(source.get_weights())
+    np.testing.assert_allclose(np.asarray(model(images)), np.asarray(reference(images)), atol=1e-5)
+    headless = vitlab.create_model("deit_test_distilled.fake_in1k", pretrained=True, num_classes=0)
+    assert headless.num_classes == 0
+    random = vitlab.create_model("deit_test_distilled.fake_in1k", num_classes=4)  # no pretrained: tag ignored
+    assert random.num_classes == 4
+    with pytest.raises(vitlab_error(), match="only image_size, mean, num_classes, std can be set"):
+        vitlab.create_model(REPO, pretrained=True, depth=3)
+
+
+def vitlab_error():
+    from vitlab.errors import UserError
+
+    return UserError

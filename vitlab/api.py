@@ -32,11 +32,29 @@ def list_models(filter="", family=None):
     return names
 
 
-def create_model(model_name, /, **kwargs):
-    """A registered model with random weights; kwargs override the variant's (num_classes, image_size, name...)."""
-    from vitlab import models
+def create_model(model_name, /, pretrained=False, checkpoint_path=None, cache_dir=None, **kwargs):
+    """A registered model; kwargs override the variant's (num_classes, image_size, name, mean, std...).
 
-    return models.create(model_name, **kwargs)
+    As in timm: pretrained=True takes the weights of a timm / Hugging Face name
+    ("timm/deit_small_patch16_224.fb_in1k", or without the org) from the local Hugging Face cache
+    (`cache_dir`, default $HF_HUB_CACHE); checkpoint_path imports a timm-layout file. Otherwise
+    the weights are random and a ".tag" suffix is ignored.
+    """
+    from vitlab import models
+    from vitlab.models import hf_cache
+
+    if pretrained or checkpoint_path:
+        allowed = {"num_classes", "image_size", "mean", "std"}
+        if set(kwargs) - allowed:
+            raise UserError(f"create_model: with pretrained weights only {', '.join(sorted(allowed))} can be set, "
+                            f"not {', '.join(sorted(set(kwargs) - allowed))}")
+        if checkpoint_path:
+            from vitlab.models.timm_convert import import_checkpoint
+
+            return import_checkpoint(hf_cache.parse_name(model_name)[1], checkpoint_path, **kwargs)[0]
+        return hf_cache.import_cached(model_name, cache_dir=cache_dir, **kwargs)[0]
+    name = hf_cache.parse_name(model_name)[1] if hf_cache.looks_like_hub_name(model_name) else model_name
+    return models.create(name, **kwargs)
 
 
 def load_model(path):

@@ -64,23 +64,25 @@ def import_command(
         if not hf_cache.looks_like_hub_name(name):
             raise UserError(f"give the checkpoint FILE for {name!r}, or a cached Hugging Face name such as "
                             f"timm/{name}.fb_in1k")
-        cached = hf_cache.find(name, cache_dir=cache_dir, revision=revision)
+        model, notes, cached = hf_cache.import_cached(name, cache_dir=cache_dir, revision=revision,
+                                                      num_classes=num_classes, image_size=image_size,
+                                                      mean=mean_values, std=std_values)
         typer.echo(f"found {cached.repo_id} in the local cache: {cached.weights} (revision {cached.revision})")
-        architecture, file = cached.architecture, cached.weights
-        mean_values, std_values = mean_values or cached.mean, std_values or cached.std
-        image_size = image_size or cached.image_size
-    elif not file.exists():
-        raise UserError(f"{file}: no such file")
-    elif "/" in name:
-        from vitlab.models import hf_cache
+        architecture = cached.architecture
+    else:
+        if not file.exists():
+            raise UserError(f"{file}: no such file")
+        if "/" in name:
+            from vitlab.models import hf_cache
 
-        architecture = hf_cache.parse_name(name)[1]
+            architecture = hf_cache.parse_name(name)[1]
+        from vitlab.models.timm_convert import import_checkpoint
+
+        model, notes = import_checkpoint(architecture, file, num_classes=num_classes, image_size=image_size,
+                                         mean=mean_values, std=std_values)
 
     from vitlab import models
-    from vitlab.models.timm_convert import import_checkpoint
 
-    model, notes = import_checkpoint(architecture, file, num_classes=num_classes, image_size=image_size,
-                                     mean=mean_values, std=std_values)
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
     for note in notes:

@@ -122,3 +122,17 @@ def _snapshot(folder, revision):
         return None
     candidates = [p for p in snapshots.iterdir() if p.is_dir()]
     return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None  # newest download
+
+
+def import_cached(name, cache_dir=None, revision=None, num_classes=None, image_size=None, mean=None, std=None):
+    """(model, notes, CachedCheckpoint): the cached checkpoint imported as timm preprocesses it.
+
+    Arguments left as None take the checkpoint's own (classes, input size, mean, std).
+    """
+    from vitlab.models.timm_convert import import_checkpoint
+
+    cached = find(name, cache_dir=cache_dir, revision=revision)
+    model, notes = import_checkpoint(cached.architecture, cached.weights, num_classes=num_classes,
+                                     image_size=image_size or cached.image_size, mean=mean or cached.mean,
+                                     std=std or cached.std)
+    return model, notes, cached
