@@ -14,7 +14,7 @@ REPO = "timm/deit_test_distilled.fake_in1k"
 PRETRAINED_CFG = {"mean": [0.5, 0.4, 0.3], "std": [0.2, 0.25, 0.3], "input_size": [3, 32, 32], "num_classes": 10}
 
 
-def build_cache(root, model, repo=REPO, revision="0123abcd", ref=True):
+def build_cache(root, model, repo=REPO, revision="0123abcd", ref=True, architecture="deit_test_distilled"):
     """The huggingface_hub layout: blobs/ hold the bytes, snapshots/REV/ links to them, refs/main names REV."""
     from safetensors.numpy import save_file
 
@@ -24,8 +24,8 @@ def build_cache(root, model, repo=REPO, revision="0123abcd", ref=True):
     snapshot.mkdir(parents=True)
     staged = folder / "staged.safetensors"
     save_file(export_timm_state(model), str(staged))
-    config = json.dumps({"architecture": "deit_test_distilled", "num_classes": 10,
-                         "pretrained_cfg": PRETRAINED_CFG}).encode()
+    config = json.dumps({"architecture": architecture, "num_classes": model.num_classes,
+                         "pretrained_cfg": {**PRETRAINED_CFG, "num_classes": model.num_classes}}).encode()
     for name, data in (("model.safetensors", staged.read_bytes()), ("config.json", config)):
         blob = folder / "blobs" / hashlib.sha256(data).hexdigest()
         blob.write_bytes(data)
