@@ -122,3 +122,15 @@ def test_train_runs_a_recipe_and_returns_its_run(tmp_path):
     assert set(run.models(load=False)) == {"final"} and "shuffle" in run.results()
     with pytest.raises(UserError, match="drop overrides"):
         vitlab.train(None, {"seed": 1}, runs_root=tmp_path / "runs", resume=run.path)
+
+
+def test_docs_code_blocks_parse_and_name_only_public_functions():
+    import ast
+
+    text = DOCS.read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        ast.parse(block)
+    used = set(re.findall(r"\bvitlab\.(\w+)\(", "\n".join(blocks)))
+    assert used and used <= set(vitlab.__all__), used - set(vitlab.__all__)
