@@ -56,7 +56,7 @@ def test_create_and_load_model_round_trip(tmp_path):
 def test_evaluate_in_memory_matches_the_experiment_arrays(tiny_dataset):
     model = vitlab.create_model("vit_test", num_classes=10, name="mine")
     result = vitlab.evaluate("shuffle", models=[model, "resnet_test"], dataset=tiny_dataset,
-                             grids=["2x2", "4x4"], repeats=1)
+                             grids="2x2,4x4", repeats=1)  # text is parsed as --set parses it
     assert result.models == ["mine", "resnet_test"] and result.run_path is None
     assert result.config["grids"] == ["2x2", "4x4"]
     frame = result.to_frame(summary=False)
@@ -69,7 +69,8 @@ def test_evaluate_in_memory_matches_the_experiment_arrays(tiny_dataset):
 
 @pytest.mark.parametrize("options, message", [
     ({"gridz": ["2x2"]}, "shuffle: unknown key 'gridz'"),
-    ({"repeats": "many"}, "repeats"),
+    ({"repeats": "many"}, "repeats: expected an integer, got 'many'"),
+    ({"repeats": 1.5}, "repeats: expected int, got 1.5"),
 ])
 def test_evaluate_validates_options_like_set(tiny_dataset, options, message):
     with pytest.raises(ConfigError, match=message):
@@ -102,6 +103,10 @@ def test_evaluate_into_a_run_is_what_the_cli_stores(tmp_path):
     assert set(frame.run) == {run.id} and set(frame.key) == {"shuffle"}
     assert isinstance(run.models()["mine"], type(model))
     assert vitlab.list_runs(tmp_path)[0].id == run.id
+    named = vitlab.evaluate("shuffle", models=["vit_test"], dataset="shapes", limit=8, runs_root=tmp_path / "root",
+                            grids=["2x2"], repeats=1)  # a new run under the root, named as `vitlab eval` names it
+    (under,) = vitlab.list_runs(tmp_path / "root")
+    assert named.run_path == str(under.path) and "-shuffle-" in under.id
     with pytest.raises(UserError, match="already holds a run"):
         vitlab.evaluate("shuffle", models=[model], dataset="shapes", limit=8, run_dir=out)
 

@@ -108,7 +108,9 @@ def evaluate(experiment, models, dataset="shapes", *, split="test", limit=None, 
     """
     from vitlab.experiments import runner
 
-    config = runner.build_config(experiment, values=options)  # refuse bad options before any work
+    texts = [f"{key}={value}" for key, value in options.items() if isinstance(value, str)]  # "2x2,4x4" as --set
+    typed = {key: value for key, value in options.items() if not isinstance(value, str)}
+    config = runner.build_config(experiment, values=typed, overrides=texts)  # refuse bad options before any work
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
         raise UserError("evaluate: give at least one model")
@@ -120,10 +122,12 @@ def evaluate(experiment, models, dataset="shapes", *, split="test", limit=None, 
                         "evaluate a Dataset object in memory, without run_dir/runs_root")
     from vitlab.experiments.cli_eval import evaluate as cli_evaluate
 
-    out = Path(run_dir) if run_dir is not None else _new_run_path(Path(runs_root), experiment)
-    specs = _specs_in(out, models)
-    run = cli_evaluate(experiment, specs, dataset, split, limit, batch_size, seed, _overrides(options), str(out),
-                       str(out.parent), data_dir, quiet)
+    out = Path(run_dir) if run_dir is not None else None
+    if out is None and any(not isinstance(m, (str, Path)) for m in models):
+        out = _new_run_path(Path(runs_root), experiment)  # model objects are saved into it first
+    specs = _specs_in(out, models) if out is not None else [str(m) for m in models]
+    run = cli_evaluate(experiment, specs, dataset, split, limit, batch_size, seed, _overrides(options),
+                       None if out is None else str(out), str(runs_root or out.parent), data_dir, quiet)
     return open_run(run.path).result(experiment)
 
 
