@@ -31,6 +31,22 @@ def hand_made():
     )
 
 
+@pytest.mark.parametrize("key, expected", [
+    ("top1_random_0.50/vit", ("top1_random_0.50", "vit", "")),
+    ("deit/dist/fgsm@8/255", ("fgsm@8/255", "deit", "dist")),
+    ("vit/pgd@0.5", ("pgd@0.5", "vit", "")),
+    ("deit/mCE", ("mCE", "deit", "")),
+    ("deit best block top1", ("best block top1", "deit", "")),
+    ("visible_share_last/deit/class", ("visible_share_last", "deit", "class")),
+    ("vit_small/shape_bias", ("shape_bias", "vit_small", "")),
+    ("overall", ("overall", "", "")),
+])
+def test_summary_keys_split_in_every_form_experiments_use(key, expected):
+    from vitlab.results.frames import split_summary_key
+
+    assert split_summary_key(key, ["vit", "deit", "vit_small"]) == expected
+
+
 def test_split_label_prefers_the_longest_model_name():
     assert split_label("deit/dist", ["deit", "deit/x"]) == ("deit", "dist")
     assert split_label("vit_small", ["vit", "vit_small"]) == ("vit_small", "")

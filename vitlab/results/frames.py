@@ -75,23 +75,31 @@ def curve_rows(result, curve):
     return rows
 
 
+HEADS = ("class", "dist", "average")  # DeiT heads, as experiments name them
+
+
+def split_summary_key(key, models):
+    """(metric, model, head) of a summary key in the forms experiments use:
+    "metric/MODEL[/HEAD]", "MODEL[/HEAD]/metric" (the metric may hold "/": "fgsm@8/255"),
+    "MODEL metric words"; a key naming no model keeps model and head empty."""
+    for model in sorted(models, key=len, reverse=True):
+        if key.startswith(model + "/") or key.startswith(model + " "):
+            tail = key[len(model) + 1:]
+            head, sep, rest = tail.partition("/")
+            return (rest, model, head) if sep and head in HEADS else (tail, model, "")
+        for head in ("", *HEADS):
+            suffix = f"/{model}/{head}" if head else f"/{model}"
+            if key.endswith(suffix) and len(key) > len(suffix):
+                return key[:-len(suffix)], model, head
+    return key, "", ""
+
+
 def summary_rows(result):
-    """One dict per headline number; "metric/MODEL[/HEAD]" and "MODEL[/HEAD]/metric" keys are split."""
+    """One dict per headline number, its key split into metric, model and head."""
     models = [str(m) for m in result.models]
     rows = []
     for key, value in result.summary.items():
-        metric, model, head = key, "", ""
-        first, _, rest = key.partition("/")
-        found, found_head = split_label(rest, models) if rest else (None, "")
-        if found is not None:
-            metric, model, head = first, found, found_head
-        else:
-            for candidate in sorted(models, key=len, reverse=True):
-                if key.startswith(candidate + "/"):
-                    tail = key[len(candidate) + 1:]
-                    head, _, metric = tail.rpartition("/")
-                    model = candidate
-                    break
+        metric, model, head = split_summary_key(key, models)
         rows.append({"experiment": result.experiment, "model": model, "head": head, "x_name": "", "x": None,
                      "metric": metric, "value": _number(value), "error": math.nan, "series": "",
                      "curve": "summary"})
