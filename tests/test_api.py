@@ -114,6 +114,14 @@ def test_evaluate_into_a_run_is_what_the_cli_stores(tmp_path):
 def test_open_run_refuses_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(UserError, match="no run.json"):
         vitlab.open_run(tmp_path)
+    from vitlab.results import RunStore
+
+    run = vitlab.open_run(RunStore(tmp_path).create(name="x", kind="eval", config={}).path)
+    assert run.status == "created" and "status='created'" in repr(run) and run.results() == {}
+    with pytest.raises(UserError, match="no results stored yet"):
+        run.to_frame()
+    (run.path / "run.json").write_text("{")
+    assert "unreadable" in repr(run)
 
 
 @pytest.mark.slow

@@ -238,7 +238,11 @@ class RunView:
         self._run = Run(self.path)
 
     def __repr__(self):
-        return f"RunView({str(self.path)!r}, status={self.status!r})"
+        try:
+            status = self.status
+        except UserError as error:  # a run deleted or broken since it was opened
+            status = f"unreadable: {error}"
+        return f"RunView({str(self.path)!r}, status={status!r})"
 
     @property
     def id(self):
