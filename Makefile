@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: install demo test test-fast bench parity findings tui clean
+.PHONY: install demo test test-fast bench parity findings zoo curves tui clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or set PY=python3.x)"; exit 1; }
@@ -36,6 +36,13 @@ bench: install
 
 parity: install
 	$(BIN)/python benchmarks/parity.py
+
+SEEDS ?= 0,1,2
+zoo: install
+	$(BIN)/vitlab zoo build --seeds $(SEEDS)
+
+curves: install
+	$(BIN)/python benchmarks/learning_curves.py
 
 findings: install
 	$(BIN)/python -m vitlab.findings study

@@ -56,6 +56,17 @@ def registry_models():
     return list_models()
 
 
+def model_choices(run_specs=()):
+    """[(label, spec)] for the launch form's model list: trained models first (the zoo, then models
+    of earlier runs), then the registry names, marked untrained (random initialisation)."""
+    from vitlab import zoo
+
+    choices = [(f"{entry['spec']}  trained: {entry['architecture']}, top-1 {entry['clean_accuracy']:.2f}",
+                entry["spec"]) for entry in zoo.entries()]
+    choices += [(f"{spec}  trained", spec) for spec in run_specs]
+    return choices + [(f"{name}  (untrained)", name) for name in registry_models()]
+
+
 def run_models(runs_root, limit=200):
     """Models trained by earlier runs, as RUN_DIR:NAME specs (newest runs first)."""
     root = Path(runs_root)

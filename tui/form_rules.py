@@ -59,6 +59,15 @@ def check_model(spec, registry):
     """None when `spec` names a model `vitlab eval --model` can resolve, else why not."""
     if spec in registry:
         return None
+    if spec.startswith("zoo:"):
+        from vitlab import zoo
+        from vitlab.errors import UserError
+
+        try:
+            zoo.model_path(spec)
+        except UserError as error:
+            return str(error)
+        return None
     if spec.endswith(".keras"):
         return None if Path(spec).exists() else f"model file {spec} does not exist"
     path_text, _, member = spec.partition(":")

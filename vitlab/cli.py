@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from vitlab.commands import data, eval as eval_cmd, export, features, models, recipe, runs, tui, weights
+from vitlab.commands import data, eval as eval_cmd, export, features, models, recipe, runs, tui, weights, zoo
 
 app = typer.Typer(
     name="vitlab",
@@ -25,6 +25,7 @@ app.add_typer(eval_cmd.app, name="eval")
 app.add_typer(features.app, name="features")
 app.add_typer(recipe.app, name="recipe")
 app.add_typer(runs.app, name="runs")
+app.add_typer(zoo.app, name="zoo")
 app.command("export")(export.export_command)
 app.command("tui")(tui.tui_command)
 

@@ -41,8 +41,8 @@ class LaunchScreen(Screen):
                     yield Input("", placeholder="limit: all images", id="limit")
                     yield Input("0", placeholder="seed", id="seed")
             with Vertical(classes="eval-only", id="model-box"):
-                yield Label("models — space picks (registry names; models trained by earlier runs at the end)")
-                yield SelectionList(*[(name, name) for name in catalog.registry_models()], id="models")
+                yield Label("models — space picks (trained first: the zoo, then earlier runs; then untrained names)")
+                yield SelectionList(*catalog.model_choices(), id="models")
                 yield Input(placeholder="more models: .keras files or RUN_DIR:NAME, space-separated", id="extra-models")
             yield Label("options (empty = the paper's default shown in grey)", id="options-title")
             yield Static("reading options…", id="options-note")
@@ -64,7 +64,14 @@ class LaunchScreen(Screen):
     def add_run_models(self):
         specs = catalog.run_models(self.app.runs_root)
         if specs:
-            self.app.call_from_thread(self.query_one("#models", SelectionList).add_options, [(s, s) for s in specs])
+            self.app.call_from_thread(self.show_models, catalog.model_choices(specs))
+
+    def show_models(self, choices):
+        """Rebuild the list in catalog order (trained before untrained), keeping what was picked."""
+        models = self.query_one("#models", SelectionList)
+        picked = set(models.selected)
+        models.clear_options()
+        models.add_options([(label, spec, spec in picked) for label, spec in choices])
 
     def on_select_changed(self, event: Select.Changed):
         if event.select.id == "kind" and isinstance(event.value, str) and event.value != self.kind:

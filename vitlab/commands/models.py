@@ -9,18 +9,27 @@ app = typer.Typer(help="List and inspect the registered models.", no_args_is_hel
 
 @app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
-    """Every registered name, its family, input size and description."""
+    """The trained zoo models (zoo:ROLE), then every registered name (randomly initialised)."""
+    from vitlab import zoo
     from vitlab.models import registry
 
+    trained = [{"name": e["spec"], "family": "zoo", "image_size": e["image_size"], "timm": None, "trained": True,
+                "description": f"{e['architecture']}, {e['description']}; top-1 {e['clean_accuracy']:.3f} on "
+                               f"{e['eval_dataset']}"} for e in zoo.entries()]
     rows = []
     for name in registry.list_models():
         spec = registry.get_spec(name)
         rows.append({"name": name, "family": spec.family, "image_size": spec.image_size,
-                     "timm": spec.timm_name, "description": spec.description})
+                     "timm": spec.timm_name, "trained": False, "description": spec.description})
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps(trained + rows, indent=2))
         return
-    width = max(len(r["name"]) for r in rows)
+    width = max(len(r["name"]) for r in trained + rows)
+    if trained:
+        typer.echo("trained (the zoo; `vitlab zoo show SPEC` prints a card):")
+        for row in trained:
+            typer.echo(f"  {row['name']:<{width}}  {row['image_size']:>3}px  {row['description']}")
+        typer.echo("untrained (registry names: random initialisation, or `vitlab weights import`):")
     for row in rows:
         typer.echo(f"{row['name']:<{width}}  {row['family']:<6}  {row['image_size']:>3}px  {row['description']}")
 

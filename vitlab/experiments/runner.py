@@ -16,7 +16,8 @@ from vitlab.experiments.context import Context
 
 
 def resolve_model(spec, num_classes=None, image_size=None):
-    """A ModelAdapter for a registry name, a .keras file, or a model inside a run directory.
+    """A ModelAdapter for a registry name, a zoo model (zoo:ROLE[@SEED]), a .keras file, or a
+    model inside a run directory.
 
     Run directories: RUN_DIR (its only model, or the one named `final`), or RUN_DIR:NAME.
     A registry name builds a randomly initialised model (useful for tests and timing).
@@ -25,6 +26,10 @@ def resolve_model(spec, num_classes=None, image_size=None):
     from vitlab.models.adapter import ModelAdapter
 
     text = str(spec)
+    from vitlab import zoo
+
+    if zoo.is_zoo_spec(text):  # named by role, as the study's claims and reports name models
+        return ModelAdapter(models.load(str(zoo.model_path(text))), name=zoo.parse(text)[0])
     path_text, _, member = text.partition(":") if ":" in text and not text.endswith(".keras") else (text, "", "")
     path = Path(path_text)
     if text.endswith(".keras"):

@@ -71,6 +71,8 @@ register("vit_nano_nopos_patch4_32", "vit", "vit_nano_patch4_32 without position
          hidden_dim=96, depth=6, num_heads=3, mlp_ratio=2.0, pos_embed=False, **_SMALL)
 register("deit_nano_distilled_patch4_32", "vit", "DeiT for 32x32 with a distillation (shape) token",
          hidden_dim=96, depth=6, num_heads=3, mlp_ratio=2.0, distilled=True, **_SMALL)
+register("vit_mini_patch4_32", "vit", "ViT for 32x32 images: 4 blocks, width 128, 4 heads (about vit_nano's cost)",
+         hidden_dim=128, depth=4, num_heads=4, mlp_ratio=2.0, **_SMALL)
 register("vit_micro_patch4_32", "vit", "ViT for 32x32 images: 8 blocks, width 192, 3 heads",
          hidden_dim=192, depth=8, num_heads=3, mlp_ratio=2.0, **_SMALL)
 register("deit_micro_distilled_patch4_32", "vit", "vit_micro_patch4_32 with a distillation (shape) token",

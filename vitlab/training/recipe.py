@@ -236,7 +236,26 @@ def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
         built["optim"].warmup_epochs = min(built["optim"].warmup_epochs, built["optim"].epochs / 2)
         built["data"].limit = min(built["data"].limit or smoke.limit, smoke.limit)
         built["data"].eval_limit = min(built["data"].eval_limit or smoke.eval_limit, smoke.eval_limit)
+        built["data"].dataset = _smoke_dataset(built["data"].dataset, smoke.limit)
+        if built["optim"].steps_per_epoch:
+            built["optim"].steps_per_epoch = min(built["optim"].steps_per_epoch,
+                                                 max(1, smoke.limit // built["optim"].batch_size))
     return TrainStep(fields.name, fields.model, fields.drop_path_rate, **built)
+
+
+def _smoke_dataset(name, limit):
+    """A generated set asked for at a large train_size is generated at the smoke limit instead,
+    so a smoke run never spends its time making images it will not read."""
+    if not name.startswith("shapes"):
+        return name
+    head, *pairs = name.split(",")
+    shrunk = []
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key.strip() == "train_size" and value.strip().isdigit() and int(value) > limit:
+            pair = f"train_size={limit}"
+        shrunk.append(pair)
+    return ",".join([head, *shrunk])
 
 
 def _evaluate_step(index, raw, step_texts, smoke):

@@ -97,6 +97,10 @@ class EventsCallback(keras.callbacks.Callback):
         self.run, self.step, self.every = run, step, every
         self.total_epochs, self.steps_per_epoch = total_epochs, steps_per_epoch
         self.epoch = 0
+        self.cpu_start = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.cpu_start = _cpu_seconds()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -106,15 +110,29 @@ class EventsCallback(keras.callbacks.Callback):
         if (batch + 1) % self.every == 0:
             numbers = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
             self.run.event("progress", step=self.step, done=done, total=self.total_epochs * self.steps_per_epoch,
-                           epoch=self.epoch + 1, **numbers)
+                           epoch=self.epoch + 1, cpu_s=self.cpu_seconds(), **numbers)
 
     def on_epoch_end(self, epoch, logs=None):
         done = (epoch + 1) * self.steps_per_epoch
+        cpu = self.cpu_seconds()
         self.run.event("progress", step=self.step, done=done, total=self.total_epochs * self.steps_per_epoch,
-                       epoch=epoch + 1)
+                       epoch=epoch + 1, cpu_s=cpu)
         for name, value in (logs or {}).items():
             if _is_number(value):
-                self.run.event("metric", step=self.step, name=name, value=float(value), epoch=epoch + 1)
+                self.run.event("metric", step=self.step, name=name, value=float(value), epoch=epoch + 1, done=done,
+                               cpu_s=cpu)
+
+    def cpu_seconds(self):
+        """CPU-seconds of this process since training began (a resumed step counts from its resume)."""
+        return round(_cpu_seconds() - self.cpu_start, 2)
+
+
+def _cpu_seconds():
+    """CPU seconds of this process so far: learning curves are plotted against it, since wall
+    time on a shared 2-core machine says more about the neighbours than about the model."""
+    import time
+
+    return time.process_time()
 
 
 def _is_number(value):

@@ -1,0 +1,122 @@
+"""The zoo: specs, a tiny build end to end (train, card, publish, resume without retraining),
+`zoo:ROLE@SEED` wherever a model is accepted, and every shipped model against its card."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vitlab import zoo
+from vitlab.errors import UserError
+
+TINY = ["--set", "smoke=true", "--set", "smoke.limit=64", "--set", "smoke.eval_limit=32",
+        "--set", "optim.batch_size=16",
+        "--set", "resnet.model=resnet_test", "--set", "resnet_sin.model=resnet_test",
+        "--set", "vit.model=vit_test", "--set", "vit_nopos.model=vit_test", "--set", "deit_sin.model=vit_test",
+        "--set", "deit_shape.model=deit_test_distilled", "--set", "deit_tex.model=deit_test_distilled"]
+
+
+def vitlab(*args, env):
+    return subprocess.run([sys.executable, "-m", "vitlab.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+def test_parse_specs():
+    assert zoo.parse("zoo:vit") == ("vit", 0)
+    assert zoo.parse("zoo:deit_shape@2") == ("deit_shape", 2)
+    with pytest.raises(UserError, match="unknown zoo role 'vat'.*roles: resnet"):
+        zoo.parse("zoo:vat")
+    with pytest.raises(UserError, match="bad zoo seed 'x'"):
+        zoo.parse("zoo:vit@x")
+
+
+def test_missing_model_names_the_build_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path))
+    monkeypatch.setenv("VITLAB_ZOO", str(tmp_path / "none"))
+    with pytest.raises(UserError, match=r"vitlab zoo build --seeds 4"):
+        zoo.model_path("zoo:vit@4")
+
+
+@pytest.fixture(scope="module")
+def built_zoo(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    env = {**os.environ, "VITLAB_CACHE": str(cache), "VITLAB_ZOO": str(cache / "shipped")}
+    done = vitlab("zoo", "build", "--seeds", "3", "--quiet", *TINY, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return cache, env, done.stdout
+
+
+def test_build_publishes_every_role_with_a_card(built_zoo):
+    cache, env, stdout = built_zoo
+    folder = cache / "zoo" / "seed-3"
+    for role in zoo.ROLES:
+        card = json.loads((folder / f"{role}.json").read_text())
+        assert card["role"] == role and card["seed"] == 3
+        assert card["sha256"] == zoo.sha256(folder / f"{role}.keras")
+        assert card["recipe"] == "zoo" and card["vitlab_commit"]
+        assert card["training_seconds"] > 0 and card["training_cpu_seconds"] > 0
+        assert card["eval_images"] == 2000 and 0.0 <= card["clean_accuracy"] <= 1.0
+        assert card["eval_dataset"] == ("shapes:stylized:test" if role.endswith("_sin") else "shapes:test")
+        assert f"{role} published" in stdout
+    deit = json.loads((folder / "deit_shape.json").read_text())
+    assert set(deit["clean_accuracy_heads"]) == {"average", "class", "dist"}
+    assert deit["teacher"] == "resnet_sin" and deit["architecture"] == "deit_test_distilled"
+
+
+def test_rebuild_resumes_without_retraining(built_zoo):
+    cache, env, _ = built_zoo
+    run = cache / "zoo" / "runs" / "seed-3"
+    before = (run / "events.jsonl").read_text().count('"started"')
+    stamp = (cache / "zoo" / "seed-3" / "vit.json").stat().st_mtime_ns
+    done = vitlab("zoo", "build", "--seeds", "3", "--quiet", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (run / "events.jsonl").read_text().count('"started"') == before  # no step started again
+    assert (cache / "zoo" / "seed-3" / "vit.json").stat().st_mtime_ns == stamp  # card kept: hash matches
+    assert "published" not in done.stdout
+
+
+def test_zoo_models_are_named_everywhere(built_zoo):
+    cache, env, _ = built_zoo
+    listed = vitlab("models", "list", "--json", env=env)
+    rows = json.loads(listed.stdout)
+    assert rows[0]["name"].startswith("zoo:") and rows[0]["trained"]
+    assert {"zoo:vit@3", "zoo:deit_shape@3"} <= {r["name"] for r in rows}
+    assert not next(r for r in rows if r["name"] == "vit_test")["trained"]
+    evaluated = vitlab("eval", "shape-bias", "-m", "zoo:vit@3", "-m", "zoo:resnet@3", "--dataset",
+                       "shapes:cue_conflict", "--limit", "16", "--runs", str(cache / "runs"), env=env)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    missing = vitlab("eval", "occlusion", "-m", "zoo:vit@9", env=env)
+    assert missing.returncode == 2 and "vitlab zoo build --seeds 9" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_card_accuracy_is_remeasured(built_zoo):
+    from vitlab import zoo_build
+
+    cache, env, _ = built_zoo
+    path = cache / "zoo" / "seed-3" / "deit_tex.keras"
+    card = json.loads(path.with_suffix(".json").read_text())
+    accuracy, count = zoo_build.measure(path, "deit_tex", limit=500)
+    assert count == 500 and accuracy["average"] == pytest.approx(card["clean_accuracy_first_500"], abs=1e-6)
+
+
+SHIPPED = [e for e in zoo.entries(seeds=[0]) if Path(e["path"]).parent == zoo.shipped_dir()]
+
+
+@pytest.mark.parametrize("entry", SHIPPED, ids=[e["spec"] for e in SHIPPED])
+def test_shipped_model_matches_its_card(entry):
+    """Each model in zoo/: the file is the one the card describes, and it is as good as it says."""
+    from vitlab import zoo_build
+
+    assert zoo.sha256(entry["path"]) == entry["sha256"]
+    accuracy, count = zoo_build.measure(entry["path"], entry["role"], limit=500)
+    assert count == 500
+    assert abs(accuracy["average"] - entry["clean_accuracy"]) <= 0.02
+
+
+def test_shipped_zoo_fits_the_budget():
+    total = sum(p.stat().st_size for p in zoo.shipped_dir().glob("*")) if zoo.shipped_dir().exists() else 0
+    assert total <= 20 * 1024 * 1024

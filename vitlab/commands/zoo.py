@@ -1,0 +1,65 @@
+"""`vitlab zoo`: the study's trained models: build (train, card, publish), list, show."""
+
+import json
+
+import typer
+
+app = typer.Typer(help="The study's trained models (zoo:ROLE, zoo:ROLE@SEED): build, list, show.",
+                  no_args_is_help=True)
+
+
+def _seeds(text):
+    from vitlab.errors import UserError
+
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--seeds: expected comma-separated integers, got {text!r}") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise UserError(f"--seeds: expected one or more seeds >= 0, got {text!r}")
+    return seeds
+
+
+@app.command("build")
+def build_command(
+    seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds to build."),
+    out: str = typer.Option(None, "--out", help="Publish into this folder (default: the cache's zoo/seed-N)."),
+    set_: list[str] = typer.Option([], "--set", help="Override of the zoo recipe (as `recipe run --set`)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
+):
+    """Train the study's seven models per seed (resumable after a kill), then card and publish them."""
+    from vitlab import zoo_build
+
+    chosen = _seeds(seeds)
+    if out and len(chosen) > 1:
+        from vitlab.errors import UserError
+
+        raise UserError("--out publishes one seed; give --seeds with a single seed")
+    zoo_build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo)
+
+
+@app.command("list")
+def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
+    """Every zoo model present: spec, architecture, clean accuracy."""
+    from vitlab import zoo
+
+    rows = zoo.entries()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        typer.echo(f"no zoo models yet: none shipped in {zoo.shipped_dir()}; `vitlab zoo build` trains them")
+        return
+    width = max(len(r["spec"]) for r in rows)
+    for row in rows:
+        typer.echo(f"{row['spec']:<{width}}  {row['architecture']:<30}  top-1 {row['clean_accuracy']:.3f} "
+                   f"({row['eval_dataset']})")
+
+
+@app.command("show")
+def show_command(spec: str = typer.Argument(..., help="zoo:ROLE or zoo:ROLE@SEED")):
+    """A zoo model's card."""
+    from vitlab import zoo
+
+    path = zoo.model_path(spec if zoo.is_zoo_spec(spec) else zoo.PREFIX + spec)
+    typer.echo(json.dumps({**(zoo.read_card(path) or {}), "path": str(path)}, indent=2))

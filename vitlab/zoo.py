@@ -1,0 +1,116 @@
+"""The study's trained models, by role: `zoo:ROLE` (seed 0) or `zoo:ROLE@SEED`.
+
+Seed 0 ships in the repository's zoo/ folder (one ROLE.keras and one ROLE.json card per
+role); other seeds are built by `vitlab zoo build` into the cache ($VITLAB_CACHE or
+~/.cache/vitlab, under zoo/seed-N). A card says what the file is and how it was made:
+role, architecture, recipe and overrides, seed, vitlab commit, training time, clean
+accuracy and the file's sha256, as timm's pretrained configs and big_vision's config
+headers do. This module stays import-light (no TensorFlow) so the CLI and the TUI can
+list the zoo instantly.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from vitlab.errors import UserError
+
+PREFIX = "zoo:"
+RECIPE = "zoo"
+# role: (what it is, evaluation dataset of its clean accuracy)
+ROLES = {
+    "resnet": ("ResNet on shapes (texture agrees with the class 80% of the time): the CNN baseline", "shapes"),
+    "resnet_sin": ("ResNet on shapes:stylized (random textures): the shape-biased teacher", "shapes:stylized"),
+    "vit": ("ViT on shapes", "shapes"),
+    "vit_nopos": ("the same ViT without positional embedding", "shapes"),
+    "deit_shape": ("DeiT whose distillation token is taught by resnet_sin: the shape token", "shapes"),
+    "deit_tex": ("DeiT whose distillation token is taught by resnet: texture-distilled", "shapes"),
+    "deit_sin": ("ViT on shapes:stylized, no distillation: the paper's DeiT-SIN", "shapes:stylized"),
+}
+
+
+def shipped_dir():
+    """The repository's zoo/ folder (VITLAB_ZOO overrides it)."""
+    if os.environ.get("VITLAB_ZOO"):
+        return Path(os.environ["VITLAB_ZOO"])
+    return Path(__file__).resolve().parent.parent / "zoo"
+
+
+def cache_root():
+    root = os.environ.get("VITLAB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "vitlab")
+    return Path(root) / "zoo"
+
+
+def seed_dir(seed):
+    """Where seed `seed`'s models are: the shipped folder for seed 0 when it holds cards."""
+    shipped = shipped_dir()
+    if int(seed) == 0 and any(shipped.glob("*.json")):
+        return shipped
+    return cache_root() / f"seed-{int(seed)}"
+
+
+def is_zoo_spec(text):
+    return str(text).startswith(PREFIX)
+
+
+def parse(spec):
+    """'zoo:vit' -> ('vit', 0); 'zoo:vit@2' -> ('vit', 2)."""
+    body = str(spec)[len(PREFIX):] if is_zoo_spec(spec) else str(spec)
+    role, _, seed = body.partition("@")
+    if role not in ROLES:
+        raise UserError(f"unknown zoo role {role!r} in {spec!r}; roles: {', '.join(ROLES)}")
+    try:
+        seed = int(seed) if seed else 0
+    except ValueError:
+        raise UserError(f"bad zoo seed {seed!r} in {spec!r}: use zoo:ROLE@SEED with an integer seed") from None
+    return role, seed
+
+
+def model_path(spec):
+    """The .keras file a zoo spec names; a clear error with the build command when missing."""
+    role, seed = parse(spec)
+    path = seed_dir(seed) / f"{role}.keras"
+    if not path.exists():
+        raise UserError(f"{spec}: no zoo model at {path}; build it with `vitlab zoo build --seeds {seed}`")
+    return path
+
+
+def card_path(model_file):
+    return Path(model_file).with_suffix(".json")
+
+
+def read_card(model_file):
+    path = card_path(model_file)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError) as error:
+        raise UserError(f"{path}: unreadable zoo card ({error}); rebuild it with `vitlab zoo build`") from None
+
+
+def entries(seeds=None):
+    """Cards of every zoo model present, seed 0 first then by role order: list of dicts with
+    'spec' and 'path' added."""
+    found = []
+    candidates = [0] + sorted(int(p.name.split("-", 1)[1]) for p in cache_root().glob("seed-*")
+                              if p.name.split("-", 1)[1].isdigit())
+    for seed in dict.fromkeys(candidates):
+        if seeds is not None and seed not in seeds:
+            continue
+        for role in ROLES:
+            path = seed_dir(seed) / f"{role}.keras"
+            card = read_card(path) if path.exists() else None
+            if card is not None:
+                spec = f"{PREFIX}{role}" + (f"@{seed}" if seed else "")
+                found.append({**card, "spec": spec, "path": str(path)})
+    return found
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,152 @@
+"""`vitlab zoo build`: train the study's models for some seeds, then card and publish them.
+
+Each seed is one run of the `zoo` recipe in the cache (zoo/runs/seed-N), in its own
+`vitlab recipe run` process, resumed when its directory exists: a killed build restarts
+where it stopped and never retrains a finished model. Publishing copies each trained model
+next to its card (vitlab.zoo) once it has been measured; a model whose card already matches
+its file's hash is left alone.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from vitlab import zoo
+from vitlab.errors import UserError
+
+CARD_VERSION = 1
+
+
+def run_dir(seed):
+    return zoo.cache_root() / "runs" / f"seed-{int(seed)}"
+
+
+def train_seed(seed, overrides=(), quiet=False):
+    """The seed's training run (resumed when present); returns its directory."""
+    target = run_dir(seed)
+    command = [sys.executable, "-m", "vitlab.cli", "recipe", "run", "--runs", str(target.parent)]
+    if (target / "run.json").exists():
+        command += ["--resume", str(target)]
+    else:
+        command += [zoo.RECIPE, "--out", str(target), "--set", f"seed={int(seed)}", *[f"--set={o}" for o in overrides]]
+    if quiet:
+        command.append("--quiet")
+    completed = subprocess.run(command)
+    if completed.returncode != 0:
+        raise UserError(f"zoo seed {seed}: training failed (exit {completed.returncode}); rerun "
+                        f"`vitlab zoo build --seeds {seed}` to resume {target}")
+    return target
+
+
+def vitlab_commit():
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, timeout=10)
+        return done.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def measure(model_file, role, limit=None, batch_size=250):
+    """Clean top-1 of a zoo model on its role's test split ({'average', 'class'[, 'dist']}) and
+    the number of images."""
+    import numpy as np
+
+    from vitlab import data as data_lib
+    from vitlab.models.adapter import ModelAdapter
+    from vitlab import models
+
+    adapter = ModelAdapter(models.load(str(model_file)), name=role)
+    dataset = data_lib.load(zoo.ROLES[role][1], split="test", image_size=adapter.image_size,
+                            batch_size=batch_size, limit=limit)
+    heads = ("average", *adapter.head_names) if adapter.has_dist_token else ("average",)
+    hits = {head: 0 for head in heads}
+    count = 0
+    for batch in dataset.pipeline:
+        out = adapter.forward(batch["image"])
+        labels = np.asarray(batch["label"])
+        for head in heads:
+            predicted = np.argmax(np.asarray(adapter.select_head(out["heads"], head)), axis=-1)
+            hits[head] += int((predicted == labels).sum())
+        count += len(labels)
+    return {head: round(hits[head] / count, 4) for head in heads}, count
+
+
+def card_for(role, seed, run, model_file):
+    """The card of one trained role: what it is, how it was made, how good it is."""
+    from vitlab import models
+
+    info = json.loads((run / "run.json").read_text())
+    training = info.get("training", {}).get(role, {})
+    step = next((s for s in info.get("config", {}).get("train", []) if s.get("name") == role), {})
+    model = models.load(str(model_file))
+    accuracy, count = measure(model_file, role)
+    accuracy_500, _ = measure(model_file, role, limit=500)
+    return {
+        "card_version": CARD_VERSION, "role": role, "description": zoo.ROLES[role][0], "seed": int(seed),
+        "architecture": training.get("model", step.get("model")), "parameters": models.parameter_count(model),
+        "image_size": int(model.image_size), "recipe": zoo.RECIPE, "overrides": info.get("overrides", []),
+        "train_step": step, "trained_on": training.get("dataset"), "teacher": training.get("teacher") or None,
+        "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(run, role),
+        "vitlab_commit": vitlab_commit(), "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "eval_dataset": f"{zoo.ROLES[role][1]}:test", "eval_images": count,
+        "clean_accuracy": accuracy["average"], "clean_accuracy_heads": accuracy,
+        "clean_accuracy_first_500": accuracy_500["average"],
+        "file": Path(model_file).name, "sha256": zoo.sha256(model_file),
+    }
+
+
+def training_cpu_seconds(run, role):
+    """The last CPU-seconds figure the trainer logged for the role (vitlab.training.trainer)."""
+    last = None
+    events = run / "events.jsonl"
+    if not events.exists():
+        return None
+    for line in events.read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if event.get("step") == f"train:{role}" and "cpu_s" in event:
+            last = event["cpu_s"]
+    return last
+
+
+def publish(seed, run, destination, roles, say=print):
+    """Copy each trained role into `destination` with its card; skip roles already published."""
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    for role in roles:
+        source = run / "models" / f"{role}.keras"
+        target = destination / f"{role}.keras"
+        card = zoo.read_card(target) if target.exists() else None
+        if card and card.get("sha256") == zoo.sha256(target) and card.get("seed") == int(seed):
+            continue
+        if not source.exists():
+            raise UserError(f"zoo seed {seed}: {source} is missing; rerun `vitlab zoo build --seeds {seed}`")
+        temp = target.with_suffix(".keras.tmp")
+        shutil.copyfile(source, temp)
+        temp.replace(target)
+        card = card_for(role, seed, run, target)
+        card_temp = zoo.card_path(target).with_suffix(".json.tmp")
+        card_temp.write_text(json.dumps(card, indent=2) + "\n")
+        card_temp.replace(zoo.card_path(target))
+        say(f"zoo seed {seed}: {role} published ({card['architecture']}, clean top-1 {card['clean_accuracy']:.3f} "
+            f"on {card['eval_images']} {card['eval_dataset']} images)")
+
+
+def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print):
+    """Train and publish every seed; returns {seed: destination}."""
+    done = {}
+    for number, seed in enumerate(seeds, 1):
+        say(f"zoo: seed {seed} ({number}/{len(seeds)}): training (resumable: {run_dir(seed)})")
+        started = time.time()
+        run = train_seed(seed, overrides, quiet)
+        destination = Path(out) if out else zoo.cache_root() / f"seed-{int(seed)}"
+        publish(seed, run, destination, list(zoo.ROLES), say)
+        say(f"zoo: seed {seed} done in {(time.time() - started) / 60:.1f} min -> {destination}")
+        done[seed] = destination
+    return done
