@@ -7,12 +7,9 @@ that import wrote is replayed if it fails. `--verbose` (or `--debug`, or VITLAB_
 keeps everything, for bug reports.
 """
 
-import importlib.abc
-import importlib.util
 import logging
 import os
 import sys
-import tempfile
 import warnings
 
 VERBOSE_FLAG = "--verbose"
@@ -55,8 +52,9 @@ def quiet():
         sys.meta_path.insert(0, _SilentImport("tensorflow"))
 
 
-class _SilentImport(importlib.abc.MetaPathFinder):
-    """Finds `name` with the other finders, then runs its first import with fd 2 redirected."""
+class _SilentImport:
+    """A meta path finder (duck-typed: importlib.abc costs start-up time): finds `name` with the
+    other finders, then runs its first import with fd 2 redirected."""
 
     def __init__(self, name):
         self.name = name
@@ -66,13 +64,15 @@ class _SilentImport(importlib.abc.MetaPathFinder):
             return None
         if self in sys.meta_path:
             sys.meta_path.remove(self)  # once: the real finders do the finding
+        import importlib.util
+
         spec = importlib.util.find_spec(fullname)
         if spec is not None and spec.loader is not None:
             spec.loader = _SilentLoader(spec.loader)
         return spec
 
 
-class _SilentLoader(importlib.abc.Loader):
+class _SilentLoader:
     def __init__(self, loader):
         self.loader = loader
 
@@ -97,6 +97,8 @@ class _stderr_to_file:
     failed = False
 
     def __enter__(self):
+        import tempfile
+
         sys.stderr.flush()
         self.file = tempfile.TemporaryFile()
         self.saved = os.dup(2)
