@@ -42,18 +42,15 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
         raise typer.Exit()
 
 
-def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-
 def main(argv=None):
     """Entry point and the one error boundary: every failure becomes one line on stderr and a
     non-zero exit (2: bad input or environment, 1: a bug, 130: interrupted); --debug or
     VITLAB_DEBUG=1 adds the traceback."""
     from vitlab import errors
 
-    _quiet_tensorflow()
+    from vitlab import console
+
+    argv = console.setup(argv)  # TensorFlow's C++ lines and library warnings only with --verbose
     try:
         app(args=argv, prog_name="vitlab")  # standalone: usage errors print and exit 2 themselves
     except KeyboardInterrupt:

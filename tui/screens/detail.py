@@ -51,6 +51,7 @@ class DetailScreen(Screen):
         Binding("o", "open_report", "Report PNGs", id="detail.open_report"),
         Binding("x", "cancel_run", "Cancel run", id="detail.cancel"),
         Binding("r", "reload", "Reload results", id="detail.reload"),
+        Binding("e", "export_tables", "Export tables", id="detail.export"),
     ]
 
     def __init__(self, row: RunRow):
@@ -150,3 +151,16 @@ class DetailScreen(Screen):
 
     def action_reload(self):
         self.load_results()
+
+    @work(thread=True, exclusive=True, group="export")
+    def action_export_tables(self):
+        """What `vitlab runs export RUN` writes: every result as tidy CSV tables in RUN/tables."""
+        from vitlab.errors import UserError
+        from vitlab.results.frames import export_run
+
+        try:
+            paths = export_run(self.stored_run, "csv", self.stored_run.path / "tables")
+        except UserError as error:
+            self.app.call_from_thread(self.notify, f"export failed: {error}", severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, f"wrote {len(paths)} CSV tables to {paths[0].parent}", timeout=8)

@@ -75,3 +75,23 @@ def show_command(
     report = run.path / "report" / "index.md"
     if report.exists():
         typer.echo(f"report:   {report}")
+
+
+@app.command("export")
+def export_command(
+    run_dir: str = typer.Argument(..., help="A run directory."),
+    fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or json."),
+    out: str = typer.Option(None, "-o", "--out", help="Directory to write into (default: RUN/tables)."),
+):
+    """Write every result of a run as tidy tables (one file per result, plus all.FORMAT)."""
+    from pathlib import Path
+
+    from vitlab.results import RunStore
+    from vitlab.results.frames import FORMATS, export_run
+    from vitlab.errors import UserError
+
+    if fmt not in FORMATS:
+        raise UserError(f"--format {fmt!r}: choose from {', '.join(FORMATS)}")
+    run = RunStore().open(run_dir)
+    for path in export_run(run, fmt, Path(out) if out else run.path / "tables"):
+        typer.echo(f"wrote {path}")

@@ -13,8 +13,8 @@ from vitlab.models.registry import (
 )
 
 
-def create(name, **overrides):
-    """Build a registered model; keyword arguments override the variant's (num_classes, image_size, ...)."""
+def create(name, /, **overrides):
+    """Build a registered model; keyword arguments override the variant's (num_classes, image_size, name, ...)."""
     from vitlab.models.registry import resolve_kwargs
 
     family, kwargs = resolve_kwargs(name, **overrides)

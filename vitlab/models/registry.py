@@ -116,7 +116,7 @@ def get_spec(name) -> ModelSpec:
     return _REGISTRY[name]
 
 
-def resolve_kwargs(name, **overrides):
+def resolve_kwargs(name, /, **overrides):
     """The constructor arguments of a registered name with the caller's overrides."""
     spec = get_spec(name)
     return spec.family, {**spec.kwargs, **{k: v for k, v in overrides.items() if v is not None}}

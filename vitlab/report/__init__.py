@@ -3,9 +3,13 @@
 Generic over experiments: it draws the Curves and Tables that results carry.
 """
 
+import sys
 from pathlib import Path
 
 from vitlab.results.result import Curve, Result, Table
+
+
+FIGSIZE, DPI = (6.4, 4.2), 110
 
 
 def _safe(text):
@@ -13,12 +17,39 @@ def _safe(text):
 
 
 def plot_curve(curve: Curve, path: Path):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)  # no pyplot: nothing global, safe from worker threads
+    draw_curve(curve, fig.subplots())
+    fig.savefig(path)
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+
+def new_figure(scale=(1, 1)):
+    """A Figure of the report's size (times `scale` columns, rows).
+
+    When pyplot is in use (a notebook, a script) the figure joins it, so it shows inline;
+    otherwise it is a standalone Figure that needs no display.
+    """
+    size = (FIGSIZE[0] * scale[0], FIGSIZE[1] * scale[1])
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        return plt.figure(figsize=size, dpi=DPI)
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, dpi=DPI)
+
+
+def curve_figure(curve: Curve):
+    """The report's drawing of one curve as a new matplotlib Figure (what Result.plot returns)."""
+    fig = new_figure()
+    draw_curve(curve, fig.subplots())
+    return fig
+
+
+def draw_curve(curve: Curve, ax):
+    """Draw one Curve (line or bar, error bars, categorical ticks) on a matplotlib Axes."""
+    fig = ax.figure
     labels = list(curve.series)
     if curve.kind == "bar":
         count = max(len(labels), 1)
@@ -49,8 +80,6 @@ def plot_curve(curve: Curve, path: Path):
     if labels:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def render_result(key: str, result: Result, report_dir: Path):

@@ -57,6 +57,7 @@ class Result:
     models: model names in order; arrays: "path/inside/group" -> ndarray;
     curves / tables: what to draw; summary: headline numbers {"name": value};
     images: paths of PNGs the experiment wrote itself (attention grids), relative to the run.
+    `to_frame()` gives the numbers as a tidy DataFrame, `plot()` the report's figure.
     """
 
     experiment: str
@@ -68,6 +69,49 @@ class Result:
     summary: dict = dataclasses.field(default_factory=dict)
     images: list = dataclasses.field(default_factory=list)
     notes: list = dataclasses.field(default_factory=list)
+    run_path: str | None = dataclasses.field(default=None, compare=False)  # set when read from a run; not stored
+
+    def to_frame(self, summary=True):
+        """The result as a tidy pandas DataFrame, one row per number.
+
+        Columns: experiment, model, head, x_name, x, metric, value, error (NaN when the
+        experiment gives none), series (the raw series label), curve (the plot's title, or
+        "summary" for the headline numbers, left out with summary=False).
+        Needs pandas (`pip install 'vitlab[frames]'`).
+        """
+        from vitlab.results.frames import to_frame
+
+        return to_frame(self, summary=summary)
+
+    def plot(self, curve=None):
+        """The report's figure as a matplotlib Figure: one curve (index or title), or all in a grid."""
+        from vitlab.report import curve_figure, draw_curve
+
+        if not self.curves:
+            raise ValueError(f"{self.experiment}: this result has no curves to plot")
+        if curve is not None or len(self.curves) == 1:
+            return curve_figure(self._curve(0 if curve is None else curve))
+        from vitlab.report import new_figure
+
+        columns = min(2, len(self.curves))
+        rows = -(-len(self.curves) // columns)
+        fig = new_figure(scale=(columns, rows))
+        for ax, each in zip(fig.subplots(rows, columns, squeeze=False).ravel(), self.curves):
+            draw_curve(each, ax)
+        for ax in fig.axes[len(self.curves):]:
+            ax.set_visible(False)
+        return fig
+
+    def _curve(self, which):
+        if isinstance(which, int):
+            if not -len(self.curves) <= which < len(self.curves):
+                raise IndexError(f"{self.experiment}: curve {which} out of range ({len(self.curves)} curves)")
+            return self.curves[which]
+        for each in self.curves:
+            if str(which).lower() in each.title.lower():
+                return each
+        titles = "; ".join(c.title for c in self.curves)
+        raise KeyError(f"{self.experiment}: no curve titled {which!r}; curves: {titles}")
 
     def headline(self):
         """The first summary entry: what a one-line listing shows."""
