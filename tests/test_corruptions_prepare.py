@@ -9,7 +9,7 @@ from vitlab.data.dataset import from_arrays
 from vitlab.data_prep.corruptions import CorruptionSet, CorruptionSetError, prepare_corruptions
 from vitlab.errors import UserError
 from vitlab.experiments import runner
-from vitlab.experiments.context import Context
+from vitlab.experiments.run_context import Context
 
 PAIRS = dict(corruptions=["gaussian_noise", "fog"], severities=[1, 3])
 
@@ -78,7 +78,7 @@ def test_experiment_on_the_fly_equals_prepared_set(tmp_path, small_data):
     np.testing.assert_allclose(live.arrays["errors"], stored.arrays["errors"])
     np.testing.assert_allclose(live.arrays["clean_error"], stored.arrays["clean_error"])
     # the ResNet is the default baseline: its own mCE is exactly 1
-    assert live.summary["resnet_test/mCE"] == pytest.approx(1.0)
+    assert live.summary["mCE/resnet_test"] == pytest.approx(1.0)
     assert live.arrays["errors"].shape == (2, 2, 2)
     np.testing.assert_allclose(live.arrays["mean_error"], live.arrays["errors"].mean(axis=(1, 2)))
     assert [c.title.split()[0] for c in live.curves[:2]] == ["noise", "weather"]

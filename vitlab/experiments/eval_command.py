@@ -2,7 +2,7 @@
 
 from vitlab.experiments import runner
 from vitlab.results import RunStore
-from vitlab.results.lifecycle import active
+from vitlab.results.run_status import active
 
 
 def evaluate(name, model_specs, dataset, split="test", limit=None, batch_size=64, seed=0, overrides=(),
