@@ -41,7 +41,8 @@ FAKE_VITLAB = textwrap.dedent('''
 @pytest.fixture
 def fake_program(tmp_path):
     script = tmp_path / "fake_vitlab.py"
-    script.write_text(FAKE_VITLAB)
+    tests = os.path.dirname(os.path.abspath(__file__))  # the fake imports sample_runs from here
+    script.write_text(f"import sys; sys.path.insert(0, {tests!r})\n" + FAKE_VITLAB)
     return [sys.executable, str(script)]
 
 

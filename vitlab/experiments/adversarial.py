@@ -157,4 +157,5 @@ EXPERIMENT = Experiment(
     Config=Config,
     run=run,
     metrics=(Metric("{attack}@{epsilon}", "top-1 accuracy under the attack at the largest epsilon (L-inf: 8_255 = 8/255)"),),
+    smoke=dict(epsilons=[0.0, 2 / 255], steps=2),
 )

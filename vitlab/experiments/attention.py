@@ -131,4 +131,5 @@ EXPERIMENT = Experiment(
     check=check,
     metrics=(Metric("visible_share_last", "share of the last block's token attention on visible patches"),),
     backends=("tensorflow",),  # token_attention and the occluded copies use tf ops
+    smoke=dict(num_images=2),
 )

@@ -105,6 +105,7 @@ class Experiment:
     metrics: tuple = ()  # Metric, ... : every summary key's metric matches one of them
     check: Callable | None = None  # check(adapters, data, config): config-dependent refusals
     backends: tuple = ("tensorflow", "jax")  # Keras backends the computation is written for
+    smoke: dict = dataclasses.field(default_factory=dict)  # Config values for a seconds-long run (tests)
 
     def metric(self, metric):
         """The declared Metric a summary metric name belongs to, or None."""
@@ -155,3 +156,16 @@ def metric_values(result, name):
 def metric_names(result):
     """Every metric name a Result's summary holds, in order."""
     return list(dict.fromkeys(split_key(key)[0] for key in (result.summary or {})))
+
+
+def model_array(result, name, model):
+    """One model's slice of a stored array, whichever layout the experiment wrote (a
+    `<model>/<name>` key, or `<name>` with a leading model axis); None when absent."""
+    import numpy as np
+
+    arrays = result.arrays or {}
+    if f"{model}/{name}" in arrays:
+        return np.asarray(arrays[f"{model}/{name}"])
+    if name in arrays and model in result.models:
+        return np.asarray(arrays[name])[list(result.models).index(model)]
+    return None

@@ -148,4 +148,5 @@ EXPERIMENT = Experiment(
     check=check,
     metrics=(Metric("cc_last_{percent}", "correlation of clean and occluded features after the last block"),),
     backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
+    smoke=dict(levels=[0.0, 0.5]),
 )

@@ -248,4 +248,5 @@ EXPERIMENT = Experiment(
              Metric("relative_mCE", "mean relative corruption error (clean error subtracted)", False),
              Metric("mean_error", "unnormalized mean top-1 error over corruptions and severities", False),
              Metric("clean_error", "top-1 error on the clean images", False)),
+    smoke=dict(corruptions=["gaussian_noise", "fog"], severities=[1], batch_size=16),
 )

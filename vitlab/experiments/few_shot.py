@@ -88,4 +88,5 @@ EXPERIMENT = Experiment(
     metrics=(Metric("best_block_top1", "top-1 accuracy of the best single block"),
              Metric("best_block", "the best block (1-based)"),
              Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks")),
+    smoke=dict(blocks="last", n_way=2, k_shot=[1], n_query=2, episodes=3),
 )

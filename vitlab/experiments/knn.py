@@ -62,4 +62,5 @@ EXPERIMENT = Experiment(
     metrics=(Metric("best_block_top1", "top-1 accuracy of the best single block"),
              Metric("best_block", "the best block (1-based)"),
              Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks")),
+    smoke=dict(train_split="holdout", blocks="last", k=3),
 )

@@ -110,4 +110,5 @@ EXPERIMENT = Experiment(
     check=check,
     metrics=(Metric("jaccard_{token}", "Jaccard index of the best head's mask (official protocol)"),),
     backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
+    smoke=dict(),
 )

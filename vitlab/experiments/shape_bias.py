@@ -185,4 +185,5 @@ EXPERIMENT = Experiment(
     Config=Config,
     run=run,
     metrics=(Metric("shape_bias", "shape decisions / (shape + texture decisions), Geirhos et al. 2019"),),
+    smoke=dict(),
 )

@@ -142,4 +142,5 @@ EXPERIMENT = Experiment(
     metrics=(Metric("top1_none", "top-1 accuracy of the unshuffled images"),
              Metric("top1_{grid}", "top-1 accuracy with the finest usable shuffle grid")),
     backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
+    smoke=dict(grids=["2x2", "4x4"]),
 )

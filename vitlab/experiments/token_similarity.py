@@ -109,4 +109,5 @@ EXPERIMENT = Experiment(
     run=run,
     metrics=(Metric("final_similarity", "cosine similarity of class and shape token after the last block", False),
              Metric("accuracy", "top-1 accuracy of a model without a shape token")),
+    smoke=dict(),
 )
