@@ -77,7 +77,7 @@ def _on_the_fly(fns, data, config, context, counter):
 
 
 def _prepared(fns, config, context, counter):
-    from vitlab.data_prep.corruptions import CorruptionSet
+    from vitlab.data.corruption_set import CorruptionSet
 
     stored = CorruptionSet(config.corruption_dir)
     for name in config.corruptions:  # refuse before any work, naming the first missing pair

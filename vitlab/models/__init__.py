@@ -38,8 +38,13 @@ class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
 
 
 class _ThenRegister(importlib.abc.Loader):
+    """Keras's own loader, registering vitlab's classes once Keras has executed."""
+
     def __init__(self, loader):
         self.loader = loader
+
+    def __getattr__(self, name):  # resource readers, is_package, get_code: Keras's loader answers
+        return getattr(self.loader, name)
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
