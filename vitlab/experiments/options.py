@@ -47,10 +47,17 @@ def schema_for(name):
     }
 
 
+_READ = {}  # mtime -> schema: CLI help and the TUI ask once per experiment
+
+
 def shipped():
     """The generated schema, read without importing any experiment; {} when absent or unreadable."""
     try:
-        return json.loads(SHIPPED.read_text())
+        stamp = SHIPPED.stat().st_mtime_ns
+        if stamp not in _READ:
+            _READ.clear()
+            _READ[stamp] = json.loads(SHIPPED.read_text())
+        return _READ[stamp]  # shared: read it, do not edit it
     except (OSError, ValueError):
         return {}
 
