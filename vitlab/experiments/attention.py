@@ -17,6 +17,7 @@ from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.perturb import patch_drop
 from vitlab.results.result import Curve, Result, Table
 
+
 @dataclasses.dataclass
 class Config:
     num_images: int = 4

@@ -23,6 +23,7 @@ from vitlab.experiments.occlusion_sweep import PixelScores, Source
 from vitlab.perturb import patch_drop
 from vitlab.results.result import Curve, Result, Table
 
+
 @dataclasses.dataclass
 class Config:
     levels: list[float] = dataclasses.field(default_factory=lambda: [0.25, 0.5, 0.75])

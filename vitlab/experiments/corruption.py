@@ -21,6 +21,7 @@ from vitlab.experiments.compile import compile_logits
 from vitlab.perturb import corruptions as lib
 from vitlab.results.result import Curve, Result, Table
 
+
 @dataclasses.dataclass
 class Config:
     corruptions: list[str] = dataclasses.field(default_factory=lambda: list(lib.ALL))

@@ -16,6 +16,7 @@ from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.perturb import saliency
 from vitlab.results.result import Curve, Result, Table
 
+
 @dataclasses.dataclass
 class Config:
     threshold: float = 0.9

@@ -20,6 +20,7 @@ from vitlab.experiments.scoring import Tally, top_k_hits
 from vitlab.perturb import patch_drop, shuffle
 from vitlab.results.result import Curve, Result, Table
 
+
 @dataclasses.dataclass
 class Config:
     grids: list[str] = dataclasses.field(default_factory=lambda: ["2x2", "2x4", "4x4", "4x8", "8x8", "14x14", "16x16"])
