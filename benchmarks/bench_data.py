@@ -25,7 +25,7 @@ def _rate(fn, count):
 
 
 def generation(quick):
-    from vitlab.data_prep import shapes
+    from vitlab.data import shapes
 
     shapes.generate(64)  # warm-up
     out = {}

@@ -57,7 +57,7 @@ def worker(job):
     _common.limit_threads(2)
     from vitlab import models
     from vitlab.experiments import occlusion
-    from vitlab.experiments.context import Context
+    from vitlab.experiments.run_context import Context
     from vitlab.models.adapter import ModelAdapter
 
     adapter = ModelAdapter(models.create(MODEL, num_classes=10))

@@ -44,7 +44,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "tui.json"))
     args = parser.parse_args()
-    from vitlab.tui.sample_runs import make_runs
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from sample_runs import make_runs  # synthetic runs live with the tests
 
     root = Path(tempfile.mkdtemp(prefix="vitlab-bench-tui-")) / "runs"
     started = time.perf_counter()

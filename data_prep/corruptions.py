@@ -21,21 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from vitlab.errors import UserError
+from vitlab.data.corruption_set import CLEAN, FORMAT, MANIFEST, CorruptionSetError, pair_file
 from vitlab.perturb import corruptions as corruption_lib
 
-FORMAT = 1
-MANIFEST = "manifest.json"
-CLEAN = "clean.npz"
 SLOW_FIRST = ("glass_blur", "defocus_blur", "zoom_blur", "frost", "jpeg_compression")  # longest tasks start first
-
-
-class CorruptionSetError(UserError):
-    pass
-
-
-def pair_file(corruption, severity):
-    return f"{corruption}/{int(severity)}.npz"
 
 
 def _atomic_savez(path, **arrays):
@@ -196,31 +185,3 @@ def prepare_corruptions(dataset="shapes", out="corruptions", split="test", limit
     manifest["seconds_last_run"] = round(time.perf_counter() - started, 3)
     _atomic_json(manifest_path, manifest)
     return manifest
-
-
-class CorruptionSet:
-    """A prepared set opened for reading: clean arrays plus one (corruption, severity) at a time."""
-
-    def __init__(self, path):
-        self.path = Path(path)
-        manifest_path = self.path / MANIFEST
-        if not manifest_path.exists():
-            raise CorruptionSetError(f"{self.path}: no {MANIFEST}; make one with `vitlab data prepare corruptions`")
-        self.manifest = json.loads(manifest_path.read_text())
-        with np.load(self.path / CLEAN) as stored:
-            self.clean = {key: stored[key] for key in stored.files}
-
-    @property
-    def pairs(self):
-        return [(v["corruption"], int(v["severity"])) for v in self.manifest["pairs"].values()]
-
-    def has(self, corruption, severity):
-        return pair_file(corruption, severity) in self.manifest["pairs"]
-
-    def images(self, corruption, severity):
-        if not self.has(corruption, severity):
-            raise CorruptionSetError(f"{self.path}: no {corruption} at severity {severity}; prepare it with "
-                                     f"`vitlab data prepare corruptions --out {self.path} --corruptions {corruption} "
-                                     f"--severities {severity}`")
-        with np.load(self.path / pair_file(corruption, severity)) as stored:
-            return stored["image"]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vitlab.data_prep import shapes, shapes_cache, textures
+from vitlab.data import shapes, shapes_cache, textures
 
 
 @pytest.fixture(autouse=True)

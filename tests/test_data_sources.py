@@ -107,7 +107,7 @@ def test_tfds_unknown_and_unprepared_never_download(tmp_path):
 def test_tfds_builder_prepares_and_loads_through_vitlab(tmp_path):
     import tensorflow_datasets as tfds
 
-    import vitlab.data_prep.tfds_shapes  # noqa: F401
+    import vitlab.data.tfds_shapes  # noqa: F401
 
     examples = list(tfds.load("vitlab_shapes/tiny", split="test", data_dir=str(tmp_path)).as_numpy_iterator())
     assert len(examples) == 12 and examples[0]["image"].shape == (16, 16, 3)

@@ -5,8 +5,8 @@ import pytest
 
 from vitlab.config import ConfigError
 from vitlab.experiments import runner
-from vitlab.experiments.context import Context
-from vitlab.experiments.corruption import head_logits
+from vitlab.experiments.run_context import Context
+from vitlab.experiments.heads import head_logits
 from vitlab.perturb import adversarial as lib
 
 
@@ -99,7 +99,7 @@ def test_epsilon_zero_keeps_accuracy_and_transfer_diagonal(tiny_dataset):
     np.testing.assert_allclose(transfer[:, :, 0, 0], accuracy[0, 1])
     np.testing.assert_allclose(transfer[:, :, 1, 1], accuracy[1, 0])
     assert transfer.shape == (2, 2, 2, 2)
-    assert result.summary["deit_test_distilled/average/pgd@4/255"] == accuracy[0, 1, 1, 1]
+    assert result.summary["pgd@4_255/deit_test_distilled/average"] == accuracy[0, 1, 1, 1]
 
 
 @pytest.mark.parametrize("override,message", [("attacks=cw", "'cw'"), ("epsilons=0,2", "epsilon 2"),

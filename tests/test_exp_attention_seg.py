@@ -8,8 +8,8 @@ import pytest
 from vitlab.config import ConfigError
 from vitlab.data.dataset import from_arrays
 from vitlab.experiments import attention, segmentation
-from vitlab.experiments.context import Context
-from vitlab.experiments.runner import resolve_model
+from vitlab.experiments.run_context import Context
+from vitlab.experiments.runner import execute, resolve_model
 
 
 def test_attention_maps_and_pngs(tiny_dataset):
@@ -47,9 +47,9 @@ def test_segmentation_needs_masks_and_a_transformer(tiny_arrays):
     images, labels, masks = tiny_arrays
     no_masks = from_arrays(images[:4], labels[:4], num_classes=10)
     with pytest.raises(ConfigError, match="no ground-truth masks"):
-        segmentation.run([resolve_model("vit_test")], no_masks, segmentation.Config(), Context())
+        execute("segmentation", [resolve_model("vit_test")], no_masks, segmentation.Config(), Context())
     with_masks = from_arrays(images[:4], labels[:4], masks=masks[:4], num_classes=10)
     with pytest.raises(ConfigError, match="vision transformer"):
-        segmentation.run([resolve_model("resnet_test")], with_masks, segmentation.Config(), Context())
+        execute("segmentation", [resolve_model("resnet_test")], with_masks, segmentation.Config(), Context())
     with pytest.raises(ConfigError, match="vision transformer"):
-        attention.run([resolve_model("resnet_test")], with_masks, attention.Config(), Context())
+        execute("attention", [resolve_model("resnet_test")], with_masks, attention.Config(), Context())

@@ -6,8 +6,8 @@ import pytest
 
 from vitlab.config import ConfigError
 from vitlab.experiments import occlusion
-from vitlab.experiments.context import Context
-from vitlab.experiments.runner import resolve_model
+from vitlab.experiments.run_context import Context
+from vitlab.experiments.runner import execute, resolve_model
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_bad_settings_raise_config_errors(adapters, tiny_arrays, overrides, mode
     images, labels, _ = tiny_arrays
     data = from_arrays(images[:4], labels[:4], num_classes=10)
     with pytest.raises(ConfigError, match=message):
-        occlusion.run([adapters[m] for m in models], data, occlusion.Config(**overrides), Context())
+        execute("occlusion", [adapters[m] for m in models], data, occlusion.Config(**overrides), Context())
 
 
 def test_config_validation():

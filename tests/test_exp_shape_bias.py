@@ -5,7 +5,7 @@ import pytest
 
 from vitlab.data.dataset import from_arrays
 from vitlab.experiments import runner, shape_bias
-from vitlab.experiments.context import Context
+from vitlab.experiments.run_context import Context
 
 
 def test_shape_bias_by_hand():

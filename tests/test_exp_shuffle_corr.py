@@ -5,7 +5,7 @@ import pytest
 
 from vitlab.config import ConfigError
 from vitlab.experiments import correlation, shuffle
-from vitlab.experiments.context import Context
+from vitlab.experiments.run_context import Context
 from vitlab.experiments.runner import resolve_model
 
 

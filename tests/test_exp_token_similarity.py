@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vitlab.experiments import runner, token_similarity
-from vitlab.experiments.context import Context
+from vitlab.experiments.run_context import Context
 
 
 def test_cosine_by_hand():
@@ -30,4 +30,4 @@ def test_similarity_and_head_accuracy_match_direct_computation(tiny_dataset):
     np.testing.assert_allclose(result.arrays["deit_test_distilled/accuracy"],
                                [hits["class"] / 16, hits["dist"] / 16, hits["average"] / 16])
     assert any("resnet_test" in note and "skipped" in note for note in result.notes)
-    assert "resnet_test/accuracy" in result.summary
+    assert "accuracy/resnet_test" in result.summary

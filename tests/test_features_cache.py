@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vitlab.data.dataset import from_arrays
-from vitlab.experiments.context import Context
+from vitlab.experiments.run_context import Context
 from vitlab.features import blocks as blocks_lib
 from vitlab.features import extract as extract_mod
 from vitlab.features.cache import FeatureCacheError

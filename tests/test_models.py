@@ -6,8 +6,9 @@ import pytest
 from keras import ops
 
 from vitlab import models
-from vitlab.models import registry
 from vitlab.models.vit import resample_pos_embed
+
+from helpers import run_model_test
 
 TIMM_PARAMETER_COUNTS = {
     "deit_tiny_patch16_224": 5_717_416,
@@ -24,15 +25,6 @@ TIMM_PARAMETER_COUNTS = {
 }
 
 
-def tiny_overrides(name):
-    """Shrink any registered variant to a few blocks at 32x32 so every name is cheap to test."""
-    spec = registry.get_spec(name)
-    if spec.family == "vit":
-        patch = spec.kwargs["patch_size"]
-        return dict(image_size=max(32, 2 * patch), depth=2, num_classes=5)
-    return dict(image_size=32, stage_depths=(1, 1, 1, 1), num_classes=5)
-
-
 def test_registry_has_every_timm_name():
     assert set(TIMM_PARAMETER_COUNTS) <= set(models.timm_models())
 
@@ -43,21 +35,28 @@ def test_parameter_count_equals_timm(name):
 
 
 @pytest.mark.parametrize("name", models.list_models())
-def test_config_and_keras_file_round_trip(name, tmp_path):
-    model = models.create(name, **tiny_overrides(name))
-    size = model.image_size
-    images = np.random.default_rng(0).random((2, size, size, 3), dtype=np.float32)
-    expected = ops.convert_to_numpy(model(images))
-    assert expected.shape == (2, 5)
-
-    clone = type(model).from_config(model.get_config())
-    assert clone.get_config() == model.get_config()
-
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = models.load(str(path))
+def test_config_dtype_policy_and_keras_file_round_trip(name, tmp_path):
+    model = run_model_test(name, tmp_path)  # shape, get_config/from_config, mixed_bfloat16, .keras
+    loaded = models.load(str(tmp_path / f"{name}.keras"))  # and vitlab's own safe-mode loader
     assert loaded.get_config() == model.get_config()
-    np.testing.assert_allclose(ops.convert_to_numpy(loaded(images)), expected, atol=1e-5)
+
+
+def test_import_vitlab_models_is_enough_for_keras_load_model(tmp_path):
+    """`import vitlab.models` then keras.saving.load_model (the keras_hub convention), in a
+    fresh interpreter where Keras is imported after vitlab.models; without it, Keras refuses."""
+    import subprocess
+    import sys
+
+    models.create("vit_test").save(tmp_path / "m.keras")
+    code = ("import sys, vitlab.models; assert 'keras' not in sys.modules; import keras; "
+            "m = keras.saving.load_model(sys.argv[1]); print(type(m).__name__)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "VisionTransformer"
+    bare = subprocess.run([sys.executable, "-c", "import sys, keras; keras.saving.load_model(sys.argv[1])",
+                           str(tmp_path / "m.keras")], capture_output=True, text=True, timeout=120)
+    assert bare.returncode != 0 and "VisionTransformer" in bare.stderr
 
 
 def test_unknown_model_names_suggest_close_ones():

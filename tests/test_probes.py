@@ -70,7 +70,7 @@ def test_linear_probe_knn_and_few_shot_experiments(tmp_path):
     import keras
 
     from vitlab.experiments import few_shot, knn, linear_probe
-    from vitlab.experiments.context import Context
+    from vitlab.experiments.run_context import Context
     from vitlab.models.adapter import adapt
 
     keras.utils.set_random_seed(0)
@@ -80,8 +80,8 @@ def test_linear_probe_knn_and_few_shot_experiments(tmp_path):
                                  probe_batch_size=8)
     config.validate()
     result = linear_probe.run(adapters, data, config, Context())
-    assert result.summary["vit_test last 2 class concat top1"] == 1.0
-    assert result.summary["resnet_test last 4 pooled concat top1"] == 1.0
+    assert result.summary["last_2_class_concat_top1/vit_test"] == 1.0
+    assert result.summary["last_4_pooled_concat_top1/resnet_test"] == 1.0
     curve = result.curves[0]
     assert curve.x == [1, 2, 3, 4] and curve.series["vit_test"][2:] == [None, None]
     assert set(curve.series) == {"vit_test", "vit_test patch_mean", "resnet_test"}
@@ -90,12 +90,12 @@ def test_linear_probe_knn_and_few_shot_experiments(tmp_path):
 
     context = Context()
     knn_result = knn.run(adapters[:1], data, knn.Config(train_split="holdout", cache_dir=str(tmp_path), k=3), context)
-    assert knn_result.summary["vit_test last 2 class concat top1"] == 1.0
+    assert knn_result.summary["last_2_class_concat_top1/vit_test"] == 1.0
     assert all(e["message"].startswith("cache hit") for e in context.events if e["kind"] == "log")
 
     shots = few_shot.Config(blocks="last", n_way=2, k_shot=[1], n_query=5, episodes=4, cache_dir=str(tmp_path))
     shot_result = few_shot.run(adapters[:1], data, shots, Context())
-    assert shot_result.summary["vit_test best block top1"] == 1.0
+    assert shot_result.summary["best_block_top1/vit_test"] == 1.0
     np.testing.assert_array_equal(shot_result.arrays["vit_test/logistic 1-shot/ci95"], [0.0, 0.0])
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from vitlab.report import write_report
 from vitlab.results import Curve, Result, RunStore, RunStoreError, Table
-from vitlab.results.lifecycle import active
+from vitlab.results.run_status import active
 
 
 def _result():

@@ -16,7 +16,7 @@ def batches(config, batch_size=8, n=16, num_classes=10, seed=0):
 
 
 def test_label_smoothing_and_plain_batches():
-    from vitlab.training.sections import AugmentSection
+    from vitlab.training.recipe_sections import AugmentSection
 
     images, targets = batches(AugmentSection(label_smoothing=0.1))
     assert images.shape == (8, 32, 32, 3) and targets.shape == (8, 10)
@@ -25,7 +25,7 @@ def test_label_smoothing_and_plain_batches():
 
 @pytest.mark.parametrize("option", [{"rand_augment": True}, {"erasing_prob": 1.0}, {"flip": True}])
 def test_image_augmenters_keep_shape_and_range_and_change_pixels(option):
-    from vitlab.training.sections import AugmentSection
+    from vitlab.training.recipe_sections import AugmentSection
 
     plain, _ = batches(AugmentSection())
     images, targets = batches(AugmentSection(**option))
@@ -36,7 +36,7 @@ def test_image_augmenters_keep_shape_and_range_and_change_pixels(option):
 
 @pytest.mark.parametrize("option", [{"mixup_alpha": 0.8}, {"cutmix_alpha": 1.0}])
 def test_mixup_and_cutmix_mix_labels(option):
-    from vitlab.training.sections import AugmentSection
+    from vitlab.training.recipe_sections import AugmentSection
 
     images, targets = batches(AugmentSection(**option))
     np.testing.assert_allclose(targets.sum(1), 1.0, atol=1e-5)
@@ -45,7 +45,7 @@ def test_mixup_and_cutmix_mix_labels(option):
 
 
 def test_repeated_augmentation_repeats_each_image():
-    from vitlab.training.sections import AugmentSection
+    from vitlab.training.recipe_sections import AugmentSection
 
     images, targets = batches(AugmentSection(repeats=2))
     assert images.shape == (8, 32, 32, 3)
@@ -55,7 +55,7 @@ def test_repeated_augmentation_repeats_each_image():
 
 def test_distillation_loss_matches_hand_computation():
     from vitlab.training.distill import per_example_loss
-    from vitlab.training.sections import DistillSection
+    from vitlab.training.recipe_sections import DistillSection
 
     def log_softmax(x):
         x = x - x.max(-1, keepdims=True)
@@ -77,7 +77,7 @@ def test_distillation_loss_matches_hand_computation():
 
 
 def test_schedule_warms_up_then_decays_to_the_floor():
-    from vitlab.training.sections import OptimSection
+    from vitlab.training.recipe_sections import OptimSection
     from vitlab.training.trainer import learning_rate
 
     schedule = learning_rate(OptimSection(epochs=4, learning_rate=1e-3, min_learning_rate=1e-5, warmup_epochs=1), 10)
@@ -90,7 +90,7 @@ def test_schedule_warms_up_then_decays_to_the_floor():
 
 def tiny_step(distill_teacher=""):
     from vitlab.training.recipe import TrainStep
-    from vitlab.training.sections import AugmentSection, DataSection, DistillSection, OptimSection
+    from vitlab.training.recipe_sections import AugmentSection, DataSection, DistillSection, OptimSection
 
     return TrainStep(name="student", model="deit_test_distilled", drop_path_rate=0.0, data=DataSection(limit=32),
                      augment=AugmentSection(), optim=OptimSection(epochs=2, batch_size=8, warmup_epochs=0.5),

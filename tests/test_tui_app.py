@@ -12,13 +12,13 @@ import textwrap
 import pytest
 
 from vitlab.tui.app import create_app
-from vitlab.tui.sample_runs import make_broken_runs, make_run, make_runs
+from sample_runs import make_broken_runs, make_run, make_runs
 
 FAKE_VITLAB = textwrap.dedent('''
     import sys, time
     from vitlab.results import RunStore
-    from vitlab.results.lifecycle import active
-    from vitlab.tui.sample_runs import RESULTS
+    from vitlab.results.run_status import active
+    from sample_runs import RESULTS
     args = sys.argv[1:]
     value = lambda flag: args[args.index(flag) + 1]
     models = [args[i + 1] for i, a in enumerate(args) if a == "--model"]
@@ -41,7 +41,8 @@ FAKE_VITLAB = textwrap.dedent('''
 @pytest.fixture
 def fake_program(tmp_path):
     script = tmp_path / "fake_vitlab.py"
-    script.write_text(FAKE_VITLAB)
+    tests = os.path.dirname(os.path.abspath(__file__))  # the fake imports sample_runs from here
+    script.write_text(f"import sys; sys.path.insert(0, {tests!r})\n" + FAKE_VITLAB)
     return [sys.executable, str(script)]
 
 

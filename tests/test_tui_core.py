@@ -14,7 +14,7 @@ from vitlab.tui import catalog, form_rules
 from vitlab.tui.catalog import Option
 from vitlab.tui.launcher import Launcher, LaunchRequest, last_line
 from vitlab.tui.run_index import RunIndex, format_duration, headline_of
-from vitlab.tui.sample_runs import make_broken_runs, make_run
+from sample_runs import make_broken_runs, make_run
 
 
 def test_importing_the_app_never_loads_tensorflow_or_keras():

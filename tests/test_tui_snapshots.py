@@ -8,7 +8,7 @@ import pytest
 
 from vitlab.tui import catalog
 from vitlab.tui.app import create_app
-from vitlab.tui.sample_runs import make_broken_runs, make_runs
+from sample_runs import make_broken_runs, make_runs
 
 SIZE = (130, 36)
 

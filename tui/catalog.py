@@ -2,28 +2,24 @@
 of each experiment with their defaults.
 
 Everything here is light (registry dicts, file listings). The options of an experiment
-live in its Config dataclass, whose module imports Keras, so they are read by a helper
-subprocess (`python -m vitlab.tui.option_probe NAME`) and cached per module mtime.
+live in its Config dataclass, whose module imports Keras, so they are read from the
+generated options.json (vitlab.experiments.options, kept fresh by a test).
 """
 
 import dataclasses
 import importlib.resources
-import importlib.util
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from vitlab.experiments import EXPERIMENTS
+from vitlab import experiments
 
 MAIN_KINDS = ("occlusion", "shuffle", "corruption", "adversarial", "shape-bias", "linear-probe")
 
 
 def kinds():
     """[(label, value)] for the kind picker: the paper's main experiments first, then the rest, then recipes."""
-    ordered = [k for k in MAIN_KINDS if k in EXPERIMENTS] + [k for k in EXPERIMENTS if k not in MAIN_KINDS]
-    return [(f"{name} — {EXPERIMENTS[name][1]}", name) for name in ordered] + [("recipe — a training/evaluation plan (TOML)", "recipe")]
+    names = experiments.names()
+    ordered = [k for k in MAIN_KINDS if k in names] + [k for k in names if k not in MAIN_KINDS]
+    return [(f"{name} — {experiments.describe(name)}", name) for name in ordered] + [("recipe — a training/evaluation plan (TOML)", "recipe")]
 
 
 def recipes():
@@ -94,65 +90,19 @@ class Option:
         return "none" if self.default is None else str(self.default)
 
 
-_CACHE: dict = {}
-
-
-def _module_stamp(name):
-    try:
-        spec = importlib.util.find_spec(EXPERIMENTS[name][0])
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.origin:
-        return None
-    try:
-        return os.stat(spec.origin).st_mtime_ns
-    except OSError:
-        return None
-
-
-def experiment_options(name, timeout=60):
+def experiment_options(name):
     """The experiment's options [Option] (defaults = the paper's protocol), or raise RuntimeError."""
     from vitlab.experiments.options import shipped
 
     entry = shipped().get(name)
-    if entry is not None:  # generated from the Config dataclasses and kept fresh by a test
-        return [Option(**item) for item in entry["options"]]
-    stamp = _module_stamp(name)
-    if stamp is None:
-        raise RuntimeError(f"experiment {name!r} is not available in this build")
-    cached = _CACHE.get(name) or _disk_cache().get(name)
-    if cached and cached[0] == stamp:
-        return [Option(**item) if isinstance(item, dict) else item for item in cached[1]]
-    command = [sys.executable, "-m", "vitlab.tui.option_probe", name]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
-    if done.returncode != 0:
-        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        raise RuntimeError(lines[-1] if lines else f"option probe exited with {done.returncode}")
-    options = [Option(**item) for item in json.loads(done.stdout.strip().splitlines()[-1])]
-    _CACHE[name] = (stamp, options)
-    _save_disk_cache(name, stamp, options)
-    return options
+    if entry is None:
+        raise RuntimeError(f"experiment {name!r} has no entry in options.json; regenerate it with "
+                           f"`python -m vitlab.experiments.options --write`")
+    return [Option(**item) for item in entry["options"]]
 
 
-def _cache_file():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "vitlab" / "tui-options.json"
+def experiment_metrics(name):
+    """[(metric name, description)] an experiment's summary holds, read from options.json."""
+    from vitlab.experiments.options import shipped
 
-
-def _disk_cache():
-    """Options probed by an earlier session, keyed by experiment, valid while its module is unchanged."""
-    try:
-        return {name: tuple(entry) for name, entry in json.loads(_cache_file().read_text()).items()}
-    except (OSError, ValueError, TypeError):
-        return {}
-
-
-def _save_disk_cache(name, stamp, options):
-    try:
-        data = {key: list(value) for key, value in _disk_cache().items()}
-        data[name] = [stamp, [dataclasses.asdict(option) for option in options]]
-        _cache_file().parent.mkdir(parents=True, exist_ok=True)
-        _cache_file().write_text(json.dumps(data))
-    except (OSError, TypeError, ValueError):
-        pass  # a cache that cannot be written only costs the next session a probe
+    return [(m["name"], m["description"]) for m in shipped().get(name, {}).get("metrics", [])]

@@ -1,15 +1,16 @@
 """Checks the launch form runs before starting anything, with the CLI's own rules where they
-are light: model specs as `runner.resolve_model` accepts them, `--set` values parsed by
-`vitlab.config.parse_value` against the experiment's field types (read by the option probe).
+are light: model specs by vitlab.model_spec (the grammar `vitlab eval` resolves), `--set`
+values parsed by `vitlab.config.parse_value` against the experiment's field types (read from
+options.json).
 What needs TensorFlow (dataset contents, cross-field `validate()`) is left to `vitlab eval`,
 whose `error: ...` line the TUI shows if the launch fails.
 """
 
 import dataclasses
 import typing
-from pathlib import Path
 
 from vitlab import config as config_lib
+from vitlab import model_spec
 
 _SCALARS = {"int": int, "float": float, "str": str, "bool": bool}
 
@@ -57,31 +58,7 @@ def check_options(options, assignments):
 
 def check_model(spec, registry):
     """None when `spec` names a model `vitlab eval --model` can resolve, else why not."""
-    if spec in registry:
-        return None
-    if spec.startswith("zoo:"):
-        from vitlab import zoo
-        from vitlab.errors import UserError
-
-        try:
-            zoo.model_path(spec)
-        except UserError as error:
-            return str(error)
-        return None
-    if spec.endswith(".keras"):
-        return None if Path(spec).exists() else f"model file {spec} does not exist"
-    path_text, _, member = spec.partition(":")
-    path = Path(path_text)
-    if path.is_dir():
-        found = sorted(p.stem for p in (path / "models").glob("*.keras"))
-        if member and member not in found or not found:
-            return f"{path}: no model {member or ''} there (models: {', '.join(found) or 'none'})"
-        return None
-    import difflib
-
-    close = difflib.get_close_matches(spec, registry, n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return f"unknown model {spec!r}{hint}"
+    return model_spec.problem(spec, registry)
 
 
 def parse_int(text, name, minimum=None):

@@ -116,9 +116,12 @@ def headline_of(summary, run_name="", models=()):
     parts = str(key).split("/")
     if len(parts) > 1 and parts[0] == run_name:
         parts = parts[1:]
-    if len(parts) > 1 and models and parts[0] == str(models[0]):
-        parts = parts[1:]
-    return f"{'/'.join(parts)} {format_value(value)}"
+    name = "/".join(parts)
+    if models and name.endswith(f"/{models[0]}"):  # summary keys are <metric>/<model>
+        name = name[: -len(str(models[0])) - 1]
+    elif len(parts) > 1 and models and parts[0] == str(models[0]):  # runs written before that layout
+        name = "/".join(parts[1:])
+    return f"{name} {format_value(value)}"
 
 
 def row_from_info(run, info):

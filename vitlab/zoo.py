@@ -76,6 +76,11 @@ def model_path(spec):
     return path
 
 
+def expand(role_and_seed):
+    """What `zoo:ROLE[@SEED]` stands for in vitlab.model_spec: the model file (named by its role)."""
+    return str(model_path(PREFIX + role_and_seed))
+
+
 def card_path(model_file):
     return Path(model_file).with_suffix(".json")
 

@@ -61,8 +61,8 @@ def prepare_shapes_command(
     import time
 
     from vitlab.data import DatasetError
-    from vitlab.data_prep import shapes
-    from vitlab.data_prep.shapes_cache import ShapesOptions, cache_path, load_or_build
+    from vitlab.data import shapes
+    from vitlab.data.shapes_cache import ShapesOptions, cache_path, load_or_build
 
     variants = shapes.VARIANTS if variant == "all" else (variant,)
     if variant != "all" and variant not in shapes.VARIANTS:

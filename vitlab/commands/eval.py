@@ -23,7 +23,7 @@ def _make_command(name):
         data_dir: str = typer.Option(None, help="TFDS data_dir for tfds: datasets."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),
     ):
-        from vitlab.experiments.cli_eval import evaluate
+        from vitlab.experiments.eval_command import evaluate
 
         evaluate(name, model, dataset, split, limit, batch_size, seed, set_, out, runs_root, data_dir, quiet)
 

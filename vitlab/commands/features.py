@@ -27,7 +27,7 @@ def extract_command(
     import keras
 
     from vitlab import data as data_lib
-    from vitlab.experiments.context import Context
+    from vitlab.experiments.run_context import Context
     from vitlab.experiments.runner import resolve_model
     from vitlab.features.extract import extract
 

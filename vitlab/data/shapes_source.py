@@ -11,7 +11,7 @@ SPLITS = ("train", "test")
 
 def parse(name, split, options=None):
     """'shapes:cue_conflict,p=0.9' -> (variant, split, ShapesOptions)."""
-    from vitlab.data_prep.shapes_cache import ShapesOptions
+    from vitlab.data.shapes_cache import ShapesOptions
 
     head, *pairs = name.split(",")
     variant = head.split(":", 1)[1] if ":" in head else "default"
@@ -42,7 +42,7 @@ def parse(name, split, options=None):
 
 
 def describe(name, split, options=None):
-    from vitlab.data_prep import shapes, textures
+    from vitlab.data import shapes, textures
 
     variant, split, options = parse(name, split, options)
     return DatasetInfo(name=name, split=split, num_classes=shapes.NUM_CLASSES, class_names=list(shapes.SHAPE_NAMES),
@@ -52,7 +52,7 @@ def describe(name, split, options=None):
 
 def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, options=None):
     from vitlab.data import pipeline
-    from vitlab.data_prep import shapes_cache
+    from vitlab.data import shapes_cache
 
     variant, split, options = parse(name, split, options)
     if image_size < 16:

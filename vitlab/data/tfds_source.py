@@ -12,7 +12,7 @@ def _builder(spec, data_dir):
     import tensorflow_datasets as tfds
 
     if spec.split("/")[0].split(":")[0] == "vitlab_shapes":
-        import vitlab.data_prep.tfds_shapes  # noqa: F401  registers the builder
+        import vitlab.data.tfds_shapes  # noqa: F401  registers the builder
     try:
         builder = tfds.builder(spec, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError:

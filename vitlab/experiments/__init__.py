@@ -1,29 +1,29 @@
 """Experiments, chosen by name from one explicit registry.
 
-Each module defines `DESCRIPTION`, a `Config` dataclass (defaults = the paper's protocol),
-and `run(adapters, data, config, context) -> Result`. Modules import lazily, so listing
-experiments (CLI help, the TUI) never loads TensorFlow. A module whose sweep is compiled
-with tf.function sets `BACKENDS = ("tensorflow",)`; the rest are pure Keras and run on JAX too.
+Each module declares `EXPERIMENT = base.Experiment(...)` (name, description, Config,
+requires, run, metrics); the registry below only maps names to modules, so adding an
+experiment is one module plus one line here. Modules import lazily: listing experiments
+and their descriptions (CLI help, the TUI) reads the generated options.json and never
+loads Keras.
 """
-
-from vitlab.errors import UserError
 
 import importlib
 
-EXPERIMENTS = {
-    # name: (module, one-line description shown by `vitlab eval --help` and the TUI)
-    "occlusion": ("vitlab.experiments.occlusion", "PatchDrop: accuracy vs information loss (random, salient, non-salient)."),
-    "correlation": ("vitlab.experiments.correlation", "Correlation of clean and occluded features per block / stage."),
-    "shuffle": ("vitlab.experiments.shuffle", "Patch shuffle: accuracy vs shuffle grid size."),
-    "attention": ("vitlab.experiments.attention", "Class-token attention maps per block and head, clean and occluded."),
-    "segmentation": ("vitlab.experiments.segmentation", "Segmentation from attention: Jaccard vs ground-truth masks."),
-    "corruption": ("vitlab.experiments.corruption", "Natural corruptions (ImageNet-C protocol): error, CE and mCE."),
-    "adversarial": ("vitlab.experiments.adversarial", "FGSM / PGD accuracy vs epsilon, per head, with transfer."),
-    "shape-bias": ("vitlab.experiments.shape_bias", "Shape vs texture bias on cue-conflict images, per head."),
-    "token-similarity": ("vitlab.experiments.token_similarity", "Cosine similarity of class and shape tokens per block."),
-    "linear-probe": ("vitlab.experiments.linear_probe", "Linear probe on frozen per-block features (off-the-shelf transfer)."),
-    "few-shot": ("vitlab.experiments.few_shot", "N-way K-shot episodes on frozen features, with 95% intervals."),
-    "knn": ("vitlab.experiments.knn", "k-NN (cosine) on frozen per-block features."),
+from vitlab.errors import UserError
+
+REGISTRY = {
+    "occlusion": "vitlab.experiments.occlusion",
+    "correlation": "vitlab.experiments.correlation",
+    "shuffle": "vitlab.experiments.shuffle",
+    "attention": "vitlab.experiments.attention",
+    "segmentation": "vitlab.experiments.segmentation",
+    "corruption": "vitlab.experiments.corruption",
+    "adversarial": "vitlab.experiments.adversarial",
+    "shape-bias": "vitlab.experiments.shape_bias",
+    "token-similarity": "vitlab.experiments.token_similarity",
+    "linear-probe": "vitlab.experiments.linear_probe",
+    "few-shot": "vitlab.experiments.few_shot",
+    "knn": "vitlab.experiments.knn",
 }
 
 
@@ -32,37 +32,44 @@ class UnknownExperimentError(UserError):
 
 
 def names():
-    return list(EXPERIMENTS)
+    return list(REGISTRY)
 
 
-def describe(name):
-    return EXPERIMENTS[_key(name)][1]
+def key(name):
+    """The registry name for 'shape_bias' or 'shape-bias'; a one-line error for anything else."""
+    text = str(name).replace("_", "-")
+    if text not in REGISTRY:
+        raise UnknownExperimentError(f"unknown experiment {name!r}; choose from {', '.join(REGISTRY)}")
+    return text
 
 
-def _key(name):
-    key = name.replace("_", "-")
-    if key not in EXPERIMENTS:
-        raise UnknownExperimentError(f"unknown experiment {name!r}; choose from {', '.join(EXPERIMENTS)}")
-    return key
+def module_name(name):
+    return REGISTRY[key(name)]
 
 
 def get(name):
-    """The experiment module for a name ('shape_bias' and 'shape-bias' both work)."""
-    module_name = EXPERIMENTS[_key(name)][0]
+    """The declared Experiment for a name (imports its module, and with it Keras)."""
+    registered = key(name)
+    module = REGISTRY[registered]
     try:
-        return importlib.import_module(module_name)
+        declared = importlib.import_module(module).EXPERIMENT
     except ModuleNotFoundError as error:
-        if error.name == module_name:
+        if error.name == module:
             raise UnknownExperimentError(f"experiment {name!r} is not available in this build") from None
         raise
+    if declared.name != registered:
+        raise RuntimeError(f"{module} declares {declared.name!r} but is registered as {registered!r}")
+    return declared
+
+
+def describe(name):
+    """The experiment's one-line description, from options.json when shipped (no import)."""
+    from vitlab.experiments import options
+
+    entry = options.shipped().get(key(name))
+    return entry["description"] if entry else get(name).description
 
 
 def require_backend(name):
     """Refuse, in one line, an experiment that cannot run on the current Keras backend."""
-    import keras
-
-    backend = keras.backend.backend()
-    supported = getattr(get(name), "BACKENDS", ("tensorflow", "jax"))
-    if backend not in supported:
-        raise UserError(f"experiment {_key(name)!r} runs on the {' or '.join(supported)} backend only (its sweep is "
-                        f"compiled with tf.function); unset KERAS_BACKEND={backend} to run it")
+    get(name).require_backend()

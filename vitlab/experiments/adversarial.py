@@ -11,12 +11,14 @@ import dataclasses
 import numpy as np
 
 from vitlab.config import ConfigError
+from vitlab.experiments import heads as heads_lib
+from vitlab.experiments.base import Experiment, Metric
+from vitlab.experiments.compile import compile_logits
+from vitlab.experiments.heads import head_logits, heads_for
 from vitlab.perturb import adversarial as lib
 from vitlab.results.result import Curve, Result, Table
 
-DESCRIPTION = "FGSM / PGD accuracy vs epsilon, per head, with transfer."
 ATTACKS = ("fgsm", "pgd")
-HEADS = ("class", "dist", "average")
 
 
 @dataclasses.dataclass
@@ -36,20 +38,14 @@ class Config:
         for attack in self.attacks:
             if attack not in ATTACKS:
                 raise ConfigError(f"attacks: unknown attack {attack!r}; choose from {', '.join(ATTACKS)}")
-        for head in [*self.heads, self.transfer_head]:
-            if head not in HEADS:
-                raise ConfigError(f"heads: unknown head {head!r}; choose from {', '.join(HEADS)}")
+        heads_lib.check_heads(self.heads)
+        heads_lib.check_head(self.transfer_head, "transfer_head")
         if self.steps < 1:
             raise ConfigError(f"steps: must be at least 1, got {self.steps}")
         try:
             lib.check_attack(self.norm, self.epsilons)
         except lib.AttackError as error:
             raise ConfigError(str(error)) from None
-
-
-def heads_for(adapter, heads):
-    """The heads a model can be attacked through: all asked for DeiT, the one head otherwise."""
-    return list(heads) if adapter.has_dist_token else ["class"]
 
 
 def _eps_label(eps, norm):
@@ -61,15 +57,13 @@ def _per_image(context, indices, key, make):
 
 
 def run(adapters, data, config, context):
-    from vitlab.experiments.corruption import head_logits
-
     names = [a.name for a in adapters]
     eps_list = [float(e) for e in config.epsilons]
     head_axis = list(dict.fromkeys(config.heads))
     accuracy_hits = np.full((len(adapters), len(head_axis), len(config.attacks), len(eps_list)), np.nan)
     transfer_hits = np.zeros((len(config.attacks), len(eps_list), len(adapters), len(adapters)))
     target_hits = np.full_like(accuracy_hits, np.nan)
-    judges = [lib.compile_logits(head_logits(a, config.transfer_head)) for a in adapters]
+    judges = [compile_logits(head_logits(a, config.transfer_head)) for a in adapters]
     steps = {}  # (model, head) -> (row of the head axis, compiled attack step, compiled logits)
     sources = {}  # model -> the head whose examples are transferred
     for m, adapter in enumerate(adapters):
@@ -78,7 +72,7 @@ def run(adapters, data, config, context):
         for head in heads:
             fn = head_logits(adapter, head)
             row = head_axis.index(head) if head in head_axis else 0
-            steps[(m, head)] = (row, lib.compile_step(fn, config.norm), lib.compile_logits(fn))
+            steps[(m, head)] = (row, lib.compile_step(fn, config.norm), compile_logits(fn))
             accuracy_hits[m, row] = target_hits[m, row] = 0
     total, done = 0, 0
     for batch in data.batches():
@@ -132,7 +126,7 @@ def _result(names, labels_of, head_axis, eps_list, config, accuracy, transfer):
                 label = labels_of[m](head)
                 series[label] = values.tolist()
                 rows.append([model, head, *map(float, values)])
-                summary[f"{label}/{attack}@{_eps_label(eps_list[-1], config.norm)}"] = float(values[-1])
+                summary[f"{attack}@{_eps_label(eps_list[-1], config.norm).replace('/', '_')}/{label}"] = float(values[-1])
         curves.append(Curve(title=f"{attack.upper()} accuracy vs epsilon", x_label=x_label, y_label="top-1 accuracy",
                             x=x, series=series))
         tables.append(Table(title=f"{attack.upper()} accuracy ({config.norm}, "
@@ -155,3 +149,13 @@ def _result(names, labels_of, head_axis, eps_list, config, accuracy, transfer):
              f"{config.random_start}"]
     return Result(experiment="adversarial", config={"heads_axis": head_axis}, models=list(names), arrays=arrays,
                   curves=curves, tables=tables, summary=summary, notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="adversarial",
+    description="FGSM / PGD accuracy vs epsilon, per head, with transfer.",
+    Config=Config,
+    run=run,
+    metrics=(Metric("{attack}@{epsilon}", "top-1 accuracy under the attack at the largest epsilon (L-inf: 8_255 = 8/255)"),),
+    smoke=dict(epsilons=[0.0, 2 / 255], steps=2),
+)

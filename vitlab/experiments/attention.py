@@ -13,10 +13,9 @@ import numpy as np
 import tensorflow as tf
 
 from vitlab.config import ConfigError
+from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.perturb import patch_drop
 from vitlab.results.result import Curve, Result, Table
-
-DESCRIPTION = "Class-token attention maps per block and head, clean and occluded."
 
 
 @dataclasses.dataclass
@@ -68,13 +67,12 @@ def draw_grid(image, maps, title, path):
     plt.close(fig)
 
 
-def run(adapters, data, config, context):
-    config.validate()
-    vits = [a for a in adapters if a.is_transformer]
-    if not vits:
-        raise ConfigError("attention: needs at least one vision transformer among the models")
-    if config.token == "dist" and not all(a.has_dist_token for a in vits):
+def check(adapters, data, config):
+    if config.token == "dist" and not all(a.has_dist_token for a in adapters if a.is_transformer):
         raise ConfigError("token: dist needs models with a distillation (shape) token")
+
+
+def run(adapters, data, config, context):
     images, indices, taken = [], [], 0
     for batch in data.batches():
         images.append(batch["image"])
@@ -123,3 +121,16 @@ def run(adapters, data, config, context):
     summary = {f"visible_share_last/{n}": float(v[-1]) for n, v in series.items()}
     return Result(experiment="attention", config={}, models=[a.name for a in adapters], arrays=arrays,
                   curves=[curve], tables=[table], summary=summary, images=files, notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="attention",
+    description="Class-token attention maps per block and head, clean and occluded.",
+    Config=Config,
+    run=run,
+    requires=Requires(some=("attention",)),
+    check=check,
+    metrics=(Metric("visible_share_last", "share of the last block's token attention on visible patches"),),
+    backends=("tensorflow",),  # token_attention and the occluded copies use tf ops
+    smoke=dict(num_images=2),
+)

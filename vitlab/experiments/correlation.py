@@ -17,13 +17,11 @@ import numpy as np
 import tensorflow as tf
 
 from vitlab.config import ConfigError
-from vitlab.experiments.occlusion import resolve_grid
+from vitlab.experiments.base import Experiment, Metric, Requires
+from vitlab.experiments.grids import resolve_grid
 from vitlab.experiments.occlusion_sweep import PixelScores, Source
 from vitlab.perturb import patch_drop
 from vitlab.results.result import Curve, Result, Table
-
-DESCRIPTION = "Correlation of clean and occluded features per block / stage."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass
@@ -82,13 +80,13 @@ def feature_fn(adapter, token, thresholds):
     return tf.function(run, reduce_retracing=True)
 
 
-def run(adapters, data, config, context):
-    config.validate()
+def check(adapters, data, config):
     for adapter in adapters:
-        if adapter.kind == "classifier":
-            raise ConfigError(f"model {adapter.name!r}: correlation needs per-block features (a vitlab ViT or ResNet)")
         if config.token == "dist" and adapter.is_transformer and not adapter.has_dist_token:
             raise ConfigError(f"token: model {adapter.name!r} has no distillation (shape) token")
+
+
+def run(adapters, data, config, context):
     size = data.image_size
     rows, cols = resolve_grid(config.grid, adapters, size, size)
     scores_fn = PixelScores([Source("random", rows, cols)], size, size, context.seed)
@@ -140,3 +138,16 @@ def run(adapters, data, config, context):
              "ResNet feature: pooled stage output"]
     return Result(experiment="correlation", config={"grid": f"{rows}x{cols}"}, models=names, arrays=arrays,
                   curves=curves, tables=[table], summary=summary, notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="correlation",
+    description="Correlation of clean and occluded features per block / stage.",
+    Config=Config,
+    run=run,
+    requires=Requires(every=("block_features",)),
+    check=check,
+    metrics=(Metric("cc_last_{percent}", "correlation of clean and occluded features after the last block"),),
+    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
+    smoke=dict(levels=[0.0, 0.5]),
+)

@@ -15,10 +15,11 @@ import dataclasses
 
 import numpy as np
 
+from vitlab.experiments import heads
+from vitlab.experiments.base import Experiment, Metric
+from vitlab.experiments.compile import compile_logits
 from vitlab.perturb import corruptions as lib
 from vitlab.results.result import Curve, Result, Table
-
-DESCRIPTION = "Natural corruptions (ImageNet-C protocol): error, CE and mCE."
 
 
 @dataclasses.dataclass
@@ -34,12 +35,7 @@ class Config:
     def validate(self):
         self.corruptions = lib.check_corruptions(self.corruptions)
         self.severities = lib.check_severities(self.severities)
-
-
-def head_logits(adapter, head):
-    """logits_fn of one head; models without that head answer with their only one."""
-    chosen = head if adapter.has_dist_token else "class"
-    return lambda images: adapter.logits(images, head=chosen)
+        heads.check_head(self.head)
 
 
 def _correct(predict_fns, images, labels):
@@ -82,7 +78,7 @@ def _on_the_fly(fns, data, config, context, counter):
 
 
 def _prepared(fns, config, context, counter):
-    from vitlab.data_prep.corruptions import CorruptionSet
+    from vitlab.data.corruption_set import CorruptionSet
 
     stored = CorruptionSet(config.corruption_dir)
     for name in config.corruptions:  # refuse before any work, naming the first missing pair
@@ -137,9 +133,9 @@ def _resolve_baseline(adapters, config, num_classes):
     names = [a.name for a in adapters]
     if choice in names:
         return False, names.index(choice), None
-    from vitlab.experiments.runner import resolve_model
+    from vitlab.models.adapter import resolve
 
-    extra = resolve_model(choice, num_classes=num_classes)
+    extra = resolve(choice, num_classes=num_classes)
     extra.name = f"baseline:{extra.name}"
     return False, len(adapters), extra
 
@@ -159,11 +155,9 @@ def summarize(errors, clean, base_errors, base_clean, names):
 
 
 def run(adapters, data, config, context):
-    from vitlab.perturb.adversarial import compile_logits
-
     published, base_index, extra = _resolve_baseline(adapters, config, data.num_classes)
     evaluated = list(adapters) + ([extra] if extra else [])
-    fns = [compile_logits(head_logits(a, config.head)) for a in evaluated]
+    fns = [compile_logits(heads.head_logits(a, config.head)) for a in evaluated]
     counter = _Counter(len(evaluated), config.corruptions, config.severities)
     notes = []
     if config.corruption_dir:
@@ -238,9 +232,22 @@ def _result(evaluated, config, clean, errors, stats, notes):
     summary = {}
     for k, model in enumerate(models):
         if "mce" in stats:
-            summary[f"{model}/mCE"] = float(stats["mce"][k])
-            summary[f"{model}/relative_mCE"] = float(stats["relative_mce"][k])
-        summary[f"{model}/mean_error"] = float(stats["mean_error"][k])
-        summary[f"{model}/clean_error"] = float(clean[k])
+            summary[f"mCE/{model}"] = float(stats["mce"][k])
+            summary[f"relative_mCE/{model}"] = float(stats["relative_mce"][k])
+        summary[f"mean_error/{model}"] = float(stats["mean_error"][k])
+        summary[f"clean_error/{model}"] = float(clean[k])
     return Result(experiment="corruption", config={"models_evaluated": models}, models=models, arrays=arrays,
                   curves=curves, tables=tables, summary=summary, notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="corruption",
+    description="Natural corruptions (ImageNet-C protocol): error, CE and mCE.",
+    Config=Config,
+    run=run,
+    metrics=(Metric("mCE", "mean corruption error over the ImageNet-C corruptions evaluated", False),
+             Metric("relative_mCE", "mean relative corruption error (clean error subtracted)", False),
+             Metric("mean_error", "unnormalized mean top-1 error over corruptions and severities", False),
+             Metric("clean_error", "top-1 error on the clean images", False)),
+    smoke=dict(corruptions=["gaussian_noise", "fog"], severities=[1], batch_size=16),
+)

@@ -9,12 +9,12 @@ import dataclasses
 import numpy as np
 
 from vitlab.config import ConfigError
+from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.features import blocks as blocks_lib
 from vitlab.features import fewshot, protocol
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
 
-DESCRIPTION = "N-way K-shot episodes on frozen features, with 95% intervals."
 
 
 @dataclasses.dataclass
@@ -78,3 +78,15 @@ def run(adapters, data, config, context):
                "ci95: half-width of the Student-t 95% interval over episodes"],
     )
 
+
+EXPERIMENT = Experiment(
+    name="few-shot",
+    description="N-way K-shot episodes on frozen features, with 95% intervals.",
+    Config=Config,
+    run=run,
+    requires=Requires(every=("block_features",)),
+    metrics=(Metric("best_block_top1", "top-1 accuracy of the best single block"),
+             Metric("best_block", "the best block (1-based)"),
+             Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks")),
+    smoke=dict(blocks="last", n_way=2, k_shot=[1], n_query=2, episodes=3),
+)

@@ -7,11 +7,11 @@ feature sets (each block and kind, and the concatenations) as linear-probe.
 import dataclasses
 
 from vitlab.config import ConfigError
+from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.features import protocol
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
 
-DESCRIPTION = "k-NN (cosine) on frozen per-block features."
 
 
 @dataclasses.dataclass
@@ -51,3 +51,16 @@ def run(adapters, data, config, context):
         summary=headline(scores, metric),
         notes=[f"memory: {data.name}/{config.train_split}, queries: {data.name}/{data.split}"],
     )
+
+
+EXPERIMENT = Experiment(
+    name="knn",
+    description="k-NN (cosine) on frozen per-block features.",
+    Config=Config,
+    run=run,
+    requires=Requires(every=("block_features",)),
+    metrics=(Metric("best_block_top1", "top-1 accuracy of the best single block"),
+             Metric("best_block", "the best block (1-based)"),
+             Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks")),
+    smoke=dict(train_split="holdout", blocks="last", k=3),
+)

@@ -9,11 +9,11 @@ and/or the paper's single Keras linear layer trained for 10 epochs.
 import dataclasses
 
 from vitlab.config import ConfigError
+from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.features import protocol
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
 
-DESCRIPTION = "Linear probe on frozen per-block features (off-the-shelf transfer)."
 METHODS = {"logistic": "logistic regression top-1", "linear": "linear layer (10 ep) top-1"}
 
 
@@ -83,3 +83,16 @@ def run(adapters, data, config, context):
         notes=[f"train: {data.name}/{config.train_split}, test: {data.name}/{data.split}; "
                f"features standardized with training statistics"],
     )
+
+
+EXPERIMENT = Experiment(
+    name="linear-probe",
+    description="Linear probe on frozen per-block features (off-the-shelf transfer).",
+    Config=Config,
+    run=run,
+    requires=Requires(every=("block_features",)),
+    metrics=(Metric("best_block_top1", "top-1 accuracy of the best single block"),
+             Metric("best_block", "the best block (1-based)"),
+             Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks")),
+    smoke=dict(train_split="holdout", blocks="last", c_grid=[1.0], cv_folds=2),
+)

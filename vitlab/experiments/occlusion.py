@@ -15,16 +15,14 @@ actually dropped is stored and tabulated. Error bars are the std over repeats.
 
 import dataclasses
 
-import numpy as np
-
 from vitlab.config import ConfigError
-from vitlab.experiments import occlusion_report
+from vitlab.experiments import heads, occlusion_report
+from vitlab.experiments.base import Experiment, Metric
+from vitlab.experiments.grids import resolve_grid
 from vitlab.experiments.occlusion_sweep import (LesionSweep, ModelSweep, PixelScores, SaliencyMass, Source,
                                                 rank_variant, saliency_variant)
-from vitlab.perturb import patch_drop
+from vitlab.experiments.scoring import Tally
 
-DESCRIPTION = "PatchDrop: accuracy vs information loss (random, salient, non-salient, mask, lesion)."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 MODES = ("random", "salient", "non_salient", "mask_salient", "mask_non_salient", "lesion")
 
 
@@ -60,29 +58,18 @@ class Config:
             raise ConfigError(f"grid_offset: expected two non-negative pixel counts, got {self.grid_offset}")
         if self.saliency_token not in ("class", "dist"):
             raise ConfigError(f"saliency_token: expected class or dist, got {self.saliency_token!r}")
-        if self.head not in ("average", "class", "dist"):
-            raise ConfigError(f"head: expected average, class or dist, got {self.head!r}")
+        heads.check_head(self.head)
         if self.top_k < 1:
             raise ConfigError(f"top_k: must be >= 1, got {self.top_k}")
 
 
-def resolve_grid(text, adapters, height, width):
-    if not text:
-        vits = [a for a in adapters if a.is_transformer]
-        return vits[0].patch_grid if vits else (min(14, height), min(14, width))
-    try:
-        return patch_drop.parse_grid(text, height, width)
-    except ValueError as error:
-        raise ConfigError(f"grid: {error}") from None
-
-
 def saliency_sources(adapters, config):
     """{model name: SaliencyMass} for the salient modes; one provider per saliency model."""
-    from vitlab.experiments.runner import resolve_model
+    from vitlab.models.adapter import resolve
 
     if config.saliency_model:
         named = {a.name: a for a in adapters}
-        model = named.get(config.saliency_model) or resolve_model(config.saliency_model)
+        model = named.get(config.saliency_model) or resolve(config.saliency_model)
         providers = {a.name: model for a in adapters}
     else:
         vits = [a for a in adapters if a.is_transformer]
@@ -107,7 +94,8 @@ def saliency_sources(adapters, config):
     return {name: built[model.name] for name, model in providers.items()}
 
 
-def _check_data(adapters, data, config):
+def check(adapters, data, config):
+    """Refusals that depend on the modes asked for: masks in the data, blocks in the models."""
     if any(m.startswith("mask") for m in config.modes) and not data.has_mask:
         raise ConfigError(f"modes: mask_salient / mask_non_salient need foreground masks; "
                           f"dataset {data.name!r} has none")
@@ -143,15 +131,13 @@ def plan(adapters, config, height, width, providers):
 
 
 def run(adapters, data, config, context):
-    config.validate()
-    _check_data(adapters, data, config)
     height = width = data.image_size
     providers = saliency_sources(adapters, config) if {"salient", "non_salient"} & set(config.modes) else {}
     grid, sources, variants = plan(adapters, config, height, width, providers)
     scores_fn = PixelScores(sources, height, width, context.seed) if sources else None
     sweeps = {a.name: ModelSweep(a, variants[a.name], config.head, config.top_k) for a in adapters if variants[a.name]}
     masses_fns = {p.adapter.name: p for p in providers.values()}
-    tallies = {a.name: occlusion_report.Tally(len(variants[a.name]), data.num_classes) for a in adapters}
+    tallies = {a.name: Tally(len(variants[a.name]), data.num_classes) for a in adapters}
     lesions, lesion_tallies = {}, {}
     total, done, scores = data.num_batches or 0, 0, None
     for batch in data.batches():
@@ -169,10 +155,23 @@ def run(adapters, data, config, context):
                     if key not in lesions:
                         lesions[key] = LesionSweep(adapter, block, config.lesion_levels, config.repeats, context.seed,
                                                    config.head, config.top_k, sample=images)
-                        lesion_tallies[key] = occlusion_report.Tally(len(lesions[key].counts), data.num_classes)
+                        lesion_tallies[key] = Tally(len(lesions[key].counts), data.num_classes)
                     hits1, hitsk = lesions[key](images, labels, indices)
                     lesion_tallies[key].add(hits1, hitsk, labels)
         done += 1
         context.progress(done, max(total, done))
     return occlusion_report.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies,
                                          providers)
+
+
+EXPERIMENT = Experiment(
+    name="occlusion",
+    description="PatchDrop: accuracy vs information loss (random, salient, non-salient, mask, lesion).",
+    Config=Config,
+    run=run,
+    check=check,
+    metrics=(Metric("top1_{mode}_{level}", "top-1 accuracy at the level nearest 50% of cells dropped"),
+             Metric("top1_{mode}_lambda{lambda}", "top-1 accuracy at the lambda nearest 0.5 (saliency modes)")),
+    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
+    smoke=dict(levels=[0.0, 0.5], lambdas=[0.5], repeats=1),
+)

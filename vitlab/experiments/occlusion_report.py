@@ -1,5 +1,5 @@
-"""Counting hits during an occlusion sweep and turning the counts into a Result
-(arrays per mode, accuracy-vs-information-loss curves with std over repeats, tables)."""
+"""Turning the tallies of an occlusion sweep into a Result (arrays per mode,
+accuracy-vs-information-loss curves with std over repeats, tables)."""
 
 import numpy as np
 
@@ -13,35 +13,6 @@ X_LABELS = {
     "non_salient": "lambda (attention mass of the kept foreground)",
     "lesion": "fraction of tokens / cells dropped inside the network",
 }
-
-
-class Tally:
-    """Running sums of top-1 / top-k hits per variant, overall and per class."""
-
-    def __init__(self, num_variants, num_classes):
-        self.top1 = np.zeros(num_variants)
-        self.topk = np.zeros(num_variants)
-        self.dropped = np.zeros(num_variants)
-        self.top1_class = np.zeros((num_variants, num_classes))
-        self.class_count = np.zeros(num_classes)
-        self.count = 0
-
-    def add(self, hits1, hitsk, labels, dropped=None):
-        labels = np.asarray(labels, dtype=int)
-        self.top1 += hits1.sum(axis=1)
-        self.topk += hitsk.sum(axis=1)
-        if dropped is not None:
-            self.dropped += dropped.sum(axis=1)
-        for v in range(hits1.shape[0]):
-            np.add.at(self.top1_class[v], labels, hits1[v])
-        np.add.at(self.class_count, labels, 1)
-        self.count += len(labels)
-
-    def rates(self):
-        count = max(self.count, 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per_class = self.top1_class / np.where(self.class_count > 0, self.class_count, np.nan)
-        return self.top1 / count, self.topk / count, self.dropped / count, per_class
 
 
 def _mode_arrays(mode, repeats, levels, rates_by_model):

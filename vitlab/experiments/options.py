@@ -22,7 +22,8 @@ def type_text(hint):
 
 
 def schema():
-    """{experiment: {"description": ..., "options": [{"name", "type", "default"}]}} (imports every experiment)."""
+    """{experiment: {"description", "requires", "metrics", "options": [{"name", "type", "default"}]}}
+    (imports every experiment)."""
     from vitlab import experiments
 
     return {name: schema_for(name) for name in experiments.names()}
@@ -33,19 +34,30 @@ def schema_for(name):
     from vitlab import config, experiments
     from vitlab.results.result import to_jsonable
 
-    module = experiments.get(name)
-    hints = typing.get_type_hints(module.Config)
+    experiment = experiments.get(name)
+    hints = typing.get_type_hints(experiment.Config)
     return {
-        "description": experiments.describe(name),
+        "description": experiment.description,
+        "requires": {field: list(getattr(experiment.requires, field)) for field in ("every", "some", "data")},
+        "backends": list(experiment.backends),
+        "metrics": [{"name": m.name, "description": m.description, "higher_is_better": m.higher_is_better}
+                    for m in experiment.metrics],
         "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d)}
-                    for n, _, d in config.describe(module.Config)],
+                    for n, _, d in config.describe(experiment.Config)],
     }
+
+
+_READ = {}  # mtime -> schema: CLI help and the TUI ask once per experiment
 
 
 def shipped():
     """The generated schema, read without importing any experiment; {} when absent or unreadable."""
     try:
-        return json.loads(SHIPPED.read_text())
+        stamp = SHIPPED.stat().st_mtime_ns
+        if stamp not in _READ:
+            _READ.clear()
+            _READ[stamp] = json.loads(SHIPPED.read_text())
+        return _READ[stamp]  # shared: read it, do not edit it
     except (OSError, ValueError):
         return {}
 

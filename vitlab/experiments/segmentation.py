@@ -12,11 +12,9 @@ import numpy as np
 import tensorflow as tf
 
 from vitlab.config import ConfigError
+from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.perturb import saliency
 from vitlab.results.result import Curve, Result, Table
-
-DESCRIPTION = "Segmentation from attention: Jaccard vs ground-truth masks."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass
@@ -56,18 +54,15 @@ def segment_fn(adapter, block, token, threshold, height, width):
     return tf.function(run, reduce_retracing=True)
 
 
-def run(adapters, data, config, context):
-    config.validate()
-    if not data.has_mask:
-        raise ConfigError(f"segmentation: dataset {data.name!r} has no ground-truth masks "
-                          "(use shapes, or a dataset with masks)")
-    vits = [a for a in adapters if a.is_transformer]
-    if not vits:
-        raise ConfigError("segmentation: needs at least one vision transformer among the models")
-    jobs = [(a, t) for a in vits for t in config.tokens if t == "class" or a.has_dist_token]
-    for adapter, _ in jobs:
+def check(adapters, data, config):
+    for adapter in [a for a in adapters if a.is_transformer]:
         if not -adapter.num_blocks <= config.block < adapter.num_blocks:
             raise ConfigError(f"block: {config.block} out of range for {adapter.name!r} ({adapter.num_blocks} blocks)")
+
+
+def run(adapters, data, config, context):
+    vits = [a for a in adapters if a.is_transformer]
+    jobs = [(a, t) for a in vits for t in config.tokens if t == "class" or a.has_dist_token]
     size = data.image_size
     fns = {(a.name, t): segment_fn(a, config.block, 1 if t == "dist" else 0, config.threshold, size, size)
            for a, t in jobs}
@@ -105,3 +100,16 @@ def run(adapters, data, config, context):
                   x=list(range(len(ticks))), series=series, x_ticks=ticks, kind="bar")
     return Result(experiment="segmentation", config={}, models=[a.name for a in adapters], arrays=arrays,
                   curves=[curve], tables=[table], summary=summary, notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="segmentation",
+    description="Segmentation from attention: Jaccard vs ground-truth masks.",
+    Config=Config,
+    run=run,
+    requires=Requires(some=("attention",), data=("mask",)),
+    check=check,
+    metrics=(Metric("jaccard_{token}", "Jaccard index of the best head's mask (official protocol)"),),
+    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
+    smoke=dict(),
+)

@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from vitlab.errors import UserError
+from vitlab.experiments.base import Experiment, Metric
+from vitlab.experiments.compile import compile_logits
+from vitlab.experiments.heads import check_heads, head_logits, heads_for
 from vitlab.results.result import Curve, Result, Table
 
-DESCRIPTION = "Shape vs texture bias on cue-conflict images, per head."
 CATEGORY_FILE = Path(__file__).with_name("imagenet_16_categories.json")
 CUE_CONFLICT_NAME = re.compile(r"^([a-z]+)(\d+)-([a-z]+)(\d+)\.png$")
 
@@ -33,6 +35,9 @@ class Config:
     heads: list[str] = dataclasses.field(default_factory=lambda: ["class", "dist", "average"])
     cue_conflict_dir: str | None = None  # Geirhos's folder; default: the dataset's label/label2
     batch_size: int = 32
+
+    def validate(self):
+        self.heads = check_heads(self.heads)
 
 
 def categories():
@@ -124,10 +129,6 @@ def _as_float(images):
 
 
 def run(adapters, data, config, context):
-    from vitlab.experiments.adversarial import heads_for
-    from vitlab.experiments.corruption import head_logits
-    from vitlab.perturb.adversarial import compile_logits
-
     images, shapes, textures, class_names, imagenet = _source(adapters, data, config)
     heads = list(dict.fromkeys(config.heads))
     stats, labels = {}, []
@@ -170,9 +171,19 @@ def _result(adapters, labels, stats, class_names):
     arrays = {"shape_bias": np.array([stats[k]["shape_bias"] for k in order]),
               "neither_fraction": np.array([stats[k]["neither_fraction"] for k in order]),
               "per_class": np.stack([stats[k]["per_class"] for k in order])}
-    summary = {f"{k}/shape_bias": stats[k]["shape_bias"] for k in order}
+    summary = {f"shape_bias/{k}": stats[k]["shape_bias"] for k in order}
     notes = [f"rows of the arrays: {', '.join(order)}",
              "images whose shape and texture labels agree are left out (Geirhos et al.)"]
     return Result(experiment="shape-bias", config={"rows": order, "class_names": list(class_names)},
                   models=[a.name for a in adapters], arrays=arrays, curves=curves, tables=tables, summary=summary,
                   notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="shape-bias",
+    description="Shape vs texture bias on cue-conflict images, per head.",
+    Config=Config,
+    run=run,
+    metrics=(Metric("shape_bias", "shape decisions / (shape + texture decisions), Geirhos et al. 2019"),),
+    smoke=dict(),
+)

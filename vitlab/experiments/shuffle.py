@@ -14,13 +14,11 @@ import numpy as np
 import tensorflow as tf
 
 from vitlab.config import ConfigError
-from vitlab.experiments.occlusion_report import Tally
-from vitlab.experiments.occlusion_sweep import top_k_hits
+from vitlab.experiments import heads
+from vitlab.experiments.base import Experiment, Metric
+from vitlab.experiments.scoring import Tally, top_k_hits
 from vitlab.perturb import patch_drop, shuffle
 from vitlab.results.result import Curve, Result, Table
-
-DESCRIPTION = "Patch shuffle: accuracy vs shuffle grid size."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass
@@ -33,8 +31,9 @@ class Config:
     def validate(self):
         if self.repeats < 1:
             raise ConfigError(f"repeats: must be >= 1, got {self.repeats}")
-        if self.head not in ("average", "class", "dist"):
-            raise ConfigError(f"head: expected average, class or dist, got {self.head!r}")
+        heads.check_head(self.head)
+        if self.top_k < 1:
+            raise ConfigError(f"top_k: must be >= 1, got {self.top_k}")
 
 
 class ShuffleSweep:
@@ -85,7 +84,6 @@ def usable_grids(grids, size):
 
 
 def run(adapters, data, config, context):
-    config.validate()
     size = data.image_size
     grids, notes = usable_grids(config.grids, size)
     sweep = ShuffleSweep(grids, config.repeats, context.seed)
@@ -135,3 +133,15 @@ def _result(adapters, data, grids, config, tallies, notes):
         summary[f"top1_none/{n}"] = float(arrays["top1_mean"][i, 0])
     return Result(experiment="shuffle", config={"grids_used": labels[1:]}, models=names, arrays=arrays,
                   curves=[curve], tables=[table], summary=summary, notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="shuffle",
+    description="Patch shuffle: accuracy vs shuffle grid size.",
+    Config=Config,
+    run=run,
+    metrics=(Metric("top1_none", "top-1 accuracy of the unshuffled images"),
+             Metric("top1_{grid}", "top-1 accuracy with the finest usable shuffle grid")),
+    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
+    smoke=dict(grids=["2x2", "4x4"]),
+)

@@ -10,9 +10,9 @@ import dataclasses
 
 import numpy as np
 
+from vitlab.experiments.base import Experiment, Metric
 from vitlab.results.result import Curve, Result, Table
 
-DESCRIPTION = "Cosine similarity of class and shape tokens per block."
 PAPER_REFERENCE = ("paper (Naseer et al. 2021): final-block class/shape token cosine similarity ~0.35 (DeiT-T) and "
                    "~0.68 (DeiT-S) when shape-distilled, ~0.96 / ~0.94 when texture-distilled")
 
@@ -79,7 +79,7 @@ def _result(adapters, distilled, others, stats, single_hits, seen):
             arrays[f"{adapter.name}/similarity_std"] = std
             accuracy = {h: hits / seen for h, hits in stats[adapter.name].hits.items()}
             arrays[f"{adapter.name}/accuracy"] = np.array([accuracy["class"], accuracy["dist"], accuracy["average"]])
-            summary[f"{adapter.name}/final_similarity"] = float(mean[-1])
+            summary[f"final_similarity/{adapter.name}"] = float(mean[-1])
             rows.append([adapter.name, float(mean[-1]), float(std[-1]), accuracy["class"], accuracy["dist"],
                          accuracy["average"]])
         curves.append(Curve(title="class vs shape token: cosine similarity per block", x_label="block",
@@ -88,7 +88,7 @@ def _result(adapters, distilled, others, stats, single_hits, seen):
     for adapter in others:
         accuracy = single_hits[adapter.name] / seen
         rows.append([adapter.name, "-", "-", accuracy, "-", "-"])
-        summary[f"{adapter.name}/accuracy"] = accuracy
+        summary[f"accuracy/{adapter.name}"] = accuracy
         notes.append(f"{adapter.name}: no distillation (shape) token, no similarity to measure (skipped)")
     tables = [Table(title="class vs shape token", rows=rows,
                     columns=["model", "final-block similarity", "std", "class head acc", "shape head acc",
@@ -100,3 +100,14 @@ def _result(adapters, distilled, others, stats, single_hits, seen):
                             rows=per_block))
     return Result(experiment="token-similarity", config={}, models=[a.name for a in adapters], arrays=arrays,
                   curves=curves, tables=tables, summary=summary, notes=notes)
+
+
+EXPERIMENT = Experiment(
+    name="token-similarity",
+    description="Cosine similarity of class and shape tokens per block.",
+    Config=Config,
+    run=run,
+    metrics=(Metric("final_similarity", "cosine similarity of class and shape token after the last block", False),
+             Metric("accuracy", "top-1 accuracy of a model without a shape token")),
+    smoke=dict(),
+)

@@ -82,10 +82,10 @@ def headline(scores, metric):
     for model, rows in scores.items():
         concat = [s for s in rows if s.block is None and metric in s.metrics]
         for s in concat:
-            summary[f"{model} {s.feature} top1"] = s.metrics[metric]
+            summary[f"{s.feature.replace(' ', '_')}_top1/{model}"] = s.metrics[metric]
         blocks = [s for s in rows if s.block is not None and metric in s.metrics]
         if blocks:
             best = max(blocks, key=lambda s: s.metrics[metric])
-            summary[f"{model} best block top1"] = best.metrics[metric]
-            summary[f"{model} best block"] = best.block + 1
+            summary[f"best_block_top1/{model}"] = best.metrics[metric]
+            summary[f"best_block/{model}"] = best.block + 1
     return summary

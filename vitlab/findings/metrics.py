@@ -2,12 +2,16 @@
 
 Every function takes {step key: Result} and returns (scalars, curves): scalars are
 "claim-area/quantity/model" -> float, curves are the same kind of key -> SeedCurve. A step
-that is missing simply contributes nothing, so a partial run still aggregates.
+that is missing simply contributes nothing, so a partial run still aggregates. Scalars are
+read by metric name from the Result's summary (vitlab.experiments.base.metric_values),
+per-model arrays through base.model_array, so no experiment's array layout is written here.
 """
 
 import dataclasses
 
 import numpy as np
+
+from vitlab.experiments.base import metric_names, metric_values, model_array
 
 
 @dataclasses.dataclass
@@ -52,8 +56,8 @@ def occlusion(results, key="occlusion"):
         levels = [float(v) for v in result.arrays[f"{mode}/levels"]]
         if 0.0 not in levels:
             continue
-        for i, model in enumerate(result.models):
-            top1 = np.asarray(result.arrays[f"{mode}/top1_mean"][i], dtype=float)
+        for model in result.models:
+            top1 = np.asarray(model_array(result, f"{mode}/top1_mean", model), dtype=float)
             relative = _relative(top1, top1[levels.index(0.0)], _chance(result))
             curves[f"occlusion/{mode}/{model}"] = SeedCurve(levels, top1)
             curves[f"occlusion/{mode}/relative/{model}"] = SeedCurve(levels, relative)
@@ -72,7 +76,7 @@ def correlation(results, key="correlation"):
         return scalars, curves
     levels = [float(v) for v in result.arrays["levels"]]
     for model in result.models:
-        values = np.asarray(result.arrays[f"{model}/correlation"], dtype=float)  # (levels, blocks)
+        values = np.asarray(model_array(result, "correlation", model), dtype=float)  # (levels, blocks)
         for li, level in enumerate(levels):
             tag = int(round(level * 100))
             depth = values.shape[1]
@@ -87,8 +91,8 @@ def shuffle(results, key="shuffle"):
     if result is None:
         return scalars, curves
     grids = [str(g) for g in result.arrays["grids"]]
-    for i, model in enumerate(result.models):
-        top1 = np.asarray(result.arrays["top1_mean"][i], dtype=float)
+    for model in result.models:
+        top1 = np.asarray(model_array(result, "top1_mean", model), dtype=float)
         relative = _relative(top1, top1[0], _chance(result))
         curves[f"shuffle/{model}"] = SeedCurve(list(range(len(grids))), top1, grids)
         curves[f"shuffle/relative/{model}"] = SeedCurve(list(range(len(grids))), relative, grids)
@@ -102,8 +106,7 @@ def shape_bias(results, key="shape-bias"):
     result = results.get(key)
     if result is None:
         return {}, {}
-    rows = list(result.config.get("rows", []))
-    return {f"shape_bias/{row}": float(v) for row, v in zip(rows, result.arrays["shape_bias"])}, {}
+    return {f"shape_bias/{row}": float(v) for row, v in metric_values(result, "shape_bias").items()}, {}
 
 
 def token_similarity(results, key="token-similarity"):
@@ -112,12 +115,12 @@ def token_similarity(results, key="token-similarity"):
     if result is None:
         return scalars, curves
     for model in result.models:
-        values = result.arrays.get(f"{model}/similarity_mean")
-        if values is None:
-            continue
-        values = np.asarray(values, dtype=float)
-        curves[f"token_similarity/{model}"] = SeedCurve(list(range(1, len(values) + 1)), values)
-        scalars[f"token_similarity/final/{model}"] = float(values[-1])
+        values = model_array(result, "similarity_mean", model)
+        if values is not None:
+            values = np.asarray(values, dtype=float)
+            curves[f"token_similarity/{model}"] = SeedCurve(list(range(1, len(values) + 1)), values)
+    for model, value in metric_values(result, "final_similarity").items():
+        scalars[f"token_similarity/final/{model}"] = float(value)
     return scalars, curves
 
 
@@ -126,9 +129,9 @@ def segmentation(results, key="segmentation"):
     if result is None:
         return {}, {}
     scalars = {}
-    for name, value in result.summary.items():  # jaccard_<token>/<model>
-        token, model = name.split("/", 1)
-        scalars[f"segmentation/{token.removeprefix('jaccard_')}/{model}"] = float(value)
+    for metric in [m for m in metric_names(result) if m.startswith("jaccard_")]:  # jaccard_<token>
+        for model, value in metric_values(result, metric).items():
+            scalars[f"segmentation/{metric.removeprefix('jaccard_')}/{model}"] = float(value)
     return scalars, {}
 
 
@@ -137,10 +140,10 @@ def corruption(results, key="corruption"):
     if result is None:
         return {}, {}
     scalars = {}
-    for k, model in enumerate(result.models):
-        for name in ("mce", "relative_mce", "mean_error", "clean_error"):
-            if name in result.arrays:
-                scalars[f"corruption/{name}/{model}"] = float(np.asarray(result.arrays[name])[k])
+    for name, metric in (("mce", "mCE"), ("relative_mce", "relative_mCE"), ("mean_error", "mean_error"),
+                         ("clean_error", "clean_error")):
+        for model, value in metric_values(result, metric).items():
+            scalars[f"corruption/{name}/{model}"] = float(value)
     return scalars, {}
 
 
@@ -149,12 +152,12 @@ def adversarial(results, key="adversarial"):
     result = results.get(key)
     if result is None:
         return scalars, curves
-    accuracy = np.asarray(result.arrays["accuracy"], dtype=float)  # model x head x attack x epsilon
     epsilons = [float(e) * 255 for e in result.arrays["epsilons"]]
     attacks = list(result.config.get("attacks", ["fgsm", "pgd"]))
-    for m, model in enumerate(result.models):
+    for model in result.models:
+        accuracy = np.asarray(model_array(result, "accuracy", model), dtype=float)  # head x attack x epsilon
         for a, attack in enumerate(attacks):
-            rows = [accuracy[m, h, a] for h in range(accuracy.shape[1]) if not np.isnan(accuracy[m, h, a]).all()]
+            rows = [accuracy[h, a] for h in range(accuracy.shape[0]) if not np.isnan(accuracy[h, a]).all()]
             if not rows:
                 continue
             values = rows[-1]  # the last head evaluated: 'average' for DeiTs, the only one otherwise
@@ -172,10 +175,11 @@ def linear_probe(results, key="linear-probe"):
         return scalars, curves
     for model in result.models:
         method = "logistic" if any(k.startswith(f"{model}/logistic/") for k in result.arrays) else "linear"
-        main = next((kind for kind in ("class", "pooled") if f"{model}/{method}/{kind}" in result.arrays), None)
+        main = next((kind for kind in ("class", "pooled") if model_array(result, f"{method}/{kind}", model) is not None),
+                    None)
         if main is None:
             continue
-        per_block = np.asarray(result.arrays[f"{model}/{method}/{main}"], dtype=float)
+        per_block = np.asarray(model_array(result, f"{method}/{main}", model), dtype=float)
         curves[f"probe/{model}"] = SeedCurve([(b + 1) / len(per_block) for b in range(len(per_block))], per_block)
         scalars[f"probe/last_block/{model}"] = float(per_block[-1])
         scalars[f"probe/best_block/{model}"] = float(np.nanmax(per_block))

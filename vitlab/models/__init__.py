@@ -4,6 +4,10 @@
     >>> model = models.create("deit_tiny_distilled_patch16_224", num_classes=10)
 """
 
+import importlib.abc
+import importlib.util
+import sys
+
 from vitlab.models.registry import (
     ModelSpec,
     UnknownModelError,
@@ -11,6 +15,49 @@ from vitlab.models.registry import (
     list_models,
     timm_models,
 )
+
+
+def _register_classes():
+    import vitlab.models.resnet  # noqa: F401  (registers the `vitlab>` classes with Keras)
+    import vitlab.models.vit  # noqa: F401
+
+
+class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
+    """Registers vitlab's classes the moment Keras finishes importing, so that
+    `import vitlab.models` then `keras.saving.load_model(path)` works (the keras_hub
+    convention) while importing vitlab.models alone stays free of Keras (fast CLI, TUI)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("keras")
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenRegister(spec.loader)
+        return spec
+
+
+class _ThenRegister(importlib.abc.Loader):
+    """Keras's own loader, registering vitlab's classes once Keras has executed."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __getattr__(self, name):  # resource readers, is_package, get_code: Keras's loader answers
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        _register_classes()
+
+
+if "keras" in sys.modules:
+    _register_classes()
+elif not any(isinstance(finder, _RegisterAfterKeras) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterAfterKeras())
 
 
 def create(name, /, **overrides):

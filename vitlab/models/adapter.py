@@ -7,6 +7,7 @@ Keras classifier when given `mean`/`std`.
 """
 
 import dataclasses
+from pathlib import Path
 
 import keras
 from keras import ops
@@ -175,14 +176,32 @@ def _check_classifier(model, name):
 
 
 def adapt(model_or_path, name=None, mean=None, std=None):
-    """An adapter for a model object, a registry name, or a .keras path."""
+    """An adapter for a model object or any model spec (vitlab.model_spec)."""
     if isinstance(model_or_path, ModelAdapter):
         return model_or_path
     if isinstance(model_or_path, keras.Model):
         return ModelAdapter(model_or_path, name or "", mean, std)
-    from vitlab import models
+    adapter = resolve(str(model_or_path))
+    adapter.name, adapter.mean, adapter.std = name or str(model_or_path), mean, std
+    return adapter
 
-    text = str(model_or_path)
-    if text.endswith(".keras"):
-        return ModelAdapter(models.load(text), name or text, mean, std)
-    return ModelAdapter(models.create(text), name or text, mean, std)
+
+def resolve(spec, num_classes=None, image_size=None):
+    """A ModelAdapter for a model spec: a .keras file, a run directory (RUN_DIR[:NAME]), a
+    registered prefix (zoo:ROLE), or a registry name (randomly initialised weights)."""
+    from vitlab import model_spec, models
+    from vitlab.errors import UserError
+
+    ref = model_spec.expand(spec)
+    if ref.kind == "file":
+        if not Path(ref.target).is_file():
+            raise UserError(f"model file {ref.target} does not exist")
+        return ModelAdapter(models.load(ref.target), name=Path(ref.target).stem)
+    if ref.kind == "run":
+        member, problem = model_spec.choose_run_model(ref)
+        if problem:
+            raise UserError(problem)
+        path = Path(ref.target)
+        return ModelAdapter(models.load(str(path / "models" / f"{member}.keras")), name=f"{path.name}:{member}")
+    overrides = {key: value for key, value in (("num_classes", num_classes), ("image_size", image_size)) if value}
+    return ModelAdapter(models.create(ref.target, **overrides), name=ref.target)

@@ -80,7 +80,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
 
     def build(self, input_shape):
         self.qkv.build(input_shape)
-        self.proj.build(input_shape[:-1] + (self.hidden_dim,))
+        self.proj.build(tuple(input_shape[:-1]) + (self.hidden_dim,))  # a list when rebuilt from a .keras file
 
     def call(self, x, return_attention=False, key_mask=None):
         batch, tokens = ops.shape(x)[0], ops.shape(x)[1]
@@ -134,7 +134,7 @@ class TransformerBlock(keras.layers.Layer):
         self.attn.build(input_shape)
         self.norm2.build(input_shape)
         self.fc1.build(input_shape)
-        self.fc2.build(input_shape[:-1] + (self.fc1.units,))
+        self.fc2.build(tuple(input_shape[:-1]) + (self.fc1.units,))
 
     def call(self, x, training=False, return_attention=False, key_mask=None):
         attended, attention = self.attn(self.norm1(x), return_attention=return_attention, key_mask=key_mask)

@@ -158,6 +158,7 @@ class ResNet(keras.Model):
     def get_config(self):
         return {
             "name": self.name,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),  # mixed_bfloat16 survives from_config
             "stage_depths": list(self.stage_depths),
             "base_width": self.base_width,
             "num_classes": self.num_classes,

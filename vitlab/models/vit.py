@@ -189,6 +189,7 @@ class VisionTransformer(keras.Model):
     def get_config(self):
         return {
             "name": self.name,
+            "dtype": keras.dtype_policies.serialize(self.dtype_policy),  # mixed_bfloat16 survives from_config
             "image_size": self.image_size,
             "patch_size": self.patch_size,
             "num_classes": self.num_classes,

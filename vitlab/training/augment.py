@@ -6,7 +6,7 @@ so every loss in vitlab.training.distill works on soft targets and MixUp/CutMix 
 
 import keras
 
-from vitlab.training.sections import AugmentSection
+from vitlab.training.recipe_sections import AugmentSection
 
 VALUE_RANGE = (0.0, 1.0)
 DTYPE = "float32"  # pixels stay float32 under a mixed-precision policy; the model casts

@@ -10,7 +10,7 @@ on stylized images) the distillation token becomes the paper's "shape token".
 import keras
 from keras import ops
 
-from vitlab.training.sections import DistillSection
+from vitlab.training.recipe_sections import DistillSection
 
 
 def student_heads(model, images, training):

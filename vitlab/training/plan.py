@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vitlab.errors import UserError
 from vitlab.results import RunStore
-from vitlab.results.lifecycle import active
+from vitlab.results.run_status import active
 from vitlab.training import strategy as strategy_lib
 from vitlab.training.recipe import Recipe, TrainStep
 

@@ -20,9 +20,10 @@ from importlib import resources
 from pathlib import Path
 
 from vitlab import config as config_lib
+from vitlab import model_spec
 from vitlab.config import ConfigError
 from vitlab.errors import UserError
-from vitlab.training import sections as S
+from vitlab.training import recipe_sections as S
 
 
 @dataclasses.dataclass
@@ -303,7 +304,7 @@ def _check_references(recipe, check_data):
         earlier.append(step.name)
     for step in recipe.evaluate:
         for model in step.fields.models:
-            if model in earlier or model.endswith(".keras") or Path(model.split(":")[0]).is_dir():
+            if model in earlier or model_spec.expand(model).kind != "registry":
                 continue
             get_spec(model)
     for name in recipe.export.models:

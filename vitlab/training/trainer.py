@@ -21,7 +21,7 @@ import keras
 from keras import ops
 
 from vitlab.training import distill
-from vitlab.training.sections import DistillSection, OptimSection
+from vitlab.training.recipe_sections import DistillSection, OptimSection
 
 TEACHER = "teacher"  # key of the teacher's logits among the heads `TrainingModel.call` returns
 

@@ -21,7 +21,7 @@ def occlusion_result(models, shift=0.0):
         experiment="occlusion", config={"drop": "random", "levels": loss}, models=list(models),
         curves=[Curve("Random PatchDrop", "information loss", "top-1 accuracy", loss, series)],
         tables=[Table("accuracy at 50% loss", ["model", "top-1"], [[m, series[m][3]] for m in models])],
-        summary={f"{models[0]}/acc@0.5": series[models[0]][3]},
+        summary={f"acc@0.5/{models[0]}": series[models[0]][3]},
     )
 
 
@@ -32,7 +32,7 @@ def shuffle_result(models, shift=0.0):
         experiment="shuffle", config={"grids": [1, 2, 4, 8]}, models=list(models),
         curves=[Curve("Patch shuffle", "shuffle grid", "top-1 accuracy", [1, 2, 4, 8], series, x_ticks=grids)],
         tables=[Table("accuracy per grid", ["model", *grids], [[m, *series[m]] for m in models])],
-        summary={f"{models[0]}/acc@8x8": series[models[0]][-1]},
+        summary={f"acc@8x8/{models[0]}": series[models[0]][-1]},
     )
 
 
@@ -43,7 +43,7 @@ def corruption_result(models, shift=0.0):
         experiment="corruption", config={"severities": [1, 2, 3, 4, 5]}, models=list(models),
         curves=[Curve("Error per corruption", "corruption", "top-1 error", names, series, x_ticks=names, kind="bar")],
         tables=[Table("mean corruption error", ["model", "mCE"], [[m, round(sum(series[m]) / 4, 4)] for m in models])],
-        summary={f"{models[0]}/mCE": round(sum(series[models[0]]) / 4, 4)},
+        summary={f"mCE/{models[0]}": round(sum(series[models[0]]) / 4, 4)},
     )
 
 
@@ -54,7 +54,7 @@ def probe_result(models, shift=0.0):
         experiment="linear-probe", config={"blocks": blocks}, models=list(models),
         curves=[Curve("Linear probe per block", "block", "accuracy", blocks, series)],
         tables=[Table("best block", ["model", "block", "accuracy"], [[m, 12, series[m][-1]] for m in models])],
-        summary={f"{models[0]}/best": series[models[0]][-1]},
+        summary={f"best/{models[0]}": series[models[0]][-1]},
     )
 
 

@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from vitlab.data_prep import textures
+from vitlab.data import textures
 
 SHAPE_NAMES = [
     "circle", "square", "triangle", "star", "cross",

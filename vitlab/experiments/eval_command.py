@@ -2,7 +2,7 @@
 
 from vitlab.experiments import runner
 from vitlab.results import RunStore
-from vitlab.results.lifecycle import active
+from vitlab.results.run_status import active
 
 
 def evaluate(name, model_specs, dataset, split="test", limit=None, batch_size=64, seed=0, overrides=(),
@@ -21,6 +21,7 @@ def evaluate(name, model_specs, dataset, split="test", limit=None, batch_size=64
     runner.unique_names(adapters)
     data = data_lib.load(dataset, split=split, image_size=adapters[0].image_size, batch_size=batch_size,
                          limit=limit, seed=seed, data_dir=data_dir)
+    experiments.get(name).verify(adapters, data, config)  # refuse before a run directory exists
     store = RunStore(runs_root)
     run = store.create(
         name=name, kind="eval", seed=seed, models=[a.name for a in adapters], dataset=dataset,

@@ -10,7 +10,7 @@ import tempfile
 
 import numpy as np
 
-from vitlab.data_prep import shapes
+from vitlab.data import shapes
 
 
 @dataclasses.dataclass(frozen=True)

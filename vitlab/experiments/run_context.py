@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from vitlab.experiments import randomness
 
 
 @dataclasses.dataclass
@@ -75,4 +75,8 @@ class Context:
 
     def rng(self, *keys):
         """A NumPy generator derived from (seed, *keys): per-image choices that reruns repeat."""
-        return np.random.default_rng([self.seed, *[int(k) for k in keys]])
+        return randomness.rng(self.seed, *keys)
+
+    def image_seeds(self, indices, stream=0):
+        """(B, 2) per-image seeds for stateless random ops (see vitlab.experiments.randomness)."""
+        return randomness.image_seeds(self.seed, indices, stream)
