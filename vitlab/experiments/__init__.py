@@ -2,8 +2,8 @@
 
 Each module defines `DESCRIPTION`, a `Config` dataclass (defaults = the paper's protocol),
 and `run(adapters, data, config, context) -> Result`. Modules import lazily, so listing
-experiments (CLI help, the TUI) never loads TensorFlow. A module whose sweep is compiled
-with tf.function sets `BACKENDS = ("tensorflow",)`; the rest are pure Keras and run on JAX too.
+experiments (CLI help, the TUI) never loads TensorFlow. Every experiment runs on the
+TensorFlow and JAX backends (keras.ops, compiled by vitlab.perturb.compiled).
 """
 
 from vitlab.errors import UserError

@@ -24,7 +24,6 @@ from vitlab.perturb.compiled import compile_fn
 from vitlab.results.result import Curve, Result, Table
 
 DESCRIPTION = "Correlation of clean and occluded features per block / stage."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass

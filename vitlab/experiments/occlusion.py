@@ -24,7 +24,6 @@ from vitlab.experiments.occlusion_sweep import (LesionSweep, ModelSweep, PixelSc
 from vitlab.perturb import patch_drop
 
 DESCRIPTION = "PatchDrop: accuracy vs information loss (random, salient, non-salient, mask, lesion)."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 MODES = ("random", "salient", "non_salient", "mask_salient", "mask_non_salient", "lesion")
 
 

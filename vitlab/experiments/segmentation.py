@@ -17,7 +17,6 @@ from vitlab.perturb.compiled import compile_fn
 from vitlab.results.result import Curve, Result, Table
 
 DESCRIPTION = "Segmentation from attention: Jaccard vs ground-truth masks."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass

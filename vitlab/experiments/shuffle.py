@@ -21,7 +21,6 @@ from vitlab.perturb.compiled import compile_fn, stack_loop
 from vitlab.results.result import Curve, Result, Table
 
 DESCRIPTION = "Patch shuffle: accuracy vs shuffle grid size."
-BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorArray)
 
 
 @dataclasses.dataclass
