@@ -25,12 +25,25 @@ def timed(fn):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def device():
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.devices()[0].platform
+    import tensorflow as tf
+
+    return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+
+
 def bench_mode(adapter, mode, images, labels, indices, rounds=5, seed=0):
     import numpy as np
-    import tensorflow as tf
+    from keras import ops
 
     from vitlab.experiments import occlusion
     from vitlab.experiments.occlusion_sweep import ModelSweep, PixelScores
+    from vitlab.perturb.compiled import compile_fn
 
     config = occlusion.Config(modes=[mode], repeats=1)
     size = int(images.shape[1])
@@ -44,15 +57,15 @@ def bench_mode(adapter, mode, images, labels, indices, rounds=5, seed=0):
         masses = {p.adapter.name: p(images) for p in saliency}
         return sweep(images, labels, scores_fn(indices, None, masses))
 
-    bare = tf.function(lambda x: adapter.logits(x), reduce_retracing=True)
-    x = tf.convert_to_tensor(images)
+    bare = compile_fn(lambda x: adapter.logits(x))  # graph mode on TensorFlow (no XLA), jax.jit on JAX
+    x = ops.convert_to_tensor(images)
     count = len(variants[adapter.name])
 
     def run_baseline():
         for _ in range(count):
-            bare(x).numpy()
+            ops.convert_to_numpy(bare(x))
         for provider in saliency:
-            provider(images).numpy()
+            ops.convert_to_numpy(provider(images))
 
     run_baseline()  # compile both first
     run_sweep()
@@ -77,8 +90,8 @@ def main():
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args()
 
+    import keras
     import numpy as np
-    import tensorflow as tf
 
     from vitlab.experiments.runner import resolve_model
 
@@ -91,8 +104,8 @@ def main():
     modes = [m for m in args.modes.split(",") if m and (m == "random" or adapter.is_transformer)]
     results = [bench_mode(adapter, mode, images, labels, indices, args.rounds) for mode in modes]
     record = {"benchmark": "occlusion_sweep", "model": args.model, "batch_size": args.batch_size,
-              "image_size": size, "device": tf.config.list_physical_devices("GPU") and "gpu" or "cpu",
-              "host": platform.node(), "tensorflow": tf.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              "image_size": size, "device": device(), "host": platform.node(),
+              "backend": keras.backend.backend(), "keras": keras.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
               "modes": results, "max_ratio": max(r["ratio"] for r in results),
               "max_ratio_cpu_time": max(r["ratio_cpu_time"] for r in results), "target_ratio": 1.10}
     out = Path(args.out)

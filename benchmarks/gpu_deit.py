@@ -1,16 +1,19 @@
-"""DeiT-S/16 at 224 on a GPU: Keras on JAX (bf16) against timm on PyTorch (bf16).
+"""DeiT-S/16 at 224 on a GPU: Keras on JAX (bf16) against timm on PyTorch (bf16), and the
+PatchDrop sweep per level against a forward pass, in one run.
 
 Both sides keep the data resident on the device and time steady-state steps; training is
 AdamW with cross-entropy. Keras runs its JAX backend two ways: `train_on_batch` (the
 stock trainer) and a jitted stateless step (`stateless_call` + `optimizer.stateless_apply`,
 buffers donated). timm runs eager and, where asked, torch.compile'd. Model FLOP
 utilization (MFU) = analytic model FLOPs x images/s / the device's dense bf16 peak.
+The occlusion part runs benchmarks/bench_occlusion.py's measurement on the same model
+(jax.jit'ed sweep, random and salient modes): cost per level over a jitted forward pass.
 
 On the device machine (JAX, torch, timm; no TensorFlow; carry a keras wheel and its
 missing deps, e.g. keras, namex, optree, as in the device README):
     python3 benchmarks/gpu_deit.py --out-dir $OUT
-CPU smoke test (tiny sizes, here):
-    .venv/bin/python benchmarks/gpu_deit.py --tiny --timm-python benchmarks/.venv-timm/bin/python
+CPU smoke test (tiny sizes, here; timm is skipped when the given python lacks it):
+    .venv/bin/python benchmarks/gpu_deit.py --cpu-smoke [--timm-python benchmarks/.venv-timm/bin/python]
 """
 
 import argparse
@@ -97,6 +100,31 @@ def keras_side(args):
     return result
 
 
+def occlusion_side(args):
+    """Sweep seconds per level vs a bare jitted forward pass, per mode (bench_occlusion.bench_mode)."""
+    import jax
+    import numpy as np
+
+    from bench_occlusion import bench_mode
+
+    from vitlab.models.adapter import ModelAdapter
+    from vitlab import models
+
+    adapter = ModelAdapter(models.create(args.model, num_classes=1000), name=args.model)
+    size = adapter.image_size
+    batch = args.occlusion_batch
+    rng = np.random.default_rng(0)
+    images = rng.random((batch, size, size, 3), dtype=np.float32)
+    labels = rng.integers(0, 1000, batch).astype("int32")
+    modes = [bench_mode(adapter, mode, images, labels, np.arange(batch), rounds=args.occlusion_rounds)
+             for mode in ("random", "salient")]
+    return {"device": jax.devices()[0].device_kind, "batch": batch, "modes": modes}
+
+
+def timm_available(python):
+    return subprocess.run([python, "-c", "import timm, torch"], capture_output=True).returncode == 0
+
+
 def timm_side(args):
     import timm
     import torch
@@ -139,7 +167,10 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--policy", default="mixed_bfloat16")
-    parser.add_argument("--tiny", action="store_true", help="CPU smoke test: 2-block ViT at 32px, batch 8")
+    parser.add_argument("--tiny", "--cpu-smoke", dest="tiny", action="store_true",
+                        help="CPU smoke test: 2-block ViT at 32px, batch 8 (timm skipped if not installed)")
+    parser.add_argument("--occlusion-batch", type=int, default=64)
+    parser.add_argument("--occlusion-rounds", type=int, default=3)
     parser.add_argument("--no-torch-compile", dest="torch_compile", action="store_false")
     parser.add_argument("--timm-python", default=sys.executable, help="python with torch + timm")
     parser.add_argument("--side", choices=["both", "keras", "timm"], default="both")
@@ -147,6 +178,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.tiny:
         args.model, args.batch, args.steps, args.warmup, args.torch_compile = "vit_test", 8, 2, 1, False
+        args.occlusion_batch, args.occlusion_rounds = 8, 1
     else:
         args.model = "deit_small_patch16_224"
     if args.side == "timm":
@@ -167,8 +199,11 @@ def main(argv=None):
     if not args.tiny:  # DeiT-S/16 is timm's vit_small_patch16_224 architecture with ImageNet stats
         timm_config["timm_name"] = "deit_small_patch16_224"
     ours = keras_side(args)
+    ours["occlusion"] = occlusion_side(args)
     theirs = None
-    if args.side == "both":
+    if args.side == "both" and args.tiny and not timm_available(args.timm_python):
+        print(f"timm side skipped: {args.timm_python} has no torch/timm (smoke test)")
+    elif args.side == "both":
         done = subprocess.run([args.timm_python, __file__, "--side", "timm"], capture_output=True, text=True,
                               env={**os.environ, "GPU_DEIT_TIMM": json.dumps(timm_config)})
         if done.returncode:
@@ -185,6 +220,8 @@ def report(args, kw, ours, theirs):
                       mlp_ratio=kw.get("mlp_ratio", 4.0))
     peak = peak_flops(ours["device"])
     rates = {f"keras_{k[:-2]}": args.batch / v for k, v in ours.items() if k.endswith("_s")}
+    occlusion = {m["mode"]: {"sweep_per_level_s": m["sweep_per_level_s"], "bare_forward_s": m["bare_forward_s"],
+                             "ratio": m["ratio"]} for m in ours["occlusion"]["modes"]}
     if theirs:
         rates.update({f"timm_{k[:-2]}": args.batch / v for k, v in theirs.items() if k.endswith("_s")})
     mfu = {k: rate * flops * (3 if "train" in k else 1) / peak for k, rate in rates.items()} if peak else {}
@@ -193,14 +230,17 @@ def report(args, kw, ours, theirs):
     ratio = best_keras / best_timm if best_timm else None
     summary = (f"{args.model} b{args.batch} {args.policy} on {ours['device']}: keras train {best_keras:.0f} img/s"
                + (f", timm {best_timm:.0f} img/s ({ratio:.2f}x)" if ratio else "")
-               + (f", MFU {max(v for k, v in mfu.items() if k.startswith('keras_train')):.1%}" if mfu else ""))
+               + (f", MFU {max(v for k, v in mfu.items() if k.startswith('keras_train')):.1%}" if mfu else "")
+               + "; occlusion per level / forward: "
+               + ", ".join(f"{mode} {o['ratio']:.2f}" for mode, o in occlusion.items()))
     lines = ["| path | images/s | MFU |", "|---|---|---|"]
     lines += [f"| {k} | {v:.1f} | {mfu[k]:.1%} |" if k in mfu else f"| {k} | {v:.1f} | - |" for k, v in rates.items()]
     name = "gpu_deit" + ("_tiny" if args.tiny else "")
     path = _common.write_result(name, {"model": args.model, "batch": args.batch, "policy": args.policy,
                                        "flops_per_image_forward": flops, "peak_flops": peak, "keras": ours,
                                        "timm": theirs, "images_per_s": rates, "mfu": mfu,
-                                       "train_ratio": ratio, "table": "\n".join(lines)}, summary)
+                                       "train_ratio": ratio, "occlusion": occlusion,
+                                       "table": "\n".join(lines)}, summary)
     print("\n".join(lines))
     if args.out_dir:
         Path(args.out_dir, path.name).write_text(path.read_text())

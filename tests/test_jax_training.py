@@ -1,6 +1,7 @@
 """A recipe on the JAX backend: keras.distribution.DataParallel over two CPU devices in place
 of tf.distribute, distillation from an earlier step, a pure-Keras experiment, and a
-SavedModel export (written by a TensorFlow process); TF-only experiments are refused up front.
+SavedModel export (written by a TensorFlow process), and the compiled occlusion sweep;
+what JAX cannot run is refused up front.
 
 Each run is a fresh `vitlab` process with KERAS_BACKEND=jax (Keras fixes its backend at import).
 """
@@ -38,6 +39,11 @@ distill.teacher = "teacher"
 experiment = "{experiment}"
 models = ["student"]
 limit = 16
+[[evaluate]]
+experiment = "occlusion"
+models = ["student"]
+limit = 16
+set = {{ modes = ["random", "salient"], levels = [0.0, 0.5], repeats = 1, lambdas = [1.0] }}
 [export]
 models = ["student"]
 """
@@ -50,7 +56,7 @@ def run_on_jax(tmp_path, batch=8, experiment="token-similarity"):
            "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
     vitlab = str(Path(sys.executable).with_name("vitlab"))
     return subprocess.run([vitlab, "recipe", "run", str(recipe), "--out", str(tmp_path / "run"), "-q"],
-                          capture_output=True, text=True, timeout=400, env=env)
+                          capture_output=True, text=True, timeout=900, env=env)
 
 
 def test_recipe_trains_distils_evaluates_and_exports_on_jax(tmp_path):
@@ -86,9 +92,13 @@ def test_recipe_trains_distils_evaluates_and_exports_on_jax(tmp_path):
     similarity = result.curves[0].series["student"]
     assert len(similarity) == 2 and all(-1.0 <= value <= 1.0 for value in similarity)  # one per block
 
+    # occlusion's compiled sweep runs on JAX: half the cells drop at 0.5, all pixels at lambda 1
+    occlusion = RunStore(tmp_path).open(run).result("occlusion").arrays
+    np.testing.assert_allclose(occlusion["random/pixels_dropped"][0, 0], [0.0, 0.5])
+    np.testing.assert_allclose(occlusion["salient/pixels_dropped"][0, 0], [1.0])
+
 
 @pytest.mark.parametrize("batch, experiment, expected", [
-    (8, "occlusion", "experiment 'occlusion' runs on the tensorflow backend only"),
     (7, "token-similarity", "train.teacher.optim.batch_size: 7 does not split evenly over 2 devices"),
 ])
 def test_jax_refuses_what_it_cannot_run_before_the_run_starts(tmp_path, batch, experiment, expected):

@@ -15,7 +15,7 @@ def _images(n=6, size=8, seed=0):
 @pytest.mark.parametrize("fraction,expected", [(0.0, 0), (0.25, 4), (0.5, 8), (0.9, 14), (1.0, 16)])
 def test_drop_mask_has_exactly_the_requested_fraction(fraction, expected):
     ranks = patch_drop.random_ranks(0, np.arange(5), 16)
-    drop = (ranks < patch_drop.drop_count(fraction, 16)).numpy()
+    drop = ranks < patch_drop.drop_count(fraction, 16)
     assert (drop.sum(axis=1) == expected).all()
     assert patch_drop.drop_count(0.1, 196) == 19  # official 196 * 1 // 10
 
@@ -32,16 +32,16 @@ def test_dropped_pixels_are_zero_and_others_unchanged():
 
 
 def test_choices_differ_across_images_and_repeat_with_the_seed():
-    first = patch_drop.random_ranks(7, np.arange(8), 16).numpy()
-    again = patch_drop.random_ranks(7, np.arange(8), 16).numpy()
-    other_seed = patch_drop.random_ranks(8, np.arange(8), 16).numpy()
-    other_repeat = patch_drop.random_ranks(7, np.arange(8), 16, repeat=1).numpy()
+    first = patch_drop.random_ranks(7, np.arange(8), 16)
+    again = patch_drop.random_ranks(7, np.arange(8), 16)
+    other_seed = patch_drop.random_ranks(8, np.arange(8), 16)
+    other_repeat = patch_drop.random_ranks(7, np.arange(8), 16, repeat=1)
     np.testing.assert_array_equal(first, again)
     assert len({tuple(r) for r in first}) == 8
     assert not np.array_equal(first, other_seed) and not np.array_equal(first, other_repeat)
     assert (np.sort(first, axis=1) == np.arange(16)).all()  # a ranking is a permutation
     # the choice of an image depends on its index, not on its batch position
-    np.testing.assert_array_equal(patch_drop.random_ranks(7, np.array([5]), 16).numpy()[0], first[5])
+    np.testing.assert_array_equal(patch_drop.random_ranks(7, np.array([5]), 16)[0], first[5])
 
 
 def test_cell_map_any_grid_offset_and_pixel_level():
@@ -59,11 +59,11 @@ def test_mask_ranking_puts_foreground_cells_first():
     masks[0, :2, :2] = 1.0  # cell 0 of a 2x2 grid fully foreground
     masks[0, 2, 2] = 1.0  # cell 3 a quarter foreground
     cell_map = patch_drop.cell_index_map(4, 4, 2, 2)
-    fraction = patch_drop.cell_fraction(masks, cell_map, 4).numpy()
+    fraction = patch_drop.cell_fraction(masks, cell_map, 4)
     np.testing.assert_allclose(fraction, [[1.0, 0.0, 0.0, 0.25]])
     ties = patch_drop.random_ranks(0, [0], 4)
-    fg = patch_drop.ranks_by_fraction(fraction, ties, True).numpy()[0]
-    bg = patch_drop.ranks_by_fraction(fraction, ties, False).numpy()[0]
+    fg = patch_drop.ranks_by_fraction(fraction, ties, True)[0]
+    bg = patch_drop.ranks_by_fraction(fraction, ties, False)[0]
     assert fg[0] == 0 and fg[3] == 1 and bg[0] == 3 and bg[3] == 2
 
 
@@ -76,7 +76,7 @@ def test_shuffle_is_a_bijection_and_1x1_is_identity():
     cells_in = images.reshape(4, 4, 2, 4, 2, 3).transpose(0, 1, 3, 2, 4, 5).reshape(4, 16, -1)
     cells_out = out.reshape(4, 4, 2, 4, 2, 3).transpose(0, 1, 3, 2, 4, 5).reshape(4, 16, -1)
     for b in range(4):  # sorting the cells of both gives the same multiset
-        np.testing.assert_array_equal(cells_out[b], cells_in[b][perms.numpy()[b]])
+        np.testing.assert_array_equal(cells_out[b], cells_in[b][perms[b]])
         assert sorted(map(tuple, cells_out[b])) == sorted(map(tuple, cells_in[b]))
     identity = shuffle.random_permutations(0, np.arange(4), 1)
     np.testing.assert_array_equal(shuffle.shuffle_cells(tf.constant(images), 1, 1, identity).numpy(), images)

@@ -164,7 +164,6 @@ def _evaluate_in_memory(experiment, models, dataset, config, split, limit, batch
     from vitlab.experiments import runner
     from vitlab.models.adapter import ModelAdapter
 
-    experiments.require_backend(experiment)
     keras.utils.set_random_seed(seed)  # registry names build the same random weights as `vitlab eval`
     if isinstance(dataset, str):
         num_classes = data_lib.describe(dataset, split=split, data_dir=data_dir).num_classes

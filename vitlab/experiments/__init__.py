@@ -70,6 +70,3 @@ def describe(name):
     return entry["description"] if entry else get(name).description
 
 
-def require_backend(name):
-    """Refuse, in one line, an experiment that cannot run on the current Keras backend."""
-    get(name).require_backend()

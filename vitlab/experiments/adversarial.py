@@ -13,7 +13,7 @@ import numpy as np
 from vitlab.config import ConfigError
 from vitlab.experiments import heads as heads_lib
 from vitlab.experiments.base import Experiment, Metric
-from vitlab.experiments.compile import compile_logits
+from vitlab.perturb.compiled import compile_logits
 from vitlab.experiments.heads import head_logits, heads_for
 from vitlab.perturb import adversarial as lib
 from vitlab.results.result import Curve, Result, Table

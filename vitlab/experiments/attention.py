@@ -10,11 +10,12 @@ patches left visible by a random PatchDrop (chance = the visible fraction).
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from vitlab.config import ConfigError
 from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.perturb import patch_drop
+from vitlab.perturb.compiled import compile_fn
 from vitlab.results.result import Curve, Result, Table
 
 
@@ -34,12 +35,16 @@ class Config:
 
 
 def token_attention(adapter, images, token):
-    """(B, blocks, heads, rows, cols) attention of a prefix token to the patches."""
+    """(B, blocks, heads, rows, cols) attention of a prefix token to the patches (NumPy)."""
+    fn = compile_fn(lambda x: _token_attention(adapter, x, token))
+    return ops.convert_to_numpy(fn(ops.convert_to_tensor(images, "float32")))
+
+
+def _token_attention(adapter, images, token):
     out = adapter.forward(images, attention=True)
     rows, cols = adapter.patch_grid
-    maps = [a[:, :, token, adapter.num_prefix_tokens:] for a in out["attention"]]
-    maps = tf.stack([tf.convert_to_tensor(m) for m in maps], axis=1)
-    return tf.reshape(maps, (tf.shape(maps)[0], len(out["attention"]), -1, rows, cols)).numpy()
+    maps = ops.stack([a[:, :, token, adapter.num_prefix_tokens:] for a in out["attention"]], axis=1)
+    return ops.reshape(maps, (-1, len(out["attention"]), int(maps.shape[2]), rows, cols))
 
 
 def draw_grid(image, maps, title, path):
@@ -94,12 +99,13 @@ def run(adapters, data, config, context):
         cell_map = patch_drop.cell_index_map(size, size, rows, cols)
         ranks = patch_drop.random_ranks(context.seed, indices, rows * cols)
         cell_drop = ranks < patch_drop.drop_count(config.level, rows * cols)
-        occluded = patch_drop.drop_pixels(tf.convert_to_tensor(images), patch_drop.cells_to_pixels(cell_drop, cell_map, False)).numpy()
+        pixel_drop = patch_drop.cells_to_pixels(cell_drop, cell_map, False)
+        occluded = ops.convert_to_numpy(patch_drop.drop_pixels(ops.convert_to_tensor(images, "float32"), pixel_drop))
         clean_maps = token_attention(adapter, images, token)
         occluded_maps = token_attention(adapter, occluded, token)
         arrays[f"{adapter.name}/clean"] = clean_maps
         arrays[f"{adapter.name}/occluded"] = occluded_maps
-        visible = ~cell_drop.numpy().reshape(-1, 1, 1, rows, cols)
+        visible = ~cell_drop.reshape(-1, 1, 1, rows, cols)
         share = (occluded_maps * visible).sum(axis=(-2, -1)) / occluded_maps.sum(axis=(-2, -1))
         arrays[f"{adapter.name}/visible_share"] = share.mean(axis=(0, 2))
         series[adapter.name] = share.mean(axis=(0, 2)).tolist()
@@ -131,6 +137,5 @@ EXPERIMENT = Experiment(
     requires=Requires(some=("attention",)),
     check=check,
     metrics=(Metric("visible_share_last", "share of the last block's token attention on visible patches"),),
-    backends=("tensorflow",),  # token_attention and the occluded copies use tf ops
     smoke=dict(num_images=2),
 )

@@ -104,25 +104,14 @@ class Experiment:
     requires: Requires = Requires()
     metrics: tuple = ()  # Metric, ... : every summary key's metric matches one of them
     check: Callable | None = None  # check(adapters, data, config): config-dependent refusals
-    backends: tuple = ("tensorflow", "jax")  # Keras backends the computation is written for
     smoke: dict = dataclasses.field(default_factory=dict)  # Config values for a seconds-long run (tests)
 
     def metric(self, metric):
         """The declared Metric a summary metric name belongs to, or None."""
         return next((m for m in self.metrics if m.matches(metric)), None)
 
-    def require_backend(self):
-        """Refuse, in one line, a Keras backend this experiment's computation is not written for."""
-        import keras
-
-        backend = keras.backend.backend()
-        if backend not in self.backends:
-            raise RequirementError(f"experiment {self.name!r} runs on the {' or '.join(self.backends)} backend "
-                                   f"only; unset KERAS_BACKEND={backend} to run it")
-
     def verify(self, adapters, data, config):
-        """Validate the config and check backend, models and data, once, before any work."""
-        self.require_backend()
+        """Validate the config and check models and data, once, before any work."""
         if not isinstance(config, self.Config):
             raise TypeError(f"{self.name}: expected a {self.Config.__module__}.Config, got {type(config).__name__}")
         validate = getattr(config, "validate", None)

@@ -14,13 +14,14 @@ cells of the grid, per image, the same choices as `vitlab eval occlusion` with t
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from vitlab.config import ConfigError
 from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.experiments.grids import resolve_grid
 from vitlab.experiments.occlusion_sweep import PixelScores, Source
 from vitlab.perturb import patch_drop
+from vitlab.perturb.compiled import compile_fn
 from vitlab.results.result import Curve, Result, Table
 
 
@@ -42,10 +43,10 @@ class Config:
 
 def pearson_per_row(u, v, eps=1e-12):
     """CC of each row of u with the same row of v (over the last axis)."""
-    u = u - tf.reduce_mean(u, axis=-1, keepdims=True)
-    v = v - tf.reduce_mean(v, axis=-1, keepdims=True)
-    covariance = tf.reduce_mean(u * v, axis=-1)
-    return covariance / tf.maximum(tf.math.reduce_std(u, axis=-1) * tf.math.reduce_std(v, axis=-1), eps)
+    u = u - ops.mean(u, axis=-1, keepdims=True)
+    v = v - ops.mean(v, axis=-1, keepdims=True)
+    covariance = ops.mean(u * v, axis=-1)
+    return covariance / ops.maximum(ops.std(u, axis=-1) * ops.std(v, axis=-1), eps)
 
 
 class Moments:
@@ -73,11 +74,13 @@ def feature_fn(adapter, token, thresholds):
         return out["pooled"] if adapter.kind == "cnn" else out[token]
 
     def run(images, scores):
+        """(L, blocks, B) CC of clean and occluded features, and both feature lists."""
         clean = features(images)
         occluded = [features(patch_drop.drop_pixels(images, scores[0] < t)) for t in thresholds]
-        return clean, occluded
+        cc = ops.stack([ops.stack([pearson_per_row(c, o) for c, o in zip(clean, level)]) for level in occluded])
+        return cc, clean, occluded
 
-    return tf.function(run, reduce_retracing=True)
+    return compile_fn(run)
 
 
 def check(adapters, data, config):
@@ -99,8 +102,8 @@ def run(adapters, data, config, context):
         labels = np.asarray(batch["label"], dtype=int)
         np.add.at(class_counts, labels, 1)
         for adapter in adapters:
-            clean, occluded = fns[adapter.name](tf.convert_to_tensor(batch["image"]), scores)
-            cc = np.stack([[pearson_per_row(c, o).numpy() for c, o in zip(clean, level)] for level in occluded])
+            cc, clean, occluded = fns[adapter.name](ops.convert_to_tensor(batch["image"], "float32"), scores)
+            cc = ops.convert_to_numpy(cc)
             sums[adapter.name] = sums.get(adapter.name, 0) + cc.sum(axis=-1)  # (L, blocks)
             per_class = class_sums.setdefault(adapter.name, np.zeros(cc.shape[:2] + (data.num_classes,)))
             for index in range(len(labels)):
@@ -108,7 +111,8 @@ def run(adapters, data, config, context):
             if config.definition == "per_dimension":
                 for li, level in enumerate(occluded):
                     for bi, (c, o) in enumerate(zip(clean, level)):
-                        moments.setdefault((adapter.name, li, bi), Moments()).add(c.numpy(), o.numpy())
+                        moments.setdefault((adapter.name, li, bi), Moments()).add(ops.convert_to_numpy(c),
+                                                                                 ops.convert_to_numpy(o))
         done += 1
         context.progress(done, max(total, done))
     count = max(class_counts.sum(), 1)
@@ -148,6 +152,5 @@ EXPERIMENT = Experiment(
     requires=Requires(every=("block_features",)),
     check=check,
     metrics=(Metric("cc_last_{percent}", "correlation of clean and occluded features after the last block"),),
-    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
     smoke=dict(levels=[0.0, 0.5]),
 )

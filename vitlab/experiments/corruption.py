@@ -17,7 +17,7 @@ import numpy as np
 
 from vitlab.experiments import heads
 from vitlab.experiments.base import Experiment, Metric
-from vitlab.experiments.compile import compile_logits
+from vitlab.perturb.compiled import compile_logits
 from vitlab.perturb import corruptions as lib
 from vitlab.results.result import Curve, Result, Table
 

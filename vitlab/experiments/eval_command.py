@@ -13,7 +13,6 @@ def evaluate(name, model_specs, dataset, split="test", limit=None, batch_size=64
     from vitlab import data as data_lib
     from vitlab import experiments
 
-    experiments.require_backend(name)
     config = runner.build_config(name, overrides=overrides)
     keras.utils.set_random_seed(seed)  # registry names build the same random weights on every run
     dataset_info = data_lib.describe(dataset, split=split, data_dir=data_dir)

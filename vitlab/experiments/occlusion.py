@@ -172,6 +172,5 @@ EXPERIMENT = Experiment(
     check=check,
     metrics=(Metric("top1_{mode}_{level}", "top-1 accuracy at the level nearest 50% of cells dropped"),
              Metric("top1_{mode}_lambda{lambda}", "top-1 accuracy at the lambda nearest 0.5 (saliency modes)")),
-    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
     smoke=dict(levels=[0.0, 0.5], lambdas=[0.5], repeats=1),
 )

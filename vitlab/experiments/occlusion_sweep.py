@@ -7,14 +7,19 @@ shared by all models; (3) each model runs one compiled loop over the variants of
 (`ModelSweep`): a variant drops the pixels whose score is < its threshold (or >= it, when
 inverted), runs the model and records top-1 / top-5 hits and the fraction dropped.
 A variant's whole cost beyond the bare forward pass is one compare and one multiply.
+Per-image choices come from the host (vitlab.perturb.image_rng, NumPy); everything else is
+keras.ops compiled by vitlab.perturb.compiled (tf.function / jax.jit), so the sweep runs
+and agrees on TensorFlow and JAX.
 """
 
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from vitlab.perturb import patch_drop, saliency
+from vitlab.experiments.scoring import top_k_hits
+from vitlab.perturb.compiled import compile_fn, stack_loop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,90 +63,95 @@ class SaliencyMass:
             raise ValueError(f"saliency model {adapter.name!r} is not a vision transformer")
         self.adapter, self.block, self.head, self.token = adapter, block, head, token
         self.grid = adapter.patch_grid
-        self._fn = tf.function(self._mass, reduce_retracing=True)
+        self._fn = compile_fn(self._mass)
 
     def _mass(self, images):
         attention = self.adapter.cls_attention(images, block=self.block, head=self.head, token=self.token)
         rows, cols = self.grid
-        flat = tf.reshape(tf.convert_to_tensor(attention), (-1, rows * cols))
-        return tf.reshape(saliency.cumulative_mass(flat), (-1, rows, cols))
+        flat = ops.reshape(attention, (-1, rows * cols))
+        return ops.reshape(saliency.cumulative_mass(flat), (-1, rows, cols))
 
     def __call__(self, images):
-        return self._fn(tf.convert_to_tensor(images, tf.float32))
+        return self._fn(ops.convert_to_tensor(images, "float32"))
 
 
 class PixelScores:
-    """Builds the (S, B, H, W) score maps of all sources for a batch in one compiled call."""
+    """Builds the (S, B, H, W) score maps of all sources for a batch: per-cell scores on the
+    host (random and mask rankings, NumPy) or from a SaliencyMass, expanded to pixels in
+    one compiled call."""
 
     def __init__(self, sources, height, width, seed):
         self.sources, self.height, self.width, self.seed = list(sources), height, width, int(seed)
         self.maps = [patch_drop.cell_index_map(height, width, s.rows, s.cols, s.offset) for s in self.sources]
         self.needs_mask = any(s.kind.startswith("mask") for s in self.sources)
-        self._fn = tf.function(self._scores, reduce_retracing=True)
+        self._fn = compile_fn(self._scores)
 
-    def _scores(self, indices, masks, masses):
-        maps = []
-        for source, cell_map in zip(self.sources, self.maps):
-            cells = source.rows * source.cols
+    def cell_scores(self, indices, masks):
+        """{source position: (B, N) float32 ranks} for the random and mask sources."""
+        scores = {}
+        for position, (source, cell_map) in enumerate(zip(self.sources, self.maps)):
             if source.kind == "saliency":
-                scores = -tf.reshape(masses[source.saliency_key], (-1, cells))
+                continue
+            cells = source.rows * source.cols
+            stream = patch_drop.STREAM_DROP if source.kind == "random" else patch_drop.STREAM_MASK_TIEBREAK
+            ranks = patch_drop.random_ranks(self.seed, indices, cells, stream=stream, repeat=source.repeat)
+            if source.kind != "random":
+                fraction = patch_drop.cell_fraction(masks, cell_map, cells)
+                ranks = patch_drop.ranks_by_fraction(fraction, ranks, foreground_first=source.kind == "mask_fg")
+            scores[str(position)] = ranks.astype(np.float32)
+        return scores
+
+    def _scores(self, ranked, masses):
+        maps = []
+        for position, (source, cell_map) in enumerate(zip(self.sources, self.maps)):
+            if source.kind == "saliency":
+                scores = -ops.reshape(masses[source.saliency_key], (-1, source.rows * source.cols))
             else:
-                stream = patch_drop.STREAM_DROP if source.kind == "random" else patch_drop.STREAM_MASK_TIEBREAK
-                ranks = patch_drop.random_ranks(self.seed, indices, cells, stream=stream, repeat=source.repeat)
-                if source.kind != "random":
-                    fraction = patch_drop.cell_fraction(masks, cell_map, cells)
-                    ranks = patch_drop.ranks_by_fraction(fraction, ranks, foreground_first=source.kind == "mask_fg")
-                scores = tf.cast(ranks, tf.float32)
+                scores = ranked[str(position)]
             maps.append(patch_drop.cells_to_pixels(scores, cell_map, np.inf))
-        return tf.stack(maps)
+        return ops.stack(maps)
 
     def __call__(self, indices, masks=None, masses=None):
-        indices = tf.convert_to_tensor(indices, tf.int64)
-        if masks is None:
-            masks = tf.zeros((tf.shape(indices)[0], self.height, self.width), tf.float32)
-        masses = {key: tf.convert_to_tensor(value) for key, value in (masses or {}).items()}
-        return self._fn(indices, tf.convert_to_tensor(masks, tf.float32), masses)
+        indices = np.asarray(indices, dtype=np.int64)
+        if self.needs_mask:
+            masks = np.zeros((len(indices), self.height, self.width), np.float32) if masks is None else masks
+        masses = {key: ops.convert_to_tensor(value) for key, value in (masses or {}).items()}
+        return self._fn(self.cell_scores(indices, masks), masses)
 
 
-def top_k_hits(logits, labels, k):
-    labels = tf.cast(labels, tf.int32)
-    top1 = tf.equal(tf.cast(tf.argmax(logits, axis=-1), tf.int32), labels)
-    top = tf.math.top_k(logits, k=min(k, int(logits.shape[-1]))).indices
-    topk = tf.reduce_any(tf.equal(top, labels[:, None]), axis=-1)
-    return top1, topk
+def _numpy(outputs):
+    return tuple(ops.convert_to_numpy(t) for t in outputs)
 
 
 class ModelSweep:
-    """All variants of a sweep for one model: compiled, one while-loop over the variants."""
+    """All variants of a sweep for one model: compiled, one loop over the variants."""
 
     def __init__(self, adapter, variants, head="average", top_k=5):
         self.adapter, self.variants, self.head, self.top_k = adapter, list(variants), head, top_k
-        self.source = tf.constant([v.source for v in self.variants], tf.int32)
-        self.threshold = tf.constant([v.threshold for v in self.variants], tf.float32)
-        self.invert = tf.constant([v.invert for v in self.variants], tf.bool)
-        # XLA for transformers: 1.3x faster per level for vit_nano (benchmarks/bench_occlusion.py)
-        self._fn = tf.function(self._run, reduce_retracing=True, jit_compile=adapter.is_transformer)
+        self.source = np.asarray([v.source for v in self.variants], np.int32)
+        self.threshold = np.asarray([v.threshold for v in self.variants], np.float32)
+        self.invert = np.asarray([v.invert for v in self.variants], bool)
+        # XLA for transformers on TensorFlow: 1.3x faster per level for vit_nano (benchmarks/bench_occlusion.py)
+        self._fn = compile_fn(self._run, xla=adapter.is_transformer)
 
     def logits(self, images):
         return self.adapter.select_head(self.adapter.forward(images)["heads"], self.head)
 
     def _run(self, images, labels, scores):
-        count = len(self.variants)
-        hits1 = tf.TensorArray(tf.bool, size=count)
-        hitsk = tf.TensorArray(tf.bool, size=count)
-        dropped = tf.TensorArray(tf.float32, size=count)
-        for v in tf.range(count):
-            drop = tf.not_equal(tf.gather(scores, self.source[v]) < self.threshold[v], self.invert[v])
-            logits = self.logits(patch_drop.drop_pixels(images, drop))
-            top1, topk = top_k_hits(logits, labels, self.top_k)
-            hits1 = hits1.write(v, top1)
-            hitsk = hitsk.write(v, topk)
-            dropped = dropped.write(v, tf.reduce_mean(tf.cast(drop, tf.float32), axis=(1, 2)))
-        return hits1.stack(), hitsk.stack(), dropped.stack()
+        source, threshold = ops.convert_to_tensor(self.source), ops.convert_to_tensor(self.threshold)
+        invert = ops.convert_to_tensor(self.invert)
+
+        def variant(v):
+            drop = ops.not_equal(ops.take(scores, ops.take(source, v), axis=0) < ops.take(threshold, v),
+                                 ops.take(invert, v))
+            top1, topk = top_k_hits(self.logits(patch_drop.drop_pixels(images, drop)), labels, self.top_k)
+            return top1, topk, ops.mean(ops.cast(drop, "float32"), axis=(1, 2))
+
+        return stack_loop(len(self.variants), variant, ("bool", "bool", "float32"))
 
     def __call__(self, images, labels, scores):
-        out = self._fn(tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(labels, tf.int32), scores)
-        return tuple(t.numpy() for t in out)
+        return _numpy(self._fn(ops.convert_to_tensor(images, "float32"), ops.convert_to_tensor(labels, "int32"),
+                               scores))
 
 
 class LesionSweep:
@@ -159,28 +169,26 @@ class LesionSweep:
             self.grid = tuple(int(d) for d in stages[self.block].shape[1:3])
         cells = self.grid[0] * self.grid[1]
         self.counts = [[patch_drop.drop_count(f, cells), r] for r in range(self.repeats) for f in self.fractions]
-        self._fn = tf.function(self._run, reduce_retracing=True)
+        self._fn = compile_fn(self._run)
 
-    def _run(self, images, labels, indices):
+    def _run(self, images, labels, ranks):
         rows, cols = self.grid
-        ranks = tf.stack([patch_drop.random_ranks(self.seed, indices, rows * cols, patch_drop.STREAM_LESION, r)
-                          for r in range(self.repeats)])
-        table = tf.constant(self.counts, tf.int32)
-        hits1 = tf.TensorArray(tf.bool, size=len(self.counts))
-        hitsk = tf.TensorArray(tf.bool, size=len(self.counts))
-        for v in tf.range(len(self.counts)):
-            keep = tf.gather(ranks, table[v, 1]) >= table[v, 0]
+        table = ops.convert_to_tensor(np.asarray(self.counts, np.int32))
+
+        def variant(v):
+            keep = ops.take(ranks, table[v, 1], axis=0) >= table[v, 0]
             if self.adapter.is_transformer:
                 keep_map = {self.block: keep}
             else:
-                keep_map = {self.block: tf.reshape(tf.cast(keep, tf.float32), (-1, rows, cols))}
+                keep_map = {self.block: ops.reshape(ops.cast(keep, "float32"), (-1, rows, cols))}
             out = self.adapter.forward(images, token_keep=keep_map)
-            top1, topk = top_k_hits(self.adapter.select_head(out["heads"], self.head), labels, self.top_k)
-            hits1 = hits1.write(v, top1)
-            hitsk = hitsk.write(v, topk)
-        return hits1.stack(), hitsk.stack()
+            return top_k_hits(self.adapter.select_head(out["heads"], self.head), labels, self.top_k)
+
+        return stack_loop(len(self.counts), variant, ("bool", "bool"))
 
     def __call__(self, images, labels, indices):
-        out = self._fn(tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(labels, tf.int32),
-                       tf.convert_to_tensor(indices, tf.int64))
-        return tuple(t.numpy() for t in out)
+        rows, cols = self.grid
+        ranks = np.stack([patch_drop.random_ranks(self.seed, indices, rows * cols, patch_drop.STREAM_LESION, r)
+                          for r in range(self.repeats)])
+        return _numpy(self._fn(ops.convert_to_tensor(images, "float32"), ops.convert_to_tensor(labels, "int32"),
+                               ops.convert_to_tensor(ranks)))

@@ -39,7 +39,6 @@ def schema_for(name):
     return {
         "description": experiment.description,
         "requires": {field: list(getattr(experiment.requires, field)) for field in ("every", "some", "data")},
-        "backends": list(experiment.backends),
         "metrics": [{"name": m.name, "description": m.description, "higher_is_better": m.higher_is_better}
                     for m in experiment.metrics],
         "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d)}

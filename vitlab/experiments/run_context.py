@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vitlab.experiments import randomness
+from vitlab.perturb import image_rng
 
 
 @dataclasses.dataclass
@@ -74,9 +74,7 @@ class Context:
         return str(path)
 
     def rng(self, *keys):
-        """A NumPy generator derived from (seed, *keys): per-image choices that reruns repeat."""
-        return randomness.rng(self.seed, *keys)
-
-    def image_seeds(self, indices, stream=0):
-        """(B, 2) per-image seeds for stateless random ops (see vitlab.experiments.randomness)."""
-        return randomness.image_seeds(self.seed, indices, stream)
+        """A NumPy generator derived from (seed, *keys), e.g. (image index, stream): per-image
+        choices that reruns, other batch sizes and other backends repeat (vitlab.perturb.image_rng,
+        the one scheme the sweeps use too)."""
+        return image_rng.generator(self.seed, *keys)

@@ -9,11 +9,12 @@ Class token vs shape (distillation) token where a model has one.
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from vitlab.config import ConfigError
 from vitlab.experiments.base import Experiment, Metric, Requires
 from vitlab.perturb import saliency
+from vitlab.perturb.compiled import compile_fn
 from vitlab.results.result import Curve, Result, Table
 
 
@@ -37,21 +38,21 @@ def segment_fn(adapter, block, token, threshold, height, width):
         attention = adapter.forward(images, attention=True)["attention"][block]
         rows, cols = adapter.patch_grid
         row = attention[:, :, token, adapter.num_prefix_tokens:]
-        per_head = tf.reshape(row, (tf.shape(row)[0], -1, rows, cols))
-        mean = tf.reduce_mean(row, axis=1)
+        heads = int(row.shape[1])
+        mean = ops.mean(row, axis=1)
         target = masks[:, None] > 0.5
         head_masks = saliency.upsample_nearest(
-            tf.reshape(saliency.foreground(saliency.cumulative_mass(row), threshold), tf.shape(per_head)),
+            ops.reshape(saliency.foreground(saliency.cumulative_mass(row), threshold), (-1, heads, rows, cols)),
             height, width)
         mean_mask = saliency.upsample_nearest(
-            tf.reshape(saliency.foreground(saliency.cumulative_mass(mean), threshold), (-1, rows, cols)),
+            ops.reshape(saliency.foreground(saliency.cumulative_mass(mean), threshold), (-1, rows, cols)),
             height, width)
-        has_object = tf.reduce_any(target[:, 0], axis=(1, 2))  # images without an object are left out
+        has_object = ops.any(target[:, 0], axis=(1, 2))  # images without an object are left out
         nan = float("nan")
-        return (tf.where(has_object[:, None], saliency.jaccard(head_masks, target), nan),
-                tf.where(has_object, saliency.jaccard(mean_mask, target[:, 0]), nan))
+        return (ops.where(has_object[:, None], saliency.jaccard(head_masks, target), nan),
+                ops.where(has_object, saliency.jaccard(mean_mask, target[:, 0]), nan))
 
-    return tf.function(run, reduce_retracing=True)
+    return compile_fn(run)
 
 
 def check(adapters, data, config):
@@ -69,12 +70,12 @@ def run(adapters, data, config, context):
     heads_j, mean_j = {k: [] for k in fns}, {k: [] for k in fns}
     done, total = 0, data.num_batches or 0
     for batch in data.batches():
-        images = tf.convert_to_tensor(batch["image"])
-        masks = tf.convert_to_tensor(batch["mask"], tf.float32)
+        images = ops.convert_to_tensor(batch["image"], "float32")
+        masks = ops.convert_to_tensor(batch["mask"], "float32")
         for key, fn in fns.items():
             per_head, mean = fn(images, masks)
-            heads_j[key].append(per_head.numpy())
-            mean_j[key].append(mean.numpy())
+            heads_j[key].append(ops.convert_to_numpy(per_head))
+            mean_j[key].append(ops.convert_to_numpy(mean))
         done += 1
         context.progress(done, max(total, done))
     arrays, rows, series, summary = {}, [], {"best head (official)": [], "head mean": []}, {}
@@ -110,6 +111,5 @@ EXPERIMENT = Experiment(
     requires=Requires(some=("attention",), data=("mask",)),
     check=check,
     metrics=(Metric("jaccard_{token}", "Jaccard index of the best head's mask (official protocol)"),),
-    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
     smoke=dict(),
 )

@@ -18,7 +18,7 @@ import numpy as np
 
 from vitlab.errors import UserError
 from vitlab.experiments.base import Experiment, Metric
-from vitlab.experiments.compile import compile_logits
+from vitlab.perturb.compiled import compile_logits
 from vitlab.experiments.heads import check_heads, head_logits, heads_for
 from vitlab.results.result import Curve, Result, Table
 

@@ -11,13 +11,14 @@ embedding (vit_nano_nopos_patch4_32) are invariant to shuffles on their own patc
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from vitlab.config import ConfigError
 from vitlab.experiments import heads
 from vitlab.experiments.base import Experiment, Metric
 from vitlab.experiments.scoring import Tally, top_k_hits
 from vitlab.perturb import patch_drop, shuffle
+from vitlab.perturb.compiled import compile_fn, stack_loop
 from vitlab.results.result import Curve, Result, Table
 
 
@@ -37,36 +38,35 @@ class Config:
 
 
 class ShuffleSweep:
-    """Builds every shuffled variant of a batch once (compiled), then each model scores them
-    in one compiled loop."""
+    """Builds every shuffled variant of a batch once (compiled; the permutations come from
+    the host, NumPy), then each model scores them in one compiled loop."""
 
     def __init__(self, grids, repeats, seed):
         self.grids, self.repeats, self.seed = grids, repeats, seed
-        self._build = tf.function(self._variants, reduce_retracing=True)
+        self._build = compile_fn(self._variants)
 
-    def _variants(self, images, indices):
+    def _variants(self, images, permutations):
         out = [images]
-        for repeat in range(self.repeats):
-            for rows, cols in self.grids:
-                perms = shuffle.random_permutations(self.seed, indices, rows * cols, repeat=repeat)
-                out.append(shuffle.shuffle_cells(images, rows, cols, perms))
-        return tf.stack(out)
+        for (rows, cols), perms in zip(self.grids * self.repeats, permutations):
+            out.append(shuffle.shuffle_cells(images, rows, cols, perms))
+        return ops.stack(out)
 
     def __call__(self, images, indices):
-        return self._build(tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(indices, tf.int64))
+        permutations = [shuffle.random_permutations(self.seed, indices, rows * cols, repeat=repeat)
+                        for repeat in range(self.repeats) for rows, cols in self.grids]
+        return self._build(ops.convert_to_tensor(images, "float32"), permutations)
 
 
 def model_scorer(adapter, head, top_k):
     def score(variants, labels):
-        count = variants.shape[0]
-        hits1, hitsk = tf.TensorArray(tf.bool, size=count), tf.TensorArray(tf.bool, size=count)
-        for v in tf.range(count):
-            heads = adapter.forward(variants[v])["heads"]
-            top1, topk = top_k_hits(adapter.select_head(heads, head), labels, top_k)
-            hits1, hitsk = hits1.write(v, top1), hitsk.write(v, topk)
-        return hits1.stack(), hitsk.stack()
+        def variant(v):
+            heads = adapter.forward(ops.take(variants, v, axis=0))["heads"]
+            return top_k_hits(adapter.select_head(heads, head), labels, top_k)
 
-    return tf.function(score, reduce_retracing=True)
+        return stack_loop(variants.shape[0], variant, ("bool", "bool"))
+
+    compiled = compile_fn(score)
+    return lambda variants, labels: tuple(ops.convert_to_numpy(t) for t in compiled(variants, labels))
 
 
 def usable_grids(grids, size):
@@ -93,10 +93,10 @@ def run(adapters, data, config, context):
     total, done = data.num_batches or 0, 0
     for batch in data.batches():
         shuffled = sweep(batch["image"], batch["index"])
-        labels = tf.convert_to_tensor(batch["label"], tf.int32)
+        labels = ops.convert_to_tensor(np.asarray(batch["label"]), "int32")
         for adapter in adapters:
             hits1, hitsk = scorers[adapter.name](shuffled, labels)
-            tallies[adapter.name].add(hits1.numpy(), hitsk.numpy(), batch["label"])
+            tallies[adapter.name].add(hits1, hitsk, batch["label"])
         done += 1
         context.progress(done, max(total, done))
     return _result(adapters, data, grids, config, tallies, notes)
@@ -142,6 +142,5 @@ EXPERIMENT = Experiment(
     run=run,
     metrics=(Metric("top1_none", "top-1 accuracy of the unshuffled images"),
              Metric("top1_{grid}", "top-1 accuracy with the finest usable shuffle grid")),
-    backends=("tensorflow",),  # the sweep is a tf.function (tf.while_loop, TensorArray)
     smoke=dict(grids=["2x2", "4x4"]),
 )

@@ -1,7 +1,8 @@
 """The compiled feature function: one forward pass -> the chosen (block, kind) vectors.
 
 Compiled with tf.function on the TensorFlow backend so extraction runs at the speed of
-the bare forward pass (benchmarks/bench_features.py); other backends run eagerly.
+the bare forward pass (benchmarks/bench_features.py), with jax.jit on JAX; other backends
+run eagerly.
 """
 
 import weakref
@@ -61,20 +62,31 @@ def uses_xla(adapter):
 
 def compile_function(function, image_shape=None, jit_compile=False):
     """tf.function on TensorFlow (batch dimension left open; XLA when asked, which compiles
-    once per batch shape); other backends run it as is."""
-    if keras.backend.backend() != "tensorflow":
+    once per batch shape), jax.jit on JAX (once per batch shape); other backends run it as is."""
+    backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax"):
         return function
-    import tensorflow as tf
 
     def flat(images):
-        # tf.function needs string/int keys it can return: flatten tuple keys to "block/kind"
+        # compiled functions return string-keyed dicts: flatten tuple keys to "block/kind"
         return {f"{block}/{kind}": value for (block, kind), value in function(images).items()}
 
-    if image_shape is None:
-        compiled = tf.function(flat, reduce_retracing=True, jit_compile=jit_compile)
+    if backend == "jax":
+        import jax
+        import numpy as np
+
+        jitted = jax.jit(flat)
+
+        def compiled(images):
+            return jitted(np.asarray(images))  # tf.data batches arrive as TensorFlow tensors
     else:
-        signature = [tf.TensorSpec((None, *image_shape, 3), tf.float32)]
-        compiled = tf.function(flat, input_signature=signature, jit_compile=jit_compile)
+        import tensorflow as tf
+
+        if image_shape is None:
+            compiled = tf.function(flat, reduce_retracing=True, jit_compile=jit_compile)
+        else:
+            signature = [tf.TensorSpec((None, *image_shape, 3), tf.float32)]
+            compiled = tf.function(flat, input_signature=signature, jit_compile=jit_compile)
 
     def call(images):
         return {(int(key.split("/")[0]), key.split("/")[1]): value for key, value in compiled(images).items()}
@@ -85,13 +97,17 @@ def compile_function(function, image_shape=None, jit_compile=False):
 def forward_function(adapter, jit_compile=None):
     """The bare compiled forward pass (logits only), compiled as extraction is unless told:
     the benchmark's baseline."""
-    if keras.backend.backend() != "tensorflow":
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.jit(lambda images: adapter.logits(images))
+    if backend != "tensorflow":
         return lambda images: adapter.logits(images)
     import tensorflow as tf
 
     jit_compile = uses_xla(adapter) if jit_compile is None else jit_compile
     return tf.function(lambda images: adapter.logits(images), reduce_retracing=True, jit_compile=jit_compile)
-
 
 
 class _Quiet:

@@ -30,39 +30,6 @@ def check_attack(norm, epsilons):
             raise AttackError(f"epsilon {eps} is outside [0, 1] (pixel units: 8/255 is 0.0314)")
 
 
-def _backend():
-    import keras
-
-    return keras.backend.backend()
-
-
-class _PerInstance:
-    """A callable with no __code__: TensorFlow then counts retracing per instance (one per
-    model and head) rather than per source line, and stops warning about shared lambdas."""
-
-    def __init__(self, fn):
-        self.fn = fn
-
-    def __call__(self, *args):
-        return self.fn(*args)
-
-
-def compile_logits(logits_fn):
-    """logits_fn compiled for repeated batches (tf.function / jax.jit), returning NumPy."""
-    backend = _backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        compiled = tf.function(_PerInstance(logits_fn), reduce_retracing=True)
-    elif backend == "jax":
-        import jax
-
-        compiled = jax.jit(logits_fn)
-    else:
-        compiled = logits_fn
-    return lambda images: np.asarray(compiled(np.asarray(images, dtype="float32")))
-
-
 def _loss(logits_fn, images, labels):
     import keras
 
@@ -92,7 +59,9 @@ def _update(images, originals, gradient, eps, step_size, norm, direction):
 
 def compile_step(logits_fn, norm="linf"):
     """step(images, originals, labels, eps, step_size, direction) -> images, compiled once."""
-    backend = _backend()
+    from vitlab.perturb import compiled
+
+    backend = compiled.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
@@ -103,7 +72,7 @@ def compile_step(logits_fn, norm="linf"):
             gradient = tape.gradient(loss, images)
             return _update(images, originals, gradient, eps, step_size, norm, direction)
 
-        return tf.function(_PerInstance(step), reduce_retracing=True)
+        return compiled.compile_fn(step)
     if backend == "jax":
         import jax
 

@@ -3,22 +3,23 @@
 An image is cut into a rows x cols grid (any grid: the model's patch grid, a coarser or
 finer one, one cell per pixel, optionally shifted by an offset); a dropped cell is set to
 0 in [0, 1] pixel space, as in the official evaluate.py. Unlike the official code, which
-draws one choice for a whole batch, every image gets its own choice, derived statelessly
-from (seed, image index, stream, repeat): reruns repeat it, and every model of a sweep
-sees the same occluded images. A choice is a *ranking* of the cells; dropping a fraction f
-drops the floor(f * N) first-ranked cells, so the levels of one repeat are nested.
+draws one choice for a whole batch, every image gets its own choice, derived from
+(seed, image index, stream, repeat) by vitlab.perturb.image_rng: reruns repeat it, every
+model of a sweep sees the same occluded images, and every backend draws the same. A
+choice is a *ranking* of the cells; dropping a fraction f drops the floor(f * N)
+first-ranked cells, so the levels of one repeat are nested.
+
+Choices (ranks) are small host arrays computed in NumPy; the pixel work (`cells_to_pixels`,
+`drop_pixels`) is keras.ops and runs compiled on any backend.
 """
 
 import math
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
-# Independent random streams per use, so e.g. shuffle and drop choices never coincide.
-STREAM_DROP = 1
-STREAM_MASK_TIEBREAK = 2
-STREAM_LESION = 3
-STREAM_SHUFFLE = 4
+from vitlab.perturb import image_rng
+from vitlab.perturb.image_rng import STREAM_DROP, STREAM_LESION, STREAM_MASK_TIEBREAK, STREAM_SHUFFLE  # noqa: F401
 
 
 def parse_grid(text, height, width):
@@ -58,84 +59,69 @@ def drop_count(fraction, num_cells):
     return int(math.floor(fraction * num_cells + 1e-9))
 
 
-# The helpers below are tf.functions so that eager callers (tests, notebooks) reuse one trace;
-# inside an experiment's compiled step they are inlined.
-@tf.function(reduce_retracing=True)
-def _fold_keys(seed, indices, stream, repeat):
-    base = tf.stack([tf.fill(tf.shape(indices), seed), indices], axis=1)
-
-    def fold(key):
-        key = tf.random.experimental.stateless_fold_in(key, stream)
-        return tf.random.experimental.stateless_fold_in(key, repeat)
-
-    return tf.vectorized_map(fold, base)
-
-
 def image_keys(seed, indices, stream, repeat=0):
-    """(B, 2) int64 stateless-RNG keys from (seed, image index, stream, repeat)."""
-    return _fold_keys(tf.cast(seed, tf.int64), tf.cast(indices, tf.int64), tf.cast(stream, tf.int64),
-                      tf.cast(repeat, tf.int64))
-
-
-@tf.function(reduce_retracing=True)
-def _uniform_rows(keys, num_cells):
-    return tf.vectorized_map(
-        lambda key: tf.random.stateless_uniform(tf.reshape(num_cells, [1]), seed=key, minval=None, maxval=None,
-                                                dtype=tf.int64), keys)
+    """(B, 2) int64 keys from (seed, image index, stream, repeat) (see image_rng)."""
+    return image_rng.image_keys(seed, indices, stream, repeat)
 
 
 def random_priorities(keys, num_cells):
     """(B, N) int64 full-range random values, one independent row per key (ties ~ never)."""
-    return _uniform_rows(keys, tf.constant(num_cells, tf.int32))
+    return image_rng.random_priorities(keys, num_cells)
 
 
-@tf.function(reduce_retracing=True)
 def ranks_from_order(order):
     """Invert (B, N) orders (cell ids, first to drop first) into per-cell ranks."""
-    return tf.vectorized_map(tf.math.invert_permutation, tf.cast(order, tf.int32))
+    return image_rng.invert(order)
 
 
 def random_ranks(seed, indices, num_cells, stream=STREAM_DROP, repeat=0):
-    """(B, N) int32: a random ranking of the cells of every image (a permutation of 0..N-1)."""
-    priorities = random_priorities(image_keys(seed, indices, stream, repeat), num_cells)
-    return ranks_from_order(tf.argsort(priorities, axis=1, stable=True))
+    """(B, N) int32 NumPy: a random ranking of the cells of every image (a permutation of 0..N-1)."""
+    return image_rng.invert(image_rng.random_order(seed, indices, num_cells, stream, repeat))
 
 
 def cell_fraction(masks, cell_map, num_cells):
     """(B, N) mean of a (B, H, W) mask over the pixels of each cell (0 for empty cells)."""
-    masks = tf.cast(masks, tf.float32)
-    flat = tf.transpose(tf.reshape(masks, (tf.shape(masks)[0], -1)))  # (H*W, B)
-    means = tf.math.unsorted_segment_mean(flat, tf.reshape(tf.constant(cell_map), [-1]), num_cells)
-    return tf.transpose(means)
+    masks = np.asarray(masks, dtype=np.float32)
+    batch = masks.shape[0]
+    flat_map = np.asarray(cell_map).reshape(-1)
+    inside = flat_map >= 0
+    ids = (np.arange(batch)[:, None] * num_cells + flat_map[None, inside]).reshape(-1)
+    sums = np.bincount(ids, weights=masks.reshape(batch, -1)[:, inside].reshape(-1).astype(np.float64),
+                       minlength=batch * num_cells).reshape(batch, num_cells)
+    counts = np.bincount(flat_map[inside], minlength=num_cells)
+    return (sums / np.maximum(counts, 1)).astype(np.float32)
 
 
 def ranks_by_fraction(fraction, tiebreak_ranks, foreground_first=True):
     """Rank cells by mask fraction (largest first, or smallest first), random among ties."""
-    random_order = tf.argsort(tiebreak_ranks, axis=1, stable=True)
-    in_random_order = tf.gather(fraction, random_order, batch_dims=1)
-    direction = "DESCENDING" if foreground_first else "ASCENDING"
-    by_fraction = tf.argsort(in_random_order, axis=1, direction=direction, stable=True)
-    return ranks_from_order(tf.gather(random_order, by_fraction, batch_dims=1))
+    fraction = np.asarray(fraction, dtype=np.float32)
+    random_order = np.argsort(np.asarray(tiebreak_ranks), axis=1, kind="stable")
+    in_random_order = np.take_along_axis(fraction, random_order, axis=1)
+    key = -in_random_order if foreground_first else in_random_order
+    by_fraction = np.argsort(key, axis=1, kind="stable")
+    return image_rng.invert(np.take_along_axis(random_order, by_fraction, axis=1))
 
 
 def cells_to_pixels(cell_values, cell_map, fill):
     """(B, N) per-cell values -> (B, H, W) per-pixel values; pixels in no cell get `fill`."""
-    cell_values = tf.convert_to_tensor(cell_values)
-    cell_map = tf.constant(cell_map)
-    padded = tf.concat([cell_values, tf.fill([tf.shape(cell_values)[0], 1], tf.cast(fill, cell_values.dtype))],
-                       axis=1)
-    index = tf.where(cell_map >= 0, cell_map, tf.shape(cell_values)[1])
-    return tf.gather(padded, index, axis=1)
+    cell_values = ops.convert_to_tensor(cell_values)
+    cell_map = np.asarray(cell_map)
+    num_cells = int(cell_values.shape[1])
+    padded = ops.concatenate([cell_values, ops.cast(ops.full((ops.shape(cell_values)[0], 1), fill),
+                                                    cell_values.dtype)], axis=1)
+    index = np.where(cell_map >= 0, cell_map, num_cells).astype("int32")
+    return ops.take(padded, index, axis=1)
 
 
 def drop_pixels(images, pixel_drop):
     """Set dropped pixels (B, H, W bool) to 0; all others unchanged."""
-    keep = 1.0 - tf.cast(pixel_drop, images.dtype)
+    keep = 1.0 - ops.cast(pixel_drop, images.dtype)
     return images * keep[..., None]
 
 
 def random_patch_drop(images, indices, fraction, seed, grid=None, offset=(0, 0), repeat=0):
     """Convenience: drop `fraction` of the cells of `grid` (rows, cols) at random per image."""
+    images = ops.convert_to_tensor(images, "float32")
     height, width = int(images.shape[1]), int(images.shape[2])
     rows, cols = grid or (height, width)
     cell_map = cell_index_map(height, width, rows, cols, offset)

@@ -6,35 +6,37 @@ sum, and call a patch foreground when its cumulative mass is > 1 - lambda. The p
 kept are thus the most attended ones that together hold ~lambda of the attention mass.
 Here the cumulative mass is computed once per image (`cumulative_mass`); every lambda is
 then one comparison (`foreground`), so a sweep over lambda reuses one attention pass.
+All keras.ops: the same code runs compiled on TensorFlow and JAX.
 """
 
-import tensorflow as tf
+from keras import ops
 
 
 def cumulative_mass(attention):
     """(..., N) attention -> (..., N): for each patch, the normalized mass of all patches
     ranked at or below it in ascending order (the official `cumval`, un-sorted)."""
-    attention = tf.convert_to_tensor(attention, tf.float32)
-    order = tf.argsort(attention, axis=-1, stable=True)
-    values = tf.gather(attention, order, axis=-1, batch_dims=len(attention.shape) - 1)
-    values = values / tf.reduce_sum(values, axis=-1, keepdims=True)
-    cumulative = tf.cumsum(values, axis=-1)
-    inverse = tf.argsort(order, axis=-1, stable=True)
-    return tf.gather(cumulative, inverse, axis=-1, batch_dims=len(attention.shape) - 1)
+    attention = ops.cast(ops.convert_to_tensor(attention), "float32")
+    order = ops.argsort(attention, axis=-1)
+    values = ops.take_along_axis(attention, order, axis=-1)
+    values = values / ops.sum(values, axis=-1, keepdims=True)
+    cumulative = ops.cumsum(values, axis=-1)
+    inverse = ops.argsort(order, axis=-1)  # order is a permutation: no ties
+    return ops.take_along_axis(cumulative, inverse, axis=-1)
 
 
 def foreground(mass, lam):
     """Foreground patches at mass fraction `lam`: cumulative mass > 1 - lam."""
-    return tf.convert_to_tensor(mass) > (1.0 - lam)
+    return ops.convert_to_tensor(mass) > (1.0 - lam)
 
 
 def upsample_nearest(cells, height, width):
     """(..., rows, cols) -> (..., H, W) by nearest neighbour (pixel y -> row y*rows//H)."""
-    cells = tf.convert_to_tensor(cells)
+    cells = ops.convert_to_tensor(cells)
     rows, cols = cells.shape[-2], cells.shape[-1]
-    row_index = (tf.range(height) * rows) // height
-    col_index = (tf.range(width) * cols) // width
-    return tf.gather(tf.gather(cells, row_index, axis=-2), col_index, axis=-1)
+    row_index = [(y * rows) // height for y in range(height)]
+    col_index = [(x * cols) // width for x in range(width)]
+    rank = len(cells.shape)
+    return ops.take(ops.take(cells, row_index, axis=rank - 2), col_index, axis=rank - 1)
 
 
 def jaccard(predicted, target):
@@ -43,8 +45,8 @@ def jaccard(predicted, target):
     NaN where the union is empty (no object and nothing predicted): such images carry no
     information about segmentation and are left out of means (np.nanmean).
     """
-    predicted = tf.cast(predicted, tf.bool)
-    target = tf.cast(target, tf.bool)
-    intersection = tf.reduce_sum(tf.cast(predicted & target, tf.float32), axis=(-2, -1))
-    union = tf.reduce_sum(tf.cast(predicted | target, tf.float32), axis=(-2, -1))
-    return tf.where(union > 0, intersection / tf.maximum(union, 1.0), float("nan"))
+    predicted = ops.cast(predicted, "bool")
+    target = ops.cast(target, "bool")
+    intersection = ops.sum(ops.cast(ops.logical_and(predicted, target), "float32"), axis=(-2, -1))
+    union = ops.sum(ops.cast(ops.logical_or(predicted, target), "float32"), axis=(-2, -1))
+    return ops.where(union > 0, intersection / ops.maximum(union, 1.0), float("nan"))

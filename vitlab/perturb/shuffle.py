@@ -1,13 +1,15 @@
 """Patch shuffle (paper Sec. 3.3): cut an image into an h x w grid and permute the cells.
 
-Each image gets its own permutation, derived statelessly from (seed, image index, repeat)
-(the official code uses one permutation for a whole batch). Cells must tile the image
-exactly, so a grid has to divide the image size.
+Each image gets its own permutation, derived from (seed, image index, repeat) by
+vitlab.perturb.image_rng (the official code uses one permutation for a whole batch).
+Cells must tile the image exactly, so a grid has to divide the image size. The
+permutations are NumPy; moving the cells is keras.ops (one gather), on any backend.
 """
 
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
-from vitlab.perturb.patch_drop import STREAM_SHUFFLE, image_keys, random_priorities
+from vitlab.perturb import image_rng
 
 
 def grid_divides(height, width, rows, cols):
@@ -15,36 +17,37 @@ def grid_divides(height, width, rows, cols):
 
 
 def random_permutations(seed, indices, num_cells, repeat=0):
-    """(B, N) int32: one random permutation of 0..N-1 per image."""
-    priorities = random_priorities(image_keys(seed, indices, STREAM_SHUFFLE, repeat), num_cells)
-    return tf.argsort(priorities, axis=1, stable=True)
+    """(B, N) int32 NumPy: one random permutation of 0..N-1 per image."""
+    return image_rng.random_order(seed, indices, num_cells, image_rng.STREAM_SHUFFLE, repeat)
 
 
 def _to_cells(images, rows, cols):
-    batch, height, width, channels = (tf.shape(images)[0], images.shape[1], images.shape[2], images.shape[3])
+    height, width, channels = images.shape[1], images.shape[2], images.shape[3]
     if not grid_divides(height, width, rows, cols):
         raise ValueError(f"a {rows}x{cols} grid does not divide {height}x{width} images")
     cell_h, cell_w = height // rows, width // cols
-    cells = tf.reshape(images, (batch, rows, cell_h, cols, cell_w, channels))
-    cells = tf.transpose(cells, (0, 1, 3, 2, 4, 5))
-    return tf.reshape(cells, (batch, rows * cols, cell_h, cell_w, channels)), (cell_h, cell_w)
+    cells = ops.reshape(images, (-1, rows, cell_h, cols, cell_w, channels))
+    cells = ops.transpose(cells, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(cells, (-1, rows * cols, cell_h * cell_w * channels)), (cell_h, cell_w, channels)
 
 
-def _from_cells(cells, rows, cols, cell_h, cell_w):
-    channels = cells.shape[-1]
-    images = tf.reshape(cells, (-1, rows, cols, cell_h, cell_w, channels))
-    images = tf.transpose(images, (0, 1, 3, 2, 4, 5))
-    return tf.reshape(images, (-1, rows * cell_h, cols * cell_w, channels))
+def _from_cells(cells, rows, cols, cell_h, cell_w, channels):
+    images = ops.reshape(cells, (-1, rows, cols, cell_h, cell_w, channels))
+    images = ops.transpose(images, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(images, (-1, rows * cell_h, cols * cell_w, channels))
 
 
 def shuffle_cells(images, rows, cols, permutations):
     """Output cell j (row-major) is input cell permutations[:, j]."""
-    cells, (cell_h, cell_w) = _to_cells(images, rows, cols)
-    cells = tf.gather(cells, tf.cast(permutations, tf.int32), axis=1, batch_dims=1)
-    return _from_cells(cells, rows, cols, cell_h, cell_w)
+    images = ops.convert_to_tensor(images)
+    cells, shape = _to_cells(images, rows, cols)
+    permutations = ops.cast(ops.convert_to_tensor(permutations), "int32")
+    flat = ops.reshape(cells, (-1, cells.shape[-1]))
+    offsets = ops.arange(ops.shape(permutations)[0], dtype="int32")[:, None] * (rows * cols)
+    moved = ops.take(flat, ops.reshape(permutations + offsets, (-1,)), axis=0)
+    return _from_cells(moved, rows, cols, *shape)
 
 
 def unshuffle_cells(images, rows, cols, permutations):
     """Inverse of shuffle_cells: puts every cell back where it came from."""
-    inverse = tf.vectorized_map(tf.math.invert_permutation, tf.cast(permutations, tf.int32))
-    return shuffle_cells(images, rows, cols, inverse)
+    return shuffle_cells(images, rows, cols, image_rng.invert(np.asarray(permutations)))
