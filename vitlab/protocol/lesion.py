@@ -74,8 +74,8 @@ def resnet_point_shape(model, point):
     size = int(model.image_size)
     if model.stem == "imagenet":
         size = _half(_half(size))
-    for _ in range(2, int(point)):
-        size = size if _ == 2 else _half(size)
+    for _ in range(max(0, int(point) - 2)):  # layer1 keeps the stem's size; layer2..4 halve it
+        size = _half(size)
     return size, size
 
 
