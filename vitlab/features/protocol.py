@@ -59,9 +59,10 @@ class Features:
 def normed(adapter, config):
     """The adapter whose per-block tokens pass the final LayerNorm when config.token_norm: the
     official features, for every feature experiment (probes, k-NN, few-shot, correlation)."""
-    if not adapter.is_transformer or adapter.token_norm == bool(config.token_norm):
+    token_norm = bool(getattr(config, "token_norm", True))  # configs without the option: the paper's
+    if not adapter.is_transformer or adapter.token_norm == token_norm:
         return adapter
-    return dataclasses.replace(adapter, token_norm=bool(config.token_norm))
+    return dataclasses.replace(adapter, token_norm=token_norm)
 
 
 def extract_split(adapter, data, config, context):
