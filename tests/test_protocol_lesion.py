@@ -1,0 +1,82 @@
+"""The official lesion (vit_models/deit.py, vit_models/resnet.py) on tiny models."""
+
+import numpy as np
+import pytest
+
+from vitlab.protocol import lesion
+
+
+def test_token_counts_are_the_official_int_rate_times_all_tokens():
+    assert [lesion.token_count(r, 197) for r in lesion.PAPER_RATES] == [49, 98, 147]
+    assert lesion.token_count(0.5, 17) == 8  # vit_test: 16 patches + the class token
+    assert lesion.PAPER_BLOCKS == (0, 2, 4, 8, 10) and lesion.PAPER_RESNET_POINTS == (1, 2, 3, 4, 5)
+
+
+def test_token_and_cell_keep_are_per_image_and_reproducible():
+    keep = lesion.token_keep(seed=0, indices=[0, 1, 0], num_patches=196, count=98)
+    assert (~keep).sum(axis=1).tolist() == [98, 98, 98]
+    assert np.array_equal(keep[0], keep[2]) and not np.array_equal(keep[0], keep[1])
+    assert np.array_equal(keep, lesion.token_keep(0, [0, 1, 0], 196, 98))
+    cells = lesion.cell_keep(seed=0, indices=[0, 1], shape=(56, 56), rate=0.25)
+    assert set(np.unique(cells)) == {0.0, 1.0}
+    assert cells.mean() == pytest.approx(0.75, abs=0.02)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    import keras
+
+    from vitlab import models
+    from vitlab.models.adapter import ModelAdapter
+
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).random((4, 32, 32, 3), dtype=np.float32)
+    return ModelAdapter(models.create("vit_test")), ModelAdapter(models.create("resnet_test")), images
+
+
+def official_deit_lesion(model, images, block_index, rows):
+    """Transcription of deit.py forward_features lines 105-118: zero patch tokens once, at the
+    input of block_index, class token kept; then the final norm and the class head."""
+    x = np.asarray(model.embed(images))
+    for idx, blk in enumerate(model.blocks):
+        if idx == block_index:
+            features = x[:, 1:].copy()
+            features[:, rows, :] = 0.0
+            x = np.concatenate([x[:, :1], features], axis=1)
+        x = np.asarray(blk(x)[0])
+    return np.asarray(model.head(model.norm(x)[:, 0]))
+
+
+@pytest.mark.parametrize("block", [0, 1])
+def test_vit_lesion_equals_the_official_transcription(tiny, block):
+    vit, _, images = tiny
+    rows = np.array([0, 3, 5, 6, 9, 10, 12, 15])  # int(0.5 * 17) = 8 of the 16 patches
+    keep = np.ones((4, 16), bool)
+    keep[:, rows] = False
+    ours = np.asarray(lesion.vit_forward(vit, images, block, keep)["class"])
+    np.testing.assert_allclose(ours, official_deit_lesion(vit.model, images, block, rows), atol=1e-5)
+    # vitlab's key-mask variant is a different measurement
+    key_mask = np.asarray(vit.forward(images, token_keep={block: keep})["heads"]["class"])
+    assert not np.allclose(ours, key_mask, atol=1e-4)
+    intact = np.asarray(lesion.vit_forward(vit, images, block, np.ones((4, 16), bool))["class"])
+    np.testing.assert_allclose(intact, np.asarray(vit.logits(images, head="class")), atol=1e-5)
+
+
+def test_resnet_drop_points_start_right_after_the_stem(tiny):
+    from vitlab import models
+
+    _, resnet, images = tiny
+    assert [lesion.resnet_point_shape(resnet.model, p) for p in lesion.PAPER_RESNET_POINTS] == \
+        [(32, 32), (32, 32), (16, 16), (8, 8), (4, 4)]  # 3x3/1 stem; layer2..4 halve
+    resnet50 = models.create("resnet50", num_classes=0)
+    assert [lesion.resnet_point_shape(resnet50, p)[0] for p in lesion.PAPER_RESNET_POINTS] == [56, 56, 28, 14, 7]
+    logits = np.asarray(resnet.logits(images))
+    for point in lesion.PAPER_RESNET_POINTS:
+        shape = lesion.resnet_point_shape(resnet.model, point)
+        ones = np.ones((4, *shape), "float32")
+        np.testing.assert_allclose(np.asarray(lesion.resnet_forward(resnet, images, point, ones)), logits, atol=1e-4)
+    zeros = np.zeros((4, 4, 4), "float32")  # everything dropped after layer4: the head sees zeros
+    np.testing.assert_allclose(np.asarray(lesion.resnet_forward(resnet, images, 5, zeros)),
+                               np.broadcast_to(np.asarray(resnet.model.fc.bias), (4, 10)), atol=1e-6)
+    half = lesion.cell_keep(0, range(4), (32, 32), 0.5)
+    assert not np.allclose(np.asarray(lesion.resnet_forward(resnet, images, 1, half)), logits, atol=1e-3)
