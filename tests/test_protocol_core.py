@@ -207,3 +207,15 @@ def test_16_category_mapping_equals_model_vs_human(category):
     categories = json.loads(path.read_text())["categories"]
     assert sorted(categories) == sorted(MODEL_VS_HUMAN_16)
     assert categories[category] == MODEL_VS_HUMAN_16[category]
+
+
+def test_pos_embed_resampling_is_torch_bicubic_without_antialias():
+    ramp = np.arange(4, dtype=np.float64)[:, None, None] * np.ones((4, 4, 1))
+    out = segmentation.resample_pos_grid(ramp, 8)[:, 0, 0]
+    # output 0 samples at -0.25: taps (clamped) 0, 0, 0, 1 and weight cc2(1.25) = -0.10546875 on the 1
+    assert out[0] == pytest.approx(-0.10546875)
+    # output 3 samples at 1.25: weights (-0.10546875, 0.87890625, 0.26171875, -0.03515625) on 0, 1, 2, 3;
+    # a = -0.75 bends a ramp (1.296875), where TF's a = -0.5 would give 1.25
+    assert out[3] == pytest.approx(1.296875)
+    constant = segmentation.resample_pos_grid(np.full((14, 14, 3), 0.7), 32)
+    assert constant.shape == (32, 32, 3) and np.allclose(constant, 0.7)

@@ -80,3 +80,19 @@ def test_resnet_drop_points_start_right_after_the_stem(tiny):
                                np.broadcast_to(np.asarray(resnet.model.fc.bias), (4, 10)), atol=1e-6)
     half = lesion.cell_keep(0, range(4), (32, 32), 0.5)
     assert not np.allclose(np.asarray(lesion.resnet_forward(resnet, images, 1, half)), logits, atol=1e-3)
+
+
+def test_vit_at_512_keeps_weights_and_resamples_positions(tiny):
+    from vitlab.protocol import segmentation
+
+    vit, _, _ = tiny
+    big = segmentation.at_input_size(vit, 64)  # vit_test: patch 8, 4x4 -> 8x8 grid (512 does 14 -> 32)
+    assert big.model.image_size == 64 and big.patch_grid == (8, 8)
+    np.testing.assert_array_equal(np.asarray(big.model.blocks[1].fc1.kernel), np.asarray(vit.model.blocks[1].fc1.kernel))
+    table = np.asarray(vit.model.pos_embed)
+    expected = segmentation.resample_pos_grid(table[0, 1:].reshape(4, 4, -1), 8).reshape(1, 64, -1)
+    np.testing.assert_allclose(np.asarray(big.model.pos_embed)[:, 1:], expected, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(big.model.pos_embed)[:, :1], table[:, :1])
+    attention = big.cls_attention(np.random.default_rng(0).random((1, 64, 64, 3), dtype=np.float32), head=1)
+    assert attention.shape == (1, 8, 8)
+    assert segmentation.at_input_size(vit, 32) is vit
