@@ -219,3 +219,16 @@ def test_pos_embed_resampling_is_torch_bicubic_without_antialias():
     assert out[3] == pytest.approx(1.296875)
     constant = segmentation.resample_pos_grid(np.full((14, 14, 3), 0.7), 32)
     assert constant.shape == (32, 32, 3) and np.allclose(constant, 0.7)
+
+
+def test_one_saliency_model_for_the_whole_sweep():
+    from vitlab.errors import UserError
+
+    assert saliency.choose_saliency_model("dino.keras", False, ["deit"])[0] == "dino.keras"
+    name, label = saliency.choose_saliency_model("", True, ["vit_nano", "deit_nano"])
+    assert name == "vit_nano" and "shared by every model" in label
+    assert saliency.choose_saliency_model("", False, ["deit"], modes=["random"]) == (None, "")
+    with pytest.raises(UserError, match="needs saliency_model=MODEL.*no ground-truth masks"):
+        saliency.choose_saliency_model("", False, ["deit"])
+    with pytest.raises(UserError, match="needs saliency_model"):
+        saliency.choose_saliency_model("", True, [])  # only CNNs and no saliency model

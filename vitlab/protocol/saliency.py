@@ -46,3 +46,28 @@ def occlude(images, mask, drop_foreground):
     """images (B, S, S, C) in [0, 1] with pixel mask (B, S, S): the official (1 - mask) or mask product."""
     mask = np.asarray(mask, dtype=np.float32)[..., None]
     return np.asarray(images) * ((1.0 - mask) if drop_foreground else mask)
+
+
+SALIENT_MODES = ("salient", "non_salient")
+
+
+def choose_saliency_model(requested, has_mask, vit_names, modes=SALIENT_MODES):
+    """(saliency model name or None, label): the one model whose attention masks every model.
+
+    requested: the `saliency_model` option. Without it, data with ground-truth masks (the
+    generated shapes) falls back to the first ViT of the run, still one mask for all models;
+    real data gets a one-line error naming the paper's DINO model.
+    """
+    if not any(mode in SALIENT_MODES for mode in modes):
+        return None, ""
+    if requested:
+        return requested, f"saliency: {requested} (one mask per image, shared by every model)"
+    if has_mask and vit_names:
+        return vit_names[0], (f"saliency: {vit_names[0]} (first ViT of the run, shared by every model; "
+                              f"the paper uses DINO ViT-S/16: saliency_model=...)")
+    from vitlab.errors import UserError
+
+    raise UserError(f"salient / non_salient PatchDrop needs saliency_model=MODEL, one model whose attention "
+                    f"masks every image for all models (the paper: DINO ViT-S/16, `vitlab weights import "
+                    f"{DINO_MODEL} dino_deitsmall16_pretrain.pth -o dino.keras`)"
+                    + ("" if has_mask else "; this data has no ground-truth masks to fall back on"))
