@@ -10,6 +10,7 @@ def test_token_counts_are_the_official_int_rate_times_all_tokens():
     assert [lesion.token_count(r, 197) for r in lesion.PAPER_RATES] == [49, 98, 147]
     assert lesion.token_count(0.5, 17) == 8  # vit_test: 16 patches + the class token
     assert lesion.PAPER_BLOCKS == (0, 2, 4, 8, 10) and lesion.PAPER_RESNET_POINTS == (1, 2, 3, 4, 5)
+    assert lesion.default_blocks(12) == [0, 2, 4, 8, 10] and lesion.default_blocks(6) == [0, 2, 4]
 
 
 def test_token_and_cell_keep_are_per_image_and_reproducible():

@@ -25,6 +25,11 @@ VARIANTS = ("official", "key_mask")  # official: zero tokens once; key_mask: vit
 _STREAM = 0x1E5  # keeps lesion draws apart from other per-image random choices
 
 
+def default_blocks(depth):
+    """The paper's lesion blocks that a transformer of this depth has (6 blocks: 0, 2, 4)."""
+    return [block for block in PAPER_BLOCKS if block < int(depth)]
+
+
 def token_count(rate, num_tokens):
     """Tokens zeroed: deit.py line 111, int(drop_rate * x.shape[1]) with the class token counted."""
     return int(float(rate) * int(num_tokens))
