@@ -131,7 +131,9 @@ def main(argv=None):
         for label in labels:
             rows.append(check(label, args.batch, Path(tmp)))
             r = rows[-1]
-            print(f"{label}: logits {r['logits']:.2e}, tokens {r['features']:.2e} "
+            attention = (f", last-block attention {r['attention']:.2e}, DINO masks "
+                         f"{'equal' if r['masks_equal'] else 'DIFFER'}") if "attention" in r else ""
+            print(f"{label}: logits {r['logits']:.2e}, tokens {r['features']:.2e}{attention} "
                   f"({r['seconds']:.0f} s){' ' + '; '.join(r['notes']) if r['notes'] else ''}", flush=True)
     print()
     print(table(rows))
