@@ -99,3 +99,17 @@ def test_mask_takes_the_image_s_crop(height, width):
     squashed = np.asarray(__import__("tensorflow").image.resize(mask, (224, 224), method="nearest"))[..., 0]
     assert abs(centroid(squashed)[1] - centroid(out_image[..., 0])[1]) > 5 or \
         abs(centroid(squashed)[0] - centroid(out_image[..., 0])[0]) > 5  # the old resize was misaligned
+
+
+def test_vitlab_eval_uses_the_model_s_crop_and_records_it(tmp_path):
+    import json
+
+    from vitlab.experiments import cli_eval
+
+    for index in range(4):
+        write_png(tmp_path / "data" / f"c{index % 2}" / f"{index}.png", marked_image(40, 50, 10, 10))
+    cli_eval.evaluate("shuffle", ["vit_test"], str(tmp_path / "data"), overrides=["grids=2x2"],
+                      out=str(tmp_path / "run"), quiet=True)
+    recorded = json.loads((tmp_path / "run" / "run.json").read_text())
+    text = json.dumps(recorded)
+    assert '"crop_pct": 0.875' in text and '"interpolation": "bicubic"' in text  # vit_test's registry entry
