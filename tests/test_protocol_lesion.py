@@ -97,3 +97,18 @@ def test_vit_at_512_keeps_weights_and_resamples_positions(tiny):
     attention = big.cls_attention(np.random.default_rng(0).random((1, 64, 64, 3), dtype=np.float32), head=1)
     assert attention.shape == (1, 8, 8)
     assert segmentation.at_input_size(vit, 32) is vit
+
+
+def test_official_lesion_sweep_counts_and_hits(tiny):
+    vit, resnet, images = tiny
+    labels = np.asarray(vit.logits(images, head="class")).argmax(axis=1)
+    sweep = lesion.OfficialLesion(vit, 1, [0.0, 0.5], repeats=2, seed=0, head="class", top_k=3)
+    assert sweep.counts == [[0, 0], [8, 0], [0, 1], [8, 1]]
+    hits1, hitsk = sweep(images, labels, np.arange(4))
+    assert hits1.shape == (4, 4) and hits1[0].all() and hits1[2].all()  # nothing dropped: the model's own answer
+    assert (hitsk >= hits1).all()
+    expected = np.asarray(lesion.vit_forward(vit, images, 1, sweep.keep(np.arange(4), 1))["class"]).argmax(axis=1)
+    np.testing.assert_array_equal(hits1[1], expected == labels)
+    cnn = lesion.OfficialLesion(resnet, 0, [0.25], repeats=1, seed=0)  # drop point 1: after the stem
+    assert cnn.shape == (32, 32) and cnn.counts == [[0.25, 0]]
+    assert cnn(images, labels, np.arange(4))[0].shape == (1, 4)

@@ -35,22 +35,22 @@ def token_count(rate, num_tokens):
     return int(float(rate) * int(num_tokens))
 
 
-def _rng(seed, index):
-    return np.random.default_rng([int(seed), int(index), _STREAM])
+def _rng(seed, index, repeat=0):
+    return np.random.default_rng([int(seed), int(index), _STREAM, int(repeat)])
 
 
-def token_keep(seed, indices, num_patches, count):
-    """(B, P) bool, False at `count` patch positions drawn per image from (seed, index)."""
+def token_keep(seed, indices, num_patches, count, repeat=0):
+    """(B, P) bool, False at `count` patch positions drawn per image from (seed, index, repeat)."""
     count = min(int(count), int(num_patches))
     keep = np.ones((len(indices), num_patches), dtype=bool)
     for row, index in enumerate(np.asarray(indices)):
-        keep[row, _rng(seed, index).choice(num_patches, size=count, replace=False)] = False
+        keep[row, _rng(seed, index, repeat).choice(num_patches, size=count, replace=False)] = False
     return keep
 
 
-def cell_keep(seed, indices, shape, rate):
+def cell_keep(seed, indices, shape, rate, repeat=0):
     """(B, h, w) float32 Bernoulli keep mask, uniform > rate (resnet.py line 17), per image."""
-    return np.stack([(_rng(seed, index).random(tuple(shape)) > float(rate)).astype("float32")
+    return np.stack([(_rng(seed, index, repeat).random(tuple(shape)) > float(rate)).astype("float32")
                      for index in np.asarray(indices)])
 
 
@@ -106,3 +106,51 @@ def resnet_forward(adapter, images, point, keep):
         if last_of_stage and point == stage + 2:
             x = x * mask
     return model.fc(ops.mean(x, axis=(1, 2)))
+
+
+def _compiled(function):
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return function
+    import tensorflow as tf
+
+    return tf.function(function, reduce_retracing=True)
+
+
+class OfficialLesion:
+    """Every rate and repeat of the official lesion at one depth of one model, for the sweep.
+
+    depth: a transformer block index, or for a ResNet the drop point minus one (0: after the
+    stem ... 4: after layer4). `counts` lists (tokens dropped or rate, repeat) per variant,
+    repeat-major; calling it gives top-1 / top-k hits (variants, batch) as NumPy bools.
+    """
+
+    def __init__(self, adapter, depth, rates, repeats, seed, head="average", top_k=5):
+        self.adapter, self.depth, self.seed, self.top_k = adapter, int(depth), int(seed), int(top_k)
+        if adapter.is_transformer:
+            self.num_patches = int(adapter.model.num_patches)
+            tokens = self.num_patches + adapter.num_prefix_tokens
+            self.counts = [[token_count(rate, tokens), r] for r in range(int(repeats)) for rate in rates]
+            self._forward = _compiled(lambda images, keep: adapter.select_head(
+                vit_forward(adapter, images, self.depth, keep), head))
+        else:
+            self.shape = resnet_point_shape(adapter.model, self.depth + 1)
+            self.counts = [[float(rate), r] for r in range(int(repeats)) for rate in rates]
+            self._forward = _compiled(lambda images, keep: resnet_forward(adapter, images, self.depth + 1, keep))
+
+    def keep(self, indices, variant):
+        amount, repeat = self.counts[variant]
+        if self.adapter.is_transformer:
+            return token_keep(self.seed, indices, self.num_patches, amount, repeat)
+        return cell_keep(self.seed, indices, self.shape, amount, repeat)
+
+    def __call__(self, images, labels, indices):
+        labels = np.asarray(labels)
+        hits1, hitsk = [], []
+        for variant in range(len(self.counts)):
+            logits = np.asarray(self._forward(images, self.keep(indices, variant)))
+            top = np.argsort(-logits, axis=1)[:, :self.top_k]
+            hits1.append(top[:, 0] == labels)
+            hitsk.append((top == labels[:, None]).any(axis=1))
+        return np.stack(hits1), np.stack(hitsk)
