@@ -39,11 +39,11 @@ MODES = ("random", "salient", "non_salient", "mask_salient", "mask_non_salient",
 class Config:
     modes: list[str] = dataclasses.field(default_factory=lambda: ["random", "salient", "non_salient"])
     levels: list[float] = dataclasses.field(default_factory=lambda: [i / 10 for i in range(10)])
-    grid: str = ""  # "" = protocol.occlusion.default_grid(image size): 14x14 at 224 (the paper's), 8x8 at 32; "RxC"; "pixel"
-    grid_offset: list[int] = dataclasses.field(default_factory=lambda: [0, 0])  # pixels (dy, dx); the paper's offset drop: [8, 8]
+    grid: str = ""  # "" = default_grid(image size): 14x14 at 224 (the paper's), 8x8 at 32; "RxC"; "pixel"
+    grid_offset: list[int] = dataclasses.field(default_factory=lambda: [0, 0])  # (dy, dx) px; paper's offset: [8, 8]
     repeats: int = 3
     lambdas: list[float] = dataclasses.field(default_factory=lambda: [i / 10 for i in range(1, 11)])
-    saliency_model: str = ""  # one model masks every model (the paper: DINO, vit_small_patch16_224_dino); "" on masked data: the first ViT
+    saliency_model: str = ""  # masks every model (paper: DINO, vit_small_patch16_224_dino); "" + masks: 1st ViT
     saliency_block: int = -1
     saliency_head: int = 1  # official --dino uses head 1 of the last block; -1 = mean of heads
     saliency_token: str = "class"  # or "dist" (the shape token)

@@ -23,7 +23,7 @@ BACKENDS = ("tensorflow",)  # the sweep is a tf.function (tf.while_loop, TensorA
 class Config:
     threshold: float = 0.9
     block: int = -1
-    input_size: int = 0  # 0: 512 for ImageNet-size models (official, 32x32 grid at patch 16), else the data's size
+    input_size: int = 0  # 0: 512 for ImageNet-size models (official; 32x32 grid at patch 16), else the data's
     tokens: list[str] = dataclasses.field(default_factory=lambda: ["class", "dist"])  # dist where present
 
     def validate(self):
