@@ -7,6 +7,12 @@ logits and per-block class tokens (per-stage maps for a ResNet); vitlab imports 
 path and on the path that returns attention maps. Two extra rows import at another image
 size and compare with timm's own position-embedding resampling.
 
+DINO ViT-S/16 (vit_small_patch16_224.dino, headless): its "logits" are the final-norm class
+token, compared with timm's headless output; the last block's attention (the input of the
+paper's saliency mask, vitlab/protocol/saliency.py) is compared too, and so is the mask of
+head 1 at every lambda. A second row writes DINO's training-checkpoint layout (backbone.
+prefix, projection-head keys beside it), which the import must unwrap.
+
     .venv/bin/python benchmarks/parity.py [--names a,b] [--batch 2]
 """
 
@@ -30,6 +36,8 @@ import _timm  # noqa: E402
 
 TOLERANCE = 1e-4
 RESIZED = {"deit_tiny_patch16_224@160": 160, "deit_tiny_distilled_patch16_224@288": 288}
+DINO = "vit_small_patch16_224_dino"
+DINO_ROWS = (f"{DINO}#full",)  # the .dino row itself is a timm name; #full: DINO's training layout
 
 
 def images(batch, size, seed, path):
@@ -41,12 +49,15 @@ def check(label, batch, workdir):
     from vitlab import models
     from vitlab.models.timm_convert import import_checkpoint
 
-    name, _, size = label.partition("@")
+    label_name, _, layout = label.partition("#")
+    name, _, size = label_name.partition("@")
     spec = models.get_spec(name)
     model_mean, model_std = spec.kwargs["mean"], spec.kwargs["std"]
     job = {"timm_name": spec.timm_name, "seed": 0, "mean": model_mean, "std": model_std,
            "images": str(images(batch, spec.image_size, 1, workdir / "x.npy")),
            "weights": str(workdir / "w.safetensors"), "outputs": str(workdir / "ref.npz")}
+    if name == DINO:
+        job.update(attention=True, dino_full=layout == "full")
     eval_size = int(size) if size else spec.image_size
     if size:
         job.update(eval_image_size=eval_size, eval_images=str(images(batch, eval_size, 2, workdir / "xe.npy")))
@@ -59,7 +70,8 @@ def check(label, batch, workdir):
     if spec.family == "vit":
         fused = model.forward(x, return_tokens=True)
         features = np.stack([np.asarray(t[:, 0]) for t in fused["tokens"]])
-        maps_logits = np.asarray(model.forward(x, return_attention=True)["logits"])
+        maps = model.forward(x, return_attention=True)
+        maps_logits = np.asarray(maps["logits"] if "logits" in maps else maps["features"][:, 0])  # headless
     else:
         stages = model.forward(x, return_stages=True)["stages"]
         features = np.concatenate([np.asarray(s).reshape(-1) for s in stages])
@@ -73,11 +85,26 @@ def check(label, batch, workdir):
         "logit_scale": float(np.abs(reference["logits"]).max()),
         "seconds": time.perf_counter() - start, "notes": notes,
     }
-    row["ok"] = (max(row["logits"], row["maps_logits"], row["features"]) <= TOLERANCE
-                 and (size or row["params"] == row["timm_params"]))
+    if "attention" in reference:
+        row.update(_attention_rows(model, x, reference["attention"]))
+    row["ok"] = (max(row["logits"], row["maps_logits"], row["features"], row.get("attention", 0.0)) <= TOLERANCE
+                 and row.get("masks_equal", True) and (size or row["params"] == row["timm_params"]))
     for path in workdir.iterdir():
         path.unlink()
     return row
+
+
+def _attention_rows(model, x, reference):
+    """Last-block attention against timm's, and the DINO mask of head 1 at lambda 0.1..1.0."""
+    from vitlab.protocol import saliency
+
+    attention = np.asarray(model.forward(x, return_attention=True)["attention"][-1])
+    prefix = model.num_prefix_tokens
+    ours = attention[:, saliency.DINO_HEAD, 0, prefix:]
+    theirs = reference[:, saliency.DINO_HEAD, 0, prefix:]
+    masks_equal = all(np.array_equal(saliency.salient_mask(ours, m), saliency.salient_mask(theirs, m))
+                      for m in saliency.PAPER_LAMBDAS)
+    return {"attention": float(np.abs(attention - reference).max()), "masks_equal": bool(masks_equal)}
 
 
 def table(rows):
@@ -97,14 +124,16 @@ def main(argv=None):
     parser.add_argument("--names", default=None, help="comma-separated subset (default: all timm names + resized rows)")
     parser.add_argument("--batch", type=int, default=2)
     args = parser.parse_args(argv)
-    labels = args.names.split(",") if args.names else models.timm_models() + list(RESIZED)
+    labels = args.names.split(",") if args.names else models.timm_models() + list(RESIZED) + list(DINO_ROWS)
     _timm.ensure_venv()
     rows = []
     with tempfile.TemporaryDirectory(prefix="vitlab-parity-") as tmp:
         for label in labels:
             rows.append(check(label, args.batch, Path(tmp)))
             r = rows[-1]
-            print(f"{label}: logits {r['logits']:.2e}, tokens {r['features']:.2e} "
+            attention = (f", last-block attention {r['attention']:.2e}, DINO masks "
+                         f"{'equal' if r['masks_equal'] else 'DIFFER'}") if "attention" in r else ""
+            print(f"{label}: logits {r['logits']:.2e}, tokens {r['features']:.2e}{attention} "
                   f"({r['seconds']:.0f} s){' ' + '; '.join(r['notes']) if r['notes'] else ''}", flush=True)
     print()
     print(table(rows))

@@ -54,7 +54,13 @@ def parity(job):
     images = np.load(job["images"])
     x = normalized(images, job["mean"], job["std"])
     model = seeded_model(job["timm_name"], job["seed"], calibration=x)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, job["weights"])
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    if job.get("dino_full"):  # DINO's training-checkpoint layout: backbone. prefix + projection head
+        generator = torch.Generator().manual_seed(7)
+        state = {f"backbone.{k}": v for k, v in state.items()}
+        state.update({"head.mlp.0.weight": torch.randn(2048, model.embed_dim, generator=generator),
+                      "head.last_layer.weight_g": torch.ones(65536, 1)})
+    save_file(state, job["weights"])
     if job.get("eval_image_size"):  # timm's own route for weights trained at another size
         resized = timm.create_model(job["timm_name"], pretrained=False, img_size=job["eval_image_size"])
         from timm.models.vision_transformer import checkpoint_filter_fn
@@ -67,6 +73,11 @@ def parity(job):
     hooked = model.blocks if is_vit else [model.layer1, model.layer2, model.layer3, model.layer4]
     for module in hooked:
         module.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
+    attention = []
+    if job.get("attention"):  # the last block's softmax attention: the input of attn_drop
+        last = model.blocks[-1].attn
+        last.fused_attn = False
+        last.attn_drop.register_forward_hook(lambda _m, inputs, _o: attention.append(inputs[0].detach()))
     with torch.no_grad():
         logits = model(x)
     if is_vit:
@@ -74,7 +85,8 @@ def parity(job):
     else:
         features = np.concatenate([t.permute(0, 2, 3, 1).reshape(-1).numpy() for t in captured])
     params = sum(p.numel() for p in model.parameters())
-    np.savez(job["outputs"], logits=logits.numpy(), features=features, params=params)
+    extra = {"attention": attention[0].numpy()} if attention else {}
+    np.savez(job["outputs"], logits=logits.numpy(), features=features, params=params, **extra)
 
 
 def throughput(job):

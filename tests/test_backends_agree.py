@@ -25,7 +25,7 @@ def run_experiments(folder):
     """{experiment/array: value} of every numeric array, on whichever backend is active."""
     from vitlab.data.dataset import from_arrays
     from vitlab.experiments import attention, correlation, occlusion, segmentation, shuffle
-    from vitlab.experiments.context import Context
+    from vitlab.experiments.run_context import Context
     from vitlab.experiments.runner import resolve_model
 
     adapters = [resolve_model(f"{folder}/{name}.keras") for name in NAMES]

@@ -104,7 +104,7 @@ def test_a_run_read_while_another_process_writes_it(tmp_path):
 HOLDER = textwrap.dedent("""
     import sys, time
     from vitlab.results import RunStore
-    from vitlab.results.lifecycle import exclusive
+    from vitlab.results.run_status import exclusive
     run = RunStore(sys.argv[1]).create("held", "eval", {}, path=sys.argv[2])
     with exclusive(run):
         print("holding", flush=True)
@@ -114,7 +114,7 @@ HOLDER = textwrap.dedent("""
 
 def test_a_second_process_cannot_work_in_a_run_that_is_in_use(tmp_path):
     from vitlab.results import Run, RunStoreError
-    from vitlab.results.lifecycle import exclusive
+    from vitlab.results.run_status import exclusive
 
     run_dir = tmp_path / "runs" / "held"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "runs"), str(run_dir)],

@@ -55,7 +55,7 @@ def test_mask_modes_and_lesion(adapters, tiny_dataset):
 @pytest.mark.parametrize("overrides,models,message", [
     (dict(modes=["mask_salient"]), ["vit_test"], "masks"),
     (dict(modes=["salient"]), ["resnet_test"], "saliency_model"),
-    (dict(modes=["salient"], saliency_head=5), ["vit_test"], "saliency_head"),
+    (dict(modes=["salient"], saliency_model="vit_test", saliency_head=5), ["vit_test"], "saliency_head"),
     (dict(modes=["lesion"], lesion_blocks=[7]), ["vit_test"], "lesion_blocks"),
     (dict(modes=["random"], grid="40x2"), ["vit_test"], "grid"),
 ])

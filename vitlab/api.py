@@ -120,7 +120,7 @@ def evaluate(experiment, models, dataset="shapes", *, split="test", limit=None, 
     if not isinstance(dataset, str):
         raise UserError("evaluate: a stored run needs a dataset name (it is recorded in run.json); "
                         "evaluate a Dataset object in memory, without run_dir/runs_root")
-    from vitlab.experiments.cli_eval import evaluate as cli_evaluate
+    from vitlab.experiments.eval_command import evaluate as cli_evaluate
 
     out = Path(run_dir) if run_dir is not None else None
     if out is None and any(not isinstance(m, (str, Path)) for m in models):

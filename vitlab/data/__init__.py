@@ -16,14 +16,32 @@ from vitlab.data.errors import DatasetError
 
 
 def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False,
-         data_dir=None, repeat=False, shapes=None) -> Dataset:
+         data_dir=None, repeat=False, shapes=None, crop_pct=None, interpolation=None) -> Dataset:
     """The named dataset's split as a Dataset; `shuffle` is seeded by `seed`; `limit` keeps the
     first `limit` examples of the split (before shuffling), so the subset never depends on seed.
-    `shapes` (a ShapesOptions) overrides the generated set's sizes, p and seed."""
+    `shapes` (a ShapesOptions) overrides the generated set's sizes, p and seed.
+    crop_pct / interpolation: the evaluation crop of folder and TFDS images (`eval_crop(model)`
+    gives a model's own; None: the official Resize(256) + CenterCrop(224), bilinear)."""
     from vitlab.data import sources
 
     return sources.load(name, split=split, image_size=image_size, batch_size=batch_size, limit=limit,
-                        seed=seed, shuffle=shuffle, data_dir=data_dir, repeat=repeat, shapes=shapes)
+                        seed=seed, shuffle=shuffle, data_dir=data_dir, repeat=repeat, shapes=shapes,
+                        crop_pct=crop_pct, interpolation=interpolation)
+
+
+def eval_crop(model) -> dict:
+    """{crop_pct, interpolation} of a model (an adapter, a registry name or a spec string):
+    timm's values for that name in the registry, the paper's defaults for anything else."""
+    from vitlab.protocol import crop
+
+    name = getattr(model, "name", model)
+    try:
+        from vitlab.models.registry import get_spec
+
+        spec = get_spec(str(name))
+    except Exception:  # a .keras path, a zoo model, a plain classifier: no registry entry
+        return {"crop_pct": crop.PAPER_CROP_PCT, "interpolation": crop.PAPER_INTERPOLATION}
+    return {"crop_pct": spec.crop_pct, "interpolation": spec.interpolation}
 
 
 def describe(name, split="test", data_dir=None, shapes=None) -> DatasetInfo:
@@ -40,4 +58,4 @@ def known_sources():
     return sources.known_sources()
 
 
-__all__ = ["Dataset", "DatasetInfo", "DatasetError", "from_arrays", "load", "describe", "known_sources"]
+__all__ = ["Dataset", "DatasetInfo", "DatasetError", "from_arrays", "load", "describe", "eval_crop", "known_sources"]

@@ -136,7 +136,7 @@ def _decoder(skipped, image_size=None):
     return decode
 
 
-def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat):
+def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop_pct=None, interpolation=None):
     import tensorflow as tf
 
     from vitlab.data import pipeline
@@ -153,7 +153,7 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat):
         return {"image": image, "label": targets[index], "index": index, "ok": ok}
 
     def finish(example):
-        return {"image": pipeline.resize_and_centre_crop(example["image"], image_size),
+        return {"image": pipeline.resize_and_centre_crop(example["image"], image_size, crop_pct, interpolation),
                 "label": example["label"], "index": example["index"]}
 
     order = tf.data.Dataset.range(count)
@@ -168,4 +168,4 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat):
     return Dataset(name=str(path), split=split, pipeline=data, num_classes=len(class_names),
                    class_names=class_names, image_size=image_size, num_examples=count, skipped_files=skipped,
                    preprocessing={"source": "folder", "root": str(class_root), "image_size": image_size,
-                                  "resize": "shorter side + centre crop", "limit": limit})
+                                  **pipeline.crop_record(crop_pct, interpolation), "limit": limit})

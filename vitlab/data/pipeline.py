@@ -24,19 +24,71 @@ def resize_masks(masks, image_size):
     return tf.image.resize(masks[..., None], (image_size, image_size), method="nearest")[..., 0]
 
 
-def resize_and_centre_crop(image, image_size):
-    """One uint8 (H, W, C) image of any size -> float32 (S, S, 3): shorter side to S, centre crop."""
+def resize_and_centre_crop(image, image_size, crop_pct=None, interpolation=None):
+    """One uint8 (H, W, C) image of any size -> float32 (S, S, 3): the evaluation transform.
+
+    The shorter side goes to floor(S / crop_pct), then the centre S x S crop, at the pixel
+    positions of torchvision's Resize + CenterCrop (vitlab/protocol/crop.py). crop_pct and
+    interpolation default to the official evaluate.py's Resize(256) + CenterCrop(224), bilinear.
+    """
     import tensorflow as tf
 
     image = tf.image.convert_image_dtype(image, tf.float32)
     if image.shape[-1] == 1:
         image = tf.image.grayscale_to_rgb(image)
-    shape = tf.cast(tf.shape(image)[:2], tf.float32)
-    scale = image_size / tf.reduce_min(shape)
-    new_size = tf.maximum(tf.cast(tf.math.ceil(shape * scale), tf.int32), image_size)
-    image = tf.image.resize(image, new_size, method="bilinear", antialias=True)
-    image = tf.image.resize_with_crop_or_pad(image, image_size, image_size)
+    new_size, top, left = _crop_geometry(tf.shape(image)[:2], image_size, crop_pct)
+    image = tf.image.resize(image, new_size, method=_method(interpolation), antialias=True)
+    image = tf.image.crop_to_bounding_box(image, top, left, image_size, image_size)
     return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def resize_and_centre_crop_mask(mask, image_size, crop_pct=None):
+    """A (H, W) or (H, W, 1) label mask -> (S, S) with the same geometry as its image, nearest."""
+    import tensorflow as tf
+
+    mask = mask if len(mask.shape) == 3 else mask[..., None]
+    new_size, top, left = _crop_geometry(tf.shape(mask)[:2], image_size, crop_pct)
+    mask = tf.image.resize(mask, new_size, method="nearest")
+    return tf.image.crop_to_bounding_box(mask, top, left, image_size, image_size)[..., 0]
+
+
+def crop_record(crop_pct, interpolation):
+    """What a run records of the evaluation crop (Dataset.preprocessing; feature caches key on it)."""
+    from vitlab.protocol import crop
+
+    crop_pct = crop.PAPER_CROP_PCT if crop_pct is None else float(crop_pct)
+    return {"resize": "shorter side to floor(image_size / crop_pct), centre crop", "crop_pct": crop_pct,
+            "interpolation": interpolation or crop.PAPER_INTERPOLATION}
+
+
+def _method(interpolation):
+    from vitlab.protocol import crop
+
+    interpolation = interpolation or crop.PAPER_INTERPOLATION
+    if interpolation not in crop.INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {', '.join(crop.INTERPOLATIONS)}, got {interpolation!r}")
+    return interpolation
+
+
+def _crop_geometry(shape, image_size, crop_pct):
+    """(resized (h, w), top, left) as int32 tensors: integer arithmetic, so the positions equal
+    torchvision's exactly (floor for the long side, half-to-even rounding for the offsets)."""
+    import tensorflow as tf
+
+    from vitlab.protocol import crop
+
+    short = tf.constant(crop.scale_size(image_size, crop.PAPER_CROP_PCT if crop_pct is None else crop_pct),
+                        tf.int64)
+    height, width = tf.cast(shape[0], tf.int64), tf.cast(shape[1], tf.int64)
+    new_h = tf.where(height <= width, short, short * height // width)
+    new_w = tf.where(height <= width, short * width // height, short)
+
+    def offset(length):
+        half = (length - image_size) // 2
+        return half + ((length - image_size) % 2) * (half % 2)  # round(d / 2), half to even
+
+    return (tf.cast(tf.stack([new_h, new_w]), tf.int32), tf.cast(offset(new_h), tf.int32),
+            tf.cast(offset(new_w), tf.int32))
 
 
 def ordered_indices(count, batch_size, seed, shuffle, repeat):

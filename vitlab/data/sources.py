@@ -44,10 +44,22 @@ def describe(name, split="test", data_dir=None, shapes=None):
     return folder.describe(name, split)
 
 
+def _check_crop(crop_pct, interpolation):
+    from vitlab.protocol import crop
+
+    if crop_pct is not None and not 0.0 < float(crop_pct) <= 1.0:
+        raise DatasetError(f"crop_pct must be in (0, 1] (0.875: Resize(256) + CenterCrop(224)), got {crop_pct}")
+    if interpolation is not None and interpolation not in crop.INTERPOLATIONS:
+        raise DatasetError(f"interpolation must be one of {', '.join(crop.INTERPOLATIONS)}, got {interpolation!r}")
+    return {"crop_pct": crop.PAPER_CROP_PCT if crop_pct is None else float(crop_pct),
+            "interpolation": interpolation or crop.PAPER_INTERPOLATION}
+
+
 def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False, data_dir=None,
-         repeat=False, shapes=None):
+         repeat=False, shapes=None, crop_pct=None, interpolation=None):
     kind = _kind(name)
     _check_sizes(image_size, batch_size, limit)
+    eval_crop = _check_crop(crop_pct, interpolation)
     common = dict(image_size=int(image_size), batch_size=int(batch_size), limit=limit, seed=int(seed),
                   shuffle=bool(shuffle), repeat=bool(repeat))
     if kind == "shapes":
@@ -55,8 +67,8 @@ def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, s
     if kind == "fashion_mnist":
         return fashion_mnist.load(split, data_dir=data_dir, **common)
     if kind == "tfds":
-        return tfds_source.load(str(name)[5:], split, data_dir=data_dir, **common)
-    return folder.load(str(name), split, **common)
+        return tfds_source.load(str(name)[5:], split, data_dir=data_dir, **common, **eval_crop)
+    return folder.load(str(name), split, **common, **eval_crop)
 
 
 def known_sources():

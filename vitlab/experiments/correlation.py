@@ -2,7 +2,8 @@
 of an occluded image stay to those of the clean image, block by block.
 
 CC(u, v) = (E[uv] - E[u]E[v]) / (sigma(u) sigma(v)), u = clean, v = occluded features:
-the class token after every transformer block (adapter.block_features), the global-average
+the class token after every transformer block and the final LayerNorm (token_norm, as the
+official off-the-shelf features; adapter.block_features), the global-average
 pooled output of every ResNet stage. The official repository does not ship this code, so
 the definition follows the paper's text: `per_image` (default) treats the D feature
 dimensions of one image as the samples of u and v and averages CC over images (overall
@@ -28,8 +29,9 @@ from vitlab.results.result import Curve, Result, Table
 @dataclasses.dataclass
 class Config:
     levels: list[float] = dataclasses.field(default_factory=lambda: [0.25, 0.5, 0.75])
-    grid: str = ""  # as occlusion: "" = first ViT's patch grid, "RxC", "pixel"
+    grid: str = ""  # as occlusion: "" = the default grid for the image size (14x14 at 224), "RxC", "pixel"
     token: str = "class"  # ViT feature: class, dist (shape token) or patch_mean
+    token_norm: bool = True  # tokens after the final LayerNorm, as the official off-the-shelf features
     definition: str = "per_image"  # or per_dimension
 
     def validate(self):
@@ -94,7 +96,9 @@ def run(adapters, data, config, context):
     rows, cols = resolve_grid(config.grid, adapters, size, size)
     scores_fn = PixelScores([Source("random", rows, cols)], size, size, context.seed)
     thresholds = [float(patch_drop.drop_count(f, rows * cols)) for f in config.levels]
-    fns = {a.name: feature_fn(a, config.token, thresholds) for a in adapters}
+    from vitlab.features.protocol import normed
+
+    fns = {a.name: feature_fn(normed(a, config), config.token, thresholds) for a in adapters}
     sums, class_sums, class_counts, moments = {}, {}, np.zeros(data.num_classes), {}
     done, total = 0, data.num_batches or 0
     for batch in data.batches():

@@ -7,8 +7,10 @@ from the run's dataset. Each corrupted batch is made once and shown to every mod
 
 CE(c) = sum_s E(c, s) / sum_s E_base(c, s); mCE = mean CE over the 15 ImageNet-C
 corruptions (the 4 extra ones are reported apart); relative CE subtracts clean errors.
-The baseline is AlexNet's published errors on ImageNet-C, otherwise a model of the run
-(default: the first ResNet); the unnormalized mean error is always reported.
+The baseline is AlexNet's published errors whenever the data has ImageNet's 1000 classes
+(Hendrycks & Dietterich; vitlab/protocol/corruption.py), otherwise a named model or, by
+default, the first CNN of the run; its label is in the notes and the result's config. The
+unnormalized mean error is always reported.
 """
 
 import dataclasses
@@ -28,7 +30,8 @@ class Config:
     severities: list[int] = dataclasses.field(default_factory=lambda: list(lib.SEVERITIES))
     corruption_dir: str | None = None  # a set from `vitlab data prepare corruptions`
     imagenet_c: str | None = None  # ImageNet-C folder root, or "tfds"
-    baseline: str | None = None  # a model of the run, a model spec, "alexnet" or "none"; default: first ResNet
+    baseline: str | None = None  # a model of the run, a model spec, "alexnet" or "none"; default: AlexNet's
+    # published errors on 1000-class data, else the first CNN of the run (vitlab/protocol/corruption.py)
     head: str = "average"
     batch_size: int = 64
 
@@ -121,23 +124,23 @@ def _imagenet_c(fns, data, config, context, counter, image_size):
 
 
 def _resolve_baseline(adapters, config, num_classes):
-    """(published?, baseline adapter index or None, extra adapter or None)."""
-    choice = (config.baseline or "").strip()
-    if choice.lower() == "alexnet" or (not choice and config.imagenet_c):
-        return True, None, None
-    if choice.lower() == "none":
-        return False, None, None
-    if not choice:
-        cnns = [i for i, a in enumerate(adapters) if a.kind == "cnn"]
-        return False, (cnns[0] if cnns else None), None
+    """(published?, baseline adapter index or None, extra adapter or None, label)."""
+    from vitlab.protocol import corruption as protocol
+
+    requested = config.baseline or ("alexnet" if config.imagenet_c else None)
+    choice, label = protocol.mce_baseline(num_classes, requested, [(a.name, a.kind) for a in adapters])
+    if choice == protocol.ALEXNET:
+        return True, None, None, label
+    if choice is None:
+        return False, None, None, label
     names = [a.name for a in adapters]
     if choice in names:
-        return False, names.index(choice), None
+        return False, names.index(choice), None, label
     from vitlab.models.adapter import resolve
 
     extra = resolve(choice, num_classes=num_classes)
     extra.name = f"baseline:{extra.name}"
-    return False, len(adapters), extra
+    return False, len(adapters), extra, label
 
 
 def summarize(errors, clean, base_errors, base_clean, names):
@@ -155,7 +158,7 @@ def summarize(errors, clean, base_errors, base_clean, names):
 
 
 def run(adapters, data, config, context):
-    published, base_index, extra = _resolve_baseline(adapters, config, data.num_classes)
+    published, base_index, extra, baseline_label = _resolve_baseline(adapters, config, data.num_classes)
     evaluated = list(adapters) + ([extra] if extra else [])
     fns = [compile_logits(heads.head_logits(a, config.head)) for a in evaluated]
     counter = _Counter(len(evaluated), config.corruptions, config.severities)
@@ -180,16 +183,13 @@ def run(adapters, data, config, context):
         base_errors = np.array([base_errors[rows[n]] if n in rows else [np.nan] * len(config.severities)
                                 for n in config.corruptions])
         base_clean = lib.ALEXNET_CLEAN_ERROR
-        notes.append("baseline: AlexNet's published ImageNet-C errors")
     elif base_index is not None:
         base_errors, base_clean = errors[base_index], clean[base_index]
-        notes.append(f"baseline: {evaluated[base_index].name}, evaluated in the same pass")
-    else:
-        notes.append("no baseline (no ResNet among the models): only unnormalized errors are reported")
+    notes.append(f"mCE baseline: {baseline_label}")
     if [n for n in config.corruptions if n in lib.COMMON] != list(lib.COMMON):
         notes.append("mCE is over the ImageNet-C corruptions evaluated here, not all 15")
     stats = summarize(errors, clean, base_errors, base_clean, config.corruptions)
-    return _result(evaluated, config, clean, errors, stats, notes)
+    return _result(evaluated, config, clean, errors, stats, notes, baseline_label)
 
 
 def _cell(value):
@@ -197,7 +197,7 @@ def _cell(value):
     return "-" if value is None or np.isnan(value) else float(value)
 
 
-def _result(evaluated, config, clean, errors, stats, notes):
+def _result(evaluated, config, clean, errors, stats, notes, baseline_label=""):
     names, severities = config.corruptions, config.severities
     models = [a.name for a in evaluated]
     arrays = {"errors": errors, "clean_error": clean, "severities": np.array(severities), **stats}
@@ -236,7 +236,8 @@ def _result(evaluated, config, clean, errors, stats, notes):
             summary[f"relative_mCE/{model}"] = float(stats["relative_mce"][k])
         summary[f"mean_error/{model}"] = float(stats["mean_error"][k])
         summary[f"clean_error/{model}"] = float(clean[k])
-    return Result(experiment="corruption", config={"models_evaluated": models}, models=models, arrays=arrays,
+    return Result(experiment="corruption", config={"models_evaluated": models, "mce_baseline": baseline_label},
+                  models=models, arrays=arrays,
                   curves=curves, tables=tables, summary=summary, notes=notes)
 
 

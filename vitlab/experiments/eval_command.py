@@ -19,13 +19,14 @@ def evaluate(name, model_specs, dataset, split="test", limit=None, batch_size=64
     adapters = [runner.resolve_model(spec, num_classes=dataset_info.num_classes) for spec in model_specs]
     runner.unique_names(adapters)
     data = data_lib.load(dataset, split=split, image_size=adapters[0].image_size, batch_size=batch_size,
-                         limit=limit, seed=seed, data_dir=data_dir)
+                         limit=limit, seed=seed, data_dir=data_dir, **data_lib.eval_crop(adapters[0]))
     experiments.get(name).verify(adapters, data, config)  # refuse before a run directory exists
     store = RunStore(runs_root)
     run = store.create(
         name=name, kind="eval", seed=seed, models=[a.name for a in adapters], dataset=dataset,
         config={"experiment": name, "models": list(model_specs), "dataset": dataset, "split": split,
-                "limit": limit, "batch_size": batch_size, "overrides": list(overrides), "data_dir": data_dir},
+                "limit": limit, "batch_size": batch_size, "overrides": list(overrides), "data_dir": data_dir,
+                "preprocessing": data.preprocessing},
         path=out,
     )
     if not quiet:

@@ -28,6 +28,7 @@ class Config:
     heads: list[str] = dataclasses.field(default_factory=lambda: ["centroid", "logistic"])
     cache_dir: str | None = None
     chunk_rows: int = 1024
+    token_norm: bool = True  # tokens after the final LayerNorm, as the official off-the-shelf features
 
     def validate(self):
         blocks_lib.parse_blocks(self.blocks, 10_000)

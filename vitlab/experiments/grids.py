@@ -2,16 +2,15 @@
 
 from vitlab.config import ConfigError
 
-PAPER_GRID = 14  # the paper's 14x14 patch grid of a 224px, patch-16 ViT
-
 
 def resolve_grid(text, adapters, height, width):
-    """(rows, cols): "" = the first ViT's patch grid (else 14x14), "RxC", or "pixel"."""
+    """(rows, cols): "" = a function of the image size alone (vitlab.protocol.occlusion.default_grid:
+    14x14 at 224, the paper's 16 px cells), never of the other models in the run; "RxC"; or "pixel"."""
     from vitlab.perturb import patch_drop
+    from vitlab.protocol import occlusion as occlusion_protocol
 
     if not text:
-        vits = [a for a in adapters if a.is_transformer]
-        return vits[0].patch_grid if vits else (min(PAPER_GRID, height), min(PAPER_GRID, width))
+        return occlusion_protocol.default_grid(height), occlusion_protocol.default_grid(width)
     try:
         return patch_drop.parse_grid(text, height, width)
     except ValueError as error:

@@ -2,12 +2,16 @@
 
 Modes (any subset, all evaluated in one pass over the data):
   random            drop a fraction of the cells of a grid, per image at random, R repeats;
-  salient           drop the foreground of a ViT's class-token attention (cumulative mass
-  non_salient       > 1 - lambda, official `--dino`), or everything but it;
+  salient           drop the foreground of one saliency model's class-token attention
+  non_salient       (cumulative mass > 1 - lambda, official `--dino`: DINO ViT-S/16, head 1
+                    of the last block), or everything but it; the same mask for every model;
   mask_salient      drop a fraction of cells, ground-truth foreground cells first
   mask_non_salient  (or background first), random among equals (datasets with masks);
-  lesion            drop a fraction of tokens at the input of a transformer block (they stop
-                    being attended from there on), or of the cells after a ResNet stage.
+  lesion            official: zero int(rate x tokens) tokens once at the input of a block, or
+                    a Bernoulli cell mask at a ResNet drop point; key_mask: dropped tokens
+                    stop being attended from that block on.
+The default grid depends on the image size alone (vitlab/protocol/occlusion.py); the
+paper's constants and their official sources are in vitlab/protocol and docs/protocol.md.
 Information loss for random/mask modes is the fraction of cells dropped (pixels dropped is
 stored next to it); for salient modes the x axis is lambda and the fraction of pixels
 actually dropped is stored and tabulated. Error bars are the std over repeats.
@@ -22,6 +26,8 @@ from vitlab.experiments.grids import resolve_grid
 from vitlab.experiments.occlusion_sweep import (LesionSweep, ModelSweep, PixelScores, SaliencyMass, Source,
                                                 rank_variant, saliency_variant)
 from vitlab.experiments.scoring import Tally
+from vitlab.protocol import lesion as lesion_protocol
+from vitlab.protocol import saliency as saliency_protocol
 
 MODES = ("random", "salient", "non_salient", "mask_salient", "mask_non_salient", "lesion")
 
@@ -30,16 +36,17 @@ MODES = ("random", "salient", "non_salient", "mask_salient", "mask_non_salient",
 class Config:
     modes: list[str] = dataclasses.field(default_factory=lambda: ["random", "salient", "non_salient"])
     levels: list[float] = dataclasses.field(default_factory=lambda: [i / 10 for i in range(10)])
-    grid: str = ""  # "" = the first ViT's patch grid (else 14x14, the paper's); "RxC"; "pixel"
-    grid_offset: list[int] = dataclasses.field(default_factory=lambda: [0, 0])  # pixels (dy, dx)
+    grid: str = ""  # "" = default_grid(image size): 14x14 at 224 (the paper's), 8x8 at 32; "RxC"; "pixel"
+    grid_offset: list[int] = dataclasses.field(default_factory=lambda: [0, 0])  # (dy, dx) px; paper's offset: [8, 8]
     repeats: int = 3
     lambdas: list[float] = dataclasses.field(default_factory=lambda: [i / 10 for i in range(1, 11)])
-    saliency_model: str = ""  # "" = each ViT itself; CNNs use the first ViT given
+    saliency_model: str = ""  # masks every model (paper: DINO, vit_small_patch16_224_dino); "" + masks: 1st ViT
     saliency_block: int = -1
     saliency_head: int = 1  # official --dino uses head 1 of the last block; -1 = mean of heads
     saliency_token: str = "class"  # or "dist" (the shape token)
-    lesion_blocks: list[int] = dataclasses.field(default_factory=lambda: [0, 1])
-    lesion_levels: list[float] = dataclasses.field(default_factory=lambda: [0.25, 0.5, 0.75])
+    lesion_blocks: list[int] = dataclasses.field(default_factory=lambda: list(lesion_protocol.PAPER_BLOCKS))
+    lesion_levels: list[float] = dataclasses.field(default_factory=lambda: list(lesion_protocol.PAPER_RATES))
+    lesion_variant: str = "official"  # official: zero tokens once (deit.py); key_mask: dropped tokens stop being keys
     head: str = "average"  # which DeiT head is scored: average, class, dist
     top_k: int = 5
 
@@ -56,6 +63,9 @@ class Config:
             raise ConfigError(f"repeats: must be >= 1, got {self.repeats}")
         if len(self.grid_offset) != 2 or min(self.grid_offset) < 0:
             raise ConfigError(f"grid_offset: expected two non-negative pixel counts, got {self.grid_offset}")
+        if self.lesion_variant not in lesion_protocol.VARIANTS:
+            raise ConfigError(f"lesion_variant: expected one of {', '.join(lesion_protocol.VARIANTS)}, "
+                              f"got {self.lesion_variant!r}")
         if self.saliency_token not in ("class", "dist"):
             raise ConfigError(f"saliency_token: expected class or dist, got {self.saliency_token!r}")
         heads.check_head(self.head)
@@ -63,20 +73,15 @@ class Config:
             raise ConfigError(f"top_k: must be >= 1, got {self.top_k}")
 
 
-def saliency_sources(adapters, config):
-    """{model name: SaliencyMass} for the salient modes; one provider per saliency model."""
+def saliency_sources(adapters, config, has_mask=True):
+    """{model name: SaliencyMass} for the salient modes: one saliency model for every model."""
     from vitlab.models.adapter import resolve
 
-    if config.saliency_model:
-        named = {a.name: a for a in adapters}
-        model = named.get(config.saliency_model) or resolve(config.saliency_model)
-        providers = {a.name: model for a in adapters}
-    else:
-        vits = [a for a in adapters if a.is_transformer]
-        if not vits:
-            raise ConfigError("saliency_model: salient / non_salient modes need a vision transformer; "
-                              "name one with saliency_model=NAME")
-        providers = {a.name: (a if a.is_transformer else vits[0]) for a in adapters}
+    named = {a.name: a for a in adapters}
+    choice, _ = saliency_protocol.choose_saliency_model(config.saliency_model, has_mask,
+                                                        [a.name for a in adapters if a.is_transformer])
+    model = named.get(choice) or resolve(choice)
+    providers = {a.name: model for a in adapters}
     built = {}
     for model in providers.values():
         if model.name in built:
@@ -100,11 +105,21 @@ def check(adapters, data, config):
         raise ConfigError(f"modes: mask_salient / mask_non_salient need foreground masks; "
                           f"dataset {data.name!r} has none")
     if "lesion" in config.modes:
-        for adapter in adapters:
-            if adapter.kind == "classifier" or any(not -adapter.num_blocks <= b < adapter.num_blocks
-                                                   for b in config.lesion_blocks):
+        depths = [lesion_depth(a, config) for a in adapters]
+        if config.lesion_blocks == list(lesion_protocol.PAPER_BLOCKS):  # the default: what every model has
+            config.lesion_blocks = [b for b in config.lesion_blocks if all(b < d for d in depths)] or [0]
+        for adapter, depth in zip(adapters, depths):
+            if adapter.kind == "classifier" or any(not -depth <= b < depth for b in config.lesion_blocks):
                 raise ConfigError(f"lesion_blocks: {config.lesion_blocks} not valid for {adapter.name!r} "
-                                  f"({adapter.num_blocks} blocks/stages)")
+                                  f"({depth} blocks / drop points)")
+
+
+def lesion_depth(adapter, config):
+    """Lesion depths: transformer blocks; ResNet stages, or with the official variant its drop
+    points 1..5 as 0..4 (0: after the stem, official vit_models/resnet.py)."""
+    if adapter.kind == "cnn" and config.lesion_variant == "official":
+        return adapter.num_blocks + 1
+    return adapter.num_blocks
 
 
 def plan(adapters, config, height, width, providers):
@@ -132,7 +147,8 @@ def plan(adapters, config, height, width, providers):
 
 def run(adapters, data, config, context):
     height = width = data.image_size
-    providers = saliency_sources(adapters, config) if {"salient", "non_salient"} & set(config.modes) else {}
+    providers = (saliency_sources(adapters, config, data.has_mask)
+                 if {"salient", "non_salient"} & set(config.modes) else {})
     grid, sources, variants = plan(adapters, config, height, width, providers)
     scores_fn = PixelScores(sources, height, width, context.seed) if sources else None
     sweeps = {a.name: ModelSweep(a, variants[a.name], config.head, config.top_k) for a in adapters if variants[a.name]}
@@ -152,6 +168,11 @@ def run(adapters, data, config, context):
             if "lesion" in config.modes:
                 for block in config.lesion_blocks:
                     key = (adapter.name, block)
+                    if key not in lesions and config.lesion_variant == "official":
+                        lesions[key] = lesion_protocol.OfficialLesion(adapter, block % lesion_depth(adapter, config),
+                                                                      config.lesion_levels, config.repeats,
+                                                                      context.seed, config.head, config.top_k)
+                        lesion_tallies[key] = Tally(len(lesions[key].counts), data.num_classes)
                     if key not in lesions:
                         lesions[key] = LesionSweep(adapter, block, config.lesion_levels, config.repeats, context.seed,
                                                    config.head, config.top_k, sample=images)

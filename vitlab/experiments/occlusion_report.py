@@ -77,8 +77,10 @@ def build_result(adapters, data, config, grid, variants, tallies, lesion_tallies
                                               for n, p in providers.items()))
     if lesion_tallies:
         _add_lesion(adapters, config, lesion_tallies, arrays, curves, tables)
-        notes.append("lesion: ViT tokens dropped at a block stop being attended (keys) from that block on; "
-                     "ResNet cells are zeroed after the stage.")
+        notes.append("lesion (official): int(rate x tokens) ViT tokens zeroed once at the block's input; ResNet "
+                     "Bernoulli cell mask at drop point block+1 (1: after the stem)" if config.lesion_variant == "official"
+                     else "lesion (key_mask): ViT tokens dropped at a block stop being attended (keys) from that "
+                     "block on; ResNet cells are zeroed after the stage.")
     if "random" in config.modes and any(config.grid_offset):
         notes.append(f"random grid shifted by {config.grid_offset} pixels; the strip before it is never dropped")
     return Result(experiment="occlusion", config={"grid": f"{grid[0]}x{grid[1]}"}, models=names, arrays=arrays,

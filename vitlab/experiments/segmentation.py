@@ -22,6 +22,7 @@ from vitlab.results.result import Curve, Result, Table
 class Config:
     threshold: float = 0.9
     block: int = -1
+    input_size: int = 0  # 0: 512 for ImageNet-size models (official; 32x32 grid at patch 16), else the data's
     tokens: list[str] = dataclasses.field(default_factory=lambda: ["class", "dist"])  # dist where present
 
     def validate(self):
@@ -61,11 +62,30 @@ def check(adapters, data, config):
             raise ConfigError(f"block: {config.block} out of range for {adapter.name!r} ({adapter.num_blocks} blocks)")
 
 
+def input_size(adapter, config, data_size):
+    """The evaluation size: config.input_size, or with 0 the official 512 for models built for
+    224 px and larger (evaluate_segmentation.py via utils.py get_voc_dataset), else the data's."""
+    from vitlab.protocol import segmentation as protocol
+
+    if config.input_size:
+        return int(config.input_size)
+    return protocol.PAPER_INPUT_SIZE if adapter.image_size >= 224 else int(data_size)
+
+
 def run(adapters, data, config, context):
     vits = [a for a in adapters if a.is_transformer]
     jobs = [(a, t) for a in vits for t in config.tokens if t == "class" or a.has_dist_token]
-    size = data.image_size
-    fns = {(a.name, t): segment_fn(a, config.block, 1 if t == "dist" else 0, config.threshold, size, size)
+    for adapter, _ in jobs:
+        if not -adapter.num_blocks <= config.block < adapter.num_blocks:
+            raise ConfigError(f"block: {config.block} out of range for {adapter.name!r} ({adapter.num_blocks} blocks)")
+    from vitlab.protocol import segmentation as protocol
+
+    if config.input_size < 0:
+        raise ConfigError(f"input_size: must be 0 (automatic) or a size in pixels, got {config.input_size}")
+    sizes = {a.name: input_size(a, config, data.image_size) for a, _ in jobs}
+    resized = {a.name: protocol.at_input_size(a, sizes[a.name]) for a, _ in jobs}
+    fns = {(a.name, t): segment_fn(resized[a.name], config.block, 1 if t == "dist" else 0, config.threshold,
+                                   sizes[a.name], sizes[a.name])
            for a, t in jobs}
     heads_j, mean_j = {k: [] for k in fns}, {k: [] for k in fns}
     done, total = 0, data.num_batches or 0
@@ -73,7 +93,12 @@ def run(adapters, data, config, context):
         images = ops.convert_to_tensor(batch["image"], "float32")
         masks = ops.convert_to_tensor(batch["mask"], "float32")
         for key, fn in fns.items():
-            per_head, mean = fn(images, masks)
+            size = sizes[key[0]]
+            if size != data.image_size:  # the official 512 x 512 input: image bilinear, mask nearest
+                per_head, mean = fn(ops.image.resize(images, (size, size), interpolation="bilinear"),
+                                    ops.image.resize(masks[..., None], (size, size), interpolation="nearest")[..., 0])
+            else:
+                per_head, mean = fn(images, masks)
             heads_j[key].append(ops.convert_to_numpy(per_head))
             mean_j[key].append(ops.convert_to_numpy(mean))
         done += 1
@@ -94,6 +119,8 @@ def run(adapters, data, config, context):
         series["best head (official)"].append(scores[0])
         series["head mean"].append(scores[1])
         summary[f"jaccard_{token}/{name}"] = scores[0]
+    notes += [f"{name}: evaluated at {size} x {size}, position table resampled (official bicubic)"
+              for name, size in sizes.items() if size != data.image_size]
     table = Table(title=f"Segmentation from attention (threshold {config.threshold}, block {config.block})",
                   columns=["model", "token", "Jaccard best head", "Jaccard head mean", "best single head",
                            "images without object"], rows=rows)

@@ -67,6 +67,8 @@ class CacheKey:
     def for_data(cls, adapter, data):
         preprocessing = {**(data.preprocessing or {}), "data_image_size": data.image_size,
                          "model_image_size": adapter.image_size}
+        if getattr(adapter, "token_norm", False):
+            preprocessing["token_norm"] = True  # tokens after the final LayerNorm: other features
         content = content_fingerprint(data) if preprocessing.get("source") == "arrays" else ""
         return cls(model=adapter.name, weights=weights_fingerprint(adapter.model), dataset=data.name,
                    split=data.split, preprocessing=json.dumps(preprocessing, sort_keys=True, default=str),

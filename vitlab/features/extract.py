@@ -23,7 +23,7 @@ def feature_function(adapter, blocks, kinds, image_shape=None):
     blocks = list(blocks)
     kinds = list(kinds)
     memo = _COMPILED.setdefault(adapter.model, {})
-    key = (tuple(blocks), tuple(kinds), None if image_shape is None else tuple(image_shape))
+    key = (tuple(blocks), tuple(kinds), None if image_shape is None else tuple(image_shape), adapter.token_norm)
     if key not in memo:
         memo[key] = _build(adapter, blocks, kinds, image_shape)
     return memo[key]

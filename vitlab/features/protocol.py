@@ -17,6 +17,7 @@ from vitlab.features import blocks as blocks_lib
 @dataclasses.dataclass
 class FeatureOptions:
     blocks: str = "all"  # index list, last, last4, all
+    token_norm: bool = True  # final LayerNorm on every block's tokens (official models/models.py lines 31-38)
     kinds: list[str] = dataclasses.field(default_factory=list)  # empty: every kind the model has
     train_split: str = "train"  # or "holdout": split the evaluated data
     holdout_fraction: float = 0.5  # share of the evaluated data used for training with holdout
@@ -55,9 +56,19 @@ class Features:
         return np.concatenate([self.read(block, kind) for block, kind in parts], axis=1)
 
 
+def normed(adapter, config):
+    """The adapter whose per-block tokens pass the final LayerNorm when config.token_norm: the
+    official features, for every feature experiment (probes, k-NN, few-shot, correlation)."""
+    token_norm = bool(getattr(config, "token_norm", True))  # configs without the option: the paper's
+    if not adapter.is_transformer or adapter.token_norm == token_norm:
+        return adapter
+    return dataclasses.replace(adapter, token_norm=token_norm)
+
+
 def extract_split(adapter, data, config, context):
     from vitlab.features.extract import extract
 
+    adapter = normed(adapter, config)
     return extract(adapter, data, blocks=config.blocks, kinds=config.kinds, cache_dir=config.cache_dir,
                    chunk_rows=config.chunk_rows, context=context)
 

@@ -22,6 +22,7 @@ class ModelAdapter:
     name: str = ""
     mean: tuple | None = None  # only for plain classifiers that expect normalized input
     std: tuple | None = None
+    token_norm: bool = False  # per-block tokens through the final LayerNorm (official models/models.py)
 
     def __post_init__(self):
         self.name = self.name or self.model.name
@@ -120,8 +121,11 @@ class ModelAdapter:
         """
         images = self.prepare(images)
         if self.is_transformer:
-            return self.model.forward(images, return_tokens=tokens, return_attention=attention,
-                                      token_keep=token_keep)
+            out = self.model.forward(images, return_tokens=tokens, return_attention=attention,
+                                     token_keep=token_keep)
+            if tokens and self.token_norm:
+                out["tokens"] = [self.model.norm(t) for t in out["tokens"]]
+            return out
         if self.kind == "cnn":
             return self.model.forward(images, return_stages=tokens, stage_keep=token_keep)
         if tokens or attention or token_keep:

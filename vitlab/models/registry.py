@@ -34,8 +34,8 @@ class ModelSpec:
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
-def register(name, family, description, crop_pct=0.875, timm_name=None, **kwargs):
-    _REGISTRY[name] = ModelSpec(name, family, kwargs, description, crop_pct, timm_name=timm_name)
+def register(name, family, description, crop_pct=0.875, timm_name=None, interpolation="bicubic", **kwargs):
+    _REGISTRY[name] = ModelSpec(name, family, kwargs, description, crop_pct, interpolation, timm_name=timm_name)
 
 
 _VIT_SIZES = {
@@ -60,8 +60,14 @@ for _size in ("tiny", "small", "base", "large"):
 register("resnet50", "resnet", "ResNet-50, bottleneck (timm / torchvision layout)", crop_pct=0.95,
          timm_name="resnet50", stage_depths=(3, 4, 6, 3), base_width=64, image_size=224,
          mean=IMAGENET_MEAN, std=IMAGENET_STD)
-register("resnet26", "resnet", "ResNet-26, bottleneck (timm layout)", crop_pct=0.95, timm_name="resnet26",
+register("resnet26", "resnet", "ResNet-26, bottleneck (timm layout)", crop_pct=0.875, timm_name="resnet26",
          stage_depths=(2, 2, 2, 2), base_width=64, image_size=224, mean=IMAGENET_MEAN, std=IMAGENET_STD)
+
+# DINO ViT-S/16 (self-supervised, headless): the saliency model of the paper's salient PatchDrop
+# (vitlab/protocol/saliency.py). timm's vit_small_patch16_224.dino: ImageNet mean/std, crop 0.9.
+register("vit_small_patch16_224_dino", "vit", "DINO ViT-S/16, headless (dino_deitsmall16_pretrain.pth / timm .dino)",
+         crop_pct=0.9, timm_name="vit_small_patch16_224.dino", patch_size=16, image_size=224, num_classes=0,
+         mean=IMAGENET_MEAN, std=IMAGENET_STD, **_VIT_SIZES["small"])
 
 # Small-image variants for CPU work: 32x32 inputs, 8x8 patch grid.
 _SMALL = dict(image_size=32, patch_size=4, num_classes=10, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))

@@ -1,5 +1,9 @@
 """timm's state_dict layout <-> vitlab models (the one place that knows timm's key names).
 
+DINO's released backbones (dino_deitsmall16_pretrain.pth: facebookresearch/dino
+vision_transformer.py) use timm's ViT keys without a head, as does timm's
+vit_small_patch16_224.dino; DINO's full training checkpoints are unwrapped (teacher, backbone.).
+
 timm's vision_transformer / deit keys (`blocks.3.attn.qkv.weight`, `dist_token`,
 `head_dist.bias`, ...) and resnet keys (`layer2.0.downsample.1.running_var`, ...) map one
 to one onto vitlab's Keras variables. PyTorch stores a convolution as (out, in, kh, kw)
@@ -25,7 +29,7 @@ _TO_TIMM = {
     "same": lambda a: a,
 }
 _IGNORED_SUFFIXES = ("num_batches_tracked",)  # a PyTorch BatchNorm counter, not a weight
-_WRAPPER_KEYS = ("model", "state_dict", "model_ema", "module")
+_WRAPPER_KEYS = ("model", "state_dict", "model_ema", "module", "teacher")  # teacher: DINO's full checkpoint
 _SHOWN_KEYS = 8
 
 
@@ -94,6 +98,10 @@ def unwrap_state(state) -> dict:
     for prefix in ("model.", "module."):
         if arrays and all(key.startswith(prefix) for key in arrays):
             arrays = {key[len(prefix):]: value for key, value in arrays.items()}
+    if any(key.startswith("backbone.") for key in arrays):
+        # DINO's training checkpoint: the ViT under backbone., its projection head (head.mlp.*,
+        # head.last_layer.*) beside it; the backbone alone is what dino_deitsmall16_pretrain.pth holds
+        arrays = {key[len("backbone."):]: value for key, value in arrays.items() if key.startswith("backbone.")}
     return arrays
 
 

@@ -206,7 +206,8 @@ def evaluate_step(run, recipe, step, quiet=False):
         raise UserError(f"evaluate {step.name}: experiment {step.fields.experiment!r} is not available")
     data = data_lib.load(step.fields.dataset, split=step.fields.split, image_size=adapters[0].image_size,
                          batch_size=step.fields.batch_size, limit=step.fields.limit or None, seed=recipe.top.seed,
-                         data_dir=step.fields.data_dir or None)
+                         data_dir=step.fields.data_dir or None, **data_lib.eval_crop(adapters[0]))
+    run.event("log", message=f"{step.key}: preprocessing {data.preprocessing}")
     return runner.run_step(run, step.key, step.fields.experiment, adapters, data, step.config,
                            seed=recipe.top.seed, quiet=quiet)
 
