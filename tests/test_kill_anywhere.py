@@ -102,11 +102,6 @@ def _weights(path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue 19, open: after 7 kills the resumed weights differ from the "
-                   "uninterrupted run's (max |diff| 0.13, resnet_test). Uninterrupted training is not a function of "
-                   "the seed alone: the same recipe without its [[evaluate]] step trains to other weights (0.17), "
-                   "while two identical runs match exactly (0.0), so some randomness depends on process history; "
-                   "trainer.fit's own kill/resume matches exactly in-process (0.0)")
 def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path):
     recipe = tmp_path / "r.toml"
     recipe.write_text(RECIPE)

@@ -68,6 +68,7 @@ def test_official_lesion_is_the_default_sweep(adapters, tiny_arrays):
     data = from_arrays(images[:8], labels[:8], batch_size=8, num_classes=10)
     run = [adapters["vit_test"], adapters["resnet_test"]]
     config = occlusion.Config(modes=["lesion"], repeats=1)
+    occlusion.EXPERIMENT.verify(run, data, config)  # what the runner does once before run()
     result = occlusion.run(run, data, config, Context())
     assert config.lesion_blocks == [0]  # the paper's blocks every model has (vit_test: 2 blocks)
     assert result.arrays["lesion/top1"].shape == (2, 1, 1, 3)

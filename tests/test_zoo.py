@@ -12,6 +12,8 @@ import pytest
 from vitlab import zoo
 from vitlab.errors import UserError
 
+pytestmark = pytest.mark.xdist_group("zoo")  # one worker builds the tiny zoo once for every test here
+
 TINY = ["--set", "smoke=true", "--set", "smoke.limit=64", "--set", "smoke.eval_limit=32",
         "--set", "optim.batch_size=16",
         "--set", "resnet.model=resnet_test", "--set", "resnet_sin.model=resnet_test",

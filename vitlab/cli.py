@@ -50,6 +50,7 @@ def main(argv=None):
 
     from vitlab import console
 
+    debug_before = os.environ.get("VITLAB_DEBUG")
     argv = console.setup(argv)  # TensorFlow's C++ lines and library warnings only with --verbose
     try:
         app(args=argv, prog_name="vitlab")  # standalone: usage errors print and exit 2 themselves
@@ -64,7 +65,11 @@ def main(argv=None):
             traceback.print_exc()
         typer.echo(f"error: {message}", err=True)
         sys.exit(code)
-
+    finally:  # --verbose / --debug hold for this command (and its children), not the next in-process call
+        if debug_before is None:
+            os.environ.pop("VITLAB_DEBUG", None)
+        else:
+            os.environ["VITLAB_DEBUG"] = debug_before
 
 if __name__ == "__main__":
     main()

@@ -135,6 +135,11 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     if run.step_done(step.key) and target.exists():
         run.event("step", step=step.key, message=f"{step.key}: already done, skipped")
         return models.load(str(target))
+    import keras
+
+    # Each step's randomness starts from the recipe's seed and the step's place in the recipe
+    # alone, so a resumed process (which skips earlier steps) trains exactly as an uninterrupted one.
+    keras.utils.set_random_seed(recipe.top.seed + 1000 * recipe.train.index(step))
     image_size = step.data.image_size or models.get_spec(step.model).image_size
     train_data, validation_data = (data_loader or _load_data)(step, image_size, recipe.top.seed)
     num_classes = step.data.num_classes or train_data.num_classes
