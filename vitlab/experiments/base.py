@@ -158,3 +158,10 @@ def model_array(result, name, model):
     if name in arrays and model in result.models:
         return np.asarray(arrays[name])[list(result.models).index(model)]
     return None
+
+
+# What every frozen-feature experiment (linear-probe, knn, few-shot) reports, through
+# vitlab.features.summary: one declaration for the three.
+FROZEN_FEATURE_METRICS = (Metric("best_block_top1", "top-1 accuracy of the best single block"),
+                          Metric("best_block", "the best block (1-based)"),
+                          Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks"))

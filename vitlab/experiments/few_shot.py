@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 
 from vitlab.config import ConfigError
-from vitlab.experiments.base import Experiment, Metric, Requires
+from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
 from vitlab.features import blocks as blocks_lib
 from vitlab.features import fewshot, protocol
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
@@ -86,8 +86,6 @@ EXPERIMENT = Experiment(
     Config=Config,
     run=run,
     requires=Requires(every=("block_features",)),
-    metrics=(Metric("best_block_top1", "top-1 accuracy of the best single block"),
-             Metric("best_block", "the best block (1-based)"),
-             Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks")),
+    metrics=FROZEN_FEATURE_METRICS,
     smoke=dict(blocks="last", n_way=2, k_shot=[1], n_query=2, episodes=3),
 )

@@ -10,7 +10,7 @@ logistic regression (C by cross-validation on the training split).
 import dataclasses
 
 from vitlab.config import ConfigError
-from vitlab.experiments.base import Experiment, Metric, Requires
+from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
 from vitlab.features import protocol
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
@@ -105,8 +105,6 @@ EXPERIMENT = Experiment(
     Config=Config,
     run=run,
     requires=Requires(every=("block_features",)),
-    metrics=(Metric("best_block_top1", "top-1 accuracy of the best single block"),
-             Metric("best_block", "the best block (1-based)"),
-             Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks")),
+    metrics=FROZEN_FEATURE_METRICS,
     smoke=dict(train_split="holdout", blocks="last", c_grid=[1.0], cv_folds=2),
 )
