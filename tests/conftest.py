@@ -9,6 +9,17 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _no_debug_leak():
+    """Every test starts and ends without VITLAB_DEBUG: an in-process `--verbose`/`--debug` (or a
+    test's own setenv) must not turn later tests' one-line errors into tracebacks."""
+    before = os.environ.pop("VITLAB_DEBUG", None)
+    yield
+    os.environ.pop("VITLAB_DEBUG", None)
+    if before is not None:
+        os.environ["VITLAB_DEBUG"] = before
+
+
 @pytest.fixture
 def tiny_arrays():
     """16 random 32x32 images, 10 classes, with square foreground masks."""
