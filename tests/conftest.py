@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Tiny models and a few batches: XLA's compile time (seconds per model) is most of such a run's
+# cost, so the suite runs TensorFlow in graph mode (vitlab.xla); the tests marked `xla` turn it on.
+os.environ.setdefault("VITLAB_XLA", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -81,9 +81,14 @@ def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, 
     images = pipeline.unbatch().map(lambda b: (b["image"], b["label"]))
     if image_size:
         images = images.map(lambda x, y: (tf.image.resize(x, (image_size, image_size)), y))
+    # Repeat, then shuffle the endless stream with a fixed seed: each new iterator replays one
+    # order. (A reshuffling shuffle before repeat draws each pass's order from a seed generator
+    # that advances with every iterator made over the pipeline, so a distributed fit, which
+    # makes more than one, trained on other orders from run to run and resumed inexactly.)
+    images = images.repeat()
     if shuffle_buffer:
-        images = images.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    images = images.repeat().batch(batch_size // config.repeats, drop_remainder=True)
+        images = images.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
+    images = images.batch(batch_size // config.repeats, drop_remainder=True)
     augmenter = image_augmenter(config, seed)
     mixer = batch_mixer(config, seed)
 
@@ -97,7 +102,11 @@ def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, 
             batch = mixer(batch)
         return tf.clip_by_value(batch["images"], 0.0, 1.0), batch["labels"]
 
-    return images.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    # One call at a time unless asked: the Keras layers draw from stateful seed generators, and
+    # parallel calls take their draws in a racing order, so a rebuilt pipeline (a resume) would
+    # flip and mix other images than the first did. Sequential, the stream is the seed's alone.
+    calls = tf.data.AUTOTUNE if config.parallel else None
+    return images.map(augment, num_parallel_calls=calls).prefetch(tf.data.AUTOTUNE)
 
 
 def evaluation_batches(pipeline, num_classes, image_size=None):

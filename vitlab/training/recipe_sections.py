@@ -61,6 +61,10 @@ class AugmentSection:
     erasing_prob: float = 0.0
     repeats: int = 1  # repeated augmentation: each image augmented this many times per batch
     label_smoothing: float = 0.0
+    # Augment several batches at once. Faster where augmentation is the bottleneck (heavy
+    # RandAugment on many cores), but the layers' random draws then race, so a resumed run
+    # augments other images than an uninterrupted one would: off, training resumes exactly.
+    parallel: bool = False
 
     def validate(self):
         _fraction(rand_augment_factor=self.rand_augment_factor, erasing_prob=self.erasing_prob,

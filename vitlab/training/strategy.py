@@ -80,8 +80,12 @@ def _select_jax(name):
 
 
 def strategy_name(strategy):
-    """What run.json records: DataParallel / OneDevice on JAX, the tf.distribute class name on TF."""
-    return strategy.name if isinstance(strategy, DataParallelStrategy) else type(strategy).__name__
+    """What run.json records: DataParallel / OneDevice on JAX, the tf.distribute class name on TF
+    (OneDevice for TensorFlow's default strategy)."""
+    if isinstance(strategy, DataParallelStrategy):
+        return strategy.name
+    name = type(strategy).__name__
+    return "OneDevice" if name == "_DefaultDistributionStrategy" else name
 
 
 def select(name):
@@ -106,7 +110,11 @@ def select(name):
         return tf.distribute.MirroredStrategy(devices=_split_cpu(CPU_REPLICAS))
     if name == "auto" and len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
-    return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+    # One device: TensorFlow's default strategy (Keras places ops itself). OneDeviceStrategy made
+    # model.fit distribute the dataset, which opens extra iterators over it; those advanced the
+    # augmentation layers' seed generators by a timing-dependent number of draws, so runs
+    # trained on other flips from run to run and a resumed run could not replay its stream.
+    return tf.distribute.get_strategy()
 
 
 def uses_fit(strategy):

@@ -258,9 +258,11 @@ def use_xla(student, strategy):
     devices."""
     from vitlab.models.vit import VisionTransformer
 
+    from vitlab import xla
+
     if keras.backend.backend() == "jax":
         return True
-    return isinstance(student, VisionTransformer) and strategy.num_replicas_in_sync == 1
+    return xla.enabled() and isinstance(student, VisionTransformer) and strategy.num_replicas_in_sync == 1
 
 
 def steps_for(num_examples, batch_size, optim: OptimSection):
