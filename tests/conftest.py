@@ -4,9 +4,11 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# Tiny models and a few batches: XLA's compile time (seconds per model) is most of such a run's
-# cost, so the suite runs TensorFlow in graph mode (vitlab.xla); the tests marked `xla` turn it on.
+# Tiny models and a few batches: compiling (XLA) and tracing (graphs) are most of such a run's
+# cost, so the suite trains eagerly without XLA (vitlab.compilation); tests/test_compilation.py and
+# the tests that compile their own models run the compiled paths.
 os.environ.setdefault("VITLAB_XLA", "0")
+os.environ.setdefault("VITLAB_EAGER", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

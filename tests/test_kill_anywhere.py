@@ -1,6 +1,6 @@
 """Kill anywhere: SIGKILL a small recipe at seeded random moments across training, evaluation,
 result writing and report rendering, resuming each time. The run must end `done` in the same
-directory, no finished step may run twice, run.json / results.h5 / events.jsonl must be
+directory, training must resume at its checkpointed batch, no finished step may run twice, run.json / results.h5 / events.jsonl must be
 readable after every kill, and the final results must equal an uninterrupted run's."""
 
 import json
@@ -111,7 +111,7 @@ def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path):
 
     rng = random.Random(SEED)
     # where each kill aims: most in training, then evaluation, then result writing and the report
-    phases = ["train"] * 3 + ["evaluate"] * 2 + ["report"] * 1
+    phases = ["train"] * 3 + ["evaluate"] * 1 + ["report"] * 1
     run = tmp_path / "run"
     kills, killed_in = 0, []
     process = _start([str(recipe), "--out", str(run)])
@@ -133,11 +133,15 @@ def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path):
         assert info["status"] in ("created", "running", "done")  # done: killed after the last write
         process = _start(["--resume", str(run)])
     assert process.wait(timeout=600) == 0, process.stderr.read().decode()[-2000:]
-    assert kills >= 5, f"only {kills} kills landed: {killed_in}"
+    assert kills >= 4, f"only {kills} kills landed: {killed_in}"
 
     info = _check_readable(run)
     assert info["status"] == "done" and info["steps"] == {"train:net": "done", "occlusion": "done"}
     events = _events(run)
+    # resumed at the checkpointed batch, not at the epoch or step start: each kill in training
+    # costs at most the one batch trained after the last checkpoint (checkpoint_every_steps = 1)
+    trained = sum(e["kind"] == "progress" and "loss" in e for e in events)
+    assert trained <= 10 + sum(phase == "train" for phase, _ in killed_in), (trained, killed_in)
     for step_done in ("train:net: done", "occlusion: done"):
         assert sum(str(e.get("message", "")).startswith(step_done) for e in events) == 1, step_done
     assert (run / "report" / "index.md").exists()

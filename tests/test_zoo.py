@@ -14,7 +14,7 @@ from vitlab.errors import UserError
 
 pytestmark = pytest.mark.xdist_group("zoo")  # one worker builds the tiny zoo once for every test here
 
-TINY = ["--set", "smoke=true", "--set", "smoke.limit=64", "--set", "smoke.eval_limit=32",
+TINY = ["--set", "smoke=true", "--set", "smoke.limit=32", "--set", "data.eval_split=",
         "--set", "optim.batch_size=16",
         "--set", "resnet.model=resnet_test", "--set", "resnet_sin.model=resnet_test",
         "--set", "vit.model=vit_test", "--set", "vit_nopos.model=vit_test", "--set", "deit_sin.model=vit_test",

@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 from keras import ops
 
-from vitlab import xla
+from vitlab import compilation
 from vitlab.perturb import patch_drop, saliency
 from vitlab.experiments.scoring import top_k_hits
 from vitlab.perturb.compiled import compile_fn, stack_loop
@@ -133,7 +133,7 @@ class ModelSweep:
         self.threshold = np.asarray([v.threshold for v in self.variants], np.float32)
         self.invert = np.asarray([v.invert for v in self.variants], bool)
         # XLA for transformers on TensorFlow: 1.3x faster per level for vit_nano (benchmarks/bench_occlusion.py)
-        self._fn = compile_fn(self._run, xla=adapter.is_transformer and xla.enabled())
+        self._fn = compile_fn(self._run, xla=adapter.is_transformer and compilation.xla_enabled())
 
     def logits(self, images):
         return self.adapter.select_head(self.adapter.forward(images)["heads"], self.head)

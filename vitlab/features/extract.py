@@ -56,10 +56,10 @@ def _build(adapter, blocks, kinds, image_shape):
 def uses_xla(adapter):
     """XLA for transformers: on 2 CPU cores extraction runs 1.32x (vit_nano) and 1.25x
     (deit_nano) the plain-graph forward pass it used to match (benchmarks/bench_features.py);
-    ResNets stay in graph mode, as in training. VITLAB_XLA=0 turns it off (vitlab.xla)."""
-    from vitlab import xla
+    ResNets stay in graph mode, as in training. VITLAB_XLA=0 turns it off (vitlab.compilation)."""
+    from vitlab import compilation
 
-    return adapter.is_transformer and xla.enabled()
+    return adapter.is_transformer and compilation.xla_enabled()
 
 
 def compile_function(function, image_shape=None, jit_compile=False):

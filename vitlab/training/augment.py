@@ -66,7 +66,7 @@ def soft_targets(labels, num_classes, label_smoothing=0.0):
 
 
 def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, seed=0, shuffle_buffer=2048,
-                     image_size=None):
+                     image_size=None, count=None):
     """An endless tf.data pipeline of augmented (images, targets) batches of `batch_size`.
 
     With repeated augmentation, batches are drawn `batch_size // repeats` images at a time
@@ -86,6 +86,8 @@ def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, 
     # that advances with every iterator made over the pipeline, so a distributed fit, which
     # makes more than one, trained on other orders from run to run and resumed inexactly.)
     images = images.repeat()
+    if count:  # a buffer past one pass would hold copies of one image (and take passes to fill)
+        shuffle_buffer = min(shuffle_buffer, count)
     if shuffle_buffer:
         images = images.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
     images = images.batch(batch_size // config.repeats, drop_remainder=True)

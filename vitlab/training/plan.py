@@ -128,7 +128,7 @@ def model_path_in(run_dir, name):
 
 def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=None):
     """Train one model (resuming from its checkpoint) and save it as RUN/models/<name>.keras."""
-    from vitlab import models
+    from vitlab import compilation, models
     from vitlab.training import augment, trainer
 
     target = model_path(run, step.name)
@@ -156,11 +156,13 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
         student = build_student(step, num_classes, image_size)
         teacher = build_teacher(step, run.path, num_classes, image_size)
         model = trainer.TrainingModel(student, teacher, step.distill)
-        model.compile(optimizer=trainer.optimizer(step.optim, steps), jit_compile=trainer.use_xla(student, strategy))
+        model.compile(optimizer=trainer.optimizer(step.optim, steps), jit_compile=trainer.use_xla(student, strategy),
+                      run_eagerly=compilation.eager_training())
     def batches():  # built afresh for each fit call, so a resume replays the seeded order (trainer.fit)
         return augment.training_batches(train_data.pipeline, step.augment, num_classes, step.optim.batch_size,
                                         seed=recipe.top.seed, shuffle_buffer=step.data.shuffle_buffer,
-                                        image_size=image_size if train_data.image_size != image_size else None)
+                                        image_size=image_size if train_data.image_size != image_size else None,
+                                        count=train_data.num_examples)
 
     validation = None
     if validation_data is not None:

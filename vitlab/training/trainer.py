@@ -258,11 +258,11 @@ def use_xla(student, strategy):
     devices."""
     from vitlab.models.vit import VisionTransformer
 
-    from vitlab import xla
+    from vitlab import compilation
 
     if keras.backend.backend() == "jax":
         return True
-    return xla.enabled() and isinstance(student, VisionTransformer) and strategy.num_replicas_in_sync == 1
+    return compilation.xla_enabled() and isinstance(student, VisionTransformer) and strategy.num_replicas_in_sync == 1
 
 
 def steps_for(num_examples, batch_size, optim: OptimSection):
