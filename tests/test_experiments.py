@@ -154,7 +154,7 @@ JAX_SIDE = textwrap.dedent("""
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("jax")
+@pytest.mark.xdist_group("jax-experiments")  # its own group: the scheduler balances it against the other JAX tests
 def test_experiments_on_jax_give_the_tensorflow_numbers(tmp_path):
     """Same weights (.keras files saved here), same seed: the JAX run's summaries equal
     TensorFlow's (within float tolerance; FGSM/PGD within one image of the 24, as gradient

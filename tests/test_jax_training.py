@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jax")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jax-training")]
 
 RECIPE = """
 name = "jax-data-parallel"
