@@ -179,3 +179,19 @@ def run_experiment_test(name, tmp_path, adapters=None, data=None):
     if result.curves:
         assert list((run.path / "report").glob("*.png")), f"{name}: curves but no plot"
     return result, stored
+
+
+def keras_file_weights(path):
+    """{dataset path: array} of a .keras file's weights, read without building the model, so
+    runs made in other processes (or on other backends) compare array by array."""
+    import io
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read("model.weights.h5")
+    arrays = {}
+    with h5py.File(io.BytesIO(data), "r") as handle:
+        handle.visititems(lambda name, obj: arrays.setdefault(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return arrays

@@ -2,10 +2,12 @@
 for speed): the switches, XLA-on sweeps and features giving the graph-mode numbers, and a
 recipe trained traced equal to one trained eagerly."""
 
+import os
+
 import numpy as np
 import pytest
 
-from tests.helpers import run_experiment_test
+from tests.helpers import keras_file_weights, run_experiment_test
 
 
 def test_switches(monkeypatch):
@@ -57,30 +59,19 @@ def test_traced_and_eager_training_give_the_same_model(tmp_path, monkeypatch):
     import subprocess
     import sys
 
-    import h5py
-
     recipe = tmp_path / "r.toml"
     recipe.write_text('name = "c"\nseed = 1\n[data]\ndataset = "shapes"\nlimit = 32\neval_split = ""\n'
                       '[augment]\nflip = true\n[optim]\nepochs = 1\nbatch_size = 8\nwarmup_epochs = 0.5\n'
                       '[[train]]\nname = "net"\nmodel = "vit_test"\n')
     weights = {}
     for eager, xla in (("1", "0"), ("0", "1")):
-        env = {**__import__("os").environ, "VITLAB_EAGER": eager, "VITLAB_XLA": xla,
+        env = {**os.environ, "VITLAB_EAGER": eager, "VITLAB_XLA": xla,
                "VITLAB_CACHE": str(tmp_path / "cache")}
         out = tmp_path / f"eager-{eager}"
         done = subprocess.run([sys.executable, "-m", "vitlab.cli", "recipe", "run", str(recipe), "--out", str(out),
                                "--quiet"], capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
-        import io
-        import zipfile
-
-        with zipfile.ZipFile(out / "models" / "net.keras") as archive:
-            data = archive.read("model.weights.h5")
-        arrays = {}
-        with h5py.File(io.BytesIO(data), "r") as handle:
-            handle.visititems(lambda name, obj: arrays.setdefault(name, obj[()]) if isinstance(obj, h5py.Dataset)
-                              else None)
-        weights[eager] = arrays
+        weights[eager] = keras_file_weights(out / "models" / "net.keras")
         assert json.loads((out / "run.json").read_text())["status"] == "done"
     assert weights["1"].keys() == weights["0"].keys()
     for name, value in weights["1"].items():

@@ -15,6 +15,8 @@ import h5py
 import numpy as np
 import pytest
 
+from tests.helpers import keras_file_weights
+
 SEED = 19
 RECIPE = """
 name = "kill-anywhere"
@@ -86,20 +88,6 @@ def _summary(run):
         return {key: json.loads(handle[key].attrs["summary"]) for key in handle}
 
 
-def _weights(path):
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as handle:
-        data = handle.read()
-    import io
-
-    arrays = []
-    with h5py.File(io.BytesIO(data), "r") as weights:
-        weights.visititems(lambda name, obj: arrays.append((name, obj[()])) if isinstance(obj, h5py.Dataset)
-                           else None)
-    return dict(arrays)
-
-
 @pytest.mark.slow
 def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path):
     recipe = tmp_path / "r.toml"
@@ -146,7 +134,7 @@ def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path):
         assert sum(str(e.get("message", "")).startswith(step_done) for e in events) == 1, step_done
     assert (run / "report" / "index.md").exists()
 
-    mine, theirs = _weights(run / "models" / "net.keras"), _weights(reference / "models" / "net.keras")
+    mine, theirs = keras_file_weights(run / "models" / "net.keras"), keras_file_weights(reference / "models" / "net.keras")
     assert mine.keys() == theirs.keys()
     for name in mine:
         np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-4, atol=1e-5, err_msg=name)
