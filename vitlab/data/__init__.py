@@ -16,17 +16,19 @@ from vitlab.data.errors import DatasetError
 
 
 def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False,
-         data_dir=None, repeat=False, shapes=None, crop_pct=None, interpolation=None) -> Dataset:
+         data_dir=None, repeat=False, shapes=None, crop_pct=None, interpolation=None, resize="crop") -> Dataset:
     """The named dataset's split as a Dataset; `shuffle` is seeded by `seed`; `limit` keeps the
     first `limit` examples of the split (before shuffling), so the subset never depends on seed.
     `shapes` (a ShapesOptions) overrides the generated set's sizes, p and seed.
     crop_pct / interpolation: the evaluation crop of folder and TFDS images (`eval_crop(model)`
-    gives a model's own; None: the official Resize(256) + CenterCrop(224), bilinear)."""
+    gives a model's own; None: the official Resize(256) + CenterCrop(224), bilinear).
+    resize: "crop" (that evaluation crop) or "squash" (both sides to image_size, no crop: the
+    official segmentation transform; generated and in-memory sets are square already)."""
     from vitlab.data import sources
 
     return sources.load(name, split=split, image_size=image_size, batch_size=batch_size, limit=limit,
                         seed=seed, shuffle=shuffle, data_dir=data_dir, repeat=repeat, shapes=shapes,
-                        crop_pct=crop_pct, interpolation=interpolation)
+                        crop_pct=crop_pct, interpolation=interpolation, resize=resize)
 
 
 def eval_crop(model) -> dict:

@@ -28,10 +28,20 @@ class Dataset:
     skipped_files: list = dataclasses.field(default_factory=list)
     preprocessing: dict = dataclasses.field(default_factory=dict)  # what a feature cache keys on
     label2_names: list = dataclasses.field(default_factory=list)  # names of label2 values (texture families)
+    load_args: dict = dataclasses.field(default_factory=dict)  # how vitlab.data.load built it (empty: arrays)
 
     def batches(self):
         """Iterate NumPy dict batches (the end of each pass undelayed: see `finite_pass`)."""
         return finite_pass(self.pipeline).as_numpy_iterator()
+
+    def reloaded(self, image_size, resize="squash"):
+        """The same examples loaded again at another size from the original images (segmentation's
+        512 x 512 input); None for in-memory data, which only the caller can resample."""
+        if not self.load_args:
+            return None
+        from vitlab import data as data_lib
+
+        return data_lib.load(**{**self.load_args, "image_size": int(image_size), "resize": resize})
 
     @property
     def num_batches(self):

@@ -136,7 +136,8 @@ def _decoder(skipped, image_size=None):
     return decode
 
 
-def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop_pct=None, interpolation=None):
+def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop_pct=None, interpolation=None,
+         resize="crop"):
     import tensorflow as tf
 
     from vitlab.data import pipeline
@@ -153,8 +154,11 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
         return {"image": image, "label": targets[index], "index": index, "ok": ok}
 
     def finish(example):
-        return {"image": pipeline.resize_and_centre_crop(example["image"], image_size, crop_pct, interpolation),
-                "label": example["label"], "index": example["index"]}
+        if resize == "squash":
+            image = pipeline.resize_to_square(example["image"], image_size, interpolation)
+        else:
+            image = pipeline.resize_and_centre_crop(example["image"], image_size, crop_pct, interpolation)
+        return {"image": image, "label": example["label"], "index": example["index"]}
 
     order = tf.data.Dataset.range(count)
     if shuffle:
@@ -168,4 +172,4 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
     return Dataset(name=str(path), split=split, pipeline=data, num_classes=len(class_names),
                    class_names=class_names, image_size=image_size, num_examples=count, skipped_files=skipped,
                    preprocessing={"source": "folder", "root": str(class_root), "image_size": image_size,
-                                  **pipeline.crop_record(crop_pct, interpolation), "limit": limit})
+                                  **pipeline.resize_record(resize, crop_pct, interpolation), "limit": limit})

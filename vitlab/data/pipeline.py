@@ -52,6 +52,26 @@ def resize_and_centre_crop_mask(mask, image_size, crop_pct=None):
     return tf.image.crop_to_bounding_box(mask, top, left, image_size, image_size)[..., 0]
 
 
+def resize_to_square(image, image_size, interpolation=None):
+    """One uint8 (H, W, C) image -> float32 (S, S, 3), both sides to S and no crop: the official
+    segmentation transform, torchvision Resize((512, 512)) (utils.py get_voc_dataset)."""
+    import tensorflow as tf
+
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    if image.shape[-1] == 1:
+        image = tf.image.grayscale_to_rgb(image)
+    image = tf.image.resize(image, (image_size, image_size), method=_method(interpolation), antialias=True)
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def resize_to_square_mask(mask, image_size):
+    """A (H, W) or (H, W, 1) label mask -> (S, S), nearest (PIL resizes palette images nearest)."""
+    import tensorflow as tf
+
+    mask = mask if len(mask.shape) == 3 else mask[..., None]
+    return tf.image.resize(mask, (image_size, image_size), method="nearest")[..., 0]
+
+
 def crop_record(crop_pct, interpolation):
     """What a run records of the evaluation crop (Dataset.preprocessing; feature caches key on it)."""
     from vitlab.protocol import crop
@@ -126,3 +146,15 @@ def array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat
 
     pipeline = ordered_indices(count, batch_size, seed, shuffle, repeat)
     return pipeline.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE), count
+
+
+RESIZE_MODES = ("crop", "squash")  # crop: Resize(floor(S / crop_pct)) + CenterCrop(S); squash: Resize((S, S))
+
+
+def resize_record(resize, crop_pct, interpolation):
+    """crop_record for either resize mode."""
+    from vitlab.protocol import crop
+
+    if resize == "squash":
+        return {"resize": "both sides to image_size, no crop", "interpolation": interpolation or crop.PAPER_INTERPOLATION}
+    return crop_record(crop_pct, interpolation)

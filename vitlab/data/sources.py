@@ -2,7 +2,7 @@
 
 import os
 
-from vitlab.data import fashion_mnist, folder, shapes_source, tfds_source
+from vitlab.data import fashion_mnist, folder, shapes_source, tfds_source, voc
 from vitlab.data.errors import DatasetError
 
 _FASHION = ("fashion_mnist", "fashion-mnist")
@@ -20,10 +20,14 @@ def _kind(name):
         if not name[5:]:
             raise DatasetError("tfds: needs a dataset name, e.g. tfds:cifar10")
         return "tfds"
+    if name.startswith("voc:"):
+        if not name[4:]:
+            raise DatasetError("voc: needs a path, e.g. voc:~/data/VOCdevkit/VOC2012")
+        return "voc"
     if os.path.isdir(os.path.expanduser(name)) or os.sep in name or name.startswith((".", "~")):
         return "folder"
     raise DatasetError(f"unknown dataset {name!r}; known: shapes[:default|stylized|cue_conflict], "
-                       f"fashion_mnist, tfds:NAME[/CONFIG], or a folder path")
+                       f"fashion_mnist, tfds:NAME[/CONFIG], voc:PATH, or a folder path")
 
 
 def _check_sizes(image_size, batch_size, limit):
@@ -41,25 +45,31 @@ def describe(name, split="test", data_dir=None, shapes=None):
         return fashion_mnist.describe(split, data_dir)
     if kind == "tfds":
         return tfds_source.describe(str(name)[5:], split, data_dir)
+    if kind == "voc":
+        return voc.describe(str(name)[4:], split)
     return folder.describe(name, split)
 
 
-def _check_crop(crop_pct, interpolation):
+def _check_crop(crop_pct, interpolation, resize="crop"):
+    from vitlab.data import pipeline
     from vitlab.protocol import crop
+
+    if resize not in pipeline.RESIZE_MODES:
+        raise DatasetError(f"resize must be one of {', '.join(pipeline.RESIZE_MODES)}, got {resize!r}")
 
     if crop_pct is not None and not 0.0 < float(crop_pct) <= 1.0:
         raise DatasetError(f"crop_pct must be in (0, 1] (0.875: Resize(256) + CenterCrop(224)), got {crop_pct}")
     if interpolation is not None and interpolation not in crop.INTERPOLATIONS:
         raise DatasetError(f"interpolation must be one of {', '.join(crop.INTERPOLATIONS)}, got {interpolation!r}")
     return {"crop_pct": crop.PAPER_CROP_PCT if crop_pct is None else float(crop_pct),
-            "interpolation": interpolation or crop.PAPER_INTERPOLATION}
+            "interpolation": interpolation or crop.PAPER_INTERPOLATION, "resize": resize}
 
 
-def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False, data_dir=None,
-         repeat=False, shapes=None, crop_pct=None, interpolation=None):
+def _load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False, data_dir=None,
+         repeat=False, shapes=None, crop_pct=None, interpolation=None, resize="crop"):
     kind = _kind(name)
     _check_sizes(image_size, batch_size, limit)
-    eval_crop = _check_crop(crop_pct, interpolation)
+    eval_crop = _check_crop(crop_pct, interpolation, resize)
     common = dict(image_size=int(image_size), batch_size=int(batch_size), limit=limit, seed=int(seed),
                   shuffle=bool(shuffle), repeat=bool(repeat))
     if kind == "shapes":
@@ -68,7 +78,19 @@ def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, s
         return fashion_mnist.load(split, data_dir=data_dir, **common)
     if kind == "tfds":
         return tfds_source.load(str(name)[5:], split, data_dir=data_dir, **common, **eval_crop)
+    if kind == "voc":
+        return voc.load(str(name)[4:], split, **common, **eval_crop)
     return folder.load(str(name), split, **common, **eval_crop)
+
+
+def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False, data_dir=None,
+         repeat=False, shapes=None, crop_pct=None, interpolation=None, resize="crop"):
+    args = dict(name=name, split=split, image_size=image_size, batch_size=batch_size, limit=limit, seed=seed,
+                shuffle=shuffle, data_dir=data_dir, repeat=repeat, shapes=shapes, crop_pct=crop_pct,
+                interpolation=interpolation, resize=resize)
+    dataset = _load(**args)
+    dataset.load_args = args
+    return dataset
 
 
 def known_sources():
@@ -78,5 +100,6 @@ def known_sources():
         ("shapes:cue_conflict", "generated, shape of class a + texture of class b != a (label2)"),
         ("fashion_mnist", f"Fashion-MNIST IDX files ({fashion_mnist.DEFAULT_DIR}), splits train/test"),
         ("tfds:NAME[/CONFIG]", "a TFDS dataset prepared in --data-dir (never downloaded by vitlab)"),
+        ("voc:PATH", "PASCAL VOC 2012 segmentation (VOC2012 folder): images with per-class object masks"),
         ("PATH", "an image-folder tree: PATH/<class>/*.jpg or PATH/<split>/<class>/*.jpg"),
     ]

@@ -63,7 +63,7 @@ def describe(spec, split, data_dir=None):
 
 
 def load(spec, split, image_size, batch_size, limit, seed, shuffle, repeat, data_dir=None, crop_pct=None,
-         interpolation=None):
+         interpolation=None, resize="crop"):
     import tensorflow as tf
 
     from vitlab.data import pipeline
@@ -79,11 +79,14 @@ def load(spec, split, image_size, batch_size, limit, seed, shuffle, repeat, data
         data = data.repeat()
 
     def convert(index, example):
-        out = {"image": pipeline.resize_and_centre_crop(example[image_key], image_size, crop_pct, interpolation),
-               "label": tf.cast(example[label_key], tf.int32), "index": index}
+        squash = resize == "squash"
+        image = (pipeline.resize_to_square(example[image_key], image_size, interpolation) if squash else
+                 pipeline.resize_and_centre_crop(example[image_key], image_size, crop_pct, interpolation))
+        out = {"image": image, "label": tf.cast(example[label_key], tf.int32), "index": index}
         if has_mask:
-            mask = tf.cast(example["mask"][..., :1] > 0, tf.float32)
-            out["mask"] = pipeline.resize_and_centre_crop_mask(mask, image_size, crop_pct)  # the image's crop
+            mask = tf.cast(example["mask"][..., :1] > 0, tf.float32)  # one object: any non-zero label
+            out["mask"] = (pipeline.resize_to_square_mask(mask, image_size) if squash else
+                           pipeline.resize_and_centre_crop_mask(mask, image_size, crop_pct))  # the image's geometry
         if has_label2:
             out["label2"] = tf.cast(example["label2"], tf.int32)
         return out
@@ -93,4 +96,4 @@ def load(spec, split, image_size, batch_size, limit, seed, shuffle, repeat, data
                    class_names=info.class_names, image_size=image_size, num_examples=count,
                    has_mask=has_mask, has_label2=has_label2, label2_names=info.label2_names,
                    preprocessing={"source": "tfds", "name": spec, "image_size": image_size,
-                                  **pipeline.crop_record(crop_pct, interpolation), "limit": limit})
+                                  **pipeline.resize_record(resize, crop_pct, interpolation), "limit": limit})

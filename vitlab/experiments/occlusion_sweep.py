@@ -21,6 +21,7 @@ from vitlab import compilation
 from vitlab.perturb import patch_drop, saliency
 from vitlab.experiments.scoring import top_k_hits
 from vitlab.perturb.compiled import compile_fn, stack_loop
+from vitlab.protocol import segmentation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +98,7 @@ class PixelScores:
             stream = patch_drop.STREAM_DROP if source.kind == "random" else patch_drop.STREAM_MASK_TIEBREAK
             ranks = patch_drop.random_ranks(self.seed, indices, cells, stream=stream, repeat=source.repeat)
             if source.kind != "random":
-                fraction = patch_drop.cell_fraction(masks, cell_map, cells)
+                fraction = patch_drop.cell_fraction(segmentation.foreground(masks), cell_map, cells)
                 ranks = patch_drop.ranks_by_fraction(fraction, ranks, foreground_first=source.kind == "mask_fg")
             scores[str(position)] = ranks.astype(np.float32)
         return scores

@@ -1,12 +1,17 @@
 """Segmentation from attention, without pixel supervision (paper Sec. 3.2, Table 2), as the
 official evaluate_segmentation.py: per head of the chosen block, the patches holding the
 top `threshold` (0.9) of the token's attention mass (cumulative mass > 1 - threshold) form
-the mask, upsampled (nearest) to pixels; the Jaccard index with the ground-truth mask is
-taken for the best head per image (official) and for the head-averaged attention.
-Class token vs shape (distillation) token where a model has one.
+the mask, upsampled (nearest) to pixels. Each object class of the label mask (0 background
+and 255 void left out; `voc:PATH` masks carry VOC's 20 classes, generated masks one object)
+is scored by the Jaccard index of the best head, averaged over objects, then over images
+(official get_per_sample_jaccard); the head-averaged attention is scored the same way.
+ImageNet-size models are evaluated at 512 x 512 from the original images resized without a
+crop (official utils.py), their position table resampled. Class token vs shape
+(distillation) token where a model has one.
 """
 
 import dataclasses
+import warnings
 
 import numpy as np
 from keras import ops
@@ -32,28 +37,41 @@ class Config:
             raise ConfigError(f"tokens: expected a list of class / dist, got {self.tokens}")
 
 
-def segment_fn(adapter, block, token, threshold, height, width):
-    """Compiled: images, masks -> (Jaccard of each head (B, heads), Jaccard of the mean (B,))."""
+def segment_fn(adapter, block, token, threshold):
+    """Compiled: images -> (per-head patch masks (B, heads, rows, cols), head-mean mask (B, rows, cols))."""
 
-    def run(images, masks):
+    def run(images):
         attention = adapter.forward(images, attention=True)["attention"][block]
         rows, cols = adapter.patch_grid
         row = attention[:, :, token, adapter.num_prefix_tokens:]
         heads = int(row.shape[1])
         mean = ops.mean(row, axis=1)
-        target = masks[:, None] > 0.5
-        head_masks = saliency.upsample_nearest(
-            ops.reshape(saliency.foreground(saliency.cumulative_mass(row), threshold), (-1, heads, rows, cols)),
-            height, width)
-        mean_mask = saliency.upsample_nearest(
-            ops.reshape(saliency.foreground(saliency.cumulative_mass(mean), threshold), (-1, rows, cols)),
-            height, width)
-        has_object = ops.any(target[:, 0], axis=(1, 2))  # images without an object are left out
-        nan = float("nan")
-        return (ops.where(has_object[:, None], saliency.jaccard(head_masks, target), nan),
-                ops.where(has_object, saliency.jaccard(mean_mask, target[:, 0]), nan))
+        head_masks = ops.reshape(saliency.foreground(saliency.cumulative_mass(row), threshold), (-1, heads, rows, cols))
+        mean_mask = ops.reshape(saliency.foreground(saliency.cumulative_mass(mean), threshold), (-1, rows, cols))
+        return head_masks, mean_mask
 
     return compile_fn(run)
+
+
+def score_batch(head_masks, mean_mask, labels):
+    """Per-image per-object Jaccard (official get_per_sample_jaccard) of patch-grid masks against
+    (B, H, W) label masks: (best head over objects (B,), head mean (B,), per head (B, heads)).
+    Patch masks go to pixels by nearest neighbour (saliency.upsample_nearest's index map)."""
+    from vitlab.protocol import segmentation as protocol
+
+    labels = np.rint(np.asarray(labels)).astype(np.int32)
+    height, width = labels.shape[1:]
+    rows, cols = head_masks.shape[-2:]
+    row_index = (np.arange(height) * rows) // height
+    col_index = (np.arange(width) * cols) // width
+    pixels = np.asarray(head_masks)[..., row_index, :][..., col_index]
+    mean_pixels = np.asarray(mean_mask)[..., row_index, :][..., col_index]
+    best, mean, per_head = [], [], []
+    for image in range(len(labels)):
+        best.append(protocol.object_jaccard(pixels[image], labels[image]))
+        mean.append(protocol.object_jaccard(mean_pixels[image][None], labels[image]))
+        per_head.append([protocol.object_jaccard(head[None], labels[image]) for head in pixels[image]])
+    return np.array(best), np.array(mean), np.array(per_head)
 
 
 def check(adapters, data, config):
@@ -84,43 +102,54 @@ def run(adapters, data, config, context):
         raise ConfigError(f"input_size: must be 0 (automatic) or a size in pixels, got {config.input_size}")
     sizes = {a.name: input_size(a, config, data.image_size) for a, _ in jobs}
     resized = {a.name: protocol.at_input_size(a, sizes[a.name]) for a, _ in jobs}
-    fns = {(a.name, t): segment_fn(resized[a.name], config.block, 1 if t == "dist" else 0, config.threshold,
-                                   sizes[a.name], sizes[a.name])
+    fns = {(a.name, t): segment_fn(resized[a.name], config.block, 1 if t == "dist" else 0, config.threshold)
            for a, t in jobs}
-    heads_j, mean_j = {k: [] for k in fns}, {k: [] for k in fns}
-    done, total = 0, data.num_batches or 0
-    for batch in data.batches():
-        images = ops.convert_to_tensor(batch["image"], "float32")
-        masks = ops.convert_to_tensor(batch["mask"], "float32")
-        for key, fn in fns.items():
-            size = sizes[key[0]]
-            if size != data.image_size:  # the official 512 x 512 input: image bilinear, mask nearest
-                per_head, mean = fn(ops.image.resize(images, (size, size), interpolation="bilinear"),
-                                    ops.image.resize(masks[..., None], (size, size), interpolation="nearest")[..., 0])
-            else:
-                per_head, mean = fn(images, masks)
-            heads_j[key].append(ops.convert_to_numpy(per_head))
-            mean_j[key].append(ops.convert_to_numpy(mean))
-        done += 1
-        context.progress(done, max(total, done))
+    best_j, heads_j, mean_j = {k: [] for k in fns}, {k: [] for k in fns}, {k: [] for k in fns}
+    notes = []
+    by_size = {size: [key for key in fns if sizes[key[0]] == size] for size in sorted(set(sizes.values()))}
+    sources = {size: data if size == data.image_size else data.reloaded(size, resize="squash") for size in by_size}
+    done, total = 0, (data.num_batches or 0) * len(by_size)
+    for size, keys in by_size.items():
+        source = sources[size] or data  # in-memory data: its own images, resized here
+        for batch in source.batches():
+            images = ops.convert_to_tensor(batch["image"], "float32")
+            masks = np.asarray(batch["mask"])
+            if sources[size] is None:  # image bilinear, mask nearest (the official 512 input of an array)
+                images = ops.image.resize(images, (size, size), interpolation="bilinear")
+                masks = ops.convert_to_numpy(ops.image.resize(masks[..., None], (size, size),
+                                                              interpolation="nearest"))[..., 0]
+            for key in keys:
+                head_masks, mean_mask = fns[key](images)
+                best, mean, per_head = score_batch(ops.convert_to_numpy(head_masks), ops.convert_to_numpy(mean_mask),
+                                                   masks)
+                best_j[key].append(best)
+                mean_j[key].append(mean)
+                heads_j[key].append(per_head)
+            done += 1
+            context.progress(done, max(total, done))
     arrays, rows, series, summary = {}, [], {"best head (official)": [], "head mean": []}, {}
-    ticks, notes = [], [f"{a.name}: not a transformer, skipped" for a in adapters if not a.is_transformer]
+    ticks = []
+    notes += [f"{a.name}: not a transformer, skipped" for a in adapters if not a.is_transformer]
     for (name, token), parts in heads_j.items():
         per_head = np.concatenate(parts)
         mean = np.concatenate(mean_j[(name, token)])
-        with np.errstate(invalid="ignore"):
-            best = np.where(np.all(np.isnan(per_head), axis=1), np.nan, np.nanmax(np.nan_to_num(per_head, nan=-1), axis=1))
+        best = np.concatenate(best_j[(name, token)])
         arrays[f"{name}/{token}/jaccard_per_head"] = per_head
         arrays[f"{name}/{token}/jaccard_best_head"] = best
         arrays[f"{name}/{token}/jaccard_head_mean"] = mean
-        scores = [float(np.nanmean(best)), float(np.nanmean(mean)), float(np.nanmax(np.nanmean(per_head, axis=0)))]
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns: no image with an object
+            scores = [float(np.nanmean(best)), float(np.nanmean(mean)), float(np.nanmax(np.nanmean(per_head, axis=0)))]
         rows.append([name, token] + scores + [int(np.isnan(best).sum())])
         ticks.append(f"{name}/{token}")
         series["best head (official)"].append(scores[0])
         series["head mean"].append(scores[1])
         summary[f"jaccard_{token}/{name}"] = scores[0]
-    notes += [f"{name}: evaluated at {size} x {size}, position table resampled (official bicubic)"
-              for name, size in sizes.items() if size != data.image_size]
+    for name, size in sizes.items():
+        if size != data.image_size:
+            how = ("the original images resized to that square without a crop (official utils.py get_voc_dataset)"
+                   if sources[size] is not None else "the data's images resized (in-memory data)")
+            notes.append(f"{name}: evaluated at {size} x {size}, {how}; position table resampled (official bicubic)")
     table = Table(title=f"Segmentation from attention (threshold {config.threshold}, block {config.block})",
                   columns=["model", "token", "Jaccard best head", "Jaccard head mean", "best single head",
                            "images without object"], rows=rows)

@@ -18,6 +18,12 @@ PAPER_MASS = 0.9  # scripts/eval_segmentation.sh: --threshold 0.9
 IGNORED_LABELS = (0, 255)  # evaluate_segmentation.py line 55
 
 
+def foreground(masks):
+    """Label masks -> float32 {0, 1}: any object label (not 0 background, not 255 void)."""
+    masks = np.rint(np.asarray(masks, dtype=np.float32))
+    return ((masks > 0) & (masks != 255)).astype(np.float32)
+
+
 def object_jaccard(head_masks, target):
     """Mean over the objects of `target` of the best head's Jaccard; nan when it has none.
 
