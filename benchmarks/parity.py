@@ -13,7 +13,7 @@ paper's saliency mask, vitlab/protocol/saliency.py) is compared too, and so is t
 head 1 at every lambda. A second row writes DINO's training-checkpoint layout (backbone.
 prefix, projection-head keys beside it), which the import must unwrap.
 
-    .venv/bin/python benchmarks/parity.py [--names a,b] [--batch 2]
+    .venv/bin/python benchmarks/parity.py [--names a,b [--merge]] [--batch 2]
 """
 
 import argparse
@@ -123,6 +123,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", default=None, help="comma-separated subset (default: all timm names + resized rows)")
     parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other rows of results/parity.json (re-check a few names only)")
     args = parser.parse_args(argv)
     labels = args.names.split(",") if args.names else models.timm_models() + list(RESIZED) + list(DINO_ROWS)
     _timm.ensure_venv()
@@ -135,6 +137,13 @@ def main(argv=None):
                          f"{'equal' if r['masks_equal'] else 'DIFFER'}") if "attention" in r else ""
             print(f"{label}: logits {r['logits']:.2e}, tokens {r['features']:.2e}{attention} "
                   f"({r['seconds']:.0f} s){' ' + '; '.join(r['notes']) if r['notes'] else ''}", flush=True)
+    if args.merge and (_common.RESULTS / "parity.json").exists():
+        import json
+
+        checked = {r["name"] for r in rows}
+        kept = [r for r in json.loads((_common.RESULTS / "parity.json").read_text()).get("rows", [])
+                if r["name"] not in checked]
+        rows = kept + rows
     print()
     print(table(rows))
     failed = [r["name"] for r in rows if not r["ok"]]
