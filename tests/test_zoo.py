@@ -81,6 +81,24 @@ def test_rebuild_resumes_without_retraining(built_zoo):
     assert "published" not in done.stdout
 
 
+def test_publish_ships_the_roles_a_stopped_build_finished(built_zoo, tmp_path):
+    import shutil
+
+    cache, env, _ = built_zoo
+    partial = cache / "zoo" / "runs" / "seed-5"
+    shutil.copytree(cache / "zoo" / "runs" / "seed-3", partial)
+    info = json.loads((partial / "run.json").read_text())
+    for role in ("deit_shape", "deit_tex", "deit_sin"):  # as if killed after vit_nopos
+        info["steps"][f"train:{role}"] = "running"
+    (partial / "run.json").write_text(json.dumps(info))
+    done = vitlab("zoo", "publish", "--seed", "5", "--out", str(tmp_path / "out"), "--eval-limit", "16", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "4 of 7 roles published" in done.stdout
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.json")) == ["resnet", "resnet_sin", "vit", "vit_nopos"]
+    nothing = vitlab("zoo", "publish", "--seed", "6", env=env)
+    assert nothing.returncode == 2 and "no finished model" in nothing.stderr and "Traceback" not in nothing.stderr
+
+
 def test_zoo_models_are_named_everywhere(built_zoo):
     cache, env, _ = built_zoo
     listed = vitlab("models", "list", "--json", env=env)

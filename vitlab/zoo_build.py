@@ -116,6 +116,29 @@ def training_cpu_seconds(run, role):
     return last
 
 
+def finished_roles(run):
+    """Roles whose training step is done in `run` (a build stopped between roles has some)."""
+    run = Path(run)
+    try:
+        info = json.loads((run / "run.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return []
+    steps = info.get("steps", {})
+    return [role for role in zoo.ROLES
+            if steps.get(f"train:{role}") == "done" and (run / "models" / f"{role}.keras").exists()]
+
+
+def publish_finished(seed, out=None, say=print, eval_limit=None):
+    """Publish the roles of seed `seed` that have finished training, without training more."""
+    run = run_dir(seed)
+    roles = finished_roles(run)
+    if not roles:
+        raise UserError(f"zoo seed {seed}: no finished model in {run}; `vitlab zoo build --seeds {seed}` trains them")
+    destination = Path(out) if out else zoo.cache_root() / f"seed-{int(seed)}"
+    publish(seed, run, destination, roles, say, eval_limit)
+    return destination, roles
+
+
 def publish(seed, run, destination, roles, say=print, eval_limit=None):
     """Copy each trained role into `destination` with its card; skip roles already published."""
     destination = Path(destination)

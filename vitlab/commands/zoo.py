@@ -40,6 +40,19 @@ def build_command(
     zoo_build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo, eval_limit=eval_limit)
 
 
+@app.command("publish")
+def publish_command(
+    seed: int = typer.Option(0, "--seed", help="The seed whose finished models to publish."),
+    out: str = typer.Option(None, "--out", help="Publish into this folder (default: the cache's zoo/seed-N)."),
+    eval_limit: int = typer.Option(None, "--eval-limit", help="Cards measure accuracy on this many test images."),
+):
+    """Card and publish the models of a (partly) built seed that have finished training."""
+    from vitlab import zoo_build
+
+    destination, roles = zoo_build.publish_finished(seed, out=out, say=typer.echo, eval_limit=eval_limit)
+    typer.echo(f"zoo seed {seed}: {len(roles)} of 7 roles published in {destination}: {', '.join(roles)}")
+
+
 @app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
     """Every zoo model present: spec, architecture, clean accuracy."""
