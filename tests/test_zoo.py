@@ -141,3 +141,24 @@ def test_shipped_model_matches_its_card(entry):
 def test_shipped_zoo_fits_the_budget():
     total = sum(p.stat().st_size for p in zoo.shipped_dir().glob("*")) if zoo.shipped_dir().exists() else 0
     assert total <= 20 * 1024 * 1024
+
+
+def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
+    """The findings recipe names `zoo:ROLE@{seed}`: a study of seed 3 evaluates that seed's zoo
+    (trained nothing), stores the cards beside the run and reports their clean accuracy."""
+    cache, env, _ = built_zoo
+    output = tmp_path / "findings.md"
+    done = subprocess.run([sys.executable, "-m", "vitlab.findings", "study", "--seeds", "3", "--smoke", "--quiet",
+                           "--runs", str(tmp_path / "runs"), "-o", str(output)], capture_output=True, text=True,
+                          env=env, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "building" not in done.stdout  # seed 3 was built by the fixture
+    run = tmp_path / "runs" / "seed-3"
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "done" and not info.get("training")  # evaluation only
+    assert "zoo:vit@3" in info["config"]["evaluate"][0]["models"]
+    cards = json.loads((run / "zoo_cards.json").read_text())
+    assert {c["role"] for c in cards} == set(zoo.ROLES) and all(c["seed"] == 3 for c in cards)
+    text = output.read_text()
+    vit = next(c for c in cards if c["role"] == "vit")
+    assert f"{vit['clean_accuracy']:.3f}" in text

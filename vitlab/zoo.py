@@ -43,11 +43,17 @@ def cache_root():
 
 
 def seed_dir(seed):
-    """Where seed `seed`'s models are: the shipped folder for seed 0 when it holds cards."""
-    shipped = shipped_dir()
-    if int(seed) == 0 and any(shipped.glob("*.json")):
-        return shipped
+    """Where `vitlab zoo build` publishes seed `seed` by default (the cache)."""
     return cache_root() / f"seed-{int(seed)}"
+
+
+def role_path(role, seed):
+    """The .keras file of one role and seed: seed 0 from the shipped folder when it holds that
+    role, else (and for every other seed) from the cache."""
+    shipped = shipped_dir() / f"{role}.keras"
+    if int(seed) == 0 and shipped.exists() and card_path(shipped).exists():
+        return shipped
+    return seed_dir(seed) / f"{role}.keras"
 
 
 def is_zoo_spec(text):
@@ -70,7 +76,7 @@ def parse(spec):
 def model_path(spec):
     """The .keras file a zoo spec names; a clear error with the build command when missing."""
     role, seed = parse(spec)
-    path = seed_dir(seed) / f"{role}.keras"
+    path = role_path(role, seed)
     if not path.exists():
         raise UserError(f"{spec}: no zoo model at {path}; build it with `vitlab zoo build --seeds {seed}`")
     return path
@@ -105,7 +111,7 @@ def entries(seeds=None):
         if seeds is not None and seed not in seeds:
             continue
         for role in ROLES:
-            path = seed_dir(seed) / f"{role}.keras"
+            path = role_path(role, seed)
             card = read_card(path) if path.exists() else None
             if card is not None:
                 spec = f"{PREFIX}{role}" + (f"@{seed}" if seed else "")

@@ -9,6 +9,7 @@ Verdict rules (with at least 3 seeds; fewer gives "inconclusive"):
   not tested      none of its measurements exists in the runs.
 """
 
+import json
 import dataclasses
 from pathlib import Path
 
@@ -64,6 +65,9 @@ class Findings:
     claims: list  # ClaimOutcome
 
 
+ZOO_CARDS = "zoo_cards.json"
+
+
 def load_runs(paths):
     """SeedRun per run directory (vitlab.results.Run), in seed order; two runs of one seed are an error."""
     from vitlab.results import Run
@@ -72,6 +76,9 @@ def load_runs(paths):
     for path in paths:
         run = Run(Path(path))
         info = run.read_info()
+        cards = Path(path) / ZOO_CARDS
+        if cards.exists():  # the zoo models this seed evaluated (vitlab.findings.study)
+            info = {**info, "zoo_cards": json.loads(cards.read_text())}
         scalars, curves = metrics.measure(run.results(), info)
         runs.append(SeedRun(int(info.get("seed", 0)), str(path), scalars, curves, info))
     seeds = [r.seed for r in runs]

@@ -21,6 +21,11 @@ class SeedCurve:
     ticks: list | None = None  # ... or labels shown at those numbers
 
 
+
+def number(value):
+    """A summary value as a float; a stored NaN comes back from JSON as None."""
+    return float("nan") if value is None else float(value)
+
 def _index(result, model):
     return result.models.index(model)
 
@@ -97,7 +102,7 @@ def shuffle(results, key="shuffle"):
         curves[f"shuffle/{model}"] = SeedCurve(list(range(len(grids))), top1, grids)
         curves[f"shuffle/relative/{model}"] = SeedCurve(list(range(len(grids))), relative, grids)
         for grid, value in zip(grids[1:], relative[1:]):
-            scalars[f"shuffle/relative_{grid}/{model}"] = float(value)
+            scalars[f"shuffle/relative_{grid}/{model}"] = number(value)
         scalars[f"shuffle/relative_mean/{model}"] = float(np.mean(relative[1:]))
     return scalars, curves
 
@@ -120,7 +125,7 @@ def token_similarity(results, key="token-similarity"):
             values = np.asarray(values, dtype=float)
             curves[f"token_similarity/{model}"] = SeedCurve(list(range(1, len(values) + 1)), values)
     for model, value in metric_values(result, "final_similarity").items():
-        scalars[f"token_similarity/final/{model}"] = float(value)
+        scalars[f"token_similarity/final/{model}"] = number(value)
     return scalars, curves
 
 
@@ -131,7 +136,7 @@ def segmentation(results, key="segmentation"):
     scalars = {}
     for metric in [m for m in metric_names(result) if m.startswith("jaccard_")]:  # jaccard_<token>
         for model, value in metric_values(result, metric).items():
-            scalars[f"segmentation/{metric.removeprefix('jaccard_')}/{model}"] = float(value)
+            scalars[f"segmentation/{metric.removeprefix('jaccard_')}/{model}"] = number(value)
     return scalars, {}
 
 
@@ -143,7 +148,7 @@ def corruption(results, key="corruption"):
     for name, metric in (("mce", "mCE"), ("relative_mce", "relative_mCE"), ("mean_error", "mean_error"),
                          ("clean_error", "clean_error")):
         for model, value in metric_values(result, metric).items():
-            scalars[f"corruption/{name}/{model}"] = float(value)
+            scalars[f"corruption/{name}/{model}"] = number(value)
     return scalars, {}
 
 
@@ -190,12 +195,17 @@ def linear_probe(results, key="linear-probe"):
 
 
 def training(info):
-    """Clean validation accuracy and seconds per trained model, from run.json's `training`."""
+    """Clean accuracy and training seconds per model: from run.json's `training` for models the
+    run trained, from the zoo cards the study stored beside the run (`zoo_cards`) for zoo models."""
     scalars = {}
     for name, entry in (info.get("training") or {}).items():
         for source, target in (("val_accuracy", "validation"), ("seconds", "train_seconds")):
             if isinstance(entry.get(source), (int, float)):
                 scalars[f"training/{target}/{name}"] = float(entry[source])
+    for card in info.get("zoo_cards") or []:
+        for source, target in (("clean_accuracy", "validation"), ("training_seconds", "train_seconds")):
+            if isinstance(card.get(source), (int, float)):
+                scalars[f"training/{target}/{card['role']}"] = float(card[source])
     return scalars
 
 

@@ -15,9 +15,38 @@ def seed_dir(root, seed):
     return Path(root) / f"seed-{seed}"
 
 
+def zoo_roles(recipe, seed, overrides=()):
+    """The zoo roles a recipe's evaluate steps name for `seed` (zoo:ROLE@SEED specs)."""
+    from vitlab import zoo
+    from vitlab.training import recipe as recipe_lib
+
+    loaded = recipe_lib.load(recipe, [*overrides, f"seed={seed}"], check_data=False)
+    specs = [m for step in loaded.evaluate for m in step.fields.models if zoo.is_zoo_spec(m)]
+    return list(dict.fromkeys(zoo.parse(spec)[0] for spec in specs))
+
+
+def ensure_zoo(seed, roles, quiet=False):
+    """Build the seed's zoo (resumable) when a role it needs is missing; the stored cards."""
+    from vitlab import zoo, zoo_build
+
+    missing = [role for role in roles if not zoo.role_path(role, seed).exists()]
+    if missing:
+        print(f"findings: seed {seed}: zoo models missing ({', '.join(missing)}); building them", flush=True)
+        zoo_build.build([seed], quiet=quiet)
+    return [zoo.read_card(zoo.role_path(role, seed)) for role in roles]
+
+
 def run_seed(root, seed, overrides=(), recipe=RECIPE, quiet=False):
-    """One seed's run; resumes (skipping finished steps) when its directory already holds a run."""
+    """One seed's run; resumes (skipping finished steps) when its directory already holds a run.
+    The zoo models it evaluates are built first when missing, and their cards stored beside it."""
+    import json
+
+    from vitlab.findings.aggregate import ZOO_CARDS
+
     target = seed_dir(root, seed)
+    started = time.time()
+    roles = zoo_roles(recipe, seed, overrides)
+    cards = ensure_zoo(seed, roles, quiet) if roles else []
     command = [sys.executable, "-m", "vitlab.cli", "recipe", "run"]
     if (target / "run.json").exists():
         command += ["--resume", str(target), "--runs", str(root)]
@@ -26,11 +55,12 @@ def run_seed(root, seed, overrides=(), recipe=RECIPE, quiet=False):
                     *[f"--set={o}" for o in overrides]]
     if quiet:
         command.append("--quiet")
-    started = time.time()
     completed = subprocess.run(command)
     if completed.returncode != 0:
         raise UserError(f"seed {seed}: `{' '.join(command)}` failed with exit code {completed.returncode}; "
                         f"rerun the same command to resume {target}")
+    if cards:
+        (target / ZOO_CARDS).write_text(json.dumps(cards, indent=1) + "\n")
     return target, time.time() - started
 
 

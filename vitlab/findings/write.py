@@ -113,7 +113,7 @@ def _models_table(findings):
     keys = [k for k in findings.scalars if k.startswith("training/validation/")]
     if not keys:
         return []
-    lines = ["## Models (clean validation accuracy, `shapes` test split)", "",
+    lines = ["## Models (clean top-1 on the test split, from the zoo cards or the run's validation; `shapes:stylized` for *_sin)", "",
              "| model | top-1 [95% CI] | per seed | training seconds (mean) |", "|---|---|---|---|"]
     for key in keys:
         name = key.rsplit("/", 1)[1]

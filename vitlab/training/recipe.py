@@ -197,6 +197,8 @@ def _build(path, raw, overrides):
     if not isinstance(evaluate_raw, list):
         raise ConfigError("evaluate: expected [[evaluate]] tables")
     evaluate = [_evaluate_step(i, e, step_texts, top.smoke and smoke) for i, e in enumerate(evaluate_raw)]
+    for step in evaluate:  # "zoo:vit@{seed}": the recipe's own seed's model (the findings study)
+        step.fields.models = [m.replace("{seed}", str(top.seed)) for m in step.fields.models]
     keys = [e.key for e in evaluate] + [t.key for t in train]
     if len(set(keys)) != len(keys):
         raise ConfigError(f"evaluate: step names must be unique; give repeated experiments a name, got {keys}")
@@ -304,9 +306,12 @@ def _check_references(recipe, check_data):
         earlier.append(step.name)
     for step in recipe.evaluate:
         for model in step.fields.models:
-            if model in earlier or model_spec.expand(model).kind != "registry":
+            if model in earlier:
                 continue
-            get_spec(model)
+            # without data checks (validation only) a prefix spec (zoo:ROLE) need not be built yet
+            ref = model_spec.expand(model) if check_data else model_spec.parse(model)
+            if ref.kind == "registry":
+                get_spec(model)
     for name in recipe.export.models:
         if name not in earlier:
             raise ConfigError(f"export.models: {name!r} is not a training step (steps: {', '.join(earlier)})")
