@@ -177,8 +177,9 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
         logs = trainer.fit(model, strategy, batches, validation, step.optim.epochs, steps, callbacks, checkpoints,
                            verbose, optim=step.optim)
     else:
-        logs = trainer.custom_loop(model, strategy, batches(), validation, step.optim.epochs, steps, callbacks,
-                                   checkpoints, verbose, chief=chief)
+        logs = trainer.custom_loop(model, strategy, batches, validation, step.optim.epochs, steps, callbacks,
+                                   checkpoints, verbose, chief=chief, every_steps=step.optim.checkpoint_every_steps,
+                                   minutes=step.optim.checkpoint_minutes)
     target.parent.mkdir(parents=True, exist_ok=True)
     student.save(str(target))
     info = run.read_info()

@@ -13,8 +13,7 @@ TensorBoard logs and events.jsonl look the same.
 import contextlib
 import math
 import os
-import shutil
-import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -205,34 +204,42 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
 
 
 def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose,
-                chief=True):
-    """The same train/test steps under strategy.run, resumable from a CheckpointManager."""
+                chief=True, every_steps=0, minutes=0.0):
+    """The same train/test steps under strategy.run, resumable by steps like `fit`.
+
+    The chief saves the resume state (vitlab.training.checkpoint: weights with the optimizer,
+    epoch and batch) every `every_steps` batches and/or `minutes` of training and at each
+    epoch end; a resume restores it on every worker (the run directory must be shared, as for
+    Keras' BackupAndRestore), skips the batches already trained in a rebuilt stream (`train`:
+    a pipeline or a function that builds one) and continues inside the epoch, so the data
+    order is the uninterrupted run's.
+    """
     import tensorflow as tf
 
-    with strategy.scope():
-        epoch_counter = tf.Variable(0, dtype=tf.int64, trainable=False)
-        model.optimizer.build(model.student.trainable_variables)
-    checkpoint = tf.train.Checkpoint(student=model.student, optimizer=model.optimizer, epoch=epoch_counter)
-    # Every worker saves (the save is collective); only the chief's copy is kept.
-    directory = str(checkpoint_dir) if chief else tempfile.mkdtemp(prefix="vitlab-worker-ckpt-")
-    manager = tf.train.CheckpointManager(checkpoint, directory, max_to_keep=2)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint)
-    start = int(epoch_counter.numpy())
+    from vitlab.training import checkpoint
 
-    iterator = iter(strategy.experimental_distribute_dataset(train))
+    with strategy.scope():
+        epoch, offset = checkpoint.restore(model, checkpoint_dir)  # builds the optimizer's slots
+        if not model.optimizer.built:
+            model.optimizer.build(model.student.trainable_variables)
+    done = epoch * steps_per_epoch + offset
+    data = train() if callable(train) else train
+    data = data.skip(done) if done else data  # read again, not trained: the same order
+    saver = [checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every_steps, minutes)] if chief else []
+
+    iterator = iter(strategy.experimental_distribute_dataset(data))
     distributed_train = tf.function(lambda it: strategy.run(model.train_step, args=(next(it),)))
     distributed_test = tf.function(lambda batch: strategy.run(model.test_step, args=(batch,)))
-    callback_list = keras.callbacks.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0,
+    callback_list = keras.callbacks.CallbackList([*saver, *callbacks], add_history=True, add_progbar=verbose != 0,
                                                  model=model, verbose=verbose, epochs=epochs,
                                                  steps=steps_per_epoch)
     results = lambda: {m.name: float(m.result()) for m in model.metrics}  # noqa: E731
     logs = {}
     callback_list.on_train_begin()
-    for epoch in range(start, epochs):
+    for current in range(epoch, epochs):
         model.reset_metrics()
-        callback_list.on_epoch_begin(epoch)
-        for step in range(steps_per_epoch):
+        callback_list.on_epoch_begin(current)
+        for step in range(offset if current == epoch else 0, steps_per_epoch):  # absolute batch indices
             callback_list.on_train_batch_begin(step)
             distributed_train(iterator)
             callback_list.on_train_batch_end(step, results())
@@ -242,12 +249,8 @@ def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, cal
             for batch in strategy.experimental_distribute_dataset(validation):
                 distributed_test(batch)
             logs.update({f"val_{k}": v for k, v in results().items()})
-        epoch_counter.assign(epoch + 1)
-        manager.save()
-        callback_list.on_epoch_end(epoch, logs)
+        callback_list.on_epoch_end(current, logs)
     callback_list.on_train_end(logs)
-    if not chief:
-        shutil.rmtree(directory, ignore_errors=True)
     return logs
 
 
