@@ -14,7 +14,10 @@ vit_nano (benchmarks/results/bench_throughput.json) that is 800 CPU-seconds.
 
     .venv/bin/python benchmarks/learning_curves.py [--only NAME,NAME] [--plot-only]
 
-Writes benchmarks/results/learning_curves.json and learning_curves.png.
+The plot also carries the zoo's own training curves (every role of ~/.cache/vitlab/zoo/runs/
+seed-0, which validates each epoch on 1,000 test images and logs CPU-seconds) and the short
+screening runs of benchmarks/screen_configs.py (results/screen_configs.json), which chose the
+candidates. Writes benchmarks/results/learning_curves.json and learning_curves.png.
 """
 
 import argparse
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
 CACHE = Path(os.environ.get("VITLAB_CACHE") or Path.home() / ".cache" / "vitlab") / "curves"
 BUDGET_CPU_S = 800.0
+ZOO_RUN = CACHE.parent / "zoo" / "runs" / "seed-0"
 
 # name: (family, model, dataset, batch, total training images, learning rate, extra recipe lines)
 # Image counts: each candidate's share of the budget at its own cost per image (ResNets cost
@@ -109,25 +113,61 @@ def read_curve(name, target):
             "learning_rate": lr, "images": images, "points": points}
 
 
-def plot(curves, path):
+def zoo_curves(run):
+    """Per-role validation curves of a zoo training run (events.jsonl), finished or not."""
+    import json as json_lib
+
+    events = Path(run) / "events.jsonl"
+    if not events.exists():
+        return []
+    info = json_lib.loads((Path(run) / "run.json").read_text()) if (Path(run) / "run.json").exists() else {}
+    steps = {s["name"]: s for s in info.get("config", {}).get("train", [])}
+    curves = {}
+    for line in events.read_text().splitlines():
+        try:
+            event = json_lib.loads(line)
+        except json_lib.JSONDecodeError:
+            continue
+        if event.get("kind") == "metric" and event.get("name") == "val_accuracy":
+            role = event["step"].split(":", 1)[1]
+            batch = steps.get(role, {}).get("optim", {}).get("batch_size", 0)
+            curves.setdefault(role, []).append({"steps": event["done"], "images": event["done"] * batch,
+                                                "cpu_s": event.get("cpu_s"), "val_accuracy": event["value"]})
+    return [{"name": f"zoo:{role}", "family": "zoo", "model": steps.get(role, {}).get("model"),
+             "dataset": steps.get(role, {}).get("data", {}).get("dataset"),
+             "batch": steps.get(role, {}).get("optim", {}).get("batch_size"), "points": points}
+            for role, points in curves.items()]
+
+
+def plot(curves, path, screens=(), day_img_s=None):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (by_steps, by_cpu) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, (by_images, by_cpu, screened) = plt.subplots(1, 3, figsize=(16, 4.6))
     for curve in curves:
-        xs = [p["steps"] for p in curve["points"]]
+        style = dict(marker="o", ms=3, label=curve["name"], ls="-" if curve.get("family") == "zoo" else "--")
         ys = [p["val_accuracy"] for p in curve["points"]]
-        by_steps.plot(xs, ys, marker="o", ms=3, label=curve["name"])
-        by_cpu.plot([p["cpu_s"] for p in curve["points"]], ys, marker="o", ms=3, label=curve["name"])
-    by_cpu.axvline(BUDGET_CPU_S, color="grey", ls="--", lw=1, label="budget (800 CPU-s)")
-    for axis, label in ((by_steps, "training steps"), (by_cpu, "CPU-seconds of training")):
+        by_images.plot([p["images"] for p in curve["points"]], ys, **style)
+        by_cpu.plot([p["cpu_s"] for p in curve["points"]], ys, **style)
+    for screen in screens:
+        screened.plot([p["cpu_s"] for p in screen["points"]], [p["val_accuracy"] for p in screen["points"]],
+                      marker="o", ms=3, label=f"{screen['name']} (b{screen['batch']})")
+    by_cpu.axvline(BUDGET_CPU_S, color="grey", ls=":", lw=1, label="budget at 500 img/s (800 CPU-s)")
+    if day_img_s:  # the budget scales with the day's bench_throughput figure (issue 15)
+        scaled = BUDGET_CPU_S * 500.0 / day_img_s
+        by_cpu.axvline(scaled, color="black", ls=":", lw=1, label=f"budget at {day_img_s:g} img/s ({scaled:.0f} CPU-s)")
+    for axis, label in ((by_images, "training images"), (by_cpu, "CPU-seconds of training"),
+                        (screened, "CPU-seconds (screening, 240 s wall each)")):
         axis.set_xlabel(label)
-        axis.set_ylabel("clean top-1 (1,000 shapes test images)")
+        axis.set_ylabel("clean top-1 (1,000 test images)")
         axis.grid(alpha=0.3)
         axis.set_ylim(0, 1)
-    by_cpu.legend(fontsize=7)
+    by_cpu.legend(fontsize=6)
+    screened.legend(fontsize=6)
+    by_images.set_title("dashed: candidate runs; solid: the zoo (seed 0)", fontsize=8)
+    screened.set_title("benchmarks/screen_configs.py", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
@@ -137,6 +177,8 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated candidate names (default: all)")
     parser.add_argument("--points", type=int, default=12, help="evaluations along each schedule")
     parser.add_argument("--plot-only", action="store_true", help="read finished runs, write JSON and plot")
+    parser.add_argument("--day-img-s", type=float, default=None,
+                        help="the day's bench_throughput vit_nano training img/s: draws the scaled budget too")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(CANDIDATES)
     curves = []
@@ -149,10 +191,15 @@ def main():
         if curves and curves[-1]["name"] == name:
             last = curves[-1]["points"][-1] if curves[-1]["points"] else {}
             print(f"{name}: {last}", flush=True)
+    curves += zoo_curves(ZOO_RUN)
+    screens_file = RESULTS / "screen_configs.json"
+    screens = [v for k, v in json.loads(screens_file.read_text()).items()
+               if not k.startswith("_")] if screens_file.exists() else []
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "learning_curves.json").write_text(json.dumps({"budget_cpu_s": BUDGET_CPU_S, "curves": curves},
                                                              indent=1))
-    plot(curves, RESULTS / "learning_curves.png")
+    curves = [c for c in curves if c["points"]]
+    plot(curves, RESULTS / "learning_curves.png", screens, args.day_img_s)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ def main():
     names = [n for n in args.only.split(",") if n] or list(CANDIDATES)
     path = RESULTS / "screen_configs.json"
     results = json.loads(path.read_text()) if path.exists() else {}
+    results["_measured"] = (f"{time.strftime('%Y-%m-%d')}; compare with that day's bench_throughput figure")
     for name in names:
         results[name] = screen(name, args.budget, args.horizon)
         RESULTS.mkdir(exist_ok=True)
