@@ -162,3 +162,18 @@ def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
     text = output.read_text()
     vit = next(c for c in cards if c["role"] == "vit")
     assert f"{vit['clean_accuracy']:.3f}" in text
+
+
+def test_demo_recipe_runs_on_the_shipped_zoo(built_zoo, tmp_path):
+    """`make demo` evaluates the shipped zoo (here: the tiny seed-3 zoo standing in for zoo/)."""
+    cache, env, _ = built_zoo
+    shipped = {**env, "VITLAB_ZOO": str(cache / "zoo" / "seed-3")}
+    done = vitlab("recipe", "run", "demo", "--set", "smoke=true", "--quiet", "--out", str(tmp_path / "demo"),
+                  env=shipped)
+    assert done.returncode == 0, done.stderr[-3000:]
+    info = json.loads((tmp_path / "demo" / "run.json").read_text())
+    assert info["status"] == "done" and set(info["training"]) == {"brief_vit"}
+    report = (tmp_path / "demo" / "report" / "index.md").read_text()
+    for section in ("occlusion", "shuffle", "corruption", "adversarial", "shape-bias", "linear-probe", "segmentation"):
+        assert f"## {section}" in report
+    assert "Models: vit, vit_nopos, resnet" in report  # zoo models are named by their roles
