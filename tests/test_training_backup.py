@@ -91,8 +91,8 @@ class _KillAt(keras.callbacks.Callback):
 
 def test_custom_loop_resumes_inside_an_epoch(tmp_path):
     """The strategy.run loop (MultiWorkerMirroredStrategy's) checkpoints by steps: killed in
-    epoch 1 after batch 3 (saved at batch 2) and resumed by a fresh model, it ends with the
-    uninterrupted weights, flips included (the stream is skipped to the saved position)."""
+    epoch 1 after its last batch (saved after batch 2 of 3) and resumed by a fresh model, it
+    ends with the uninterrupted weights, flips included (the stream skips to the saved batch)."""
     import pytest
 
     from vitlab import models
@@ -104,19 +104,19 @@ def test_custom_loop_resumes_inside_an_epoch(tmp_path):
     data = from_arrays(rng.random((48, 32, 32, 3), dtype=np.float32), np.arange(48) % 4, batch_size=8)
     batches = lambda: augment.training_batches(data.pipeline, AugmentSection(flip=True), 4, 8, seed=3)  # noqa: E731
     strategy = strategy_lib.select("one_device")
-    optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=5, warmup_epochs=0.5)
+    optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
 
     def loop(directory, callbacks=()):
         keras.utils.set_random_seed(3)
         with strategy.scope():
             model = trainer.TrainingModel(models.create("resnet_test", num_classes=4))
-            model.compile(optimizer=trainer.optimizer(optim, 5), jit_compile=False, run_eagerly=True)
-        trainer.custom_loop(model, strategy, batches, None, 2, 5, list(callbacks), directory, 0, every_steps=2)
+            model.compile(optimizer=trainer.optimizer(optim, 3), jit_compile=False, run_eagerly=True)
+        trainer.custom_loop(model, strategy, batches, None, 2, 3, list(callbacks), directory, 0, every_steps=2)
         return [np.asarray(w) for w in model.student.weights]
 
     whole = loop(tmp_path / "whole")
     with pytest.raises(_Killed):
-        loop(tmp_path / "resumed", [_KillAt(1, 3)])
+        loop(tmp_path / "resumed", [_KillAt(1, 2)])
     resumed = loop(tmp_path / "resumed")
     for a, b in zip(whole, resumed):
         np.testing.assert_array_equal(a, b)

@@ -149,6 +149,7 @@ def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
     cache, env, _ = built_zoo
     output = tmp_path / "findings.md"
     done = subprocess.run([sys.executable, "-m", "vitlab.findings", "study", "--seeds", "3", "--smoke", "--quiet",
+                           "--set", "smoke.eval_limit=16",
                            "--runs", str(tmp_path / "runs"), "-o", str(output)], capture_output=True, text=True,
                           env=env, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -168,7 +169,8 @@ def test_demo_recipe_runs_on_the_shipped_zoo(built_zoo, tmp_path):
     """`make demo` evaluates the shipped zoo (here: the tiny seed-3 zoo standing in for zoo/)."""
     cache, env, _ = built_zoo
     shipped = {**env, "VITLAB_ZOO": str(cache / "zoo" / "seed-3")}
-    done = vitlab("recipe", "run", "demo", "--set", "smoke=true", "--quiet", "--out", str(tmp_path / "demo"),
+    done = vitlab("recipe", "run", "demo", "--set", "smoke=true", "--set", "smoke.eval_limit=16",
+                  "--set", "smoke.limit=64", "--quiet", "--out", str(tmp_path / "demo"),
                   env=shipped)
     assert done.returncode == 0, done.stderr[-3000:]
     info = json.loads((tmp_path / "demo" / "run.json").read_text())
