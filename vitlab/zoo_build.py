@@ -24,9 +24,35 @@ def run_dir(seed):
     return zoo.cache_root() / "runs" / f"seed-{int(seed)}"
 
 
+def commits_file(seed):
+    """The vitlab commit of every process that trained the seed (its start and each resume)."""
+    return run_dir(seed).with_name(f"seed-{int(seed)}.commits.json")
+
+
+def record_commit(seed):
+    path = commits_file(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        commits = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        commits = []
+    commits.append({"commit": vitlab_commit(), "started": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    temp = path.with_suffix(".json.tmp")
+    temp.write_text(json.dumps(commits, indent=1) + "\n")
+    temp.replace(path)
+
+
+def training_commits(seed):
+    try:
+        return [entry["commit"] for entry in json.loads(commits_file(seed).read_text())]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return []
+
+
 def train_seed(seed, overrides=(), quiet=False):
     """The seed's training run (resumed when present); returns its directory."""
     target = run_dir(seed)
+    record_commit(seed)
     command = [sys.executable, "-m", "vitlab.cli", "recipe", "run", "--runs", str(target.parent)]
     if (target / "run.json").exists():
         command += ["--resume", str(target)]
@@ -92,7 +118,10 @@ def card_for(role, seed, run, model_file, eval_limit=None):
         "image_size": int(model.image_size), "recipe": zoo.RECIPE, "overrides": info.get("config", {}).get("overrides", []),
         "train_step": step, "trained_on": training.get("dataset"), "teacher": training.get("teacher") or None,
         "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(run, role),
-        "vitlab_commit": vitlab_commit(), "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        # the code that trained it: the build's first process, then any that resumed it
+        "vitlab_commit": (training_commits(seed) or [vitlab_commit()])[0],
+        "vitlab_commits_resumed": training_commits(seed)[1:], "published_by": vitlab_commit(),
+        "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "eval_dataset": f"{zoo.ROLES[role][1]}:test", "eval_images": count,
         "clean_accuracy": accuracy["average"], "clean_accuracy_heads": accuracy,
         "clean_accuracy_first_500": accuracy_500["average"] if count >= 500 else None,
