@@ -161,3 +161,12 @@ def test_runs_list_copes_with_corrupt_runs(tmp_path, capsys):
     assert code == 0 and "train:vit: done" in out and "status:   created" in out
     code, _, err = run_cli(capsys, "runs", "show", str(tmp_path / "runs" / "broken"))
     assert code == 2 and "unreadable" in err
+
+
+def test_a_folder_named_like_a_recipe_does_not_hide_it(tmp_path, monkeypatch):
+    """The repository root holds zoo/ (the shipped models): `vitlab recipe run zoo` is the recipe."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "zoo").mkdir()
+    assert recipe_lib.find("zoo") == recipe_lib.recipe_dir() / "zoo.toml"
+    with pytest.raises(ConfigError, match="does not exist"):
+        recipe_lib.find("./zoo")  # a path to a folder is still refused

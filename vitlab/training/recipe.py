@@ -87,9 +87,11 @@ def list_recipes():
 
 
 def find(name_or_path):
-    """The path of a shipped recipe name or of a TOML file."""
+    """The path of a shipped recipe name or of a TOML file (a bare name that is also a folder
+    here, like the repository's zoo/, is the shipped recipe)."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    looks_like_path = "/" in str(name_or_path) or str(name_or_path).startswith(("~", "."))
+    if path.suffix == ".toml" or path.is_file() or (path.exists() and looks_like_path):
         if not path.is_file():
             raise ConfigError(f"recipe file {path} does not exist")
         return path
