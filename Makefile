@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: install
-	$(BIN)/vitlab recipe run quickstart
+	$(BIN)/vitlab recipe run demo
 
 test: install
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
