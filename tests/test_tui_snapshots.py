@@ -16,6 +16,9 @@ SIZE = (130, 36)
 @pytest.fixture
 def runs_app(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # the snapshots show no zoo models: the repository's zoo/ grows as models ship
+    monkeypatch.setenv("VITLAB_ZOO", str(tmp_path / "no-zoo"))
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
     make_runs("runs", 6)
     make_broken_runs("runs")
     monkeypatch.setattr(catalog, "experiment_options", lambda name: [

@@ -170,7 +170,8 @@ def test_demo_recipe_runs_on_the_shipped_zoo(built_zoo, tmp_path):
     cache, env, _ = built_zoo
     shipped = {**env, "VITLAB_ZOO": str(cache / "zoo" / "seed-3")}
     done = vitlab("recipe", "run", "demo", "--set", "smoke=true", "--set", "smoke.eval_limit=16",
-                  "--set", "smoke.limit=64", "--quiet", "--out", str(tmp_path / "demo"),
+                  "--set", "smoke.limit=64", "--set", "optim.steps_per_epoch=2", "--quiet",
+                  "--out", str(tmp_path / "demo"),
                   env=shipped)
     assert done.returncode == 0, done.stderr[-3000:]
     info = json.loads((tmp_path / "demo" / "run.json").read_text())
