@@ -19,6 +19,8 @@ import pytest
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jax")]
 
 NAMES = ("vit_test", "resnet_test")
+# The experiments whose every numeric array is compared here; test_experiments compares the rest by summary.
+EXPERIMENTS = ("occlusion", "shuffle", "correlation", "segmentation", "attention")
 
 
 def run_experiments(folder):
@@ -98,7 +100,7 @@ def test_every_sweep_agrees_across_backends(both_backends):
 def test_agreement_covers_every_experiment_and_real_variation(both_backends):
     """The comparison is not vacuous: each experiment stored arrays, and occlusion actually varies."""
     tensorflow, _ = both_backends
-    for experiment in ("occlusion", "shuffle", "correlation", "segmentation", "attention"):
+    for experiment in EXPERIMENTS:
         assert any(k.startswith(f"{experiment}::") for k in tensorflow), experiment
     pixels = tensorflow["occlusion::random/pixels_dropped"]
     np.testing.assert_allclose(pixels[..., 0], 0.25)
