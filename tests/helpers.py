@@ -195,3 +195,17 @@ def keras_file_weights(path):
     with h5py.File(io.BytesIO(data), "r") as handle:
         handle.visititems(lambda name, obj: arrays.setdefault(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
     return arrays
+
+
+def official_per_sample_jaccard(pred, target):
+    """NumPy transcription of evaluate_segmentation.py get_per_sample_jaccard (lines 51-65)."""
+    jac, objects = 0.0, 0
+    for label in np.unique(target):
+        if label in (0, 255):
+            continue
+        region = target == label
+        intersection = ((region * pred) * (region != 255)).sum(axis=(1, 2))
+        union = (((region + pred) > 0) * (region != 255)).sum(axis=(1, 2))
+        jac += (intersection / union).max()
+        objects += 1
+    return jac / objects if objects else float("nan")

@@ -46,7 +46,7 @@ def test_eval_linear_probe_twice_reuses_the_cache(tmp_path, capsys, monkeypatch)
     for name in ("vit_test", "resnet_test"):
         models.create(name).save(tmp_path / f"{name}.keras")
     argv = ["eval", "linear-probe", "-m", str(tmp_path / "vit_test.keras"), "-m", str(tmp_path / "resnet_test.keras"),
-            "-d", "fashion_mnist", "--limit", "60", "--set", "limit_train=120", "--set", "c_grid=1.0", "-q"]
+            "-d", "fashion_mnist", "--limit", "60", "--set", "limit_train=120", "--set", "c_grid=1.0", "--set", "epochs=2", "-q"]
     for run in ("first", "second"):
         code, text = run_cli([*argv, "--out", str(tmp_path / run)], capsys)
         assert code == 0, text

@@ -7,6 +7,7 @@ import pathlib
 import numpy as np
 import pytest
 
+from helpers import official_per_sample_jaccard
 from vitlab.protocol import corruption, crop, occlusion, saliency, segmentation
 
 
@@ -127,20 +128,6 @@ def test_mce_baseline_rule():
 
 
 # --- segmentation ----------------------------------------------------------------------------
-def official_per_sample_jaccard(pred, target):
-    """NumPy transcription of evaluate_segmentation.py get_per_sample_jaccard (lines 51-65)."""
-    jac, object_count = 0.0, 0
-    for mask_idx in np.unique(target):
-        if mask_idx in [0, 255]:
-            continue
-        cur_mask = target == mask_idx
-        intersection = ((cur_mask * pred) * (cur_mask != 255)).sum(axis=(1, 2))
-        union = (((cur_mask + pred) > 0) * (cur_mask != 255)).sum(axis=(1, 2))
-        jac += (intersection / union).max()
-        object_count += 1
-    return jac / object_count
-
-
 def two_objects_in_a_void_border():
     target = np.full((6, 6), 255)
     target[1:5, 1:5] = 0

@@ -4,6 +4,7 @@ per-object Jaccard in the experiment, and the 512 x 512 input taken from the ori
 import numpy as np
 import pytest
 
+from helpers import official_per_sample_jaccard
 from vitlab import data as data_lib
 from vitlab.protocol import segmentation as protocol
 
@@ -86,20 +87,6 @@ def test_squash_keeps_what_the_centre_crop_cuts_off(voc):
 def test_occlusion_foreground_of_label_masks():
     masks = np.array([[[0, 3, 255, 1]]], np.float32)
     assert protocol.foreground(masks).tolist() == [[[0.0, 1.0, 0.0, 1.0]]]
-
-
-def official_per_sample_jaccard(pred, target):
-    """NumPy transcription of evaluate_segmentation.py get_per_sample_jaccard (lines 51-65)."""
-    jac, objects = 0.0, 0
-    for label in np.unique(target):
-        if label in (0, 255):
-            continue
-        region = target == label
-        intersection = ((region * pred) * (region != 255)).sum(axis=(1, 2))
-        union = (((region + pred) > 0) * (region != 255)).sum(axis=(1, 2))
-        jac += (intersection / union).max()
-        objects += 1
-    return jac / objects if objects else float("nan")
 
 
 def test_experiment_scores_each_object_with_its_best_head():

@@ -43,8 +43,9 @@ def _resnet_fit(strategy, optim, checkpoints, epochs, batches):
     keras.utils.set_random_seed(3)
     with strategy.scope():
         model = trainer.TrainingModel(models.create("resnet_test", num_classes=4))
-        model.compile(optimizer=trainer.optimizer(optim, 5), jit_compile=False, run_eagerly=True)  # as fast as tiny gets
-    trainer.fit(model, strategy, batches, None, epochs, 5, [], checkpoints, 0, optim=optim)
+        model.compile(optimizer=trainer.optimizer(optim, optim.steps_per_epoch), jit_compile=False,
+                      run_eagerly=True)  # as fast as tiny gets
+    trainer.fit(model, strategy, batches, None, epochs, optim.steps_per_epoch, [], checkpoints, 0, optim=optim)
     return [np.asarray(w) for w in model.student.weights]
 
 

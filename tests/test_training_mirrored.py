@@ -54,7 +54,7 @@ data = from_arrays(np.random.default_rng(0).random((48, 32, 32, 3), dtype=np.flo
                    batch_size=8)
 config = AugmentSection(flip=True, mixup_alpha=0.8, cutmix_alpha=1.0)
 batches = lambda: augment.training_batches(data.pipeline, config, 4, 8, seed=3)
-optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=5, warmup_epochs=0.5)
+optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
 tmp = Path(tempfile.mkdtemp())
 whole = _resnet_fit(strategy, optim, tmp / "whole", 2, batches)
 _resnet_fit(strategy, optim, tmp / "resumed", 1, batches)

@@ -160,15 +160,7 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
             image = pipeline.resize_and_centre_crop(example["image"], image_size, crop_pct, interpolation)
         return {"image": image, "label": example["label"], "index": example["index"]}
 
-    order = tf.data.Dataset.range(count)
-    if shuffle:
-        order = order.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        order = order.repeat()
-    data = (order.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .filter(lambda example: example["ok"])
-            .map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    data = pipeline.file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat)
     return Dataset(name=str(path), split=split, pipeline=data, num_classes=len(class_names),
                    class_names=class_names, image_size=image_size, num_examples=count, skipped_files=skipped,
                    preprocessing={"source": "folder", "root": str(class_root), "image_size": image_size,

@@ -123,6 +123,22 @@ def ordered_indices(count, batch_size, seed, shuffle, repeat):
     return order.batch(batch_size)
 
 
+def file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat):
+    """A pipeline over files decoded one example at a time: `read(index)` returns the example
+    with an `ok` flag (unreadable files are dropped, the caller names them), `finish` resizes."""
+    import tensorflow as tf
+
+    order = tf.data.Dataset.range(count)
+    if shuffle:
+        order = order.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        order = order.repeat()
+    return (order.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .filter(lambda example: example["ok"])
+            .map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
 def array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat):
     """A pipeline over in-memory arrays: `columns` has image (uint8, N,H,W[,3]), label, and
     optionally mask (N,H,W) and label2; returns (pipeline, count)."""

@@ -119,15 +119,7 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
             mask = pipeline.resize_and_centre_crop_mask(mask, image_size, crop_pct)
         return {"image": image, "mask": mask, "label": example["label"], "index": example["index"]}
 
-    order = tf.data.Dataset.range(count)
-    if shuffle:
-        order = order.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        order = order.repeat()
-    data = (order.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .filter(lambda example: example["ok"])
-            .map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    data = pipeline.file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat)
     return Dataset(name=f"voc:{path}", split=SPLITS[split], pipeline=data, num_classes=len(CLASS_NAMES),
                    class_names=list(CLASS_NAMES), image_size=image_size, num_examples=count, has_mask=True,
                    skipped_files=skipped,

@@ -106,5 +106,5 @@ EXPERIMENT = Experiment(
     run=run,
     requires=Requires(every=("block_features",)),
     metrics=FROZEN_FEATURE_METRICS,
-    smoke=dict(train_split="holdout", blocks="last", c_grid=[1.0], cv_folds=2),
+    smoke=dict(train_split="holdout", blocks="last", c_grid=[1.0], cv_folds=2, epochs=2),
 )
