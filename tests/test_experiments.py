@@ -23,6 +23,8 @@ from vitlab.experiments import base, options, runner
 from vitlab.experiments.base import RequirementError
 
 NAMES = experiments.names()
+# One worker runs this module: the JAX test reuses the end-to-end tests' TensorFlow summaries.
+pytestmark = pytest.mark.xdist_group("experiments")
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +32,46 @@ def _feature_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))  # feature experiments cache here
 
 
+class TensorFlowSummaries:
+    """Each experiment's TensorFlow summary on the tiny models saved once as .keras files: the
+    end-to-end test computes it, the JAX test compares against it (and computes what a
+    selection of tests skipped), so the TensorFlow side runs once per experiment."""
+
+    def __init__(self, folder):
+        from vitlab import models
+
+        self.folder, self.summaries = folder, {}
+        keras.utils.set_random_seed(0)
+        for model in TINY_MODELS:
+            models.create(model, num_classes=4).save(folder / f"{model}.keras")
+
+    def adapters(self, name):
+        from vitlab.models.adapter import resolve
+
+        adapters = [resolve(str(path)) for path in sorted(self.folder.glob("*.keras"))]
+        chosen = [a for a in adapters if set(experiments.get(name).requires.every) <= base.capabilities(a)]
+        assert chosen, f"no tiny model meets {name}'s requirements"
+        return chosen
+
+    def run(self, name, tmp_path):
+        result, stored = run_experiment_test(name, tmp_path, adapters=self.adapters(name))
+        self.summaries[name] = result.summary
+        return result, stored
+
+    def get(self, name, tmp_path):
+        if name not in self.summaries:
+            self.run(name, tmp_path / "tf" / name)
+        return self.summaries[name]
+
+
+@pytest.fixture(scope="module")
+def tensorflow_summaries(tmp_path_factory):
+    return TensorFlowSummaries(tmp_path_factory.mktemp("tiny-models"))
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_experiment_end_to_end(name, tmp_path):
-    run_experiment_test(name, tmp_path)
+def test_experiment_end_to_end(name, tmp_path, tensorflow_summaries):
+    tensorflow_summaries.run(name, tmp_path)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -155,8 +194,7 @@ JAX_SIDE = textwrap.dedent("""
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("jax-experiments")  # its own group: the scheduler balances it against the other JAX tests
-def test_experiments_on_jax_give_the_tensorflow_numbers(tmp_path):
+def test_experiments_on_jax_give_the_tensorflow_numbers(tmp_path, tensorflow_summaries):
     """Same weights (.keras files saved here), same seed: the JAX run's summaries equal
     TensorFlow's (within float tolerance; FGSM/PGD within one image of the 24, as gradient
     signs of near-zero pixels may differ)."""
@@ -166,21 +204,10 @@ def test_experiments_on_jax_give_the_tensorflow_numbers(tmp_path):
     # fuller settings than the smoke ones; every other experiment is compared here.
     names = [name for name in NAMES if name not in COMPARED_BY_ARRAY]
     assert set(names) | set(COMPARED_BY_ARRAY) == set(NAMES)
-    keras.utils.set_random_seed(0)
-    from vitlab import models
-
-    for model in TINY_MODELS:
-        models.create(model, num_classes=4).save(tmp_path / f"{model}.keras")
-    from vitlab.models.adapter import resolve
-
-    expected = {}
-    for name in names:
-        adapters = [resolve(str(path)) for path in sorted(tmp_path.glob("*.keras"))]
-        adapters = [a for a in adapters if set(experiments.get(name).requires.every) <= base.capabilities(a)]
-        expected[name] = run_experiment_test(name, tmp_path / "tf" / name, adapters=adapters)[0].summary
+    expected = {name: tensorflow_summaries.get(name, tmp_path) for name in names}
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "VITLAB_CACHE": str(tmp_path / "jax-cache"),
            "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
-    done = subprocess.run([sys.executable, "-c", JAX_SIDE, str(tmp_path), ",".join(names),
+    done = subprocess.run([sys.executable, "-c", JAX_SIDE, str(tensorflow_summaries.folder), ",".join(names),
                            str(Path(__file__).parent)], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     line = next(line for line in done.stdout.splitlines() if line.startswith("JAX-SUMMARIES "))
