@@ -209,3 +209,15 @@ def official_per_sample_jaccard(pred, target):
         jac += (intersection / union).max()
         objects += 1
     return jac / objects if objects else float("nan")
+
+
+def run_cli(capsys, *argv):
+    """The CLI entry point in this process (no second TensorFlow import): (exit code, stdout, stderr)."""
+    import pytest
+
+    from vitlab.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_cli
 from vitlab import zoo
 from vitlab.errors import UserError
 
@@ -22,6 +23,7 @@ TINY = ["--set", "smoke=true", "--set", "smoke.limit=32", "--set", "data.eval_sp
 
 
 def vitlab(*args, env):
+    """A separate `vitlab` process: for the commands that train (a fresh TensorFlow per run)."""
     return subprocess.run([sys.executable, "-m", "vitlab.cli", *args], capture_output=True, text=True, env=env,
                           timeout=1200)
 
@@ -51,6 +53,15 @@ def built_zoo(tmp_path_factory):
     return cache, env, done.stdout
 
 
+@pytest.fixture
+def in_zoo(built_zoo, monkeypatch):
+    """The tiny zoo's environment for CLI calls in this process."""
+    cache, env, _ = built_zoo
+    for key in ("VITLAB_CACHE", "VITLAB_ZOO"):
+        monkeypatch.setenv(key, env[key])
+    return cache
+
+
 def test_build_publishes_every_role_with_a_card(built_zoo):
     cache, env, stdout = built_zoo
     folder = cache / "zoo" / "seed-3"
@@ -69,49 +80,50 @@ def test_build_publishes_every_role_with_a_card(built_zoo):
     assert deit["teacher"] == "resnet_sin" and deit["architecture"] == "deit_test_distilled"
 
 
-def test_rebuild_resumes_without_retraining(built_zoo):
-    cache, env, _ = built_zoo
+def test_rebuild_resumes_without_retraining(in_zoo, capsys):
+    cache = in_zoo
     run = cache / "zoo" / "runs" / "seed-3"
     before = (run / "events.jsonl").read_text().count('"started"')
     stamp = (cache / "zoo" / "seed-3" / "vit.json").stat().st_mtime_ns
-    done = vitlab("zoo", "build", "--seeds", "3", "--quiet", env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
+    code, out, err = run_cli(capsys, "zoo", "build", "--seeds", "3", "--quiet")
+    assert code == 0, err[-2000:]
     assert (run / "events.jsonl").read_text().count('"started"') == before  # no step started again
     assert (cache / "zoo" / "seed-3" / "vit.json").stat().st_mtime_ns == stamp  # card kept: hash matches
-    assert "published" not in done.stdout
+    assert "published" not in out
 
 
-def test_publish_ships_the_roles_a_stopped_build_finished(built_zoo, tmp_path):
+def test_publish_ships_the_roles_a_stopped_build_finished(in_zoo, tmp_path, capsys):
     import shutil
 
-    cache, env, _ = built_zoo
+    cache = in_zoo
     partial = cache / "zoo" / "runs" / "seed-5"
     shutil.copytree(cache / "zoo" / "runs" / "seed-3", partial)
     info = json.loads((partial / "run.json").read_text())
     for role in ("deit_shape", "deit_tex", "deit_sin"):  # as if killed after vit_nopos
         info["steps"][f"train:{role}"] = "running"
     (partial / "run.json").write_text(json.dumps(info))
-    done = vitlab("zoo", "publish", "--seed", "5", "--out", str(tmp_path / "out"), "--eval-limit", "16", env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "4 of 7 roles published" in done.stdout
+    code, out, err = run_cli(capsys, "zoo", "publish", "--seed", "5", "--out", str(tmp_path / "out"),
+                             "--eval-limit", "16")
+    assert code == 0, err[-2000:]
+    assert "4 of 7 roles published" in out
     assert sorted(p.stem for p in (tmp_path / "out").glob("*.json")) == ["resnet", "resnet_sin", "vit", "vit_nopos"]
-    nothing = vitlab("zoo", "publish", "--seed", "6", env=env)
-    assert nothing.returncode == 2 and "no finished model" in nothing.stderr and "Traceback" not in nothing.stderr
+    code, out, err = run_cli(capsys, "zoo", "publish", "--seed", "6")
+    assert code == 2 and "no finished model" in err and "Traceback" not in err
 
 
-def test_zoo_models_are_named_everywhere(built_zoo):
-    cache, env, _ = built_zoo
-    listed = vitlab("models", "list", "--json", env=env)
-    rows = json.loads(listed.stdout)
+def test_zoo_models_are_named_everywhere(in_zoo, capsys):
+    cache = in_zoo
+    code, out, _ = run_cli(capsys, "models", "list", "--json")
+    rows = json.loads(out)
     assert rows[0]["name"].startswith("zoo:") and rows[0]["trained"]
     assert {"zoo:vit@3", "zoo:deit_shape@3"} <= {r["name"] for r in rows}
     assert not next(r for r in rows if r["name"] == "vit_test")["trained"]
-    evaluated = vitlab("eval", "shape-bias", "-m", "zoo:vit@3", "-m", "zoo:resnet@3", "--dataset",
-                       "shapes:cue_conflict", "--limit", "16", "--runs", str(cache / "runs"), env=env)
-    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    missing = vitlab("eval", "occlusion", "-m", "zoo:vit@9", env=env)
-    assert missing.returncode == 2 and "vitlab zoo build --seeds 9" in missing.stderr
-    assert "Traceback" not in missing.stderr
+    code, _, err = run_cli(capsys, "eval", "shape-bias", "-m", "zoo:vit@3", "-m", "zoo:resnet@3", "--dataset",
+                           "shapes:cue_conflict", "--limit", "16", "--runs", str(cache / "runs"))
+    assert code == 0, err[-2000:]
+    code, _, err = run_cli(capsys, "eval", "occlusion", "-m", "zoo:vit@9")
+    assert code == 2 and "vitlab zoo build --seeds 9" in err
+    assert "Traceback" not in err
 
 
 def test_card_accuracy_is_remeasured(built_zoo):
