@@ -26,7 +26,7 @@ demo: install
 	$(BIN)/vitlab recipe run demo
 
 test: install
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest -q -x -m "not slow"

@@ -2,7 +2,6 @@
 for speed): the switches, XLA-on sweeps and features giving the graph-mode numbers, and a
 recipe trained traced equal to one trained eagerly."""
 
-
 import numpy as np
 import pytest
 

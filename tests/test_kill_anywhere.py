@@ -15,7 +15,7 @@ import h5py
 import numpy as np
 import pytest
 
-from tests.helpers import keras_file_weights
+from tests.helpers import keras_file_weights, run_cli
 
 SEED = 19
 RECIPE = """
@@ -89,13 +89,12 @@ def _summary(run):
 
 
 @pytest.mark.slow
-def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path):
+def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path, capsys):
     recipe = tmp_path / "r.toml"
     recipe.write_text(RECIPE)
     reference = tmp_path / "reference"
-    done = subprocess.run([VITLAB, "recipe", "run", str(recipe), "--out", str(reference), "--quiet"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
+    code, _, err = run_cli(capsys, "recipe", "run", str(recipe), "--out", str(reference), "--quiet")  # uninterrupted
+    assert code == 0, err[-2000:]
 
     rng = random.Random(SEED)
     # where each kill aims: most in training, then evaluation, then result writing and the report

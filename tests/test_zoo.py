@@ -183,15 +183,13 @@ def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
     assert f"{vit['clean_accuracy']:.3f}" in text
 
 
-def test_demo_recipe_runs_on_the_shipped_zoo(built_zoo, tmp_path):
+def test_demo_recipe_runs_on_the_shipped_zoo(in_zoo, tmp_path, capsys, monkeypatch):
     """`make demo` evaluates the shipped zoo (here: the tiny seed-3 zoo standing in for zoo/)."""
-    cache, env, _ = built_zoo
-    shipped = {**env, "VITLAB_ZOO": str(cache / "zoo" / "seed-3")}
-    done = vitlab("recipe", "run", "demo", "--set", "smoke=true", "--set", "smoke.eval_limit=16",
-                  "--set", "smoke.limit=64", "--set", "optim.steps_per_epoch=2", "--quiet",
-                  "--out", str(tmp_path / "demo"),
-                  env=shipped)
-    assert done.returncode == 0, done.stderr[-3000:]
+    monkeypatch.setenv("VITLAB_ZOO", str(in_zoo / "zoo" / "seed-3"))
+    code, _, err = run_cli(capsys, "recipe", "run", "demo", "--set", "smoke=true", "--set", "smoke.eval_limit=16",
+                           "--set", "smoke.limit=64", "--set", "optim.steps_per_epoch=2", "--quiet",
+                           "--out", str(tmp_path / "demo"))
+    assert code == 0, err[-3000:]
     info = json.loads((tmp_path / "demo" / "run.json").read_text())
     assert info["status"] == "done" and set(info["training"]) == {"brief_vit"}
     report = (tmp_path / "demo" / "report" / "index.md").read_text()
