@@ -218,6 +218,6 @@ def run_cli(capsys, *argv):
     from vitlab.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
+        main([str(arg) for arg in argv])
     captured = capsys.readouterr()
     return exit_info.value.code, captured.out, captured.err

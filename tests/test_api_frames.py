@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from helpers import run_cli
 from vitlab.results import Curve, Result, RunStore, Table
 from vitlab.results.frames import COLUMNS, MissingExtraError, split_label
 
@@ -126,15 +127,6 @@ def test_export_round_trips_every_result(stored_run, tmp_path, fmt):
     assert set(back.run) == {stored_run.id} and set(back.key) == {"adversarial", "shuffle"}
     dist = back[(back.key == "adversarial") & (back["head"] == "dist") & (back.metric == "top-1 accuracy")]
     np.testing.assert_allclose(dist.value.to_numpy(dtype=float), [1.0, 0.5, 0.0])
-
-
-def run_cli(capsys, *argv):
-    from vitlab.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(list(argv))
-    captured = capsys.readouterr()
-    return exited.value.code, captured.out, captured.err
 
 
 def test_runs_export_command_and_its_errors(stored_run, tmp_path, capsys):

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from helpers import run_cli
 from vitlab import models
 from vitlab.models import hf_cache
 from vitlab.models.timm_convert import export_timm_state
@@ -74,15 +75,6 @@ def test_find_reads_refs_main_and_falls_back_to_the_only_snapshot(tmp_path, sour
     assert hf_cache.find(other, cache_dir=tmp_path).revision == "feedbeef"
     with pytest.raises(hf_cache.NotInCacheError, match="@nope is not in the local"):
         hf_cache.find(REPO, cache_dir=tmp_path, revision="nope")
-
-
-def run_cli(capsys, *args):
-    from vitlab.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exited.value.code, captured.out, captured.err
 
 
 def test_cli_imports_from_the_cache_with_timm_preprocessing(tmp_path, source, capsys, monkeypatch):

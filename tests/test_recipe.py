@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 
+from helpers import run_cli
 from vitlab.config import ConfigError
 from vitlab.training import recipe as recipe_lib
 
@@ -119,15 +120,6 @@ def test_shipped_recipes_validate_and_say_what_they_do(name):
     smoke = recipe_lib.load(name, ["smoke=true"], check_data=False)
     assert all(t.optim.epochs <= smoke.smoke.epochs for t in smoke.train)
     assert recipe.train or recipe.evaluate
-
-
-def run_cli(capsys, *argv):
-    from vitlab.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
 
 
 def test_cli_lists_shows_and_refuses_bad_input(tmp_path, capsys):
