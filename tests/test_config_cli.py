@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from helpers import run_cli
 from vitlab import config as config_lib
 
 
@@ -73,10 +74,10 @@ def test_help_is_fast_and_does_not_import_tensorflow():
     assert time.perf_counter() - started < 3.0  # generous for a loaded CI box; measured ~0.2 s
 
 
-def test_models_show_reports_timm_parameter_count():
-    result = _vitlab("models", "show", "deit_small_distilled_patch16_224", "--json")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["parameters"] == 22_436_432
+def test_models_show_reports_timm_parameter_count(capsys):
+    code, out, err = run_cli(capsys, "models", "show", "deit_small_distilled_patch16_224", "--json")
+    assert code == 0, err
+    assert json.loads(out)["parameters"] == 22_436_432
 
 
 def test_unknown_model_is_one_line_and_exit_2():

@@ -162,3 +162,38 @@ def test_a_folder_named_like_a_recipe_does_not_hide_it(tmp_path, monkeypatch):
     assert recipe_lib.find("zoo") == recipe_lib.recipe_dir() / "zoo.toml"
     with pytest.raises(ConfigError, match="does not exist"):
         recipe_lib.find("./zoo")  # a path to a folder is still refused
+
+
+def test_a_run_loads_each_saved_model_once_and_a_resumed_done_step_loads_nothing(tmp_path, capsys, monkeypatch):
+    """Two evaluate steps on one .keras file load it once; resuming the finished run loads
+    no model at all (its steps are skipped before anything is built)."""
+    from vitlab import models
+
+    saved = tmp_path / "m.keras"
+    models.create("vit_test").save(saved)
+    (tmp_path / "r.toml").write_text(textwrap.dedent(f"""
+        name = "one-load"
+        [[evaluate]]
+        experiment = "shuffle"
+        models = ["{saved}"]
+        dataset = "shapes"
+        limit = 8
+        set = {{ grids = ["2x2"] }}
+        [[evaluate]]
+        experiment = "occlusion"
+        models = ["{saved}"]
+        dataset = "shapes"
+        limit = 8
+        set = {{ levels = [0.0, 0.5], modes = ["random"], repeats = 1 }}
+        """))
+    loads, real = [], models.load
+    monkeypatch.setattr(models, "load", lambda path, *args, **kwargs: (loads.append(path), real(path, *args, **kwargs))[1])
+    code, _, err = run_cli(capsys, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "run"), "--quiet")
+    assert code == 0, err[-2000:]
+    assert loads == [str(saved)]
+    loads.clear()
+    code, _, err = run_cli(capsys, "recipe", "run", "--resume", str(tmp_path / "run"), "--quiet")
+    assert code == 0, err[-2000:]
+    assert loads == []
+    messages = [json.loads(line).get("message", "") for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
+    assert "shuffle: already done, skipped" in messages and "occlusion: already done, skipped" in messages

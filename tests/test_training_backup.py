@@ -63,7 +63,7 @@ def test_resumed_fit_ends_with_the_uninterrupted_weights(tmp_path):
     batches = lambda: augment.training_batches(data.pipeline, AugmentSection(flip=True), 4, 8, seed=3)  # noqa: E731
     strategy = strategy_lib.select("one_device")
     assert strategy_lib.strategy_name(strategy) == "OneDevice"
-    optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=5, warmup_epochs=0.5)
+    optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
     whole = _resnet_fit(strategy, optim, tmp_path / "whole", 2, batches)
     _resnet_fit(strategy, optim, tmp_path / "resumed", 1, batches)  # epoch 1, then a new model resumes
     resumed = _resnet_fit(strategy, optim, tmp_path / "resumed", 2, batches)

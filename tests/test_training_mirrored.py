@@ -1,5 +1,5 @@
-"""MirroredStrategy on a CPU split into two logical devices, through the CLI (a fresh
-process: the split must happen before TensorFlow initialises its devices)."""
+"""MirroredStrategy on a CPU split into two logical devices, through the CLI, in a fresh
+process (the split must happen before TensorFlow initialises its devices)."""
 
 import json
 import subprocess
@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.xdist_group("mirrored")  # one worker runs the shared two-CPU process once
 
 RECIPE = """
 name = "mirrored"
@@ -24,26 +26,22 @@ name = "vit_test"
 """
 
 
-@pytest.mark.slow
-def test_mirrored_on_two_logical_cpus(tmp_path):
-    (tmp_path / "r.toml").write_text(RECIPE)
-    vitlab = str(Path(sys.executable).with_name("vitlab"))
-    done = subprocess.run([vitlab, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "run")],
-                          capture_output=True, text=True, timeout=300, env={"VITLAB_CPU_REPLICAS": "2",
-                                                                            **__import__("os").environ})
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "[1/1] train final: vit_test on shapes:train" in done.stdout  # prints where it is
-    info = json.loads((tmp_path / "run" / "run.json").read_text())
-    trained = info["training"]["final"]
-    assert (trained["strategy"], trained["replicas"]) == ("MirroredStrategy", 2)
-    assert info["status"] == "done" and 0.0 <= trained["val_accuracy"] <= 1.0
-
-
-RESUME_CHECK = """
-import json, sys, tempfile
+# One process for both checks (each TensorFlow start costs ~10 s here): the CLI's recipe run,
+# then the resume check, on a second strategy from `select` in the same process (two
+# MirroredStrategy instances there failed with a collective shape mismatch; select reuses one).
+TWO_CPUS = """
+import contextlib, io, json, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 import numpy as np
+from vitlab.cli import main
+
+printed, code = io.StringIO(), None
+with contextlib.redirect_stdout(printed):
+    try:
+        main(["recipe", "run", {recipe!r}, "--out", {run!r}])
+    except SystemExit as exit_info:
+        code = exit_info.code
 from test_training_backup import _resnet_fit
 from vitlab.data.dataset import from_arrays
 from vitlab.training import augment, strategy as strategy_lib
@@ -59,22 +57,41 @@ tmp = Path(tempfile.mkdtemp())
 whole = _resnet_fit(strategy, optim, tmp / "whole", 2, batches)
 _resnet_fit(strategy, optim, tmp / "resumed", 1, batches)
 resumed = _resnet_fit(strategy, optim, tmp / "resumed", 2, batches)
-print(json.dumps({{"replicas": strategy.num_replicas_in_sync,
+print(json.dumps({{"cli": {{"code": code, "stdout": printed.getvalue()}}, "replicas": strategy.num_replicas_in_sync,
                   "diff": max(float(np.abs(a - b).max()) for a, b in zip(whole, resumed))}}))
 """
 
 
+@pytest.fixture(scope="module")
+def two_cpus(tmp_path_factory):
+    import os
+
+    tmp_path = tmp_path_factory.mktemp("mirrored")
+    (tmp_path / "r.toml").write_text(RECIPE)
+    code = TWO_CPUS.format(tests=str(Path(__file__).resolve().parent), recipe=str(tmp_path / "r.toml"),
+                           run=str(tmp_path / "run"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "VITLAB_CPU_REPLICAS": "2"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return tmp_path / "run", json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.slow
-def test_mirrored_resume_replays_the_augmentation(tmp_path):
+def test_mirrored_on_two_logical_cpus(two_cpus):
+    run, result = two_cpus
+    assert result["cli"]["code"] == 0
+    assert "[1/1] train final: vit_test on shapes:train" in result["cli"]["stdout"]  # prints where it is
+    info = json.loads((run / "run.json").read_text())
+    trained = info["training"]["final"]
+    assert (trained["strategy"], trained["replicas"]) == ("MirroredStrategy", 2)
+    assert info["status"] == "done" and 0.0 <= trained["val_accuracy"] <= 1.0
+
+
+@pytest.mark.slow
+def test_mirrored_resume_replays_the_augmentation(two_cpus):
     """Under MirroredStrategy (two logical CPUs), a fit stopped after epoch 1 and resumed by a
     fresh model ends with the uninterrupted weights, with flips, MixUp and CutMix: every draw
     is keyed by the batch's stream position (vitlab.training.augment). Unkeyed, the flips alone
     made it differ by 0.057."""
-    import os
-
-    code = RESUME_CHECK.format(tests=str(Path(__file__).resolve().parent))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "VITLAB_CPU_REPLICAS": "2"})
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"replicas": 2, "diff": 0.0}
+    _, result = two_cpus
+    assert (result["replicas"], result["diff"]) == (2, 0.0)

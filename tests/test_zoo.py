@@ -22,12 +22,6 @@ TINY = ["--set", "smoke=true", "--set", "smoke.limit=32", "--set", "data.eval_sp
         "--set", "deit_shape.model=deit_test_distilled", "--set", "deit_tex.model=deit_test_distilled"]
 
 
-def vitlab(*args, env):
-    """A separate `vitlab` process: for the commands that train (a fresh TensorFlow per run)."""
-    return subprocess.run([sys.executable, "-m", "vitlab.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=1200)
-
-
 def test_parse_specs():
     assert zoo.parse("zoo:vit") == ("vit", 0)
     assert zoo.parse("zoo:deit_shape@2") == ("deit_shape", 2)
@@ -46,11 +40,23 @@ def test_missing_model_names_the_build_command(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def built_zoo(tmp_path_factory):
+    """The tiny zoo of seed 3, built by `vitlab zoo build` in this process (the build trains in
+    its own `recipe run` child, as it does for a user)."""
+    import contextlib
+    import io
+
+    from vitlab.cli import main
+
     cache = tmp_path_factory.mktemp("cache")
     env = {**os.environ, "VITLAB_CACHE": str(cache), "VITLAB_ZOO": str(cache / "shipped")}
-    done = vitlab("zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64", *TINY, env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return cache, env, done.stdout
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        for key in ("VITLAB_CACHE", "VITLAB_ZOO"):
+            patch.setenv(key, env[key])
+        with pytest.raises(SystemExit) as exit_info:
+            main(["zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64", *TINY])
+    assert exit_info.value.code == 0, err.getvalue()[-2000:]
+    return cache, env, out.getvalue()
 
 
 @pytest.fixture

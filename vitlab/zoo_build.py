@@ -49,9 +49,21 @@ def training_commits(seed):
         return []
 
 
+def run_finished(run):
+    """Whether the seed's run ended `done` with every role trained: then there is nothing to
+    resume, and no `recipe run` process (a TensorFlow start) is spent finding that out."""
+    try:
+        info = json.loads((Path(run) / "run.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    return info.get("status") == "done" and finished_roles(run) == list(zoo.ROLES)
+
+
 def train_seed(seed, overrides=(), quiet=False):
     """The seed's training run (resumed when present); returns its directory."""
     target = run_dir(seed)
+    if run_finished(target):
+        return target
     record_commit(seed)
     command = [sys.executable, "-m", "vitlab.cli", "recipe", "run", "--runs", str(target.parent)]
     if (target / "run.json").exists():
@@ -111,7 +123,10 @@ def card_for(role, seed, run, model_file, eval_limit=None):
     step = next((s for s in info.get("config", {}).get("train", []) if s.get("name") == role), {})
     model = models.load(str(model_file))
     accuracy, count = measure(model_file, role, limit=eval_limit)
-    accuracy_500, _ = measure(model_file, role, limit=min(500, eval_limit or 500))
+    if eval_limit is not None and eval_limit <= 500:
+        accuracy_500 = accuracy  # the same images
+    else:
+        accuracy_500, _ = measure(model_file, role, limit=500)
     return {
         "card_version": CARD_VERSION, "role": role, "description": zoo.ROLES[role][0], "seed": int(seed),
         "architecture": training.get("model", step.get("model")), "parameters": models.parameter_count(model),

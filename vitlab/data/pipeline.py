@@ -111,8 +111,9 @@ def _crop_geometry(shape, image_size, crop_pct):
             tf.cast(offset(new_w), tf.int32))
 
 
-def ordered_indices(count, batch_size, seed, shuffle, repeat):
-    """Batches of example indices: seeded full shuffle (new order each epoch), optional repeat."""
+def index_order(count, seed, shuffle, repeat):
+    """Example indices 0..count-1: seeded full shuffle (new order each epoch), optional repeat.
+    Every pipeline draws its order here, so resume and replay see the same sequence."""
     import tensorflow as tf
 
     order = tf.data.Dataset.range(count)
@@ -120,7 +121,12 @@ def ordered_indices(count, batch_size, seed, shuffle, repeat):
         order = order.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         order = order.repeat()
-    return order.batch(batch_size)
+    return order
+
+
+def ordered_indices(count, batch_size, seed, shuffle, repeat):
+    """Batches of example indices in `index_order`."""
+    return index_order(count, seed, shuffle, repeat).batch(batch_size)
 
 
 def file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat):
@@ -128,11 +134,7 @@ def file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat):
     with an `ok` flag (unreadable files are dropped, the caller names them), `finish` resizes."""
     import tensorflow as tf
 
-    order = tf.data.Dataset.range(count)
-    if shuffle:
-        order = order.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        order = order.repeat()
+    order = index_order(count, seed, shuffle, repeat)
     return (order.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .filter(lambda example: example["ok"])
             .map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -13,11 +13,30 @@ from vitlab import experiments
 from vitlab.experiments.run_context import Context
 
 
-def resolve_model(spec, num_classes=None, image_size=None):
-    """A ModelAdapter for a model spec (vitlab.model_spec: registry name, .keras, RUN_DIR[:NAME])."""
+def resolve_model(spec, num_classes=None, image_size=None, loaded=None):
+    """A ModelAdapter for a model spec (vitlab.model_spec: registry name, .keras, RUN_DIR[:NAME]).
+
+    `loaded`, a dict a recipe run keeps, loads each saved model once per run (the demo names
+    one zoo model in up to eight steps) and hands every step its own adapter around it.
+    Registry names are built afresh each time: they stand for new random weights."""
+    from vitlab import model_spec
     from vitlab.models.adapter import resolve
 
-    return resolve(spec, num_classes=num_classes, image_size=image_size)
+    if loaded is None or model_spec.expand(spec).kind == "registry":
+        return resolve(spec, num_classes=num_classes, image_size=image_size)
+    key = (str(spec), num_classes, image_size)
+    if key not in loaded:
+        loaded[key] = resolve(spec, num_classes=num_classes, image_size=image_size)
+    return dataclasses.replace(loaded[key])
+
+
+def already_done(run, step):
+    """The stored result of a step that a resumed run has finished (saying so), else None:
+    checked before any model or data is loaded for it."""
+    if run is not None and run.step_done(step):
+        run.event("step", step=step, message=f"{step}: already done, skipped")
+        return run.result(step)
+    return None
 
 
 def unique_names(adapters):
@@ -44,9 +63,9 @@ def execute(experiment_name, adapters, data, config, context=None):
 
 def run_step(run, step, experiment_name, adapters, data, config, seed=0, quiet=False):
     """Run one experiment as a step of `run`; skip it when a resumed run already has it."""
-    if run is not None and run.step_done(step):
-        run.event("step", step=step, message=f"{step}: already done, skipped")
-        return run.result(step)
+    done = already_done(run, step)
+    if done is not None:
+        return done
     experiment = experiments.get(experiment_name)
     experiment.verify(adapters, data, config)
     context = Context(run=run, seed=seed, step=step, quiet=quiet)

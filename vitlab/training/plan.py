@@ -48,6 +48,7 @@ def execute(recipe: Recipe, run, quiet=False, data_loader=None, strategy=None):
 
     keras.utils.set_random_seed(recipe.top.seed)
     total = len(recipe.train) + len(recipe.evaluate) + len(recipe.export.models)
+    loaded = {}  # saved models, loaded once for every evaluate step that names them
     with active(run):
         number = 0
         for step in recipe.train:
@@ -58,7 +59,7 @@ def execute(recipe: Recipe, run, quiet=False, data_loader=None, strategy=None):
             number += 1
             _say(quiet, f"[{number}/{total}] evaluate {step.name}: {step.fields.experiment} on "
                         f"{', '.join(step.fields.models)}")
-            evaluate_step(run, recipe, step, quiet=quiet)
+            evaluate_step(run, recipe, step, quiet=quiet, loaded=loaded)
         for name in recipe.export.models:
             number += 1
             target = run.path / "export" / name
@@ -195,19 +196,23 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     return student
 
 
-def evaluate_step(run, recipe, step, quiet=False):
-    """One experiment on the named models via the shared runner (skipped when already done)."""
+def evaluate_step(run, recipe, step, quiet=False, loaded=None):
+    """One experiment on the named models via the shared runner (skipped, loading nothing, when
+    already done); `loaded` keeps the run's saved models loaded across steps."""
     from vitlab import data as data_lib
     from vitlab.experiments import runner
 
+    done = runner.already_done(run, step.key)
+    if done is not None:
+        return done
     trained = {t.name for t in recipe.train}
     adapters = []
     for spec in step.fields.models:
         if spec in trained:
-            adapter = runner.resolve_model(str(model_path(run, spec)))
+            adapter = runner.resolve_model(str(model_path(run, spec)), loaded=loaded)
             adapter.name = spec
         else:
-            adapter = runner.resolve_model(spec)
+            adapter = runner.resolve_model(spec, loaded=loaded)
         adapters.append(adapter)
     runner.unique_names(adapters)
     if step.config is None:

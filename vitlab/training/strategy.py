@@ -16,6 +16,7 @@ import os
 from vitlab.errors import UserError
 
 CPU_REPLICAS = int(os.environ.get("VITLAB_CPU_REPLICAS", "2"))
+_MIRRORED = {}
 
 
 def _split_cpu(count):
@@ -79,6 +80,18 @@ def _select_jax(name):
     return DataParallelStrategy(jax.devices()[:1])
 
 
+def _mirrored(devices):
+    """One MirroredStrategy per device set and process. A second instance over the same devices
+    (a second run from the Python API, or the CLI then a script) failed its first all-reduce
+    with "Shape mismatch in the collective instance": the instances share collective keys."""
+    import tensorflow as tf
+
+    key = tuple(devices or ())
+    if key not in _MIRRORED:
+        _MIRRORED[key] = tf.distribute.MirroredStrategy(devices=devices)
+    return _MIRRORED[key]
+
+
 def strategy_name(strategy):
     """What run.json records: DataParallel / OneDevice on JAX, the tf.distribute class name on TF
     (OneDevice for TensorFlow's default strategy)."""
@@ -105,11 +118,9 @@ def select(name):
             raise UserError(f"TF_CONFIG is not valid JSON ({error})") from None
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "mirrored":
-        if gpus:
-            return tf.distribute.MirroredStrategy()
-        return tf.distribute.MirroredStrategy(devices=_split_cpu(CPU_REPLICAS))
+        return _mirrored(None if gpus else _split_cpu(CPU_REPLICAS))
     if name == "auto" and len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
+        return _mirrored(None)
     # One device: TensorFlow's default strategy (Keras places ops itself). OneDeviceStrategy made
     # model.fit distribute the dataset, which opens extra iterators over it; those advanced the
     # augmentation layers' seed generators by a timing-dependent number of draws, so runs
