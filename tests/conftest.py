@@ -14,6 +14,18 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+# The longest files first (kill-anywhere, the zoo group, the experiment groups): xdist hands
+# out work in collection order, and test_zoo.py's ~200 s group, collected last by name, ran
+# alone at the end while the other worker idled.
+LONGEST_FIRST = ("test_kill_anywhere.py", "test_zoo.py", "test_experiments.py", "test_training_mirrored.py",
+                 "test_jax_training.py", "test_backends_agree.py", "test_jax.py", "test_training_backup.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 @pytest.fixture(autouse=True)
 def _no_debug_leak():
     """Every test starts and ends without VITLAB_DEBUG: an in-process `--verbose`/`--debug` (or a

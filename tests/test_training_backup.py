@@ -36,13 +36,13 @@ def test_torn_backup_falls_back_to_the_previous_one(tmp_path):
     assert len(history.history["loss"]) == 2  # resumed after epoch 1 (the previous backup)
 
 
-def _resnet_fit(strategy, optim, checkpoints, epochs, batches):
+def _resnet_fit(strategy, optim, checkpoints, epochs, batches, model_name="resnet_test"):
     from vitlab import models
     from vitlab.training import trainer
 
     keras.utils.set_random_seed(3)
     with strategy.scope():
-        model = trainer.TrainingModel(models.create("resnet_test", num_classes=4))
+        model = trainer.TrainingModel(models.create(model_name, num_classes=4))
         model.compile(optimizer=trainer.optimizer(optim, optim.steps_per_epoch), jit_compile=False,
                       run_eagerly=True)  # as fast as tiny gets
     trainer.fit(model, strategy, batches, None, epochs, optim.steps_per_epoch, [], checkpoints, 0, optim=optim)
