@@ -83,7 +83,8 @@ def _select_jax(name):
 def _mirrored(devices):
     """One MirroredStrategy per device set and process. A second instance over the same devices
     (a second run from the Python API, or the CLI then a script) failed its first all-reduce
-    with "Shape mismatch in the collective instance": the instances share collective keys."""
+    with "Shape mismatch in the collective instance" (their collective keys collide, it seems;
+    reusing one instance avoids the question)."""
     import tensorflow as tf
 
     key = tuple(devices or ())
