@@ -3,7 +3,7 @@ steps and against CPU-seconds, measured through vitlab's own recipe path.
 
 Each candidate is one `vitlab recipe run` of a one-step recipe (written next to its run)
 with validation every `--points`-th of the schedule on 1,000 `shapes` test images. The
-trainer logs the process CPU-seconds with every metric (vitlab.training.trainer), so curves
+trainer logs the CPU-seconds of training with every metric, resumes included (vitlab.training.trainer), so curves
 from a busy machine still compare: CPU-seconds move much less with the neighbours than wall
 time does. Runs live in ~/.cache/vitlab/curves/<candidate>; a finished candidate is read
 back, an interrupted one resumes (`--resume` is the default behaviour of this script).
@@ -103,11 +103,13 @@ def run_candidate(name, points):
 
 def read_curve(name, target):
     family, model, dataset, batch, images, lr, extra = CANDIDATES[name]
+    from vitlab.training.trainer import cumulative_cpu_seconds
+
+    events = [json.loads(line) for line in (target / "events.jsonl").read_text().splitlines() if line.strip()]
     points = []
-    for line in (target / "events.jsonl").read_text().splitlines():
-        event = json.loads(line)
+    for event, cpu_s in cumulative_cpu_seconds(events, f"train:{family}"):
         if event.get("kind") == "metric" and event.get("name") == "val_accuracy":
-            points.append({"steps": event["done"], "images": event["done"] * batch, "cpu_s": event.get("cpu_s"),
+            points.append({"steps": event["done"], "images": event["done"] * batch, "cpu_s": cpu_s,
                            "time": event["time"], "val_accuracy": event["value"]})
     start = next(json.loads(line)["time"] for line in (target / "events.jsonl").read_text().splitlines())
     for point in points:

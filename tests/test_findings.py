@@ -28,6 +28,15 @@ def test_estimate_needs_three_finite_seeds_for_an_interval():
     assert math.isnan(stats.estimate([]).mean)
 
 
+def test_seeds_to_decide_is_the_smallest_count_whose_interval_excludes_zero():
+    # mean 0.02, sd 0.03: t(10) 0.03 / sqrt(11) = 0.0202 > 0.02, t(11) 0.03 / sqrt(12) = 0.0191 < 0.02
+    assert stats.seeds_to_decide([0.02, 0.05, -0.01]) == 12
+    assert stats.seeds_to_decide([0.1, 0.1, 0.1]) == 3  # no spread: decided already
+    assert stats.seeds_to_decide([0.01, -0.01, 0.0]) is None  # zero mean
+    assert stats.seeds_to_decide([0.001, 0.05, -0.045]) is None  # beyond 50 seeds
+    assert stats.seeds_to_decide([0.1, 0.2]) is None  # no spread estimate yet
+
+
 def _seed(seed, **scalars):
     return aggregate.SeedRun(seed, f"run{seed}", scalars, {})
 
@@ -57,6 +66,7 @@ def test_verdicts():
     assert against.verdict == "not reproduced" and "other way" in against.reason
     unclear = aggregate.evaluate(runs, [_claim(Check("c>b", "c", "b"))]).claims[0]
     assert unclear.verdict == "not reproduced" and "excludes zero" in unclear.reason
+    assert "about 49 seeds would decide it" in unclear.reason  # diffs +.01, -.01, +.01: mean .0033, sd .0115
     untested = aggregate.evaluate(runs, [_claim(Check("x", "x", "y"))]).claims[0]
     assert untested.verdict == "not tested"
     one_seed = aggregate.evaluate(runs[:1], [_claim(Check("a>b", "a", "b"))]).claims[0]
@@ -124,6 +134,24 @@ def test_report_from_stored_runs(tmp_path):
     png = tmp_path / "docs" / "findings" / "claim1.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| vit | 0.800 [0.800, 0.800]" in text
+
+
+def test_the_report_says_what_would_decide_an_open_check(tmp_path):
+    runs = [_seed(s, **{"m/a": 0.5 + d, "m/b": 0.5, "training/train_seconds/vit": 1800.0}) for s, d in
+            enumerate([0.02, 0.05, -0.01])]
+    for run in runs:
+        run.info = {"duration_s": 1800.0, "config": {"evaluate": [{"limit": 400}, {"limit": 1000}]}}
+    findings = aggregate.evaluate(runs, [_claim(Check("a>b", "m/a", "m/b"))])
+    assert findings.claims[0].checks[0].seeds_needed == 12
+    text = write.render(findings, tmp_path, "f")
+    assert "## What would decide the open checks" in text
+    assert "One more seed costs about 1.0 h" in text  # 0.5 h build + 0.5 h evaluation
+    assert "| 99 | a>b | 3 | +0.020 (0.030) | 12 | 9.0 h |" in text
+    assert "(0.025 at 400)" in text  # 0.5 / sqrt(400)
+    one = aggregate.evaluate(runs[:1], [_claim(Check("a>b", "m/a", "m/b"))])
+    assert "2 more seed(s) (2.0 h) give the first intervals" in write.render(one, tmp_path, "f")
+    decided = aggregate.evaluate(runs, [_claim(Check("b<1", "m/b", 1.0, "<"))])
+    assert "What would decide" not in write.render(decided, tmp_path, "f")
 
 
 def test_two_runs_of_one_seed_are_refused(tmp_path):

@@ -5,7 +5,7 @@ import json
 import keras
 import numpy as np
 
-from vitlab.training.trainer import SafeBackupAndRestore
+from vitlab.training.trainer import EventsCallback, SafeBackupAndRestore
 
 
 def _model():
@@ -36,7 +36,7 @@ def test_torn_backup_falls_back_to_the_previous_one(tmp_path):
     assert len(history.history["loss"]) == 2  # resumed after epoch 1 (the previous backup)
 
 
-def _resnet_fit(strategy, optim, checkpoints, epochs, batches, model_name="resnet_test"):
+def _resnet_fit(strategy, optim, checkpoints, epochs, batches, model_name="resnet_test", callbacks=()):
     from vitlab import models
     from vitlab.training import trainer
 
@@ -45,7 +45,8 @@ def _resnet_fit(strategy, optim, checkpoints, epochs, batches, model_name="resne
         model = trainer.TrainingModel(models.create(model_name, num_classes=4))
         model.compile(optimizer=trainer.optimizer(optim, optim.steps_per_epoch), jit_compile=False,
                       run_eagerly=True)  # as fast as tiny gets
-    trainer.fit(model, strategy, batches, None, epochs, optim.steps_per_epoch, [], checkpoints, 0, optim=optim)
+    trainer.fit(model, strategy, batches, None, epochs, optim.steps_per_epoch, list(callbacks), checkpoints, 0,
+                optim=optim)
     return [np.asarray(w) for w in model.student.weights]
 
 
@@ -66,9 +67,40 @@ def test_resumed_fit_ends_with_the_uninterrupted_weights(tmp_path):
     optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
     whole = _resnet_fit(strategy, optim, tmp_path / "whole", 2, batches)
     _resnet_fit(strategy, optim, tmp_path / "resumed", 1, batches)  # epoch 1, then a new model resumes
-    resumed = _resnet_fit(strategy, optim, tmp_path / "resumed", 2, batches)
+    trained = json.loads((tmp_path / "resumed" / "state.json").read_text())["cpu_s"]
+    events = _Events()
+    resumed = _resnet_fit(strategy, optim, tmp_path / "resumed", 2, batches,
+                          callbacks=[EventsCallback(events, "train:t", 2, 3, every=1)])
     for a, b in zip(whole, resumed):
         np.testing.assert_array_equal(a, b)
+    # the CPU-seconds clock continues from the checkpoint's figure instead of restarting at 0
+    logged = [e["cpu_s"] for e in events.logged]
+    assert trained > 0 and len(logged) == 4 and logged[0] > trained and logged == sorted(logged)
+    final = json.loads((tmp_path / "resumed" / "state.json").read_text())["cpu_s"]
+    assert logged[-2] <= final <= logged[-1]  # saved at the epoch end, just before the last event
+
+
+class _Events:
+    def __init__(self):
+        self.logged = []
+
+    def event(self, kind, **payload):
+        if kind == "progress":
+            self.logged.append(payload)
+
+
+def test_cumulative_cpu_seconds_rebases_an_old_clock_on_the_resume_point():
+    from vitlab.training.trainer import cumulative_cpu_seconds
+
+    step = "train:vit"
+    old = [{"step": step, "done": d, "cpu_s": c} for d, c in ((50, 30), (100, 60), (150, 90))]
+    # killed after 150, resumed from the checkpoint at 100: 10 s to load, then 30 s per 50 steps
+    resumed = [{"step": step, "done": d, "cpu_s": c} for d, c in ((150, 40), (200, 70))]
+    other = [{"step": "train:resnet", "done": 50, "cpu_s": 5}]
+    rows = cumulative_cpu_seconds(old + other + resumed, step)
+    assert [total for _, total in rows] == [30, 60, 90, 100, 130]  # rebased on 60, the figure at step 100
+    continued = [{"step": step, "done": d, "cpu_s": c} for d, c in ((50, 30), (100, 60), (150, 100))]
+    assert [total for _, total in cumulative_cpu_seconds(continued, step)] == [30, 60, 100]  # new clock: as logged
 
 
 class _Killed(Exception):

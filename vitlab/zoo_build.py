@@ -145,19 +145,20 @@ def card_for(role, seed, run, model_file, eval_limit=None):
 
 
 def training_cpu_seconds(run, role):
-    """The last CPU-seconds figure the trainer logged for the role (vitlab.training.trainer)."""
-    last = None
+    """The CPU-seconds the trainer logged for the role, resumes included (trainer.cumulative_cpu_seconds)."""
+    from vitlab.training.trainer import cumulative_cpu_seconds
+
     events = run / "events.jsonl"
     if not events.exists():
         return None
+    parsed = []
     for line in events.read_text().splitlines():
         try:
-            event = json.loads(line)
+            parsed.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-        if event.get("step") == f"train:{role}" and "cpu_s" in event:
-            last = event["cpu_s"]
-    return last
+    rows = cumulative_cpu_seconds(parsed, f"train:{role}")
+    return rows[-1][1] if rows else None
 
 
 def finished_roles(run):

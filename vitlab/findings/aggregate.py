@@ -46,6 +46,8 @@ class CheckOutcome:
     left: stats.Estimate
     right: stats.Estimate
     status: str  # holds | contradicted | unclear | untested
+    seeds_needed: int | None = None  # unclear checks: seeds at which this mean and spread would decide
+    difference_values: tuple = ()  # the paired difference per seed (paper's side positive)
 
 
 @dataclasses.dataclass
@@ -63,6 +65,7 @@ class Findings:
     scalars: dict  # key -> (Estimate, [value per seed])
     curves: dict  # key -> CurveEstimate
     claims: list  # ClaimOutcome
+    infos: list = dataclasses.field(default_factory=list)  # run.json per seed (durations, evaluate limits)
 
 
 ZOO_CARDS = "zoo_cards.json"
@@ -121,7 +124,8 @@ def evaluate_check(check, runs):
         right = np.asarray(_scalar_values(runs, check.right), dtype=float)
     else:
         right = np.full(len(runs), float(check.right))
-    difference = stats.estimate(_side(left - right, check.op))
+    differences = _side(left - right, check.op)
+    difference = stats.estimate(differences)
     if difference.n == 0:
         status = "untested"
     elif not difference.has_interval:
@@ -132,12 +136,17 @@ def evaluate_check(check, runs):
         status = "contradicted"
     else:
         status = "unclear"
-    return CheckOutcome(check, difference, stats.estimate(left), stats.estimate(right), status)
+    needed = stats.seeds_to_decide(differences) if status == "unclear" else None
+    return CheckOutcome(check, difference, stats.estimate(left), stats.estimate(right), status, needed,
+                        tuple(float(v) for v in differences))
 
 
 def _describe(outcome):
     d = outcome.difference
     interval = f" [{d.low:+.3f}, {d.high:+.3f}]" if d.has_interval else ""
+    if outcome.status == "unclear" and d.has_interval:
+        interval += (f"; about {outcome.seeds_needed} seeds would decide it" if outcome.seeds_needed
+                     else "; indistinguishable from zero within 50 seeds")
     return f"'{outcome.check.label}' ({d.mean:+.3f}{interval})"
 
 
@@ -175,4 +184,4 @@ def evaluate(runs, claims=CLAIMS):
         name, reason = verdict(checks, len(runs))
         outcomes.append(ClaimOutcome(claim, name, reason, checks))
     return Findings([r.seed for r in runs], [r.path for r in runs], aggregate_scalars(runs), aggregate_curves(runs),
-                    outcomes)
+                    outcomes, [r.info for r in runs])

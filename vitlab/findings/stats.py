@@ -60,3 +60,21 @@ def curve_estimate(rows):
     points = [estimate(rows[:, j]) for j in range(rows.shape[1])]
     return (np.array([p.mean for p in points]), np.array([p.low for p in points]),
             np.array([p.high for p in points]))
+
+
+def seeds_to_decide(values, limit=50):
+    """Seeds at which a t-interval with this mean and spread would exclude zero: the smallest m with
+    t(m-1) * sd / sqrt(m) < |mean|. None when it cannot be said (fewer than 3 finite values, a zero
+    mean) or would take more than `limit` seeds. A planning figure: the next seeds move mean and sd."""
+    values = np.asarray([v for v in np.ravel(np.asarray(values, dtype=float)) if np.isfinite(v)])
+    if len(values) < MIN_SEEDS_FOR_INTERVAL:
+        return None
+    mean, spread = abs(float(values.mean())), float(values.std(ddof=1))
+    if mean == 0:
+        return None
+    if spread == 0:
+        return len(values)
+    for seeds in range(len(values), limit + 1):
+        if t_quantile(seeds - 1) * spread / math.sqrt(seeds) < mean:
+            return seeds
+    return None

@@ -124,6 +124,67 @@ def _models_table(findings):
     return lines + [""]
 
 
+def _seed_cost(findings):
+    """(mean training seconds of one seed's zoo, mean evaluation seconds of one seed's run) or None each."""
+    training = [estimate.mean for key, (estimate, _) in findings.scalars.items()
+                if key.startswith("training/train_seconds/") and not math.isnan(estimate.mean)]
+    evaluation = [info.get("duration_s") for info in findings.infos if isinstance(info.get("duration_s"), (int, float))]
+    return (sum(training) if training else None), (float(np.mean(evaluation)) if evaluation else None)
+
+
+def _hours(seconds):
+    return f"{seconds / 3600:.1f} h"
+
+
+def _test_images(findings):
+    limits = sorted({step.get("limit") for info in findings.infos for step in (info.get("config") or {}).get("evaluate", [])
+                     if isinstance(step.get("limit"), int)})
+    return limits
+
+
+def _deciding_budget(findings):
+    """What would decide the checks no interval decides: seeds needed at the observed spread, and their cost."""
+    open_checks = [(outcome.claim, o) for outcome in findings.claims for o in outcome.checks if o.status == "unclear"]
+    if not open_checks:
+        return []
+    training, evaluation = _seed_cost(findings)
+    per_seed = (training or 0) + (evaluation or 0)
+    cost = (f"One more seed costs about {_hours(per_seed)} on this machine ({_hours(training or 0)} to build its zoo, "
+            f"from the cards' training seconds, and {_hours(evaluation or 0)} to evaluate it, from the runs' "
+            "durations)." if per_seed else "The runs record no training or evaluation time, so no cost is given.")
+    lines = ["## What would decide the open checks", "", cost]
+    limits = _test_images(findings)
+    if limits:
+        bound = 0.5 / math.sqrt(limits[0])
+        lines += ["", f"The evaluation steps use {limits[0]:,}-{limits[-1]:,} test images. A proportion measured on N "
+                      f"images has a sampling sd of at most 0.5/sqrt(N) ({bound:.3f} at {limits[0]:,}), so a check "
+                      "whose spread over seeds is well above that is limited by the seeds (the models differ), "
+                      "and more test images would not decide it."]
+    lines += [""]
+    if len(findings.seeds) < stats.MIN_SEEDS_FOR_INTERVAL:
+        more = stats.MIN_SEEDS_FOR_INTERVAL - len(findings.seeds)
+        lines += [f"With {len(findings.seeds)} seed(s) no check has an interval: {more} more seed(s) "
+                  f"({_hours(more * per_seed) if per_seed else 'cost unknown'}) give the first intervals, and "
+                  "this table then says how many seeds each open check needs.", ""]
+        return lines
+    lines += ["| claim | check | seeds | difference (sd over seeds) | seeds that would decide it | extra cost |",
+              "|---|---|---|---|---|---|"]
+    for claim, o in open_checks:
+        d = o.difference
+        values = [v for v in o.difference_values if np.isfinite(v)]
+        spread = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+        if o.seeds_needed is None:
+            needed, extra = "more than 50: the difference is not distinguishable from zero at this scale", "-"
+        else:
+            needed = str(o.seeds_needed)
+            more = o.seeds_needed - d.n
+            extra = _hours(more * per_seed) if per_seed else "unknown"
+        lines.append(f"| {claim.number} | {o.check.label} | {d.n} | {d.mean:+.3f} ({spread:.3f}) | {needed} | {extra} |")
+    lines += ["", "Seeds needed assume the next seeds keep this mean and spread (smallest m with "
+                  "t(m-1) sd / sqrt(m) < |mean|); they plan the budget, they do not predict the verdict.", ""]
+    return lines
+
+
 def render(findings: Findings, figure_dir: Path, figure_prefix: str, header=()):
     """The markdown text; draws the figures into figure_dir (linked as figure_prefix/<name>)."""
     lines = ["# Findings: the paper's claims re-tested at laptop scale", "",
@@ -151,6 +212,7 @@ def render(findings: Findings, figure_dir: Path, figure_prefix: str, header=()):
         lines += _check_table(outcome)
         lines += _rows_table(claim, findings)
         lines += ["", f"**Verdict: {outcome.verdict}.** {outcome.reason}", ""]
+    lines += _deciding_budget(findings)
     lines += ["## Runs", "", *[f"- seed {s}: `{p}`" for s, p in zip(findings.seeds, findings.runs)], ""]
     return "\n".join(lines)
 

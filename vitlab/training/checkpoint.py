@@ -35,6 +35,24 @@ def read_state(directory):
     return state
 
 
+class CpuClock:
+    """CPU-seconds spent training a step, across resumes: what the checkpoint recorded before this
+    process, plus this process's own since the clock started. Learning curves are plotted against
+    it, since wall time on a shared 2-core machine says more about the neighbours than the model."""
+
+    def __init__(self, before=0.0):
+        self.before, self.start = float(before), time.process_time()
+
+    def seconds(self):
+        return round(self.before + time.process_time() - self.start, 2)
+
+
+def trained_cpu_seconds(directory):
+    """The CPU-seconds the last committed checkpoint recorded (0 without one, or from before the clock)."""
+    state = read_state(directory)
+    return float(state.get("cpu_s", 0.0)) if state else 0.0
+
+
 def restore(model, directory):
     """Load the last checkpoint into `model` (built, compiled); (epoch, batch) to resume at, (0, 0) if none."""
     state = read_state(directory)
@@ -55,9 +73,10 @@ class StepCheckpoint(keras.callbacks.Callback):
     `batch_offset`: the batch a resumed partial epoch starts at (that fit call holds one epoch).
     """
 
-    def __init__(self, directory, steps_per_epoch, every_steps=0, minutes=0.0, batch_offset=0):
+    def __init__(self, directory, steps_per_epoch, every_steps=0, minutes=0.0, batch_offset=0, clock=None):
         super().__init__()
         self.directory = Path(directory)
+        self.clock = clock  # CpuClock: its figure goes into the state, so a resume continues it
         self.steps_per_epoch, self.every_steps, self.seconds = steps_per_epoch, every_steps, minutes * 60
         self.batch_offset = batch_offset
         self.epoch, self.last_saved = 0, time.monotonic()
@@ -84,8 +103,10 @@ class StepCheckpoint(keras.callbacks.Callback):
         partial = self.directory / f".partial-{os.getpid()}.weights.h5"
         self.model.save_weights(str(partial), overwrite=True)
         os.replace(partial, self.directory / name)
-        _write_json(self.directory / STATE_FILE, {"epoch": epoch, "batch": batch, "weights": name,
-                                                   "time": round(time.time(), 3)})
+        state = {"epoch": epoch, "batch": batch, "weights": name, "time": round(time.time(), 3)}
+        if self.clock is not None:
+            state["cpu_s"] = self.clock.seconds()
+        _write_json(self.directory / STATE_FILE, state)
         keep = {name, previous["weights"] if previous else name}
         for old in self.directory.glob("ckpt-*.weights.h5"):
             if old.name not in keep:

@@ -98,10 +98,13 @@ class EventsCallback(keras.callbacks.Callback):
         self.total_epochs, self.steps_per_epoch = total_epochs, steps_per_epoch
         self.epoch = 0
         self.batch_offset = 0  # where a resumed partial epoch starts (set by `fit`)
-        self.cpu_start = 0.0
+        self.clock = None  # checkpoint.CpuClock, shared with the StepCheckpoint (set by `fit`)
 
     def on_train_begin(self, logs=None):
-        self.cpu_start = _cpu_seconds()
+        if self.clock is None:  # one clock for all the fit calls of a step (a resume makes two)
+            from vitlab.training.checkpoint import CpuClock
+
+            self.clock = CpuClock()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -125,16 +128,26 @@ class EventsCallback(keras.callbacks.Callback):
                                cpu_s=cpu)
 
     def cpu_seconds(self):
-        """CPU-seconds of this process since training began (a resumed step counts from its resume)."""
-        return round(_cpu_seconds() - self.cpu_start, 2)
+        """CPU-seconds of training this step so far, a resumed step's included (checkpoint.CpuClock)."""
+        return self.clock.seconds()
 
 
-def _cpu_seconds():
-    """CPU seconds of this process so far: learning curves are plotted against it, since wall
-    time on a shared 2-core machine says more about the neighbours than about the model."""
-    import time
+def cumulative_cpu_seconds(events, step_key):
+    """[(event, CPU-seconds so far)] for the step's events that carry cpu_s, in order.
 
-    return time.process_time()
+    Runs logged before the clock carried over resumes restart at 0 after each resume; such a
+    restart is rebased on the figure logged at the resume point, taken as the last one at or
+    before the restart's first `done` less one logging interval (exact to that interval)."""
+    rows = [e for e in events if e.get("step") == step_key and isinstance(e.get("cpu_s"), (int, float))]
+    out, offset = [], 0.0
+    for index, event in enumerate(rows):
+        if out and event["cpu_s"] + offset < out[-1][1] - 1e-6:  # a restart of the old clock
+            later = [e["done"] for e in rows[index + 1:index + 2]]
+            interval = (later[0] - event["done"]) if later and later[0] > event["done"] else 0
+            before = [total for e, total in out if e.get("done", 0) <= event["done"] - interval]
+            offset = before[-1] if before else out[-1][1]
+        out.append((event, round(event["cpu_s"] + offset, 2)))
+    return out
 
 
 def _is_number(value):
@@ -176,13 +189,15 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
     every, minutes = (optim.checkpoint_every_steps, optim.checkpoint_minutes) if optim else (0, 0.0)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():  # optimizer slots live there
         epoch, batch = checkpoint.restore(model, checkpoint_dir)
+    clock = checkpoint.CpuClock(checkpoint.trained_cpu_seconds(checkpoint_dir) if epoch or batch else 0.0)
     logs = {}
 
     def run(start, end, steps, offset):
-        saver = checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every, minutes, batch_offset=offset)
+        saver = checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every, minutes, batch_offset=offset,
+                                          clock=clock)
         for callback in callbacks:
             if isinstance(callback, EventsCallback):
-                callback.batch_offset = offset
+                callback.batch_offset, callback.clock = offset, clock
         position = start * steps_per_epoch + offset
         data = train() if callable(train) else train
         data = data.skip(position) if position else data  # read again, not trained: the same order
@@ -223,9 +238,14 @@ def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, cal
         if not model.optimizer.built:
             model.optimizer.build(model.student.trainable_variables)
     done = epoch * steps_per_epoch + offset
+    clock = checkpoint.CpuClock(checkpoint.trained_cpu_seconds(checkpoint_dir) if done else 0.0)
+    for callback in callbacks:
+        if isinstance(callback, EventsCallback):
+            callback.clock = clock
     data = train() if callable(train) else train
     data = data.skip(done) if done else data  # read again, not trained: the same order
-    saver = [checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every_steps, minutes)] if chief else []
+    saver = [checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every_steps, minutes, clock=clock)] \
+        if chief else []
 
     iterator = iter(strategy.experimental_distribute_dataset(data))
     distributed_train = tf.function(lambda it: strategy.run(model.train_step, args=(next(it),)))
