@@ -146,6 +146,7 @@ def test_the_report_says_what_would_decide_an_open_check(tmp_path):
     text = write.render(findings, tmp_path, "f")
     assert "## What would decide the open checks" in text
     assert "One more seed costs about 1.0 h" in text  # 0.5 h build + 0.5 h evaluation
+    assert "seed 0: 30.0 min, seed 1: 30.0 min, seed 2: 30.0 min." in text
     assert "| 99 | a>b | 3 | +0.020 (0.030) | 12 | 9.0 h |" in text
     assert "(0.025 at 400)" in text  # 0.5 / sqrt(400)
     one = aggregate.evaluate(runs[:1], [_claim(Check("a>b", "m/a", "m/b"))])

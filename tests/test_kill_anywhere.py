@@ -36,7 +36,7 @@ checkpoint_every_steps = 1
 checkpoint_minutes = 0
 [[train]]
 name = "net"
-model = "vit_test"  # eager steps cost a third of resnet_test's; BatchNorm resume: test_training_backup
+model = "vit_test"  # training 7.8 s vs resnet_test 22.3 s, side by side; BatchNorm: test_training_backup
 [[evaluate]]
 experiment = "occlusion"
 models = ["net"]

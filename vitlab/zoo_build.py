@@ -88,16 +88,17 @@ def vitlab_commit():
         return "unknown"
 
 
-def measure(model_file, role, limit=None, batch_size=250):
-    """Clean top-1 of a zoo model on its role's test split ({'average', 'class'[, 'dist']}) and
-    the number of images."""
+def measure(model, role, limit=None, batch_size=250):
+    """Clean top-1 of a zoo model (a .keras path or the loaded model) on its role's test split
+    ({'average', 'class'[, 'dist']}) and the number of images."""
     import numpy as np
 
     from vitlab import data as data_lib
     from vitlab.models.adapter import ModelAdapter
     from vitlab import models
 
-    adapter = ModelAdapter(models.load(str(model_file)), name=role)
+    loaded = models.load(str(model)) if isinstance(model, (str, Path)) else model
+    adapter = ModelAdapter(loaded, name=role)
     dataset = data_lib.load(zoo.ROLES[role][1], split="test", image_size=adapter.image_size,
                             batch_size=batch_size, limit=limit)
     heads = ("average", *adapter.head_names) if adapter.has_dist_token else ("average",)
@@ -122,11 +123,11 @@ def card_for(role, seed, run, model_file, eval_limit=None):
     training = info.get("training", {}).get(role, {})
     step = next((s for s in info.get("config", {}).get("train", []) if s.get("name") == role), {})
     model = models.load(str(model_file))
-    accuracy, count = measure(model_file, role, limit=eval_limit)
+    accuracy, count = measure(model, role, limit=eval_limit)  # loaded once for the card
     if eval_limit is not None and eval_limit <= 500:
         accuracy_500 = accuracy  # the same images
     else:
-        accuracy_500, _ = measure(model_file, role, limit=500)
+        accuracy_500, _ = measure(model, role, limit=500)
     return {
         "card_version": CARD_VERSION, "role": role, "description": zoo.ROLES[role][0], "seed": int(seed),
         "architecture": training.get("model", step.get("model")), "parameters": models.parameter_count(model),

@@ -136,6 +136,15 @@ def _hours(seconds):
     return f"{seconds / 3600:.1f} h"
 
 
+def _durations(findings):
+    seconds = [(seed, info.get("duration_s")) for seed, info in zip(findings.seeds, findings.infos)]
+    seconds = [(seed, value) for seed, value in seconds if isinstance(value, (int, float))]
+    if not seconds:
+        return []
+    return ["Evaluation wall time per seed (the runs' recorded durations; the zoo builds come on top): "
+            + ", ".join(f"seed {seed}: {value / 60:.1f} min" for seed, value in seconds) + ".", ""]
+
+
 def _test_images(findings):
     limits = sorted({step.get("limit") for info in findings.infos for step in (info.get("config") or {}).get("evaluate", [])
                      if isinstance(step.get("limit"), int)})
@@ -194,7 +203,7 @@ def render(findings: Findings, figure_dir: Path, figure_prefix: str, header=()):
              f"Student-t interval in brackets (intervals need at least {stats.MIN_SEEDS_FOR_INTERVAL} seeds). A "
              "check compares two measurements of the same seed; it holds when the interval of the paired "
              "difference lies on the paper's side of zero. Reproduced: every check holds; partly: some do; not "
-             "reproduced: none does.", "",
+             "reproduced: none does.", "", *_durations(findings),
              "| claim | verdict | why |", "|---|---|---|"]
     for outcome in findings.claims:
         lines.append(f"| {outcome.claim.number}. {outcome.claim.title} | **{outcome.verdict}** | {outcome.reason} |")
