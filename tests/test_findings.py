@@ -133,11 +133,12 @@ def test_report_from_stored_runs(tmp_path):
     assert "![claim 1](findings/claim1.png)" in text
     png = tmp_path / "docs" / "findings" / "claim1.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "| vit | 0.800 [0.800, 0.800]" in text
+    assert "| vit | 0.800 [0.800, 0.800] | 0.800, 0.800, 0.800 | 12 | n/a |" in text
 
 
 def test_the_report_says_what_would_decide_an_open_check(tmp_path):
-    runs = [_seed(s, **{"m/a": 0.5 + d, "m/b": 0.5, "training/train_seconds/vit": 1800.0}) for s, d in
+    runs = [_seed(s, **{"m/a": 0.5 + d, "m/b": 0.5, "training/train_seconds/vit": 1800.0,
+                         "training/train_cpu_seconds/vit": 2520.0}) for s, d in
             enumerate([0.02, 0.05, -0.01])]
     for run in runs:
         run.info = {"duration_s": 1800.0, "config": {"evaluate": [{"limit": 400}, {"limit": 1000}]}}
@@ -146,6 +147,7 @@ def test_the_report_says_what_would_decide_an_open_check(tmp_path):
     text = write.render(findings, tmp_path, "f")
     assert "## What would decide the open checks" in text
     assert "One more seed costs about 1.0 h" in text  # 0.5 h build + 0.5 h evaluation
+    assert "0.7 h of CPU time" in text
     assert "seed 0: 30.0 min, seed 1: 30.0 min, seed 2: 30.0 min." in text
     assert "| 99 | a>b | 3 | +0.020 (0.030) | 12 | 9.0 h |" in text
     assert "(0.025 at 400)" in text  # 0.5 / sqrt(400)

@@ -114,22 +114,28 @@ def _models_table(findings):
     if not keys:
         return []
     lines = ["## Models (clean top-1 on the test split, from the zoo cards or the run's validation; `shapes:stylized` for *_sin)", "",
-             "| model | top-1 [95% CI] | per seed | training seconds (mean) |", "|---|---|---|---|"]
+             "| model | top-1 [95% CI] | per seed | training seconds (mean) | training CPU-s (mean) |",
+             "|---|---|---|---|---|"]
     for key in keys:
         name = key.rsplit("/", 1)[1]
         estimate, values = findings.scalars[key]
-        seconds = findings.scalars.get(f"training/train_seconds/{name}", (stats.estimate([]), []))[0]
+        seconds = [findings.scalars.get(f"training/{kind}/{name}", (stats.estimate([]), []))[0].mean
+                   for kind in ("train_seconds", "train_cpu_seconds")]
         lines.append(f"| {name} | {_cell(estimate)} | {_values(values)} | "
-                     f"{'n/a' if math.isnan(seconds.mean) else f'{seconds.mean:.0f}'} |")
+                     + " | ".join("n/a" if math.isnan(v) else f"{v:.0f}" for v in seconds) + " |")
     return lines + [""]
 
 
 def _seed_cost(findings):
-    """(mean training seconds of one seed's zoo, mean evaluation seconds of one seed's run) or None each."""
-    training = [estimate.mean for key, (estimate, _) in findings.scalars.items()
-                if key.startswith("training/train_seconds/") and not math.isnan(estimate.mean)]
+    """Mean seconds of one seed: (zoo training wall, zoo training CPU, evaluation wall); None where unrecorded."""
+    def total(prefix):
+        values = [estimate.mean for key, (estimate, _) in findings.scalars.items()
+                  if key.startswith(prefix) and not math.isnan(estimate.mean)]
+        return sum(values) if values else None
+
     evaluation = [info.get("duration_s") for info in findings.infos if isinstance(info.get("duration_s"), (int, float))]
-    return (sum(training) if training else None), (float(np.mean(evaluation)) if evaluation else None)
+    return (total("training/train_seconds/"), total("training/train_cpu_seconds/"),
+            float(np.mean(evaluation)) if evaluation else None)
 
 
 def _hours(seconds):
@@ -156,11 +162,13 @@ def _deciding_budget(findings):
     open_checks = [(outcome.claim, o) for outcome in findings.claims for o in outcome.checks if o.status == "unclear"]
     if not open_checks:
         return []
-    training, evaluation = _seed_cost(findings)
+    training, training_cpu, evaluation = _seed_cost(findings)
     per_seed = (training or 0) + (evaluation or 0)
+    cpu = f", {_hours(training_cpu)} of CPU time" if training_cpu else ""
     cost = (f"One more seed costs about {_hours(per_seed)} on this machine ({_hours(training or 0)} to build its zoo, "
-            f"from the cards' training seconds, and {_hours(evaluation or 0)} to evaluate it, from the runs' "
-            "durations)." if per_seed else "The runs record no training or evaluation time, so no cost is given.")
+            f"from the cards' training wall seconds{cpu}, and {_hours(evaluation or 0)} to evaluate it, from the "
+            "runs' durations; wall times include whatever ran beside them)." if per_seed
+            else "The runs record no training or evaluation time, so no cost is given.")
     lines = ["## What would decide the open checks", "", cost]
     limits = _test_images(findings)
     if limits:
