@@ -136,6 +136,13 @@ def test_report_from_stored_runs(tmp_path):
     assert "| vit | 0.800 [0.800, 0.800] | 0.800, 0.800, 0.800 | 12 | n/a |" in text
 
 
+def test_zoo_cards_give_clean_accuracy_and_training_time():
+    cards = [{"role": "vit", "clean_accuracy": 0.62, "training_seconds": 1506.5, "training_cpu_seconds": 2178.3}]
+    assert metrics.training({"zoo_cards": cards}) == {"training/validation/vit": 0.62,
+                                                      "training/train_seconds/vit": 1506.5,
+                                                      "training/train_cpu_seconds/vit": 2178.3}
+
+
 def test_the_report_says_what_would_decide_an_open_check(tmp_path):
     runs = [_seed(s, **{"m/a": 0.5 + d, "m/b": 0.5, "training/train_seconds/vit": 1800.0,
                          "training/train_cpu_seconds/vit": 2520.0}) for s, d in
