@@ -3,9 +3,10 @@ steps and against CPU-seconds, measured through vitlab's own recipe path.
 
 Each candidate is one `vitlab recipe run` of a one-step recipe (written next to its run)
 with validation every `--points`-th of the schedule on 1,000 `shapes` test images. The
-trainer logs the CPU-seconds of training with every metric, resumes included (vitlab.training.trainer), so curves
-from a busy machine still compare: CPU-seconds move much less with the neighbours than wall
-time does. Runs live in ~/.cache/vitlab/curves/<candidate>; a finished candidate is read
+trainer logs the CPU-seconds of training with every metric, resumes included
+(vitlab.training.trainer). They are not load-free either: a resnet_nano zoo step alone used
+1.32x the CPU-seconds it used beside test runs (seed 1 vs seed 0, README), so compare curves
+measured under similar load. Runs live in ~/.cache/vitlab/curves/<candidate>; a finished candidate is read
 back, an interrupted one resumes (`--resume` is the default behaviour of this script).
 
 The budget line is issue 15's: 8 minutes on a day when vit_nano trains at 500 img/s, i.e.

@@ -38,7 +38,7 @@ def read_state(directory):
 class CpuClock:
     """CPU-seconds spent training a step, across resumes: what the checkpoint recorded before this
     process, plus this process's own since the clock started. Learning curves are plotted against
-    it, since wall time on a shared 2-core machine says more about the neighbours than the model."""
+    it as well as against steps; like wall time it depends on the load beside the run."""
 
     def __init__(self, before=0.0):
         self.before, self.start = float(before), time.process_time()
