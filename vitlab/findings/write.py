@@ -152,9 +152,9 @@ def _durations(findings):
 
 
 def _test_images(findings):
-    limits = sorted({step.get("limit") for info in findings.infos for step in (info.get("config") or {}).get("evaluate", [])
-                     if isinstance(step.get("limit"), int)})
-    return limits
+    """The evaluate steps' image limits, smallest first."""
+    return sorted({step.get("limit") for info in findings.infos for step in (info.get("config") or {}).get("evaluate", [])
+                   if isinstance(step.get("limit"), int)})
 
 
 def _deciding_budget(findings):
