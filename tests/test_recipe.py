@@ -197,3 +197,31 @@ def test_a_run_loads_each_saved_model_once_and_a_resumed_done_step_loads_nothing
     assert loads == []
     messages = [json.loads(line).get("message", "") for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
     assert "shuffle: already done, skipped" in messages and "occlusion: already done, skipped" in messages
+
+
+def test_a_resumed_step_counts_the_training_time_of_its_earlier_processes(tmp_path, capsys, monkeypatch):
+    """run.json's training seconds add what the checkpoint recorded before this process
+    (checkpoint.TrainingClock), so a step killed and resumed reports its whole training time."""
+    from vitlab.training import checkpoint
+
+    (tmp_path / "r.toml").write_text(textwrap.dedent("""
+        name = "clock"
+        [data]
+        dataset = "shapes"
+        limit = 16
+        [optim]
+        epochs = 1
+        batch_size = 8
+        [[train]]
+        name = "net"
+        model = "vit_test"
+        """))
+    monkeypatch.setattr(checkpoint, "trained_wall_seconds", lambda directory: 1000.0)
+    monkeypatch.setenv("VITLAB_EAGER", "1")  # no compile: as fast as tiny gets
+    code, _, err = run_cli(capsys, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "run"),
+                           "--quiet")
+    assert code == 0, err[-2000:]
+    seconds = json.loads((tmp_path / "run" / "run.json").read_text())["training"]["net"]["seconds"]
+    assert 1000.0 < seconds < 1300.0
+    state = json.loads((tmp_path / "run" / "checkpoints" / "net" / "state.json").read_text())
+    assert state["epoch"] == 1 and 0 < state["wall_s"] < 300 and state["cpu_s"] > 0

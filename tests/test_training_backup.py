@@ -67,7 +67,8 @@ def test_resumed_fit_ends_with_the_uninterrupted_weights(tmp_path):
     optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
     whole = _resnet_fit(strategy, optim, tmp_path / "whole", 2, batches)
     _resnet_fit(strategy, optim, tmp_path / "resumed", 1, batches)  # epoch 1, then a new model resumes
-    trained = json.loads((tmp_path / "resumed" / "state.json").read_text())["cpu_s"]
+    first = json.loads((tmp_path / "resumed" / "state.json").read_text())
+    trained = first["cpu_s"]
     events = _Events()
     resumed = _resnet_fit(strategy, optim, tmp_path / "resumed", 2, batches,
                           callbacks=[EventsCallback(events, "train:t", 2, 3, every=1)])
@@ -76,8 +77,9 @@ def test_resumed_fit_ends_with_the_uninterrupted_weights(tmp_path):
     # the CPU-seconds clock continues from the checkpoint's figure instead of restarting at 0
     logged = [e["cpu_s"] for e in events.logged]
     assert trained > 0 and len(logged) == 4 and logged[0] > trained and logged == sorted(logged)
-    final = json.loads((tmp_path / "resumed" / "state.json").read_text())["cpu_s"]
-    assert logged[-2] <= final <= logged[-1]  # saved at the epoch end, just before the last event
+    last = json.loads((tmp_path / "resumed" / "state.json").read_text())
+    assert logged[-2] <= last["cpu_s"] <= logged[-1]  # saved at the epoch end, just before the last event
+    assert 0 < first["wall_s"] < last["wall_s"]  # the wall clock continues too
 
 
 class _Events:

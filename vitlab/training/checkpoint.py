@@ -35,22 +35,33 @@ def read_state(directory):
     return state
 
 
-class CpuClock:
-    """CPU-seconds spent training a step, across resumes: what the checkpoint recorded before this
-    process, plus this process's own since the clock started. Learning curves are plotted against
-    it as well as against steps; like wall time it depends on the load beside the run."""
+class TrainingClock:
+    """CPU and wall seconds spent training a step, across resumes: what the checkpoint recorded
+    before this process, plus this process's own since the clock started (the time between a
+    kill and the resume is not counted). Learning curves are plotted against the CPU-seconds as
+    well as against steps; like wall time they depend on the load beside the run."""
 
-    def __init__(self, before=0.0):
-        self.before, self.start = float(before), time.process_time()
+    def __init__(self, cpu_before=0.0, wall_before=0.0):
+        self.cpu_before, self.wall_before = float(cpu_before), float(wall_before)
+        self.cpu_start, self.wall_start = time.process_time(), time.monotonic()
+
+    @classmethod
+    def resumed(cls, directory):
+        """The clock of the last committed checkpoint in `directory` (from 0 without one)."""
+        state = read_state(directory) or {}
+        return cls(state.get("cpu_s", 0.0), state.get("wall_s", 0.0))
 
     def seconds(self):
-        return round(self.before + time.process_time() - self.start, 2)
+        """CPU-seconds so far."""
+        return round(self.cpu_before + time.process_time() - self.cpu_start, 2)
+
+    def wall_seconds(self):
+        return round(self.wall_before + time.monotonic() - self.wall_start, 1)
 
 
-def trained_cpu_seconds(directory):
-    """The CPU-seconds the last committed checkpoint recorded (0 without one, or from before the clock)."""
-    state = read_state(directory)
-    return float(state.get("cpu_s", 0.0)) if state else 0.0
+def trained_wall_seconds(directory):
+    """The training wall seconds the last committed checkpoint recorded (0 without one)."""
+    return float((read_state(directory) or {}).get("wall_s", 0.0))
 
 
 def restore(model, directory):
@@ -76,7 +87,7 @@ class StepCheckpoint(keras.callbacks.Callback):
     def __init__(self, directory, steps_per_epoch, every_steps=0, minutes=0.0, batch_offset=0, clock=None):
         super().__init__()
         self.directory = Path(directory)
-        self.clock = clock  # CpuClock: its figure goes into the state, so a resume continues it
+        self.clock = clock  # TrainingClock: its figures go into the state, so a resume continues them
         self.steps_per_epoch, self.every_steps, self.seconds = steps_per_epoch, every_steps, minutes * 60
         self.batch_offset = batch_offset
         self.epoch, self.last_saved = 0, time.monotonic()
@@ -105,7 +116,7 @@ class StepCheckpoint(keras.callbacks.Callback):
         os.replace(partial, self.directory / name)
         state = {"epoch": epoch, "batch": batch, "weights": name, "time": round(time.time(), 3)}
         if self.clock is not None:
-            state["cpu_s"] = self.clock.seconds()
+            state.update(cpu_s=self.clock.seconds(), wall_s=self.clock.wall_seconds())
         _write_json(self.directory / STATE_FILE, state)
         keep = {name, previous["weights"] if previous else name}
         for old in self.directory.glob("ckpt-*.weights.h5"):

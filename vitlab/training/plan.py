@@ -130,7 +130,7 @@ def model_path_in(run_dir, name):
 def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=None):
     """Train one model (resuming from its checkpoint) and save it as RUN/models/<name>.keras."""
     from vitlab import compilation, models
-    from vitlab.training import augment, trainer
+    from vitlab.training import augment, checkpoint, trainer
 
     target = model_path(run, step.name)
     if run.step_done(step.key) and target.exists():
@@ -153,6 +153,8 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     run.event("step", step=step.key, message=f"{step.key}: started", model=step.model,
               epochs=step.optim.epochs, steps_per_epoch=steps)
     started = time.time()
+    checkpoints = run.subdir("checkpoints") / step.name
+    trained_before = checkpoint.trained_wall_seconds(checkpoints)  # a resumed step's earlier processes
     with strategy.scope():
         student = build_student(step, num_classes, image_size)
         teacher = build_teacher(step, run.path, num_classes, image_size)
@@ -171,7 +173,6 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     chief = strategy_lib.is_chief(strategy)
     callbacks = trainer.callbacks_for(run, step.key, step.optim.epochs, steps, recipe.top.log_every)
     verbose = 0 if quiet else trainer.progress_verbosity()
-    checkpoints = run.subdir("checkpoints") / step.name
     if validation is not None and strategy_lib.needs_even_batches(strategy):
         validation = validation.unbatch().batch(step.optim.batch_size, drop_remainder=True)
     if strategy_lib.uses_fit(strategy):
@@ -187,7 +188,8 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     training = dict(info.get("training", {}))
     training[step.name] = {"model": step.model, "dataset": f"{step.data.dataset}:{step.data.split}",
                            "epochs": step.optim.epochs, "steps_per_epoch": steps, "teacher": step.distill.teacher,
-                           "seconds": round(time.time() - started, 1), "class_names": train_data.class_names,
+                           "seconds": round(trained_before + time.time() - started, 1),
+                           "class_names": train_data.class_names,
                            "strategy": strategy_lib.strategy_name(strategy), "replicas": strategy.num_replicas_in_sync,
                            **{k: round(v, 5) for k, v in logs.items()}}
     run.update(training=training)

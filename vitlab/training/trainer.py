@@ -98,13 +98,13 @@ class EventsCallback(keras.callbacks.Callback):
         self.total_epochs, self.steps_per_epoch = total_epochs, steps_per_epoch
         self.epoch = 0
         self.batch_offset = 0  # where a resumed partial epoch starts (set by `fit`)
-        self.clock = None  # checkpoint.CpuClock, shared with the StepCheckpoint (set by `fit`)
+        self.clock = None  # checkpoint.TrainingClock, shared with the StepCheckpoint (set by `fit`)
 
     def on_train_begin(self, logs=None):
         if self.clock is None:  # one clock for all the fit calls of a step (a resume makes two)
-            from vitlab.training.checkpoint import CpuClock
+            from vitlab.training.checkpoint import TrainingClock
 
-            self.clock = CpuClock()
+            self.clock = TrainingClock()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -128,7 +128,7 @@ class EventsCallback(keras.callbacks.Callback):
                                cpu_s=cpu)
 
     def cpu_seconds(self):
-        """CPU-seconds of training this step so far, a resumed step's included (checkpoint.CpuClock)."""
+        """CPU-seconds of training this step so far, a resumed step's included (checkpoint.TrainingClock)."""
         return self.clock.seconds()
 
 
@@ -189,7 +189,7 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
     every, minutes = (optim.checkpoint_every_steps, optim.checkpoint_minutes) if optim else (0, 0.0)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():  # optimizer slots live there
         epoch, batch = checkpoint.restore(model, checkpoint_dir)
-    clock = checkpoint.CpuClock(checkpoint.trained_cpu_seconds(checkpoint_dir) if epoch or batch else 0.0)
+    clock = checkpoint.TrainingClock.resumed(checkpoint_dir) if epoch or batch else checkpoint.TrainingClock()
     logs = {}
 
     def run(start, end, steps, offset):
@@ -238,7 +238,7 @@ def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, cal
         if not model.optimizer.built:
             model.optimizer.build(model.student.trainable_variables)
     done = epoch * steps_per_epoch + offset
-    clock = checkpoint.CpuClock(checkpoint.trained_cpu_seconds(checkpoint_dir) if done else 0.0)
+    clock = checkpoint.TrainingClock.resumed(checkpoint_dir) if done else checkpoint.TrainingClock()
     for callback in callbacks:
         if isinstance(callback, EventsCallback):
             callback.clock = clock
