@@ -209,6 +209,7 @@ def test_a_resumed_step_counts_the_training_time_of_its_earlier_processes(tmp_pa
         [data]
         dataset = "shapes"
         limit = 16
+        eval_split = ""
         [optim]
         epochs = 1
         batch_size = 8
