@@ -202,3 +202,55 @@ def test_demo_recipe_runs_on_the_shipped_zoo(in_zoo, tmp_path, capsys, monkeypat
     for section in ("occlusion", "shuffle", "corruption", "adversarial", "shape-bias", "linear-probe", "segmentation"):
         assert f"## {section}" in report
     assert "Models: vit, vit_nopos, resnet" in report  # zoo models are named by their roles
+
+
+def test_a_packed_build_resumes_elsewhere_training_only_the_roles_left(in_zoo, tmp_path, capsys, monkeypatch):
+    """`zoo pack` carries a stopped build (finished models, run record; no checkpoints) to a
+    fresh cache; `zoo unpack` + `zoo build` there trains only the unfinished roles, the DeiTs
+    taught by the unpacked ResNets, and their cards count no CPU-seconds of the lost attempt."""
+    import shutil
+
+    cache = in_zoo
+    stopped = cache / "zoo" / "runs" / "seed-7"
+    shutil.copytree(cache / "zoo" / "runs" / "seed-3", stopped)
+    shutil.copyfile(cache / "zoo" / "runs" / "seed-3.commits.json", cache / "zoo" / "runs" / "seed-7.commits.json")
+    info = json.loads((stopped / "run.json").read_text())
+    info["seed"], info["status"] = 7, "interrupted"
+    for role in ("deit_shape", "deit_tex", "deit_sin"):  # as if killed while deit_shape trained
+        info["steps"][f"train:{role}"] = "running"
+        (stopped / "models" / f"{role}.keras").unlink()
+    (stopped / "run.json").write_text(json.dumps(info))
+    with open(stopped / "events.jsonl", "a") as events:
+        events.write(json.dumps({"kind": "progress", "step": "train:deit_shape", "cpu_s": 99999.0, "done": 1})
+                     + "\n" + '{"kind": "progr')  # and a line torn by the kill
+    code, out, err = run_cli(capsys, "zoo", "pack", "--seed", "7", "-o", tmp_path / "pack")
+    assert code == 0, err[-2000:]
+    assert "packed 4 of 7 finished roles" in out
+    pack = tmp_path / "pack" / "seed-7"
+    assert sorted(p.name for p in (pack / "models").iterdir()) == [f"{r}.keras" for r in
+                                                                   ("resnet", "resnet_sin", "vit", "vit_nopos")]
+    assert not (pack / "checkpoints").exists()
+    assert "99999" not in (pack / "events.jsonl").read_text()
+    assert '"train:vit"' in (pack / "events.jsonl").read_text()
+
+    fresh = tmp_path / "fresh-cache"
+    monkeypatch.setenv("VITLAB_CACHE", str(fresh))
+    code, out, err = run_cli(capsys, "zoo", "unpack", tmp_path / "pack", "--seed", "7")
+    assert code == 0, err[-2000:]
+    assert "unpacked 4 finished roles" in out
+    code, out, err = run_cli(capsys, "zoo", "build", "--seeds", "7", "--quiet", "--eval-limit", "16")
+    assert code == 0, err[-2000:]
+    run = fresh / "zoo" / "runs" / "seed-7"
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    started = [e["step"] for e in events if e.get("message", "").endswith(": started")]
+    assert started.count("train:vit") == 1 and started.count("train:deit_shape") == 1  # packed once, not retrained
+    card = json.loads((fresh / "zoo" / "seed-7" / "deit_shape.json").read_text())
+    assert card["teacher"] == "resnet_sin" and 0 < card["training_cpu_seconds"] < 99999
+    assert card["vitlab_commit"] == json.loads((pack / "commits.json").read_text())[0]["commit"]
+
+    code, _, err = run_cli(capsys, "zoo", "unpack", pack)  # the cache holds that build now
+    assert code == 2 and "already holds a build" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "zoo", "unpack", tmp_path)
+    assert code == 2 and "not a zoo pack" in err
+    code, _, err = run_cli(capsys, "zoo", "pack", "--seed", "8", "-o", tmp_path / "pack")
+    assert code == 2 and "no build" in err

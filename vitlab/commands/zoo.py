@@ -53,6 +53,32 @@ def publish_command(
     typer.echo(f"zoo seed {seed}: {len(roles)} of 7 roles published in {destination}: {', '.join(roles)}")
 
 
+@app.command("pack")
+def pack_command(
+    seed: int = typer.Option(..., "--seed", help="The seed whose build to pack."),
+    out: str = typer.Option(..., "--out", "-o", help="Folder to write SEED's pack into (as OUT/seed-N)."),
+):
+    """Copy a build's finished models and run record (no checkpoints) to carry it to another machine."""
+    from vitlab import zoo_state
+
+    target, roles = zoo_state.pack(seed, out)
+    typer.echo(f"zoo seed {seed}: packed {len(roles)} of 7 finished roles into {target}"
+               + (f": {', '.join(roles)}" if roles else ""))
+
+
+@app.command("unpack")
+def unpack_command(
+    source: str = typer.Argument(..., help="A pack folder (OUT/seed-N of `vitlab zoo pack`), or OUT with --seed."),
+    seed: int = typer.Option(None, "--seed", help="Which seed of OUT to unpack."),
+):
+    """Restore a packed build into the cache; `vitlab zoo build` then trains only the roles left."""
+    from vitlab import zoo_state
+
+    packed, roles = zoo_state.unpack(source, seed)
+    typer.echo(f"zoo seed {packed}: unpacked {len(roles)} finished roles into the cache"
+               + (f" ({', '.join(roles)})" if roles else "") + f"; `vitlab zoo build --seeds {packed}` trains the rest")
+
+
 @app.command("list")
 def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
     """Every zoo model present: spec, architecture, clean accuracy."""
