@@ -102,6 +102,18 @@ def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path, caps
     run = tmp_path / "run"
     kills, killed_in = 0, []
     process = _start([str(recipe), "--out", str(run)])
+    # First a cancel, as the TUI sends it (SIGTERM) mid-training: the run records `interrupted`
+    # and the process ends at once (a normal interpreter exit waited 6-64 s for tf.data threads).
+    deadline = time.time() + 300
+    while not _reached("train", _events(run)) and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    sent = time.time()
+    assert process.wait(timeout=60) == 130
+    assert time.time() - sent < 5, f"SIGTERM took {time.time() - sent:.1f} s to end the process"
+    assert b"interrupted" in process.stderr.read()
+    assert _check_readable(run)["status"] == "interrupted"
+    process = _start(["--resume", str(run)])
     for phase in phases:
         seen = len(_events(run))
         deadline = time.time() + 300

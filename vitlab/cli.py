@@ -51,12 +51,16 @@ def main(argv=None):
     from vitlab import console
 
     debug_before = os.environ.get("VITLAB_DEBUG")
+    own_process = argv is None  # the `vitlab` command itself, not a call from Python or a test
     argv = console.setup(argv)  # TensorFlow's C++ lines and library warnings only with --verbose
     try:
         app(args=argv, prog_name="vitlab")  # standalone: usage errors print and exit 2 themselves
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(errors.EXIT_INTERRUPTED)
+        _interrupted(own_process)
+    except SystemExit as done:  # Click turns a KeyboardInterrupt inside a command into exit 130
+        if done.code == errors.EXIT_INTERRUPTED:
+            _interrupted(own_process)
+        raise
     except Exception as error:  # noqa: BLE001 - the boundary: nothing below prints a traceback
         code, message = errors.describe(error)
         if errors.debug_enabled():
@@ -70,6 +74,22 @@ def main(argv=None):
             os.environ.pop("VITLAB_DEBUG", None)
         else:
             os.environ["VITLAB_DEBUG"] = debug_before
+
+
+def _interrupted(own_process):
+    """Ctrl-C or SIGTERM (run_status turns it into KeyboardInterrupt): the run has recorded its
+    status and its checkpoints are on disk by now. A process of its own ends at once: the
+    normal interpreter exit destroys the training pipeline's tf.data iterator, which waits for
+    its worker threads, measured at 6-64 s after a SIGTERM mid-epoch."""
+    from vitlab import errors
+
+    typer.echo("interrupted", err=True)
+    if own_process:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(errors.EXIT_INTERRUPTED)
+    sys.exit(errors.EXIT_INTERRUPTED)
+
 
 if __name__ == "__main__":
     main()
