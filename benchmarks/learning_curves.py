@@ -124,19 +124,14 @@ def zoo_curves(run):
     """Per-role validation curves of a zoo training run (events.jsonl), finished or not."""
     import json as json_lib
 
-    events = Path(run) / "events.jsonl"
-    if not events.exists():
+    from vitlab.results import Run
+    from vitlab.training.trainer import cumulative_cpu_seconds
+
+    parsed, _ = Run(run).events()  # skips a line torn by a kill
+    if not parsed:
         return []
     info = json_lib.loads((Path(run) / "run.json").read_text()) if (Path(run) / "run.json").exists() else {}
     steps = {s["name"]: s for s in info.get("config", {}).get("train", [])}
-    from vitlab.training.trainer import cumulative_cpu_seconds
-
-    parsed = []
-    for line in events.read_text().splitlines():
-        try:
-            parsed.append(json_lib.loads(line))
-        except json_lib.JSONDecodeError:
-            continue
     curves = {}
     for key in dict.fromkeys(e["step"] for e in parsed if str(e.get("step", "")).startswith("train:")):
         role = key.split(":", 1)[1]

@@ -19,12 +19,15 @@ def test_estimate_is_the_student_t_interval():
     assert estimate.mean == pytest.approx(2.0)
     assert (estimate.low, estimate.high) == pytest.approx((2.0 - half, 2.0 + half))
     assert estimate.n == 3 and estimate.has_interval and not estimate.excludes_zero()
+    assert estimate.sd == pytest.approx(1.0)  # sample sd of 1, 2, 3
 
 
 def test_estimate_needs_three_finite_seeds_for_an_interval():
     two = stats.estimate([0.5, 0.7, float("nan")])
     assert two.mean == pytest.approx(0.6) and two.n == 2 and not two.has_interval
     assert two.format() == "0.600"
+    assert two.sd == pytest.approx(0.1414, abs=1e-4)  # sd needs two values, not three
+    assert math.isnan(stats.estimate([0.5]).sd)
     assert math.isnan(stats.estimate([]).mean)
 
 

@@ -147,18 +147,11 @@ def card_for(role, seed, run, model_file, eval_limit=None):
 
 def training_cpu_seconds(run, role):
     """The CPU-seconds the trainer logged for the role, resumes included (trainer.cumulative_cpu_seconds)."""
+    from vitlab.results import Run
     from vitlab.training.trainer import cumulative_cpu_seconds
 
-    events = run / "events.jsonl"
-    if not events.exists():
-        return None
-    parsed = []
-    for line in events.read_text().splitlines():
-        try:
-            parsed.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    rows = cumulative_cpu_seconds(parsed, f"train:{role}")
+    events, _ = Run(run).events()  # skips a line torn by a kill
+    rows = cumulative_cpu_seconds(events, f"train:{role}")
     return rows[-1][1] if rows else None
 
 

@@ -47,7 +47,6 @@ class CheckOutcome:
     right: stats.Estimate
     status: str  # holds | contradicted | unclear | untested
     seeds_needed: int | None = None  # unclear checks: seeds at which this mean and spread would decide
-    difference_values: tuple = ()  # the paired difference per seed (paper's side positive)
 
 
 @dataclasses.dataclass
@@ -137,8 +136,7 @@ def evaluate_check(check, runs):
     else:
         status = "unclear"
     needed = stats.seeds_to_decide(differences) if status == "unclear" else None
-    return CheckOutcome(check, difference, stats.estimate(left), stats.estimate(right), status, needed,
-                        tuple(float(v) for v in differences))
+    return CheckOutcome(check, difference, stats.estimate(left), stats.estimate(right), status, needed)
 
 
 def _describe(outcome):

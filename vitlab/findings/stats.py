@@ -11,12 +11,14 @@ CONFIDENCE = 0.95
 
 @dataclasses.dataclass(frozen=True)
 class Estimate:
-    """mean of `n` seed values, with the t-interval [low, high] (nan with fewer than 3 seeds)."""
+    """mean of `n` seed values, with the t-interval [low, high] (nan with fewer than 3 seeds) and
+    the sample standard deviation `sd` (nan with fewer than 2)."""
 
     mean: float
     low: float
     high: float
     n: int
+    sd: float = math.nan
 
     @property
     def has_interval(self):
@@ -48,10 +50,11 @@ def estimate(values):
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan, 0)
     mean = float(values.mean())
+    sd = float(values.std(ddof=1)) if n > 1 else math.nan
     if n < MIN_SEEDS_FOR_INTERVAL:
-        return Estimate(mean, math.nan, math.nan, n)
-    half = t_quantile(n - 1) * float(values.std(ddof=1)) / math.sqrt(n)
-    return Estimate(mean, mean - half, mean + half, n)
+        return Estimate(mean, math.nan, math.nan, n, sd)
+    half = t_quantile(n - 1) * sd / math.sqrt(n)
+    return Estimate(mean, mean - half, mean + half, n, sd)
 
 
 def curve_estimate(rows):

@@ -188,15 +188,13 @@ def _deciding_budget(findings):
               "|---|---|---|---|---|---|"]
     for claim, o in open_checks:
         d = o.difference
-        values = [v for v in o.difference_values if np.isfinite(v)]
-        spread = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
         if o.seeds_needed is None:
             needed, extra = "more than 50: the difference is not distinguishable from zero at this scale", "-"
         else:
             needed = str(o.seeds_needed)
             more = o.seeds_needed - d.n
             extra = _hours(more * per_seed) if per_seed else "unknown"
-        lines.append(f"| {claim.number} | {o.check.label} | {d.n} | {d.mean:+.3f} ({spread:.3f}) | {needed} | {extra} |")
+        lines.append(f"| {claim.number} | {o.check.label} | {d.n} | {d.mean:+.3f} ({d.sd:.3f}) | {needed} | {extra} |")
     lines += ["", "Seeds needed assume the next seeds keep this mean and spread (smallest m with "
                   "t(m-1) sd / sqrt(m) < |mean|); they plan the budget, they do not predict the verdict.", ""]
     return lines
