@@ -13,7 +13,7 @@ import os as _os
 __version__ = "0.1.0"
 
 # oneDNN kernels for TensorFlow (and XLA:CPU): TensorFlow turns them on by itself only on CPUs
-# with AVX-512 VNNI or AMX. On the 2-core AVX2 machine here they train vit_nano 1.5-1.7x faster
+# with AVX-512 VNNI or AMX. On the 2-core AVX2 machine here they train vit_nano 1.4-1.7x faster
 # (benchmarks/bench_onednn.py). Set before TensorFlow loads; a user's own setting wins.
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
