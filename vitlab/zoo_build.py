@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from vitlab import zoo
-from vitlab.errors import UserError
+from vitlab.errors import EXIT_INTERRUPTED, UserError
 
 CARD_VERSION = 1
 
@@ -74,8 +74,8 @@ def train_seed(seed, overrides=(), quiet=False):
         command.append("--quiet")
     completed = subprocess.run(command)
     if completed.returncode != 0:
-        raise UserError(f"zoo seed {seed}: training failed (exit {completed.returncode}); rerun "
-                        f"`vitlab zoo build --seeds {seed}` to resume {target}")
+        what = "interrupted" if completed.returncode == EXIT_INTERRUPTED else f"failed (exit {completed.returncode})"
+        raise UserError(f"zoo seed {seed}: training {what}; rerun `vitlab zoo build --seeds {seed}` to resume {target}")
     return target
 
 
