@@ -50,11 +50,15 @@ def built_zoo(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     env = {**os.environ, "VITLAB_CACHE": str(cache), "VITLAB_ZOO": str(cache / "shipped")}
     out, err = io.StringIO(), io.StringIO()
+    from vitlab import zoo_build
+
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         for key in ("VITLAB_CACHE", "VITLAB_ZOO"):
             patch.setenv(key, env[key])
+        patch.setattr(zoo_build, "PACK_POLL_S", 0.5)  # look for finished roles often: the roles take seconds
         with pytest.raises(SystemExit) as exit_info:
-            main(["zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64", *TINY])
+            main(["zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64", "--pack-to", str(cache / "packs"),
+                  *TINY])
     assert exit_info.value.code == 0, err.getvalue()[-2000:]
     return cache, env, out.getvalue()
 
@@ -83,6 +87,10 @@ def test_build_publishes_every_role_with_a_card(built_zoo):
         assert f"{role} published" in stdout
     deit = json.loads((folder / "deit_shape.json").read_text())
     assert set(deit["clean_accuracy_heads"]) == {"average", "class", "dist"}
+    # --pack-to packed the build while it trained, each time a role had finished, and at the end
+    packed = [int(line.split("packed ")[1].split()[0]) for line in stdout.splitlines() if "finished roles into" in line]
+    assert packed == sorted(packed) and packed[-1] == 7 and len(set(packed)) >= 2, packed
+    assert sorted(p.stem for p in (cache / "packs" / "seed-3" / "models").iterdir()) == sorted(zoo.ROLES)
     assert deit["teacher"] == "resnet_sin" and deit["architecture"] == "deit_test_distilled"
 
 

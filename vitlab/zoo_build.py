@@ -59,10 +59,16 @@ def run_finished(run):
     return info.get("status") == "done" and finished_roles(run) == list(zoo.ROLES)
 
 
-def train_seed(seed, overrides=(), quiet=False):
-    """The seed's training run (resumed when present); returns its directory."""
+PACK_POLL_S = 30  # how often a build with `pack_to` looks for a newly finished role
+
+
+def train_seed(seed, overrides=(), quiet=False, pack_to=None, say=print):
+    """The seed's training run (resumed when present); returns its directory. With `pack_to`,
+    the run's finished roles are packed there (vitlab.zoo_state) each time one more finishes,
+    so a build whose cache does not last keeps what it trained."""
     target = run_dir(seed)
     if run_finished(target):
+        _pack_new(seed, pack_to, None, say)
         return target
     record_commit(seed)
     command = [sys.executable, "-m", "vitlab.cli", "recipe", "run", "--runs", str(target.parent)]
@@ -72,11 +78,33 @@ def train_seed(seed, overrides=(), quiet=False):
         command += [zoo.RECIPE, "--out", str(target), "--set", f"seed={int(seed)}", *[f"--set={o}" for o in overrides]]
     if quiet:
         command.append("--quiet")
-    completed = subprocess.run(command)
-    if completed.returncode != 0:
-        what = "interrupted" if completed.returncode == EXIT_INTERRUPTED else f"failed (exit {completed.returncode})"
+    process = subprocess.Popen(command)
+    packed = finished_roles(target) if pack_to else None  # what an earlier pack already holds
+    while True:
+        try:
+            code = process.wait(timeout=PACK_POLL_S if pack_to else None)
+            break
+        except subprocess.TimeoutExpired:
+            packed = _pack_new(seed, pack_to, packed, say)
+    packed = _pack_new(seed, pack_to, packed, say)
+    if code != 0:
+        what = "interrupted" if code == EXIT_INTERRUPTED else f"failed (exit {code})"
         raise UserError(f"zoo seed {seed}: training {what}; rerun `vitlab zoo build --seeds {seed}` to resume {target}")
     return target
+
+
+def _pack_new(seed, pack_to, packed, say):
+    """Pack the seed's build when it has finished a role since `packed`; the roles now packed."""
+    if not pack_to:
+        return packed
+    from vitlab import zoo_state
+
+    roles = finished_roles(run_dir(seed))  # none while the child is still creating the run
+    if not roles or (roles == packed and (Path(pack_to) / f"seed-{int(seed)}").exists()):
+        return packed
+    target, roles = zoo_state.pack(seed, pack_to)
+    say(f"zoo seed {seed}: packed {len(roles)} finished roles into {target}")
+    return roles
 
 
 def vitlab_commit():
@@ -201,13 +229,13 @@ def publish(seed, run, destination, roles, say=print, eval_limit=None):
             f"on {card['eval_images']} {card['eval_dataset']} images)")
 
 
-def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print, eval_limit=None):
-    """Train and publish every seed; returns {seed: destination}."""
+def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print, eval_limit=None, pack_to=None):
+    """Train and publish every seed (packing each into `pack_to` as it goes); returns {seed: destination}."""
     done = {}
     for number, seed in enumerate(seeds, 1):
         say(f"zoo: seed {seed} ({number}/{len(seeds)}): training (resumable: {run_dir(seed)})")
         started = time.time()
-        run = train_seed(seed, overrides, quiet)
+        run = train_seed(seed, overrides, quiet, pack_to, say)
         destination = Path(out) if out else zoo.cache_root() / f"seed-{int(seed)}"
         publish(seed, run, destination, list(zoo.ROLES), say, eval_limit)
         say(f"zoo: seed {seed} done in {(time.time() - started) / 60:.1f} min -> {destination}")

@@ -28,6 +28,8 @@ def build_command(
     eval_limit: int = typer.Option(None, "--eval-limit", help="Cards measure accuracy on this many test "
                                                                    "images (default: the whole test split)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
+    pack_to: str = typer.Option(None, "--pack-to", help="Pack each seed's finished roles into this folder "
+                                                         "as they finish (`vitlab zoo pack`), to carry the build."),
 ):
     """Train the study's seven models per seed (resumable after a kill), then card and publish them."""
     from vitlab import zoo_build
@@ -37,7 +39,8 @@ def build_command(
         from vitlab.errors import UserError
 
         raise UserError("--out publishes one seed; give --seeds with a single seed")
-    zoo_build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo, eval_limit=eval_limit)
+    zoo_build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo, eval_limit=eval_limit,
+                    pack_to=pack_to)
 
 
 @app.command("publish")
