@@ -9,8 +9,10 @@ its file's hash is left alone.
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -78,19 +80,61 @@ def train_seed(seed, overrides=(), quiet=False, pack_to=None, say=print):
         command += [zoo.RECIPE, "--out", str(target), "--set", f"seed={int(seed)}", *[f"--set={o}" for o in overrides]]
     if quiet:
         command.append("--quiet")
-    process = subprocess.Popen(command)
-    packed = finished_roles(target) if pack_to else None  # what an earlier pack already holds
-    while True:
-        try:
-            code = process.wait(timeout=PACK_POLL_S if pack_to else None)
-            break
-        except subprocess.TimeoutExpired:
-            packed = _pack_new(seed, pack_to, packed, say)
-    packed = _pack_new(seed, pack_to, packed, say)
+    packed = None  # the first poll refreshes a pack folder older than the run
+    code = None
+
+    def poll():
+        nonlocal packed
+        packed = _pack_new(seed, pack_to, packed, say)
+
+    try:
+        code = run_child(command, PACK_POLL_S if pack_to else None, poll)
+    finally:
+        poll()  # what finished is kept, however the child ended
+    if code == EXIT_INTERRUPTED:
+        say(f"zoo seed {seed}: training interrupted; rerun `vitlab zoo build --seeds {seed}` to resume {target}")
+        raise KeyboardInterrupt
     if code != 0:
-        what = "interrupted" if code == EXIT_INTERRUPTED else f"failed (exit {code})"
-        raise UserError(f"zoo seed {seed}: training {what}; rerun `vitlab zoo build --seeds {seed}` to resume {target}")
+        raise UserError(f"zoo seed {seed}: training failed (exit {code}); rerun `vitlab zoo build --seeds {seed}` "
+                        f"to resume {target}")
     return target
+
+
+CHILD_GRACE_S = 30  # an interrupted `recipe run` records its status and leaves within a second
+
+
+def run_child(command, poll_every=None, on_poll=lambda: None):
+    """Run `command` to its end and return its exit code, calling `on_poll` every `poll_every`
+    seconds. A SIGTERM to this process is passed on to the child, which then records its run
+    as interrupted (run_status) instead of training on alone; on Ctrl-C (which the terminal sends
+    to both) the child is given CHILD_GRACE_S to do that, then SIGTERM, then SIGKILL."""
+    process = subprocess.Popen(command)
+    forwarding = threading.current_thread() is threading.main_thread()
+    if forwarding:
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signal.SIGTERM))
+    try:
+        while True:
+            try:
+                return process.wait(timeout=poll_every)
+            except subprocess.TimeoutExpired:
+                on_poll()
+    except BaseException:
+        _stop(process)
+        raise
+    finally:
+        if forwarding:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(process):
+    for ask in (None, process.terminate, process.kill):
+        if ask:
+            ask()
+        try:
+            process.wait(timeout=CHILD_GRACE_S)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _pack_new(seed, pack_to, packed, say):
