@@ -51,6 +51,9 @@ def main(argv=None):
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C or a stop passed on by the seed's run: the runs resume
+        print("interrupted", file=sys.stderr)
+        return 130
     print(f"findings: {output}")
     return 0
 

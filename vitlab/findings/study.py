@@ -1,12 +1,12 @@
 """Run the findings recipe once per seed (each in its own `vitlab recipe run` process, resuming
 a seed's run directory when it exists), then aggregate the runs into the report."""
 
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from vitlab.errors import UserError
+from vitlab import zoo_build
+from vitlab.errors import EXIT_INTERRUPTED, UserError
 
 RECIPE = "findings"
 
@@ -27,7 +27,7 @@ def zoo_roles(recipe, seed, overrides=()):
 
 def ensure_zoo(seed, roles, quiet=False):
     """Build the seed's zoo (resumable) when a role it needs is missing; the stored cards."""
-    from vitlab import zoo, zoo_build
+    from vitlab import zoo
 
     missing = [role for role in roles if not zoo.role_path(role, seed).exists()]
     if missing:
@@ -55,9 +55,12 @@ def run_seed(root, seed, overrides=(), recipe=RECIPE, quiet=False):
                     *[f"--set={o}" for o in overrides]]
     if quiet:
         command.append("--quiet")
-    completed = subprocess.run(command)
-    if completed.returncode != 0:
-        raise UserError(f"seed {seed}: `{' '.join(command)}` failed with exit code {completed.returncode}; "
+    code = zoo_build.run_child(command)  # a stop sent to the study reaches the seed's run
+    if code == EXIT_INTERRUPTED:
+        print(f"findings: seed {seed}: interrupted; rerun the same command to resume {target}", flush=True)
+        raise KeyboardInterrupt
+    if code != 0:
+        raise UserError(f"seed {seed}: `{' '.join(command)}` failed with exit code {code}; "
                         f"rerun the same command to resume {target}")
     if cards:
         (target / ZOO_CARDS).write_text(json.dumps(cards, indent=1) + "\n")
