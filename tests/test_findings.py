@@ -74,6 +74,12 @@ def test_verdicts():
     assert untested.verdict == "not tested"
     one_seed = aggregate.evaluate(runs[:1], [_claim(Check("a>b", "a", "b"))]).claims[0]
     assert one_seed.verdict == "inconclusive" and "1 of 1" in one_seed.reason
+    # Two seeds: still no interval, but whether every seed points the paper's way is said
+    two_seeds = aggregate.evaluate(runs[:2], [_claim(Check("a>b", "a", "b"), Check("c>.495", "c", 0.495))]).claims[0]
+    assert two_seeds.verdict == "inconclusive"
+    assert "2 of 2 differences point the paper's way on average, 1 in every seed" in two_seeds.reason
+    assert two_seeds.checks[0].per_seed == pytest.approx((0.3, 0.31))
+    assert two_seeds.checks[1].per_seed == pytest.approx((0.015, -0.005))  # c: 0.51, 0.49
 
 
 def _occlusion(clean_vit, clean_resnet, scale):
@@ -137,6 +143,9 @@ def test_report_from_stored_runs(tmp_path):
     png = tmp_path / "docs" / "findings" / "claim1.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| vit | 0.800 [0.800, 0.800] | 0.800, 0.800, 0.800 | 12 | n/a |" in text
+    first = claim1.checks[0]  # its paired difference per seed, beside the mean and interval
+    row = next(line for line in text.splitlines() if line.startswith(f"| {first.check.label} |"))
+    assert row.endswith(" | " + ", ".join(f"{d:.3f}" for d in first.per_seed) + " | holds |") and len(first.per_seed) == 3
 
 
 def test_zoo_cards_give_clean_accuracy_and_training_time():

@@ -47,6 +47,7 @@ class CheckOutcome:
     right: stats.Estimate
     status: str  # holds | contradicted | unclear | untested
     seeds_needed: int | None = None  # unclear checks: seeds at which this mean and spread would decide
+    per_seed: tuple = ()  # the paired differences, one a seed (paper's side > 0): do the seeds agree?
 
 
 @dataclasses.dataclass
@@ -136,7 +137,8 @@ def evaluate_check(check, runs):
     else:
         status = "unclear"
     needed = stats.seeds_to_decide(differences) if status == "unclear" else None
-    return CheckOutcome(check, difference, stats.estimate(left), stats.estimate(right), status, needed)
+    return CheckOutcome(check, difference, stats.estimate(left), stats.estimate(right), status, needed,
+                        tuple(float(d) for d in differences))
 
 
 def _describe(outcome):
@@ -159,8 +161,11 @@ def verdict(outcomes, seeds):
     unclear = [o for o in tested if o.status == "unclear"]
     if seeds < stats.MIN_SEEDS_FOR_INTERVAL:
         on_side = [o for o in tested if o.difference.mean > 0]
-        return "inconclusive", (f"only {seeds} seed(s), no interval; {len(on_side)} of {len(tested)} differences "
-                                f"point the paper's way.")
+        text = f"only {seeds} seed(s), no interval; {len(on_side)} of {len(tested)} differences point the paper's way"
+        if seeds > 1:  # a sign that flips between seeds is the first thing an interval would not survive
+            every = [o for o in tested if o.per_seed and all(d > 0 for d in o.per_seed if np.isfinite(d))]
+            text += f" on average, {len(every)} in every seed"
+        return "inconclusive", text + "."
     if len(held) == len(tested):
         weakest = min(held, key=lambda o: o.difference.low)
         return "reproduced", f"all {len(tested)} checks hold; the weakest is {_describe(weakest)}."

@@ -89,12 +89,12 @@ def draw_figure(claim, findings, path):
 
 
 def _check_table(outcome):
-    lines = ["| check | paper's side | left | right | difference (paper's side > 0) | status |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| check | paper's side | left | right | difference (paper's side > 0) | per seed | status |",
+             "|---|---|---|---|---|---|---|"]
     for o in outcome.checks:
         right = o.check.right if isinstance(o.check.right, str) else f"{o.check.right:g}"
         lines.append(f"| {o.check.label} | `{o.check.left}` {o.check.op} `{right}` | {_cell(o.left)} | "
-                     f"{_cell(o.right)} | {_cell(o.difference)} | {o.status} |")
+                     f"{_cell(o.right)} | {_cell(o.difference)} | {_values(o.per_seed)} | {o.status} |")
     return lines
 
 
