@@ -72,6 +72,18 @@ def test_lifecycle_records_how_a_run_ended(tmp_path):
     assert kinds[-1] == "error"
 
 
+def test_a_resumed_runs_duration_counts_every_process_that_ended(tmp_path):
+    run = RunStore(tmp_path).create("x", kind="eval", config={})
+    run.set_status("running")
+    run.update(started_unix=run.read_info()["started_unix"] - 100.0)  # the first process ran 100 s
+    run.set_status("interrupted")
+    assert run.read_info()["duration_s"] == pytest.approx(100.0, abs=1.0)
+    run.set_status("running")  # the resume: 30 s more
+    run.update(started_unix=run.read_info()["started_unix"] - 30.0)
+    run.set_status("done")
+    assert run.read_info()["duration_s"] == pytest.approx(130.0, abs=1.0)
+
+
 def test_a_running_run_whose_process_died_reads_as_interrupted(tmp_path):
     run = RunStore(tmp_path).create("x", kind="eval", config={})
     run.update(status="running", pid=2**22 + 12345)

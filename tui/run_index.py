@@ -283,4 +283,4 @@ class RunIndex:
         row.progress = apply_events(row.progress or Progress(), events)
         started = (row.info or {}).get("started_unix")
         if row.status == "running" and started:
-            row.duration_s = time.time() - started
+            row.duration_s = (row.info or {}).get("earlier_s", 0.0) + time.time() - started  # resumes included

@@ -128,11 +128,13 @@ class Run:
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
         extra = {}
-        if status == "running":
-            extra = {"pid": os.getpid(), "started": _now(), "started_unix": time.time()}
+        if status == "running":  # a resume: the run's duration goes on from what earlier processes recorded
+            earlier = self.read_info().get("duration_s") if (self.path / RUN_FILE).exists() else None
+            extra = {"pid": os.getpid(), "started": _now(), "started_unix": time.time(), "earlier_s": earlier or 0.0}
         elif status in ("done", "failed", "interrupted"):
             info = self.read_info()
-            extra = {"finished": _now(), "duration_s": round(time.time() - info.get("started_unix", time.time()), 3)}
+            this_process = time.time() - info.get("started_unix", time.time())
+            extra = {"finished": _now(), "duration_s": round(info.get("earlier_s", 0.0) + this_process, 3)}
         return self.update(status=status, **extra, **fields)
 
     def mark_step(self, step, state):
