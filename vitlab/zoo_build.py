@@ -81,7 +81,6 @@ def train_seed(seed, overrides=(), quiet=False, pack_to=None, say=print):
     if quiet:
         command.append("--quiet")
     packed = None  # the first poll refreshes a pack folder older than the run
-    code = None
 
     def poll():
         nonlocal packed
