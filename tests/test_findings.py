@@ -149,10 +149,12 @@ def test_report_from_stored_runs(tmp_path):
 
 
 def test_zoo_cards_give_clean_accuracy_and_training_time():
-    cards = [{"role": "vit", "clean_accuracy": 0.62, "training_seconds": 1506.5, "training_cpu_seconds": 2178.3}]
+    cards = [{"role": "vit", "clean_accuracy": 0.62, "training_seconds": 1506.5, "training_cpu_seconds": 2178.3,
+              "training_seconds_steady": 900.0}]
     assert metrics.training({"zoo_cards": cards}) == {"training/validation/vit": 0.62,
                                                       "training/train_seconds/vit": 1506.5,
-                                                      "training/train_cpu_seconds/vit": 2178.3}
+                                                      "training/train_cpu_seconds/vit": 2178.3,
+                                                      "training/train_steady_seconds/vit": 900.0}
 
 
 def test_the_report_says_what_would_decide_an_open_check(tmp_path):
@@ -172,6 +174,13 @@ def test_the_report_says_what_would_decide_an_open_check(tmp_path):
     assert "(0.025 at 400)" in text  # 0.5 / sqrt(400)
     one = aggregate.evaluate(runs[:1], [_claim(Check("a>b", "m/a", "m/b"))])
     assert "2 more seed(s) (2.0 h) give the first intervals" in write.render(one, tmp_path, "f")
+    # Cards with the steady pace (a quiet build's time): the cost uses it, and says so
+    steady = [_seed(s, **{"m/a": 0.5 + d, "m/b": 0.5, "training/train_seconds/vit": 1800.0,
+                          "training/train_steady_seconds/vit": 720.0}) for s, d in enumerate([0.02, 0.05, -0.01])]
+    for run in steady:
+        run.info = {"duration_s": 1800.0}
+    text = write.render(aggregate.evaluate(steady, [_claim(Check("a>b", "m/a", "m/b"))]), tmp_path, "f")
+    assert "One more seed costs about 0.7 h" in text and "steady pace" in text  # 0.2 h build + 0.5 h evaluation
     decided = aggregate.evaluate(runs, [_claim(Check("b<1", "m/b", 1.0, "<"))])
     assert "What would decide" not in write.render(decided, tmp_path, "f")
 

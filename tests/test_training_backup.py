@@ -4,6 +4,7 @@ import json
 
 import keras
 import numpy as np
+import pytest
 
 from vitlab.training.trainer import EventsCallback, SafeBackupAndRestore
 
@@ -103,6 +104,21 @@ def test_cumulative_cpu_seconds_rebases_an_old_clock_on_the_resume_point():
     assert [total for _, total in rows] == [30, 60, 90, 100, 130]  # rebased on 60, the figure at step 100
     continued = [{"step": step, "done": d, "cpu_s": c} for d, c in ((50, 30), (100, 60), (150, 100))]
     assert [total for _, total in cumulative_cpu_seconds(continued, step)] == [30, 60, 100]  # new clock: as logged
+
+
+def test_steady_wall_seconds_leave_out_pauses_restarts_and_compilation():
+    from vitlab.training.trainer import steady_wall_seconds
+
+    step = "train:vit"
+    # 0.3 s a step, logged every 50 steps after 40 s of compiling; one interval holds a 600 s
+    # pause (SIGSTOP), and a restart resumes from the checkpoint at 200 after a kill at 250
+    times = {50: 40.0, 100: 55.0, 150: 70.0, 200: 685.0, 250: 700.0, 300: 715.0, 350: 730.0}
+    first = [{"step": step, "kind": "progress", "done": d, "time": t} for d, t in times.items() if d <= 250]
+    resumed = [{"step": step, "kind": "progress", "done": d, "time": t + 100.0} for d, t in times.items() if d >= 200]
+    other = [{"step": "train:resnet", "kind": "progress", "done": 400, "time": 5.0}]
+    events = first + other + resumed
+    assert steady_wall_seconds(events, step) == pytest.approx(0.3 * 350)
+    assert steady_wall_seconds(first[:3], step) is None  # two intervals say nothing steady
 
 
 class _Killed(Exception):

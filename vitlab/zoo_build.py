@@ -189,8 +189,10 @@ def card_for(role, seed, run, model_file, eval_limit=None):
     """The card of one trained role: what it is, how it was made, how good it is (on the whole
     test split unless `eval_limit`; the first 500 images' figure is what tests re-measure)."""
     from vitlab import models
+    from vitlab.training.trainer import steady_wall_seconds
 
     info = json.loads((run / "run.json").read_text())
+    events = _events(run)
     training = info.get("training", {}).get(role, {})
     step = next((s for s in info.get("config", {}).get("train", []) if s.get("name") == role), {})
     model = models.load(str(model_file))
@@ -204,7 +206,9 @@ def card_for(role, seed, run, model_file, eval_limit=None):
         "architecture": training.get("model", step.get("model")), "parameters": models.parameter_count(model),
         "image_size": int(model.image_size), "recipe": zoo.RECIPE, "overrides": info.get("config", {}).get("overrides", []),
         "train_step": step, "trained_on": training.get("dataset"), "teacher": training.get("teacher") or None,
-        "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(run, role),
+        "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(events, role),
+        # what it takes on a quiet machine: training_seconds counts pauses and neighbours too
+        "training_seconds_steady": steady_wall_seconds(events, f"train:{role}"),
         # the code that trained it: the build's first process, then any that resumed it
         "vitlab_commit": (training_commits(seed) or [vitlab_commit()])[0],
         "vitlab_commits_resumed": training_commits(seed)[1:], "published_by": vitlab_commit(),
@@ -216,14 +220,19 @@ def card_for(role, seed, run, model_file, eval_limit=None):
     }
 
 
-def training_cpu_seconds(run, role):
+def training_cpu_seconds(events, role):
     """The CPU-seconds the trainer logged for the role, resumes included (trainer.cumulative_cpu_seconds)."""
-    from vitlab.results import Run
     from vitlab.training.trainer import cumulative_cpu_seconds
 
-    events, _ = Run(run).events()  # skips a line torn by a kill
     rows = cumulative_cpu_seconds(events, f"train:{role}")
     return rows[-1][1] if rows else None
+
+
+def _events(run):
+    from vitlab.results import Run
+
+    events, _ = Run(run).events()  # skips a line torn by a kill
+    return events
 
 
 def finished_roles(run):

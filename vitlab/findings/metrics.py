@@ -204,7 +204,8 @@ def training(info):
                 scalars[f"training/{target}/{name}"] = float(entry[source])
     for card in info.get("zoo_cards") or []:
         for source, target in (("clean_accuracy", "validation"), ("training_seconds", "train_seconds"),
-                               ("training_cpu_seconds", "train_cpu_seconds")):
+                               ("training_cpu_seconds", "train_cpu_seconds"),
+                               ("training_seconds_steady", "train_steady_seconds")):
             if isinstance(card.get(source), (int, float)):
                 scalars[f"training/{target}/{card['role']}"] = float(card[source])
     return scalars

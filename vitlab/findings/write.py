@@ -127,15 +127,21 @@ def _models_table(findings):
 
 
 def _seed_cost(findings):
-    """Mean seconds of one seed: (zoo training wall, zoo training CPU, evaluation wall); None where unrecorded."""
-    def total(prefix):
-        values = [estimate.mean for key, (estimate, _) in findings.scalars.items()
-                  if key.startswith(prefix) and not math.isnan(estimate.mean)]
-        return sum(values) if values else None
+    """Mean seconds of one seed: (zoo training wall, zoo training CPU, evaluation wall, whether the wall
+    is the steady pace); None where unrecorded. The cards' steady pace (training_seconds_steady) is
+    preferred when every role has it: their recorded wall seconds count pauses and neighbours."""
+    def per_role(prefix):
+        return {key[len(prefix):]: estimate.mean for key, (estimate, _) in findings.scalars.items()
+                if key.startswith(prefix) and not math.isnan(estimate.mean)}
+
+    def total(values):
+        return sum(values.values()) if values else None
 
     evaluation = [info.get("duration_s") for info in findings.infos if isinstance(info.get("duration_s"), (int, float))]
-    return (total("training/train_seconds/"), total("training/train_cpu_seconds/"),
-            float(np.mean(evaluation)) if evaluation else None)
+    recorded, steady = per_role("training/train_seconds/"), per_role("training/train_steady_seconds/")
+    use_steady = bool(steady) and set(steady) >= set(recorded)
+    return (total(steady if use_steady else recorded), total(per_role("training/train_cpu_seconds/")),
+            float(np.mean(evaluation)) if evaluation else None, use_steady)
 
 
 def _hours(seconds):
@@ -162,13 +168,14 @@ def _deciding_budget(findings):
     open_checks = [(outcome.claim, o) for outcome in findings.claims for o in outcome.checks if o.status == "unclear"]
     if not open_checks:
         return []
-    training, training_cpu, evaluation = _seed_cost(findings)
+    training, training_cpu, evaluation, steady = _seed_cost(findings)
     per_seed = (training or 0) + (evaluation or 0)
     cpu = f", {_hours(training_cpu)} of CPU time" if training_cpu else ""
+    source = ("the cards' training steps at their steady pace, which leaves out pauses, neighbours and start-up"
+              if steady else "the cards' training wall seconds, which include whatever ran beside them")
     cost = (f"One more seed costs about {_hours(per_seed)} on this machine ({_hours(training or 0)} to build its zoo, "
-            f"from the cards' training wall seconds{cpu}, and {_hours(evaluation or 0)} to evaluate it, from the "
-            "runs' durations; wall times include whatever ran beside them)." if per_seed
-            else "The runs record no training or evaluation time, so no cost is given.")
+            f"from {source}{cpu}; and {_hours(evaluation or 0)} to evaluate it, from the runs' durations)."
+            if per_seed else "The runs record no training or evaluation time, so no cost is given.")
     lines = ["## What would decide the open checks", "", cost]
     limits = _test_images(findings)
     if limits:

@@ -150,6 +150,23 @@ def cumulative_cpu_seconds(events, step_key):
     return out
 
 
+def steady_wall_seconds(events, step_key):
+    """The step's training time at its steady pace: the last step reached times the median wall
+    seconds a step between consecutive progress events. A pause (SIGSTOP), a kill and restart,
+    a neighbour's burst, compilation and the epochs' validation passes each stretch only a few
+    intervals, so the median leaves them out: what a quiet machine takes to train, without its
+    start-up. None with fewer than 3 intervals."""
+    rows = [e for e in events if e.get("step") == step_key and e.get("kind") == "progress"
+            and _is_number(e.get("done")) and _is_number(e.get("time"))]
+    paces = sorted((b["time"] - a["time"]) / (b["done"] - a["done"]) for a, b in zip(rows, rows[1:])
+                   if b["done"] > a["done"])
+    if len(paces) < 3:
+        return None
+    middle = len(paces) // 2
+    median = paces[middle] if len(paces) % 2 else (paces[middle - 1] + paces[middle]) / 2
+    return round(median * max(e["done"] for e in rows), 1)
+
+
 def _is_number(value):
     try:
         float(value)
