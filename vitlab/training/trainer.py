@@ -13,6 +13,7 @@ TensorBoard logs and events.jsonl look the same.
 import contextlib
 import math
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -158,13 +159,10 @@ def steady_wall_seconds(events, step_key):
     start-up. None with fewer than 3 intervals."""
     rows = [e for e in events if e.get("step") == step_key and e.get("kind") == "progress"
             and _is_number(e.get("done")) and _is_number(e.get("time"))]
-    paces = sorted((b["time"] - a["time"]) / (b["done"] - a["done"]) for a, b in zip(rows, rows[1:])
-                   if b["done"] > a["done"])
+    paces = [(b["time"] - a["time"]) / (b["done"] - a["done"]) for a, b in zip(rows, rows[1:]) if b["done"] > a["done"]]
     if len(paces) < 3:
         return None
-    middle = len(paces) // 2
-    median = paces[middle] if len(paces) % 2 else (paces[middle - 1] + paces[middle]) / 2
-    return round(median * max(e["done"] for e in rows), 1)
+    return round(statistics.median(paces) * max(e["done"] for e in rows), 1)
 
 
 def _is_number(value):
