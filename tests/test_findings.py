@@ -200,6 +200,17 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys):
         cli._seeds("1,1")
 
 
+def test_an_interrupted_study_says_so_and_exits_130(tmp_path, capsys, monkeypatch):
+    from vitlab.findings import study
+
+    def stopped(*args, **kwargs):  # Ctrl-C, or a seed's run that was stopped (zoo_build.run_child)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study, "run_study", stopped)
+    assert cli.main(["study", "--seeds", "0", "--runs", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+
 def test_every_claim_is_numbered_and_checked():
     assert [c.number for c in CLAIMS] == list(range(1, 9))
     assert all(c.checks and c.statement and c.paper_number for c in CLAIMS)
