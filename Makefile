@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: install demo test test-fast bench parity findings zoo curves tui clean
+.PHONY: install demo test test-fast bench parity findings findings-long zoo curves tui clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or set PY=python3.x)"; exit 1; }
@@ -46,6 +46,9 @@ curves: install
 
 findings: install
 	$(BIN)/python -m vitlab.findings study
+
+findings-long: install
+	$(BIN)/python -m vitlab.findings long
 
 tui: install
 	$(BIN)/vitlab tui

@@ -153,6 +153,45 @@ def pack(name, out):
     shutil.rmtree(old, ignore_errors=True)
 
 
+# Finished candidates shipped in zoo/ as extras (vitlab.zoo.EXTRAS): name -> (role, the vitlab
+# commit that trained it: x12 ran from 2026-12-03 21:32 on d3c9603's vitlab/, unchanged since 9a43e03).
+SHIPPED = {"vit_nano_b64_x12": ("vit_long", "d3c9603")}
+
+
+def ship(name, pack_dir, zoo_dir):
+    """Rebuild a finished candidate's model from its last checkpoint (as the trainer's restore
+    does: the training model, compiled, its optimizer built) and publish it into `zoo_dir` with a
+    card, so the model a curve ends at can be studied (`zoo:ROLE`)."""
+    from vitlab import models, zoo, zoo_build
+    from vitlab.training import checkpoint, plan, recipe as recipe_lib, trainer
+
+    role, commit = SHIPPED[name]
+    family, model, dataset, batch, images, lr, extra = CANDIDATES[name]
+    run = CACHE / name if (CACHE / name / "run.json").exists() else Path(pack_dir) / name
+    info = json.loads((run / "run.json").read_text())
+    if info.get("status") != "done":
+        raise SystemExit(f"{name}: its run in {run} has not finished; resume it with --only {name}")
+    recipe_file = CACHE / f"{name}.toml"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    recipe_file.write_text(recipe_text(name, family, model, dataset, batch, images, lr, extra, POINTS.get(name, 12)))
+    step = recipe_lib.load(str(recipe_file), check_data=False).train[0]
+    training = info["training"][step.name]
+    student = plan.build_student(step, len(training["class_names"]), models.get_spec(step.model).image_size)
+    wrapper = trainer.TrainingModel(student, None, step.distill)
+    wrapper.compile(optimizer=trainer.optimizer(step.optim, training["steps_per_epoch"]))
+    epoch, _ = checkpoint.restore(wrapper, run / "checkpoints" / step.name)
+    if epoch != training["epochs"]:
+        raise SystemExit(f"{name}: the last checkpoint in {run} is epoch {epoch}, not the final {training['epochs']}")
+    zoo_dir = Path(zoo_dir)
+    target = zoo_dir / f"{role}.keras"
+    student.save(str(target))
+    card = zoo_build.card_for(role, 0, run, target, step_name=step.name,
+                              recipe=f"benchmarks/learning_curves.py --only {name}", commits=[commit])
+    zoo.card_path(target).write_text(json.dumps(card, indent=2) + "\n")
+    print(f"{name}: shipped as zoo:{role} ({target}), clean top-1 {card['clean_accuracy']:.3f} "
+          f"on {card['eval_images']} images", flush=True)
+
+
 def read_curve(name, target):
     family, model, dataset, batch, images, lr, extra = CANDIDATES[name]
     from vitlab.training.trainer import cumulative_cpu_seconds
@@ -239,7 +278,14 @@ def main():
                              "restore it from here into an empty cache (e.g. state/curves)")
     parser.add_argument("--day-img-s", type=float, default=None,
                         help="the day's bench_throughput vit_nano training img/s: draws the scaled budget too")
+    parser.add_argument("--ship", action="store_true",
+                        help="publish the finished candidates of SHIPPED into zoo/ with cards (from --pack-to "
+                             "when the cache no longer holds them), then stop")
     args = parser.parse_args()
+    if args.ship:
+        for name in SHIPPED:
+            ship(name, args.pack_to or "state/curves", ROOT.parent / "zoo")
+        return
     names = [n for n in args.only.split(",") if n] or list(CANDIDATES)
     measured = RESULTS / "learning_curves.json"  # a candidate whose run the cache no longer holds
     earlier = {c["name"]: c for c in json.loads(measured.read_text())["curves"]} if measured.exists() else {}

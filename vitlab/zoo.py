@@ -28,6 +28,17 @@ ROLES = {
     "deit_tex": ("DeiT whose distillation token is taught by resnet: texture-distilled", "shapes"),
     "deit_sin": ("ViT on shapes:stylized, no distillation: the paper's DeiT-SIN", "shapes:stylized"),
 }
+# Shipped models outside the study's role set: seed 0 only, never built by `vitlab zoo build`
+# nor evaluated by the findings recipe's seeds; each card names the command that trained it.
+EXTRAS = {
+    "vit_long": ("the zoo's ViT recipe run 12x as long (45,000 steps, benchmarks/learning_curves.py "
+                 "vit_nano_b64_x12): the ViT target reached, outside the 8-minute budget", "shapes"),
+}
+
+
+def describe(role):
+    """(what it is, evaluation dataset) of a role or an extra."""
+    return ROLES.get(role) or EXTRAS[role]
 
 
 def shipped_dir():
@@ -64,12 +75,14 @@ def parse(spec):
     """'zoo:vit' -> ('vit', 0); 'zoo:vit@2' -> ('vit', 2)."""
     body = str(spec)[len(PREFIX):] if is_zoo_spec(spec) else str(spec)
     role, _, seed = body.partition("@")
-    if role not in ROLES:
-        raise UserError(f"unknown zoo role {role!r} in {spec!r}; roles: {', '.join(ROLES)}")
+    if role not in ROLES and role not in EXTRAS:
+        raise UserError(f"unknown zoo role {role!r} in {spec!r}; roles: {', '.join([*ROLES, *EXTRAS])}")
     try:
         seed = int(seed) if seed else 0
     except ValueError:
         raise UserError(f"bad zoo seed {seed!r} in {spec!r}: use zoo:ROLE@SEED with an integer seed") from None
+    if role in EXTRAS and seed != 0:
+        raise UserError(f"{spec}: {role} is shipped for seed 0 only (zoo:{role}); `vitlab zoo build` does not train it")
     return role, seed
 
 
@@ -78,6 +91,8 @@ def model_path(spec):
     role, seed = parse(spec)
     path = role_path(role, seed)
     if not path.exists():
+        if role in EXTRAS:
+            raise UserError(f"{spec}: no zoo model at {path}; it ships in the repository's zoo/ folder")
         raise UserError(f"{spec}: no zoo model at {path}; build it with `vitlab zoo build --seeds {seed}`")
     return path
 
@@ -102,15 +117,15 @@ def read_card(model_file):
 
 
 def entries(seeds=None):
-    """Cards of every zoo model present, seed 0 first then by role order: list of dicts with
-    'spec' and 'path' added."""
+    """Cards of every zoo model present, seed 0 first (its roles, then the extras) then by role
+    order: list of dicts with 'spec' and 'path' added."""
     found = []
     candidates = [0] + sorted(int(p.name.split("-", 1)[1]) for p in cache_root().glob("seed-*")
                               if p.name.split("-", 1)[1].isdigit())
     for seed in dict.fromkeys(candidates):
         if seeds is not None and seed not in seeds:
             continue
-        for role in ROLES:
+        for role in [*ROLES, *EXTRAS] if seed == 0 else ROLES:
             path = role_path(role, seed)
             card = read_card(path) if path.exists() else None
             if card is not None:

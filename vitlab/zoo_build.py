@@ -170,7 +170,7 @@ def measure(model, role, limit=None, batch_size=250):
 
     loaded = models.load(str(model)) if isinstance(model, (str, Path)) else model
     adapter = ModelAdapter(loaded, name=role)
-    dataset = data_lib.load(zoo.ROLES[role][1], split="test", image_size=adapter.image_size,
+    dataset = data_lib.load(zoo.describe(role)[1], split="test", image_size=adapter.image_size,
                             batch_size=batch_size, limit=limit)
     heads = ("average", *adapter.head_names) if adapter.has_dist_token else ("average",)
     hits = {head: 0 for head in heads}
@@ -185,16 +185,19 @@ def measure(model, role, limit=None, batch_size=250):
     return {head: round(hits[head] / count, 4) for head in heads}, count
 
 
-def card_for(role, seed, run, model_file, eval_limit=None):
+def card_for(role, seed, run, model_file, eval_limit=None, step_name=None, recipe=zoo.RECIPE, commits=None):
     """The card of one trained role: what it is, how it was made, how good it is (on the whole
-    test split unless `eval_limit`; the first 500 images' figure is what tests re-measure)."""
+    test split unless `eval_limit`; the first 500 images' figure is what tests re-measure).
+    An extra (zoo.EXTRAS) was trained by step `step_name` of another recipe's run, by `commits`."""
     from vitlab import models
     from vitlab.training.trainer import steady_wall_seconds
 
+    step_name = step_name or role
+    commits = commits if commits is not None else training_commits(seed)
     info = json.loads((run / "run.json").read_text())
     events = _events(run)
-    training = info.get("training", {}).get(role, {})
-    step = next((s for s in info.get("config", {}).get("train", []) if s.get("name") == role), {})
+    training = info.get("training", {}).get(step_name, {})
+    step = next((s for s in info.get("config", {}).get("train", []) if s.get("name") == step_name), {})
     model = models.load(str(model_file))
     accuracy, count = measure(model, role, limit=eval_limit)  # loaded once for the card
     if eval_limit is not None and eval_limit <= 500:
@@ -202,18 +205,18 @@ def card_for(role, seed, run, model_file, eval_limit=None):
     else:
         accuracy_500, _ = measure(model, role, limit=500)
     return {
-        "card_version": CARD_VERSION, "role": role, "description": zoo.ROLES[role][0], "seed": int(seed),
+        "card_version": CARD_VERSION, "role": role, "description": zoo.describe(role)[0], "seed": int(seed),
         "architecture": training.get("model", step.get("model")), "parameters": models.parameter_count(model),
-        "image_size": int(model.image_size), "recipe": zoo.RECIPE, "overrides": info.get("config", {}).get("overrides", []),
+        "image_size": int(model.image_size), "recipe": recipe, "overrides": info.get("config", {}).get("overrides", []),
         "train_step": step, "trained_on": training.get("dataset"), "teacher": training.get("teacher") or None,
-        "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(events, role),
+        "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(events, step_name),
         # what it takes on a quiet machine: training_seconds counts pauses and neighbours too
-        "training_seconds_steady": steady_wall_seconds(events, f"train:{role}"),
+        "training_seconds_steady": steady_wall_seconds(events, f"train:{step_name}"),
         # the code that trained it: the build's first process, then any that resumed it
-        "vitlab_commit": (training_commits(seed) or [vitlab_commit()])[0],
-        "vitlab_commits_resumed": training_commits(seed)[1:], "published_by": vitlab_commit(),
+        "vitlab_commit": (commits or [vitlab_commit()])[0],
+        "vitlab_commits_resumed": commits[1:], "published_by": vitlab_commit(),
         "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "eval_dataset": f"{zoo.ROLES[role][1]}:test", "eval_images": count,
+        "eval_dataset": f"{zoo.describe(role)[1]}:test", "eval_images": count,
         "clean_accuracy": accuracy["average"], "clean_accuracy_heads": accuracy,
         "clean_accuracy_first_500": accuracy_500["average"] if count >= 500 else None,
         "file": Path(model_file).name, "sha256": zoo.sha256(model_file),

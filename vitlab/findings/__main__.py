@@ -1,4 +1,5 @@
-"""`python -m vitlab.findings study` (train + report) and `python -m vitlab.findings report RUN...`."""
+"""`python -m vitlab.findings study` (train + report), `python -m vitlab.findings report RUN...` and
+`python -m vitlab.findings long` (the ViT checks on the long-trained ViT, vitlab.findings.long_vit)."""
 
 import argparse
 import sys
@@ -22,7 +23,31 @@ def _parser():
     report = commands.add_parser("report", help="aggregate existing runs (one per seed) into the report")
     report.add_argument("runs", nargs="+", help="run directories")
     report.add_argument("-o", "--output", default="docs/findings.md")
+    long = commands.add_parser("long", help="re-measure the checks that involve the ViT on zoo:vit_long "
+                                             "(recipe findings_long, one seed), write docs/findings_vit_long.md")
+    long.add_argument("--runs", default="runs/findings-long", help="folder of its run (seed-0; resumed)")
+    long.add_argument("--study", default="state/findings",
+                      help="folder of the three-seed study's runs (seed-N), for their status; skipped when absent")
+    long.add_argument("--smoke", action="store_true", help="smoke sizes (implies --runs runs/findings-long-smoke)")
+    long.add_argument("-o", "--output", default="docs/findings_vit_long.md")
+    long.add_argument("-q", "--quiet", action="store_true")
     return parser
+
+
+def _long(args):
+    from pathlib import Path
+
+    from vitlab.findings import long_vit, study
+
+    runs = "runs/findings-long-smoke" if args.smoke and args.runs == "runs/findings-long" else args.runs
+    import json
+
+    run, _ = study.run_seed(runs, 0, ["smoke=true"] if args.smoke else [], long_vit.RECIPE, args.quiet)
+    seeds = sorted(Path(args.study).glob("seed-*")) if Path(args.study).is_dir() else []
+    info = json.loads((Path(run) / "run.json").read_text())
+    seconds = float(info.get("duration_s") or 0)  # resumes included (vitlab.results.store)
+    header = [f"Evaluation wall time {seconds / 60:.1f} min on {info.get('finished', '?')[:10]}; run `{run}`.", ""]
+    return long_vit.write(run, args.output, [str(s) for s in seeds if (s / "run.json").exists()], header)
 
 
 def _seeds(text):
@@ -44,6 +69,8 @@ def main(argv=None):
             from vitlab.findings import study
 
             output, _ = study.run_study(runs, _seeds(args.seeds), args.output, overrides, args.recipe, args.quiet)
+        elif args.command == "long":
+            output = _long(args)
         else:
             from vitlab.findings import aggregate, write
 

@@ -1,0 +1,65 @@
+"""The strong-ViT re-test (vitlab.findings.long_vit): which checks it re-measures, their signs
+against hand-computed values, and its recipe naming the shipped models."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vitlab import zoo
+from vitlab.findings import long_vit
+from vitlab.findings.claims import CLAIMS, Check
+from vitlab.findings.metrics import SeedCurve
+
+
+def test_swap_replaces_only_the_vit_segment():
+    assert long_vit.swap("occlusion/random/relative_50/vit", "vit_long") == "occlusion/random/relative_50/vit_long"
+    assert long_vit.swap("shuffle/relative_mean/vit_nopos", "vit_long") == "shuffle/relative_mean/vit_nopos"
+    assert long_vit.swap("shape_bias/deit_sin", "vit_long") == "shape_bias/deit_sin"
+
+
+def test_only_checks_that_name_the_vit_are_remeasured():
+    labels = {check.label for _, check, _, _ in long_vit.rows({})}
+    assert "ViT vs ResNet, random drop at 50% (relative accuracy)" in labels
+    assert "ViT without positions vs ViT, mean over grids" in labels  # the ViT on the right
+    assert "DeiT (shape) vs ResNet, random drop at 50%" not in labels
+    assert "shape token vs class token (shape-distilled DeiT)" not in labels
+    expected = sum(long_vit.involves_vit(c) for claim in CLAIMS for c in claim.checks)
+    assert len(labels) == expected == 15  # by hand: claims 1: 4, 2: 2, 3: 2, 4: 2, 6: 1, 7: 2, 8: 2
+
+
+def test_differences_are_signed_to_the_papers_side():
+    scalars = {"occlusion/random/relative_50/vit": 0.30, "occlusion/random/relative_50/vit_long": 0.80,
+               "occlusion/random/relative_50/resnet": 0.55, "corruption/mce/vit": 1.20,
+               "corruption/mce/vit_long": 0.70}
+    above = Check("x", "occlusion/random/relative_50/vit", "occlusion/random/relative_50/resnet", ">")
+    below = Check("y", "corruption/mce/vit", 1.0, "<")
+    assert long_vit.difference(above, scalars, "vit") == pytest.approx(-0.25)
+    assert long_vit.difference(above, scalars, "vit_long") == pytest.approx(0.25)
+    assert long_vit.difference(below, scalars, "vit") == pytest.approx(-0.20)  # mCE 1.2 is on the wrong side
+    assert long_vit.difference(below, scalars, "vit_long") == pytest.approx(0.30)
+    assert math.isnan(long_vit.difference(above, {}, "vit_long"))
+
+
+def test_render_shows_both_vits_and_the_three_seed_status():
+    label = "ViT vs ResNet, random drop at 50% (relative accuracy)"
+    scalars = {"occlusion/random/relative_50/vit": 0.30, "occlusion/random/relative_50/vit_long": 0.80,
+               "occlusion/random/relative_50/resnet": 0.55, "clean/vit_long": 0.95, "clean/vit": 0.62,
+               "clean/resnet": 0.91}
+    curves = {f"occlusion/random/{m}": SeedCurve([0.0, 0.5], np.array([c, c / 2]))
+              for m, c in (("vit_long", 0.95), ("vit", 0.62), ("resnet", 0.91))}
+    text = long_vit.render(scalars, curves, {label: "contradicted"})
+    row = next(line for line in text.splitlines() if label in line)
+    assert "-0.250 (no)" in row and "+0.250 (yes)" in row and "contradicted" in row
+    assert "| vit_long | 0.950 | 0.475 |" in text  # the PatchDrop table, top-1 at 0 and 0.5
+
+
+def test_recipe_evaluates_the_shipped_strong_vit_beside_the_zoo_vit():
+    from vitlab.training import recipe as recipe_lib
+
+    loaded = recipe_lib.load(long_vit.RECIPE, check_data=False)
+    for step in loaded.evaluate:
+        assert step.fields.models[:2] == ["zoo:vit_long", "zoo:vit"]
+    assert zoo.parse("zoo:vit_long") == ("vit_long", 0)
+    with pytest.raises(Exception, match="seed 0 only"):
+        zoo.parse("zoo:vit_long@1")
