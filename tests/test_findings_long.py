@@ -63,3 +63,25 @@ def test_recipe_evaluates_the_shipped_strong_vit_beside_the_zoo_vit():
     assert zoo.parse("zoo:vit_long") == ("vit_long", 0)
     with pytest.raises(Exception, match="seed 0 only"):
         zoo.parse("zoo:vit_long@1")
+
+
+@pytest.mark.slow
+def test_findings_long_smoke_writes_the_report(tmp_path):
+    """`python -m vitlab.findings long --smoke` end to end on the shipped zoo: one run, nothing trained,
+    every ViT check measured for both ViTs."""
+    import json
+    import subprocess
+    import sys
+
+    output = tmp_path / "long.md"
+    done = subprocess.run([sys.executable, "-m", "vitlab.findings", "long", "--smoke", "--quiet",
+                           "--runs", str(tmp_path / "runs"), "--study", str(tmp_path / "none"), "-o", str(output)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    info = json.loads((tmp_path / "runs" / "seed-0" / "run.json").read_text())
+    assert info["status"] == "done" and not info.get("training")
+    rows = [line for line in output.read_text().splitlines() if line.startswith("| 1 |") or line.startswith("| 7 |")]
+    assert len(rows) == 6  # claim 1's four ViT checks, claim 7's two
+    for row in rows:
+        weak, strong = [cell.strip() for cell in row.split("|")[3:5]]
+        assert weak != "n/a" and strong != "n/a", row

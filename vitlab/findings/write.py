@@ -243,6 +243,11 @@ def write(findings: Findings, output: Path, header=()):
     """Write output (markdown) and its figures into <output's folder>/<output's stem>/."""
     output = Path(output)
     figure_dir = output.parent / output.stem
+    strong = output.parent / "findings_vit_long.md"  # vitlab.findings.long_vit, when it has been run
+    if strong.exists():
+        header = [*header, "The zoo's ViTs are budget-bound (about 0.6 top-1). Every check that involves the "
+                  f"plain ViT is re-measured with a ViT trained to 0.95 (`zoo:vit_long`, one seed) in "
+                  f"[{strong.name}]({strong.name}) (`python -m vitlab.findings long`).", ""]
     text = render(findings, figure_dir, output.stem, header)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
