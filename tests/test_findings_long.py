@@ -12,36 +12,48 @@ from vitlab.findings.claims import CLAIMS, Check
 from vitlab.findings.metrics import SeedCurve
 
 
-def test_swap_replaces_only_the_vit_segment():
-    assert long_vit.swap("occlusion/random/relative_50/vit", "vit_long") == "occlusion/random/relative_50/vit_long"
-    assert long_vit.swap("shuffle/relative_mean/vit_nopos", "vit_long") == "shuffle/relative_mean/vit_nopos"
-    assert long_vit.swap("shape_bias/deit_sin", "vit_long") == "shape_bias/deit_sin"
+def test_swap_replaces_whole_segments_only():
+    mapping = {"vit": "vit_long", "deit_sin": "deit_sin_long"}
+    assert long_vit.swap("occlusion/random/relative_50/vit", mapping) == "occlusion/random/relative_50/vit_long"
+    assert long_vit.swap("shuffle/relative_mean/vit_nopos", mapping) == "shuffle/relative_mean/vit_nopos"
+    assert long_vit.swap("shape_bias/deit_sin", mapping) == "shape_bias/deit_sin_long"
+    assert long_vit.swap("shape_bias/deit_shape/dist", mapping) == "shape_bias/deit_shape/dist"
 
 
-def test_only_checks_that_name_the_vit_are_remeasured():
-    labels = {check.label for _, check, _, _ in long_vit.rows({})}
+def test_only_checks_naming_a_role_with_a_measured_long_model_are_remeasured():
+    only_vit = {"clean/vit_long": 0.95}
+    labels = {check.label for _, check, _, _ in long_vit.rows(only_vit)}
     assert "ViT vs ResNet, random drop at 50% (relative accuracy)" in labels
     assert "ViT without positions vs ViT, mean over grids" in labels  # the ViT on the right
     assert "DeiT (shape) vs ResNet, random drop at 50%" not in labels
-    assert "shape token vs class token (shape-distilled DeiT)" not in labels
-    expected = sum(long_vit.involves_vit(c) for claim in CLAIMS for c in claim.checks)
-    assert len(labels) == expected == 15  # by hand: claims 1: 4, 2: 2, 3: 2, 4: 2, 6: 1, 7: 2, 8: 2
+    assert "ViT without positions keeps >= 90% of its accuracy (mean over grids)" not in labels
+    # by hand: claims 1: 4, 2: 2, 3: 2, 4: 2, 6: 1, 7: 2, 8: 2
+    assert len(labels) == 15
+    every = {"clean/vit_long": 0.95, "shuffle/relative_mean/vit_nopos_long": 0.9, "shape_bias/deit_sin_long": 0.9}
+    labels = {check.label for _, check, _, _ in long_vit.rows(every)}
+    assert len(labels) == 16 and "ViT without positions keeps >= 90% of its accuracy (mean over grids)" in labels
+    assert long_vit.rows({}) == []
 
 
 def test_differences_are_signed_to_the_papers_side():
     scalars = {"occlusion/random/relative_50/vit": 0.30, "occlusion/random/relative_50/vit_long": 0.80,
                "occlusion/random/relative_50/resnet": 0.55, "corruption/mce/vit": 1.20,
-               "corruption/mce/vit_long": 0.70}
+               "corruption/mce/vit_long": 0.70, "shape_bias/deit_sin": 0.8, "shape_bias/deit_sin_long": 0.85,
+               "shape_bias/vit": 0.4, "shape_bias/vit_long": 0.9}
+    long = {"vit": "vit_long", "deit_sin": "deit_sin_long"}
     above = Check("x", "occlusion/random/relative_50/vit", "occlusion/random/relative_50/resnet", ">")
     below = Check("y", "corruption/mce/vit", 1.0, "<")
-    assert long_vit.difference(above, scalars, "vit") == pytest.approx(-0.25)
-    assert long_vit.difference(above, scalars, "vit_long") == pytest.approx(0.25)
-    assert long_vit.difference(below, scalars, "vit") == pytest.approx(-0.20)  # mCE 1.2 is on the wrong side
-    assert long_vit.difference(below, scalars, "vit_long") == pytest.approx(0.30)
-    assert math.isnan(long_vit.difference(above, {}, "vit_long"))
+    both = Check("z", "shape_bias/deit_sin", "shape_bias/vit", ">")
+    assert long_vit.difference(above, scalars, {}) == pytest.approx(-0.25)
+    assert long_vit.difference(above, scalars, long) == pytest.approx(0.25)
+    assert long_vit.difference(below, scalars, {}) == pytest.approx(-0.20)  # mCE 1.2 is on the wrong side
+    assert long_vit.difference(below, scalars, long) == pytest.approx(0.30)
+    assert long_vit.difference(both, scalars, {}) == pytest.approx(0.40)
+    assert long_vit.difference(both, scalars, long) == pytest.approx(-0.05)  # both sides swapped
+    assert math.isnan(long_vit.difference(above, {}, long))
 
 
-def test_render_shows_both_vits_and_the_three_seed_status():
+def test_render_shows_both_columns_and_the_three_seed_status():
     label = "ViT vs ResNet, random drop at 50% (relative accuracy)"
     scalars = {"occlusion/random/relative_50/vit": 0.30, "occlusion/random/relative_50/vit_long": 0.80,
                "occlusion/random/relative_50/resnet": 0.55, "clean/vit_long": 0.95, "clean/vit": 0.62,
@@ -52,6 +64,7 @@ def test_render_shows_both_vits_and_the_three_seed_status():
     row = next(line for line in text.splitlines() if label in line)
     assert "-0.250 (no)" in row and "+0.250 (yes)" in row and "contradicted" in row
     assert "| vit_long | 0.950 | 0.475 |" in text  # the PatchDrop table, top-1 at 0 and 0.5
+    assert "`vit_long` for `vit`" in text and "deit_sin_long" not in text
 
 
 def test_recipe_evaluates_the_shipped_strong_vit_beside_the_zoo_vit():
@@ -59,7 +72,11 @@ def test_recipe_evaluates_the_shipped_strong_vit_beside_the_zoo_vit():
 
     loaded = recipe_lib.load(long_vit.RECIPE, check_data=False)
     for step in loaded.evaluate:
-        assert step.fields.models[:2] == ["zoo:vit_long", "zoo:vit"]
+        named = {zoo.parse(m)[0] for m in step.fields.models}
+        assert "vit_long" in named and "vit" in named
+        for role, long in long_vit.LONG.items():  # a shipped long model is evaluated beside its role
+            if role in named and long in zoo.EXTRAS:
+                assert long in named, (step.experiment, long)
     assert zoo.parse("zoo:vit_long") == ("vit_long", 0)
     with pytest.raises(Exception, match="seed 0 only"):
         zoo.parse("zoo:vit_long@1")
