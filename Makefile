@@ -42,7 +42,7 @@ zoo: install
 	$(BIN)/vitlab zoo build --seeds $(SEEDS)
 
 curves: install
-	$(BIN)/python benchmarks/learning_curves.py
+	$(BIN)/python benchmarks/learning_curves.py --pack-to state/curves
 
 findings: install
 	$(BIN)/python -m vitlab.findings study
