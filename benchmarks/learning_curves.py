@@ -164,8 +164,10 @@ def pack(name, out):
 
 
 # Finished candidates shipped in zoo/ as extras (vitlab.zoo.EXTRAS): name -> (role, the vitlab
-# commit that trained it: x12 ran from 2026-12-03 21:32 on d3c9603's vitlab/, unchanged since 9a43e03).
-SHIPPED = {"vit_nano_b64_x12": ("vit_long", "d3c9603")}
+# commit that trained it: x12 ran from 2026-12-03 21:32 on d3c9603's vitlab/, unchanged since 9a43e03;
+# deit_sin_b64_x6 from 2026-12-05 06:42 on a98b393's). `--ship` publishes those not yet in zoo/.
+SHIPPED = {"vit_nano_b64_x12": ("vit_long", "d3c9603"),
+           "deit_sin_b64_x6": ("deit_sin_long", "a98b393")}
 
 
 def ship(name, pack_dir, zoo_dir):
@@ -293,8 +295,11 @@ def main():
                              "when the cache no longer holds them), then stop")
     args = parser.parse_args()
     if args.ship:
-        for name in SHIPPED:
-            ship(name, args.pack_to or "state/curves", ROOT.parent / "zoo")
+        from vitlab import zoo
+
+        for name, (role, _) in SHIPPED.items():
+            if not (zoo.shipped_dir() / f"{role}.keras").exists() or name in args.only.split(","):
+                ship(name, args.pack_to or "state/curves", zoo.shipped_dir())
         return
     names = [n for n in args.only.split(",") if n] or list(CANDIDATES)
     measured = RESULTS / "learning_curves.json"  # a candidate whose run the cache no longer holds

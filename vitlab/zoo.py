@@ -31,8 +31,11 @@ ROLES = {
 # Shipped models outside the study's role set: seed 0 only, never built by `vitlab zoo build`
 # nor evaluated by the findings recipe's seeds; each card names the command that trained it.
 EXTRAS = {
-    "vit_long": ("the zoo's ViT recipe run 12x as long (45,000 steps, benchmarks/learning_curves.py "
+    "vit_long": ("the zoo's ViT recipe run 13x as long (45,000 steps against 3,440, benchmarks/learning_curves.py "
                  "vit_nano_b64_x12): the ViT target reached, outside the 8-minute budget", "shapes"),
+    "deit_sin_long": ("deit_sin's recipe run 6.5x as long (22,500 steps against 3,440, on shapes:stylized, "
+                      "benchmarks/learning_curves.py deit_sin_b64_x6): its target reached, outside the budget",
+                      "shapes:stylized"),
 }
 
 
