@@ -254,6 +254,11 @@ def plot(curves, path, screens=(), day_img_s=None):
     import matplotlib.pyplot as plt
 
     figure, (by_images, by_cpu, screened) = plt.subplots(1, 3, figsize=(16, 4.6))
+    colours = plt.get_cmap("tab20").colors  # more curves than the default cycle's 10 colours
+    for axis in (by_images, by_cpu):
+        axis.set_prop_cycle(color=colours)
+        for target in (0.85, 0.75, 0.70):  # issue 15's targets: vit and deit_*, vit_nopos, *_sin
+            axis.axhline(target, color="grey", lw=0.6, alpha=0.6)
     for curve in curves:
         style = dict(marker="o", ms=3, label=curve["name"], ls="-" if curve.get("family") == "zoo" else "--")
         ys = [p["val_accuracy"] for p in curve["points"]]
@@ -274,7 +279,8 @@ def plot(curves, path, screens=(), day_img_s=None):
         axis.set_ylim(0, 1)
     by_cpu.legend(fontsize=6)
     screened.legend(fontsize=6)
-    by_images.set_title("dashed: candidate runs; solid: the zoo (seed 0)", fontsize=8)
+    by_images.set_title("dashed: candidate runs; solid: the zoo (seed 0); grey lines: targets 0.85, 0.75, 0.70",
+                        fontsize=8)
     screened.set_title("benchmarks/screen_configs.py", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
