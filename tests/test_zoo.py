@@ -166,7 +166,7 @@ def test_shipped_model_matches_its_card(entry):
 
 def test_shipped_zoo_fits_the_budget():
     total = sum(p.stat().st_size for p in zoo.shipped_dir().glob("*")) if zoo.shipped_dir().exists() else 0
-    assert total <= 20 * 1024 * 1024
+    assert total <= 20_000_000  # issue 15: at most 20 MB in all
 
 
 def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
