@@ -1,5 +1,5 @@
 """`python -m vitlab.findings study` (train + report), `python -m vitlab.findings report RUN...` and
-`python -m vitlab.findings long` (the ViT checks on the long-trained ViT, vitlab.findings.long_vit)."""
+`python -m vitlab.findings long` (the ViT checks on the long-trained ViTs, vitlab.findings.long_vit)."""
 
 import argparse
 import sys
@@ -23,8 +23,9 @@ def _parser():
     report = commands.add_parser("report", help="aggregate existing runs (one per seed) into the report")
     report.add_argument("runs", nargs="+", help="run directories")
     report.add_argument("-o", "--output", default="docs/findings.md")
-    long = commands.add_parser("long", help="re-measure the checks that involve the ViT on zoo:vit_long "
-                                             "(recipe findings_long, one seed), write docs/findings_vit_long.md")
+    long = commands.add_parser("long", help="re-measure the checks that involve the ViT roles on their "
+                                             "long-trained models (recipe findings_long, one seed), write "
+                                             "docs/findings_vit_long.md")
     long.add_argument("--runs", default="runs/findings-long", help="folder of its run (seed-0; resumed)")
     long.add_argument("--study", default="state/findings",
                       help="folder of the three-seed study's runs (seed-N), for their status; skipped when absent")
@@ -35,13 +36,12 @@ def _parser():
 
 
 def _long(args):
+    import json
     from pathlib import Path
 
     from vitlab.findings import long_vit, study
 
     runs = "runs/findings-long-smoke" if args.smoke and args.runs == "runs/findings-long" else args.runs
-    import json
-
     run, _ = study.run_seed(runs, 0, ["smoke=true"] if args.smoke else [], long_vit.RECIPE, args.quiet)
     seeds = sorted(Path(args.study).glob("seed-*")) if Path(args.study).is_dir() else []
     info = json.loads((Path(run) / "run.json").read_text())
