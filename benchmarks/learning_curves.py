@@ -61,13 +61,16 @@ CANDIDATES = {
     # trains it (its steps cost 1.2-2.0x a ViT step: the teacher runs in each).
     "deit_shape_b64_x6": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 1_440_000, 1e-3,
                           f'distill.teacher = "{ROOT.parent / "zoo" / "resnet_sin.keras"}"\ndistill.kind = "hard"'),
+    # deit_tex: the same DeiT taught by the texture-biased teacher (zoo/resnet.keras).
+    "deit_tex_b64_x6": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 1_440_000, 1e-3,
+                        f'distill.teacher = "{ROOT.parent / "zoo" / "resnet.keras"}"\ndistill.kind = "hard"'),
 }
-POINTS = {"vit_nano_b64_x12": 24, "vit_nopos_b64_x6": 12, "deit_sin_b64_x6": 12, "deit_shape_b64_x6": 12}  # evaluations along a schedule, where not --points
+POINTS = {"vit_nano_b64_x12": 24, "vit_nopos_b64_x6": 12, "deit_sin_b64_x6": 12, "deit_shape_b64_x6": 12, "deit_tex_b64_x6": 12}  # evaluations along a schedule, where not --points
 # Distinct training images, where fewer than the schedule's: the shapes set is generated into
 # memory and then copied into a tensor (uint8, 4.1 KB an image with its mask), so 2.88M fresh
 # images would need 24 GB, the whole machine. x12 sees each of x4's 960,000 images 3 times.
 TRAIN_SIZE = {"vit_nano_b64_x12": 960_000, "vit_nopos_b64_x6": 960_000, "deit_sin_b64_x6": 480_000,
-              "deit_shape_b64_x6": 960_000}
+              "deit_shape_b64_x6": 960_000, "deit_tex_b64_x6": 960_000}
 PACK_EVERY_S = 600  # how often a --pack-to run copies its resume state into the repository
 
 
