@@ -200,6 +200,7 @@ def ship(name, pack_dir, zoo_dir):
     zoo_dir = Path(zoo_dir)
     target = zoo_dir / f"{role}.keras"
     student.save(str(target))
+    zoo.compress(target)
     card = zoo_build.card_for(role, 0, run, target, step_name=step.name,
                               recipe=f"benchmarks/learning_curves.py --only {name}", commits=[commit])
     zoo.card_path(target).write_text(json.dumps(card, indent=2) + "\n")

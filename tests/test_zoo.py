@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,8 @@ def test_build_publishes_every_role_with_a_card(built_zoo):
         card = json.loads((folder / f"{role}.json").read_text())
         assert card["role"] == role and card["seed"] == 3
         assert card["sha256"] == zoo.sha256(folder / f"{role}.keras")
+        with zipfile.ZipFile(folder / f"{role}.keras") as archive:  # published deflated (zoo.compress)
+            assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_DEFLATED}
         assert card["recipe"] == "zoo" and card["vitlab_commit"]
         assert card["training_seconds"] > 0 and card["training_cpu_seconds"] > 0
         assert card["eval_images"] == 64 and 0.0 <= card["clean_accuracy"] <= 1.0
@@ -159,9 +162,31 @@ def test_shipped_model_matches_its_card(entry):
     from vitlab import zoo_build
 
     assert zoo.sha256(entry["path"]) == entry["sha256"]
+    with zipfile.ZipFile(entry["path"]) as archive:  # deflated: what keeps zoo/ within 20 MB
+        assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_DEFLATED}
     accuracy, count = zoo_build.measure(entry["path"], entry["role"], limit=500)
     assert count == 500
     assert abs(accuracy["average"] - entry["clean_accuracy_first_500"]) <= 0.02
+
+
+def test_compress_keeps_the_weights_and_shrinks_the_archive(tmp_path):
+    import keras
+    import numpy as np
+
+    from vitlab import models
+
+    model = models.create("vit_test", num_classes=10)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        before = {m.filename: archive.read(m.filename) for m in archive.infolist()}
+    size = path.stat().st_size
+    assert zoo.compress(path) == path.stat().st_size < size
+    with zipfile.ZipFile(path) as archive:
+        assert {m.filename: archive.read(m.filename) for m in archive.infolist()} == before
+        assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+    images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
+    np.testing.assert_array_equal(keras.saving.load_model(path)(images), model(images))
 
 
 def test_shipped_zoo_fits_the_budget():

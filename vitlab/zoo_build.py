@@ -275,6 +275,7 @@ def publish(seed, run, destination, roles, say=print, eval_limit=None):
             raise UserError(f"zoo seed {seed}: {source} is missing; rerun `vitlab zoo build --seeds {seed}`")
         temp = target.with_suffix(".keras.tmp")
         shutil.copyfile(source, temp)
+        zoo.compress(temp)
         temp.replace(target)
         card = card_for(role, seed, run, target, eval_limit)
         card_temp = zoo.card_path(target).with_suffix(".json.tmp")
