@@ -64,13 +64,19 @@ CANDIDATES = {
     # deit_tex: the same DeiT taught by the texture-biased teacher (zoo/resnet.keras).
     "deit_tex_b64_x6": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 1_440_000, 1e-3,
                         f'distill.teacher = "{ROOT.parent / "zoo" / "resnet.keras"}"\ndistill.kind = "hard"'),
+    # Measured 2026-12-05: deit_shape first >= 0.85 at 20,625 steps, deit_tex ends at 0.810 (its
+    # rate decayed), so deit_tex's budget needs the longer schedule, x12 as the ViT's. It spans
+    # sessions: it resumes from state/curves (--pack-to).
+    "deit_tex_b64_x12": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 2_880_000, 1e-3,
+                         f'distill.teacher = "{ROOT.parent / "zoo" / "resnet.keras"}"\ndistill.kind = "hard"'),
 }
-POINTS = {"vit_nano_b64_x12": 24, "vit_nopos_b64_x6": 12, "deit_sin_b64_x6": 12, "deit_shape_b64_x6": 12, "deit_tex_b64_x6": 12}  # evaluations along a schedule, where not --points
+POINTS = {"vit_nano_b64_x12": 24, "vit_nopos_b64_x6": 12, "deit_sin_b64_x6": 12, "deit_shape_b64_x6": 12, "deit_tex_b64_x6": 12, "deit_tex_b64_x12": 24}  # evaluations along a schedule, where not --points
 # Distinct training images, where fewer than the schedule's: the shapes set is generated into
 # memory and then copied into a tensor (uint8, 4.1 KB an image with its mask), so 2.88M fresh
 # images would need 24 GB, the whole machine. x12 sees each of x4's 960,000 images 3 times.
 TRAIN_SIZE = {"vit_nano_b64_x12": 960_000, "vit_nopos_b64_x6": 960_000, "deit_sin_b64_x6": 480_000,
-              "deit_shape_b64_x6": 960_000, "deit_tex_b64_x6": 960_000}
+              "deit_shape_b64_x6": 960_000, "deit_tex_b64_x6": 960_000,
+              "deit_tex_b64_x12": 960_000}
 PACK_EVERY_S = 600  # how often a --pack-to run copies its resume state into the repository
 
 
@@ -168,9 +174,13 @@ def pack(name, out):
 
 # Finished candidates shipped in zoo/ as extras (vitlab.zoo.EXTRAS): name -> (role, the vitlab
 # commit that trained it: x12 ran from 2026-12-03 21:32 on d3c9603's vitlab/, unchanged since 9a43e03;
-# deit_sin_b64_x6 from 2026-12-05 06:42 on a98b393's). `--ship` publishes those not yet in zoo/.
+# deit_sin_b64_x6 from 2026-12-05 06:42 on a98b393's; deit_shape_b64_x6 from 08:14 on 51a229f's,
+# resumed at 11:14 with vitlab/'s training code unchanged; deit_tex_b64_x6 from 12:05 on 26f4e9d's).
+# `--ship` publishes those not yet in zoo/.
 SHIPPED = {"vit_nano_b64_x12": ("vit_long", "d3c9603"),
-           "deit_sin_b64_x6": ("deit_sin_long", "a98b393")}
+           "deit_sin_b64_x6": ("deit_sin_long", "a98b393"),
+           "deit_shape_b64_x6": ("deit_shape_long", "51a229f"),
+           "deit_tex_b64_x6": ("deit_tex_long", "26f4e9d")}
 
 
 def ship(name, pack_dir, zoo_dir):

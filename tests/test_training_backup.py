@@ -104,6 +104,10 @@ def test_cumulative_cpu_seconds_rebases_an_old_clock_on_the_resume_point():
     assert [total for _, total in rows] == [30, 60, 90, 100, 130]  # rebased on 60, the figure at step 100
     continued = [{"step": step, "done": d, "cpu_s": c} for d, c in ((50, 30), (100, 60), (150, 100))]
     assert [total for _, total in cumulative_cpu_seconds(continued, step)] == [30, 60, 100]  # new clock: as logged
+    # new clock, killed at 130 and resumed from the checkpoint at 100 (its clock restored to 60):
+    # it steps back to the checkpoint's figure and goes on from there, counted once
+    rolled_back = [{"step": step, "done": d, "cpu_s": c} for d, c in ((50, 30), (100, 60), (130, 80), (110, 66), (150, 90))]
+    assert [total for _, total in cumulative_cpu_seconds(rolled_back, step)] == [30, 60, 80, 66, 90]
 
 
 def test_steady_wall_seconds_leave_out_pauses_restarts_and_compilation():

@@ -37,6 +37,12 @@ EXTRAS = {
     "deit_sin_long": ("deit_sin's recipe run 6.5x as long (22,500 steps against 3,440, on shapes:stylized, "
                       "benchmarks/learning_curves.py deit_sin_b64_x6): its target reached, outside the budget",
                       "shapes:stylized"),
+    "deit_shape_long": ("deit_shape's recipe (taught by zoo:resnet_sin) run 6.5x as long (22,500 steps, "
+                        "benchmarks/learning_curves.py deit_shape_b64_x6): its target reached, outside the budget",
+                        "shapes"),
+    "deit_tex_long": ("deit_tex's recipe (taught by zoo:resnet) run 6.5x as long (22,500 steps, "
+                      "benchmarks/learning_curves.py deit_tex_b64_x6): 0.81, short of its 0.85, the pair of "
+                      "deit_shape_long", "shapes"),
 }
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from vitlab.findings.claims import CLAIMS
 
 # zoo role -> the same architecture and recipe trained to its target (vitlab.zoo.EXTRAS)
-LONG = {"vit": "vit_long", "vit_nopos": "vit_nopos_long", "deit_sin": "deit_sin_long"}
+LONG = {"vit": "vit_long", "vit_nopos": "vit_nopos_long", "deit_sin": "deit_sin_long",
+        "deit_shape": "deit_shape_long", "deit_tex": "deit_tex_long"}
 RECIPE = "findings_long"
 
 

@@ -138,15 +138,19 @@ def cumulative_cpu_seconds(events, step_key):
 
     Runs logged before the clock carried over resumes restart at 0 after each resume; such a
     restart is rebased on the figure logged at the resume point, taken as the last one at or
-    before the restart's first `done` less one logging interval (exact to that interval)."""
+    before the restart's first `done` less one logging interval (exact to that interval). A
+    carried-over clock also steps back after a kill, to the checkpoint's figure (the work after
+    it is redone), but not below the figure at the resume point: that is logged as it is."""
     rows = [e for e in events if e.get("step") == step_key and isinstance(e.get("cpu_s"), (int, float))]
     out, offset = [], 0.0
     for index, event in enumerate(rows):
-        if out and event["cpu_s"] + offset < out[-1][1] - 1e-6:  # a restart of the old clock
+        if out and event["cpu_s"] + offset < out[-1][1] - 1e-6:  # a resume: the old clock restarted, or a rollback
             later = [e["done"] for e in rows[index + 1:index + 2]]
             interval = (later[0] - event["done"]) if later and later[0] > event["done"] else 0
             before = [total for e, total in out if e.get("done", 0) <= event["done"] - interval]
-            offset = before[-1] if before else out[-1][1]
+            resume_point = before[-1] if before else out[-1][1]
+            if event["cpu_s"] + offset < resume_point:  # the old clock, restarted near 0
+                offset = resume_point
         out.append((event, round(event["cpu_s"] + offset, 2)))
     return out
 
