@@ -341,9 +341,9 @@ def main():
     screens = [v for k, v in json.loads(screens_file.read_text()).items()
                if not k.startswith("_")] if screens_file.exists() else []
     RESULTS.mkdir(exist_ok=True)
+    curves = [c for c in curves if c["points"]]  # a run stopped before its first evaluation says nothing
     (RESULTS / "learning_curves.json").write_text(json.dumps({"budget_cpu_s": BUDGET_CPU_S, "curves": curves},
                                                              indent=1))
-    curves = [c for c in curves if c["points"]]
     plot(curves, RESULTS / "learning_curves.png", screens, args.day_img_s)
 
 
