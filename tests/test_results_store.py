@@ -72,6 +72,30 @@ def test_lifecycle_records_how_a_run_ended(tmp_path):
     assert kinds[-1] == "error"
 
 
+def test_a_sigterm_whose_interrupt_is_swallowed_still_cancels_the_run(tmp_path):
+    """Python drops an exception raised in a __del__ or callback: a cancel landing there must not
+    be lost. The next progress event raises it again; a block that ends without one ends interrupted."""
+    import os
+    import signal
+
+    store = RunStore(tmp_path)
+    for emits_again in (True, False):
+        run = store.create(f"swallowed-{emits_again}", kind="eval", config={})
+        steps = []
+        with pytest.raises(KeyboardInterrupt):
+            with active(run):
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here, in this frame
+                    signal.pthread_sigmask(signal.SIG_BLOCK, [])  # a bytecode boundary for it to run at
+                except KeyboardInterrupt:
+                    pass  # what a __del__ or callback does to it
+                if emits_again:
+                    run.event("progress", done=1)
+                    steps.append("after the cancel")
+        assert steps == [] and run.status() == "interrupted", emits_again
+        assert not run.cancel_requested and run.event("progress", done=2)  # one cancel raises once
+
+
 def test_a_resumed_runs_duration_counts_every_process_that_ended(tmp_path):
     run = RunStore(tmp_path).create("x", kind="eval", config={})
     run.set_status("running")

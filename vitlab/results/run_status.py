@@ -36,10 +36,6 @@ def exclusive(run):
         handle.close()
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 @contextlib.contextmanager
 def active(run, report=True):
     """Mark `run` running for the duration of the block and record how it ended."""
@@ -48,11 +44,18 @@ def active(run, report=True):
 
 
 def _active(run, report):
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    def interrupt(signum, frame):
+        run.cancel_requested = True  # raised again at the next event if this one is swallowed
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     run.set_status("running")
     try:
         yield run
+        if run.cancel_requested:  # cancelled, its interrupt swallowed, and no event since
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
+        run.cancel_requested = False
         run.set_status("interrupted")
         run.event("error", message="interrupted; resume with --resume " + str(run.path))
         raise

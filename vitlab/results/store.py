@@ -81,6 +81,10 @@ class Run:
 
     def __init__(self, path):
         self.path = Path(path)
+        # set by run_status when a SIGTERM / Ctrl-C arrives: the KeyboardInterrupt its handler
+        # raises is lost when it lands in a __del__ or a callback (Python prints and drops it),
+        # so the next progress, step or metric event raises it again
+        self.cancel_requested = False
 
     # --- metadata -----------------------------------------------------------------------
     @property
@@ -150,6 +154,9 @@ class Run:
     # --- events -------------------------------------------------------------------------
     def event(self, kind, **payload):
         """Append one JSON line: kind is step, progress, metric, log, done or error."""
+        if self.cancel_requested and kind in ("progress", "step", "metric"):
+            self.cancel_requested = False
+            raise KeyboardInterrupt  # a cancel whose first KeyboardInterrupt was swallowed
         record = {"time": round(time.time(), 3), "kind": kind, **to_jsonable(payload)}
         line = (json.dumps(record) + "\n").encode()
         with open(self.path / EVENTS_FILE, "ab+") as handle:
