@@ -34,6 +34,13 @@ CACHE = Path(os.environ.get("VITLAB_CACHE") or Path.home() / ".cache" / "vitlab"
 BUDGET_CPU_S = 800.0
 ZOO_RUN = CACHE.parent / "zoo" / "runs" / "seed-0"
 
+
+
+def _taught_by(teacher):
+    """Recipe lines of a DeiT distilled (hard) from a shipped zoo model, as recipes/zoo.toml does it."""
+    return f'distill.teacher = "{ROOT.parent / "zoo" / teacher}"\ndistill.kind = "hard"'
+
+
 # name: (family, model, dataset, batch, total training images, learning rate, extra recipe lines)
 # Image counts: each candidate's share of the budget at its own cost per image (ResNets cost
 # about twice vit_nano per image in training, bench_throughput).
@@ -60,16 +67,16 @@ CANDIDATES = {
     # deit_shape: the DeiT taught by the shipped shape-biased teacher, as recipes/zoo.toml
     # trains it (its steps cost 1.2-2.0x a ViT step: the teacher runs in each).
     "deit_shape_b64_x6": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 1_440_000, 1e-3,
-                          f'distill.teacher = "{ROOT.parent / "zoo" / "resnet_sin.keras"}"\ndistill.kind = "hard"'),
+                          _taught_by("resnet_sin.keras")),
     # deit_tex: the same DeiT taught by the texture-biased teacher (zoo/resnet.keras).
     "deit_tex_b64_x6": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 1_440_000, 1e-3,
-                        f'distill.teacher = "{ROOT.parent / "zoo" / "resnet.keras"}"\ndistill.kind = "hard"'),
+                        _taught_by("resnet.keras")),
     # Measured 2026-12-05: deit_shape first >= 0.85 at 20,625 steps, deit_tex ends at 0.810 (its
     # rate decayed), so deit_tex's budget needs the longer schedule, x12 as the ViT's. It spans
-    # sessions: it resumes from state/curves (--pack-to). Measured 2026-12-05 (two sessions): first
-    # >= 0.85 at 28,125 steps (0.879, 7,907 CPU-s), 0.916 at the end (12,037 CPU-s).
+    # sessions: it resumes from state/curves (--pack-to). Over two sessions: first >= 0.85 at
+    # 28,125 steps (0.879, 7,907 CPU-s), 0.916 at the end (12,037 CPU-s).
     "deit_tex_b64_x12": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 2_880_000, 1e-3,
-                         f'distill.teacher = "{ROOT.parent / "zoo" / "resnet.keras"}"\ndistill.kind = "hard"'),
+                         _taught_by("resnet.keras")),
 }
 POINTS = {"vit_nano_b64_x12": 24, "vit_nopos_b64_x6": 12, "deit_sin_b64_x6": 12, "deit_shape_b64_x6": 12, "deit_tex_b64_x6": 12, "deit_tex_b64_x12": 24}  # evaluations along a schedule, where not --points
 # Distinct training images, where fewer than the schedule's: the shapes set is generated into
