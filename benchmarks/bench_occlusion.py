@@ -110,7 +110,7 @@ def main():
               "max_ratio_cpu_time": max(r["ratio_cpu_time"] for r in results), "target_ratio": 1.10}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"occlusion-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = out / f"occlusion-{args.model}.json"  # the latest run; history lives in git
     path.write_text(json.dumps(record, indent=2))
     parts = ", ".join(f"{r['mode']}: {r['sweep_per_level_s'] * 1e3:.1f} ms/level vs {r['bare_forward_s'] * 1e3:.1f} "
                       f"ms/forward (ratio {r['ratio']:.3f}, CPU-time ratio {r['ratio_cpu_time']:.3f})" for r in results)

@@ -49,7 +49,7 @@ def run_script(path, full, timeout):
         errors = errors.decode() if isinstance(errors, bytes) else errors
     lines = [line for line in output.splitlines() if line.strip()]
     return {"script": path.name, "status": status, "seconds": round(time.perf_counter() - start, 1),
-            "args": args[2:], "last_line": lines[-1] if lines else "",
+            "args": args[2:], "last_line": lines[-1].replace(f"{HERE.parent}/", "") if lines else "",
             "stderr_tail": "" if status == "ok" else errors[-2000:]}
 
 
