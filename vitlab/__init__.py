@@ -9,12 +9,41 @@ Keras load only when something needs them (docs/python-api.md).
 """
 
 import os as _os
+import sys as _sys
 
 __version__ = "0.1.0"
 
-# oneDNN kernels for TensorFlow (and XLA:CPU): TensorFlow turns them on by itself only on CPUs
-# with AVX-512 VNNI or AMX. On the 2-core AVX2 machine here they train vit_nano 1.4-1.7x faster
+ONEDNN_NOTICE = (
+    "vitlab: TensorFlow was loaded before vitlab with its oneDNN kernels off, so it may run at about "
+    "half its speed on this CPU; import vitlab before keras or tensorflow, or set TF_ENABLE_ONEDNN_OPTS=1 "
+    "before they load (VITLAB_ONEDNN_CHECK=0 silences this)"
+)
+
+
+def _onednn_notice(environ=_os.environ, modules=_sys.modules):
+    """ONEDNN_NOTICE when TensorFlow is already loaded with oneDNN off and nobody asked for that.
+
+    TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, while it loads (setting it later changes nothing,
+    measured), and turns oneDNN on by itself only on CPUs with AVX-512 VNNI or AMX. A notebook that
+    imports keras first therefore trains DeiT at about half timm's pace on an AVX2 CPU, silently.
+    """
+    if "tensorflow" not in modules or environ.get("VITLAB_ONEDNN_CHECK", "1") == "0":
+        return None
+    if environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
+        return None  # the user's own choice
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        enabled = bool(_pywrap_util_port.IsMklEnabled())
+    except Exception:  # a TensorFlow without the probe: say nothing rather than guess
+        return None
+    return None if enabled else ONEDNN_NOTICE
+
+
+# oneDNN kernels for TensorFlow (and XLA:CPU): on an AVX2 CPU they train vit_nano 1.4-1.7x faster
 # (benchmarks/bench_onednn.py). Set before TensorFlow loads; a user's own setting wins.
+if (_notice := _onednn_notice()) is not None:
+    print(_notice, file=_sys.stderr)
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 _PUBLIC = {
