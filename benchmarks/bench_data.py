@@ -1,4 +1,4 @@
-"""Data benchmarks: shapes generation speed (one core) and pipeline throughput.
+"""Data benchmarks: shapes and objects64 generation speed (one core) and pipeline throughput.
 
 Writes benchmarks/results/bench_data.json and prints a one-line summary. The baseline is
 the same generator run one image at a time, measured in the same run.
@@ -47,6 +47,21 @@ def generation(quick):
     return out
 
 
+def objects_generation(quick):
+    """objects64 images/s, both layouts, 10,000 images (2,000 with --quick) after the photos load."""
+    from vitlab.data import objects, photo_textures
+
+    started = time.perf_counter()
+    photo_textures.check_all()  # the one-off cost: reading and equalizing the photographs
+    out = {"objects64_photo_load_s": round(time.perf_counter() - started, 2)}
+    count = 2000 if quick else 10000
+    for layout in objects.LAYOUTS:
+        rate = _rate(lambda: objects.generate(count, "cue_conflict", "test", 64, layout=layout), count)
+        out[f"objects64_images_per_s_{layout}"] = round(rate, 1)
+    out["objects64_count"] = count
+    return out
+
+
 def pipelines(quick):
     from vitlab import data
 
@@ -74,7 +89,8 @@ def main():
     with tempfile.TemporaryDirectory() as cache:
         os.environ.setdefault("VITLAB_CACHE", cache)
         results = {"benchmark": "data", "host": platform.node(), "cpu_count": os.cpu_count(),
-                   "python": platform.python_version(), **generation(args.quick), **pipelines(args.quick)}
+                   "python": platform.python_version(), **generation(args.quick), **objects_generation(args.quick),
+                   **pipelines(args.quick)}
     path = pathlib.Path(__file__).parent / "results" / "bench_data.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
@@ -84,6 +100,10 @@ def main():
           f"224px: {results['images_per_s_224px']:.0f} img/s; "
           f"pipeline shapes 32px {results['pipeline_images_per_s_shapes_32px']:.0f} img/s, "
           f"fashion_mnist {results['pipeline_images_per_s_fashion_mnist_32px']:.0f} img/s -> {path}")
+    print(f"objects64 64px, {results['objects64_count']} images on one core: "
+          f"multi {results['objects64_images_per_s_multi']:.0f} img/s, "
+          f"single {results['objects64_images_per_s_single']:.0f} img/s "
+          f"(after {results['objects64_photo_load_s']:.1f}s loading the photographs)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Feature extraction throughput against the bare forward pass of the same model (issue 7: >= 90%).
+"""Feature extraction throughput against the bare forward pass of the same model (the target: >= 90%).
 
 Baseline: the compiled forward pass (logits) over the same tf.data pipeline, compiled as
 extraction is (XLA for transformers); a second baseline, the plain-graph forward pass, shows

@@ -1,4 +1,4 @@
-"""Linear-probe speed on synthetic features (issue 7: 60,000 x 384 in under a minute on 2 cores).
+"""Linear-probe speed on synthetic features (the target: 60,000 x 384 in under a minute on 2 cores).
 
 Features: 10 class means in 384-d plus Gaussian noise, so the probe has real work to do.
 Writes benchmarks/results/bench_probe.json and prints one summary line.

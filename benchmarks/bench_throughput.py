@@ -36,7 +36,7 @@ VARIANTS = {  # name: how the worker runs (Keras backend, jit_compile, extra env
     "graph_no_onednn": {"jit": False, "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
     "jax": {"backend": "jax", "jit": True, "env": {"JAX_PLATFORMS": "cpu"}},
 }
-TUNING = {  # TensorFlow settings tried on deit_tiny (issue 10); not in the default set
+TUNING = {  # TensorFlow settings tried on deit_tiny; not in the default set
     # TensorFlow's own thread defaults (intra = inter = cores), what vitlab runs with, vs. inter_op 1 here
     "xla_tf_threads": {"jit": True, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},
     "graph_tf_threads": {"jit": False, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},

@@ -9,7 +9,7 @@ trainer logs the CPU-seconds of training with every metric, resumes included
 measured under similar load. Runs live in ~/.cache/vitlab/curves/<candidate>; a finished candidate is read
 back, an interrupted one resumes (`--resume` is the default behaviour of this script).
 
-The budget line is issue 15's: 8 minutes on a day when vit_nano trains at 500 img/s, i.e.
+The budget line is the zoo's: 8 minutes on a day when vit_nano trains at 500 img/s, i.e.
 240,000 vit_nano images; at the 300 images per CPU-second that bench_throughput measured for
 vit_nano (benchmarks/results/bench_throughput.json) that is 800 CPU-seconds.
 
@@ -51,7 +51,7 @@ CANDIDATES = {
     "vit_nano_b128": ("vit", "vit_nano_patch4_32", "shapes", 128, 240_000, 1e-3, ""),
     "vit_nano_b64": ("vit", "vit_nano_patch4_32", "shapes", 64, 240_000, 1e-3, ""),
     "vit_mini_b128": ("vit", "vit_mini_patch4_32", "shapes", 128, 240_000, 1e-3, ""),
-    # four times the budget: where the zoo's ViT recipe would reach issue 15's 0.85 (an upper
+    # four times the budget: where the zoo's ViT recipe would reach its 0.85 (an upper
     # bound on the budget it needs: a schedule that ends earlier does better at that point).
     # Measured 2026-12-02: 0.787 at the end, 10,184 CPU-s; 0.85 not reached.
     "vit_nano_b64_x4": ("vit", "vit_nano_patch4_32", "shapes", 64, 960_000, 1e-3, ""),
@@ -140,7 +140,7 @@ def run_candidate(name, points, pack_to=None):
     else:
         command = [*vitlab, str(recipe), "--out", str(target)]
     if command:
-        from vitlab.zoo_build import run_child
+        from vitlab.zoo.build import run_child
 
         on_poll = (lambda: pack(name, pack_to)) if pack_to else (lambda: None)
         code = run_child(command, PACK_EVERY_S if pack_to else None, on_poll)
@@ -155,29 +155,22 @@ def pack(name, out):
     """Copy a candidate run's resume state (run.json, events, each step's newest checkpoint)
     into OUT/NAME, replacing an older pack only once the new one is whole: the cache does not
     always outlive a session, and a 45,000-step run spans several."""
+    from vitlab import atomic
     from vitlab.training.checkpoint import STATE_FILE, read_state
 
     source, target = CACHE / name, Path(out) / name
     if not (source / "run.json").exists():
         return
-    temp = target.with_name(f".{name}.tmp")
-    shutil.rmtree(temp, ignore_errors=True)
-    temp.mkdir(parents=True)
-    for file in ("run.json", "events.jsonl"):
-        if (source / file).exists():
-            shutil.copyfile(source / file, temp / file)
-    for step in sorted((source / "checkpoints").glob("*")):
-        state = read_state(step)
-        if state and (step / state["weights"]).exists():
-            (temp / "checkpoints" / step.name).mkdir(parents=True)
-            shutil.copyfile(step / state["weights"], temp / "checkpoints" / step.name / state["weights"])
-            shutil.copyfile(step / STATE_FILE, temp / "checkpoints" / step.name / STATE_FILE)
-    old = target.with_name(f".{name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    temp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    with atomic.replacing_dir(target) as temp:
+        for file in ("run.json", "events.jsonl"):
+            if (source / file).exists():
+                shutil.copyfile(source / file, temp / file)
+        for step in sorted((source / "checkpoints").glob("*")):
+            state = read_state(step)
+            if state and (step / state["weights"]).exists():
+                (temp / "checkpoints" / step.name).mkdir(parents=True)
+                shutil.copyfile(step / state["weights"], temp / "checkpoints" / step.name / state["weights"])
+                shutil.copyfile(step / STATE_FILE, temp / "checkpoints" / step.name / STATE_FILE)
 
 
 # Finished candidates shipped in zoo/ as extras (vitlab.zoo.EXTRAS): name -> (role, the vitlab
@@ -195,7 +188,8 @@ def ship(name, pack_dir, zoo_dir):
     """Rebuild a finished candidate's model from its last checkpoint (as the trainer's restore
     does: the training model, compiled, its optimizer built) and publish it into `zoo_dir` with a
     card, so the model a curve ends at can be studied (`zoo:ROLE`)."""
-    from vitlab import models, zoo, zoo_build
+    from vitlab import atomic, models, zoo
+    from vitlab.zoo import cards
     from vitlab.training import checkpoint, plan, recipe as recipe_lib, trainer
 
     role, commit = SHIPPED[name]
@@ -217,11 +211,12 @@ def ship(name, pack_dir, zoo_dir):
         raise SystemExit(f"{name}: the last checkpoint in {run} is epoch {epoch}, not the final {training['epochs']}")
     zoo_dir = Path(zoo_dir)
     target = zoo_dir / f"{role}.keras"
-    student.save(str(target))
-    zoo.compress(target)
-    card = zoo_build.card_for(role, 0, run, target, step_name=step.name,
-                              recipe=f"benchmarks/learning_curves.py --only {name}", commits=[commit])
-    zoo.card_path(target).write_text(json.dumps(card, indent=2) + "\n")
+    with atomic.replacing(target, suffix=".keras") as saved:
+        student.save(str(saved))
+        zoo.compress(saved)
+    card = cards.card_for(role, 0, run, target, step_name=step.name,
+                          recipe=f"benchmarks/learning_curves.py --only {name}", commits=[commit])
+    atomic.write_json(zoo.card_path(target), card, indent=2)
     print(f"{name}: shipped as zoo:{role} ({target}), clean top-1 {card['clean_accuracy']:.3f} "
           f"on {card['eval_images']} images", flush=True)
 
@@ -279,7 +274,7 @@ def plot(curves, path, screens=(), day_img_s=None):
     colours = plt.get_cmap("tab20").colors  # more curves than the default cycle's 10 colours
     for axis in (by_images, by_cpu):
         axis.set_prop_cycle(color=colours)
-        for target in (0.85, 0.75, 0.70):  # issue 15's targets: vit and deit_*, vit_nopos, *_sin
+        for target in (0.85, 0.75, 0.70):  # the zoo's targets: vit and deit_*, vit_nopos, *_sin
             axis.axhline(target, color="grey", lw=0.6, alpha=0.6)
     for curve in curves:
         style = dict(marker="o", ms=3, label=curve["name"], ls="-" if curve.get("family") == "zoo" else "--")
@@ -290,7 +285,7 @@ def plot(curves, path, screens=(), day_img_s=None):
         screened.plot([p["cpu_s"] for p in screen["points"]], [p["val_accuracy"] for p in screen["points"]],
                       marker="o", ms=3, label=f"{screen['name']} (b{screen['batch']})")
     by_cpu.axvline(BUDGET_CPU_S, color="grey", ls=":", lw=1, label="budget at 500 img/s (800 CPU-s)")
-    if day_img_s:  # the budget scales with the day's bench_throughput figure (issue 15)
+    if day_img_s:  # the budget scales with the day's bench_throughput figure
         scaled = BUDGET_CPU_S * 500.0 / day_img_s
         by_cpu.axvline(scaled, color="black", ls=":", lw=1, label=f"budget at {day_img_s:g} img/s ({scaled:.0f} CPU-s)")
     for axis, label in ((by_images, "training images"), (by_cpu, "CPU-seconds of training"),

@@ -1,7 +1,7 @@
 """Side-by-side trials of TensorFlow settings (threads, XLA flags, oneDNN) for one model.
 
 Not part of `make bench` (no bench_ prefix): it answers "does this setting help?" for
-issue 10. Each variant of bench_throughput.py (VARIANTS and TUNING) runs in its own
+the throughput tuning study. Each variant of bench_throughput.py (VARIANTS and TUNING) runs in its own
 process; the variants run in rounds, in a rotated order, and each figure is the variant's
 images/s over the baseline's in the same round, median over rounds, so slow drift in the
 load of a shared machine cancels. Per CPU-second ratios are given too.

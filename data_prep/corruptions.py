@@ -15,12 +15,12 @@ image's random corruption is seeded from (seed, corruption, severity, image inde
 
 import json
 import multiprocessing
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from vitlab import atomic
 from vitlab.data.corruption_set import CLEAN, FORMAT, MANIFEST, CorruptionSetError, pair_file
 from vitlab.perturb import corruptions as corruption_lib
 
@@ -30,15 +30,12 @@ SLOW_FIRST = ("glass_blur", "defocus_blur", "zoom_blur", "frost", "jpeg_compress
 def _atomic_savez(path, **arrays):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic.replacing(path) as temp, open(temp, "wb") as stream:
+        np.savez(stream, **arrays)
 
 
 def _atomic_json(path, value):
-    tmp = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(value, indent=2))
-    os.replace(tmp, path)
+    atomic.write_json(path, value, indent=2)
 
 
 def _collect(data):

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 
+from vitlab import atomic
 from vitlab.data.errors import DatasetError
 
 
@@ -84,9 +85,7 @@ def stylize_dataset(dataset, styles, out, encoder_weights=None, decoder_weights=
             result = adain.stylize(encoder, decoder, batch["image"][todo], style_images[choice], alpha)
             pixels = tf.image.convert_image_dtype(result, tf.uint8, saturate=True)
             for i, image in zip(todo, pixels):
-                temp = paths[i].with_suffix(".tmp")
-                tf.io.write_file(str(temp), tf.io.encode_png(image))
-                temp.replace(paths[i])
+                atomic.write_bytes(paths[i], tf.io.encode_png(image).numpy())
                 written += 1
         done += len(paths)
         if progress:

@@ -9,9 +9,12 @@ boilerplate.
   `keras.saving.load_model` after `import vitlab.models` (the Keras convention).
 - run_experiment_test: a registered experiment on tiny models with its `smoke` settings,
   written to a run, read back, rendered into the report, every summary key declared.
+- run_cli / run_cli_process / VITLAB: the one way a test calls `vitlab`, in this process or
+  in one of its own.
 """
 
 import math
+import sys
 
 import keras
 import numpy as np
@@ -134,7 +137,7 @@ def tiny_adapters(experiment, num_classes=4):
 def run_experiment_test(name, tmp_path, adapters=None, data=None):
     """Run a registered experiment end to end through the runner; returns (result, stored)."""
     from vitlab.experiments import base, get, runner
-    from vitlab.report import write_report
+    from vitlab.report.markdown import write_report
     from vitlab.results import RunStore
 
     experiment = get(name)
@@ -208,13 +211,40 @@ def official_per_sample_jaccard(pred, target):
     return jac / objects if objects else float("nan")
 
 
+# --- the CLI ------------------------------------------------------------------------------
+# The one way tests call `vitlab`: run_cli in this process (no second TensorFlow import), and
+# run_cli_process (or VITLAB, for Popen) where the test needs a process of its own: signals,
+# a cold start, a clean console, another backend's environment.
+VITLAB = (sys.executable, "-m", "vitlab.cli")
+
+
 def run_cli(capsys, *argv):
-    """The CLI entry point in this process (no second TensorFlow import): (exit code, stdout, stderr)."""
+    """`vitlab ARGV` through its entry point (vitlab.cli.main, the one error boundary) in this
+    process: (exit code, stdout, stderr). `capsys` is pytest's fixture, read after the command;
+    None captures here instead (a module-scoped fixture has no capsys)."""
+    import contextlib
+    import io
+
     import pytest
 
     from vitlab.cli import main
 
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.ExitStack() as stack:
+        if capsys is None:
+            stack.enter_context(contextlib.redirect_stdout(out))
+            stack.enter_context(contextlib.redirect_stderr(err))
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(arg) for arg in argv])
+    if capsys is not None:
+        captured = capsys.readouterr()
+        return exit_info.value.code or 0, captured.out, captured.err
+    return exit_info.value.code or 0, out.getvalue(), err.getvalue()
+
+
+def run_cli_process(*argv, timeout=600, **options):
+    """`vitlab ARGV` in a process of its own: the CompletedProcess, output as text. `options`
+    go to subprocess.run (env, cwd)."""
+    import subprocess
+
+    return subprocess.run([*VITLAB, *map(str, argv)], capture_output=True, text=True, timeout=timeout, **options)

@@ -103,3 +103,44 @@ def make_broken_runs(root):
     corrupt = root / "20240101-000200-corrupt-000003"
     corrupt.mkdir()
     (corrupt / "run.json").write_text('{"format_version": 1, "status": "do')
+
+
+DEMO_ZOO = ["zoo:vit", "zoo:vit_nopos", "zoo:resnet", "zoo:resnet_sin", "zoo:deit_shape", "zoo:deit_tex", "zoo:deit_sin"]
+DEMO_MODELS = ["brief_vit", *DEMO_ZOO]
+DEMO_HEADLINE = "occlusion/top1_random_0.50/vit"
+DEMO_REPORT_PNGS = ["report/adversarial-0-FGSM_accuracy_vs_epsilon.png", "report/occlusion-0-PatchDrop_random.png"]
+DEMO_ATTENTION_PNG = "attention/vit-image3-clean.png"
+
+
+def _png(path, colour):
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((8, 12, 3), colour, dtype=np.uint8)).save(path)
+
+
+def make_demo_run(root, headline=DEMO_HEADLINE, path_name="20250101-090000-demo-aaaaaa"):
+    """A finished run laid out as `vitlab recipe run demo` leaves it: 8 models (a trained step
+    and seven zoo models), a named headline, results whose summaries sort 'adversarial' first
+    (run.json is written with sorted keys), two report plots and one attention grid."""
+    root = Path(root)
+    config = {"name": "demo", "headline": headline,
+              "train": [{"name": "brief_vit", "model": "vit_nano_patch4_32"}],
+              "evaluate": [{"experiment": "occlusion", "models": DEMO_ZOO[:3]},
+                           {"experiment": "shape-bias", "models": DEMO_ZOO}]}
+    run = RunStore(root).create(name="demo", kind="recipe", config=config, models=DEMO_MODELS, dataset="shapes",
+                                path=root / path_name, headline=headline)
+    run.event("step", step="occlusion", message="occlusion started")
+    run.write_result(Result("adversarial", {}, ["vit", "resnet"],
+                            summary={"fgsm@4_255/resnet": 0.11, "fgsm@4_255/vit": 0.05}))
+    run.write_result(Result("occlusion", {}, ["vit", "resnet"],
+                            summary={"top1_random_0.50/resnet": 0.31, "top1_random_0.50/vit": 0.8125}))
+    run.write_result(Result("attention", {}, ["vit"], images=[DEMO_ATTENTION_PNG]))
+    for index, relative in enumerate(DEMO_REPORT_PNGS + [DEMO_ATTENTION_PNG]):
+        _png(run.path / relative, 60 * (index + 1))
+    _png(run.path / "checkpoints" / "brief_vit" / "not-a-picture-to-list.png", 0)
+    run.event("done", message="finished")
+    day = path_name[:8]
+    run.update(status="done", duration_s=312.0, created=f"{day[:4]}-{day[4:6]}-{day[6:]}T09:00:00+00:00")
+    return run

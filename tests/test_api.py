@@ -93,7 +93,8 @@ def test_evaluate_into_a_run_is_what_the_cli_stores(tmp_path):
                              batch_size=8, run_dir=out, grids=["2x2"], repeats=1)
     run = vitlab.open_run(out)
     assert run.status == "done" and result.run_path == str(out)
-    assert run.info["config"]["overrides"] == ["grids=2x2", "repeats=1"]  # as `--set` would record them
+    options = run.info["config"]["options"]  # the validated config, as values (never turned back into text)
+    assert options["grids"] == ["2x2"] and options["repeats"] == 1
     assert run.info["models"] == ["mine", "resnet_test"]
     assert set(run.models(load=False)) == {"mine"} and (out / "report" / "index.md").exists()
     stored = run.result()

@@ -12,7 +12,8 @@ from vitlab.models import hf_cache
 from vitlab.models.timm_convert import export_timm_state
 
 REPO = "timm/deit_test_distilled.fake_in1k"
-PRETRAINED_CFG = {"mean": [0.5, 0.4, 0.3], "std": [0.2, 0.25, 0.3], "input_size": [3, 32, 32], "num_classes": 10}
+PRETRAINED_CFG = {"mean": [0.5, 0.4, 0.3], "std": [0.2, 0.25, 0.3], "input_size": [3, 32, 32], "num_classes": 10,
+                  "crop_pct": 0.95, "interpolation": "bicubic"}
 
 
 def build_cache(root, model, repo=REPO, revision="0123abcd", ref=True, architecture="deit_test_distilled"):
@@ -77,6 +78,21 @@ def test_find_reads_refs_main_and_falls_back_to_the_only_snapshot(tmp_path, sour
         hf_cache.find(REPO, cache_dir=tmp_path, revision="nope")
 
 
+def test_find_resolves_refs_and_commits_as_huggingface_hub_does(tmp_path, source):
+    """A branch ref names another snapshot; a commit hash names its snapshot directly."""
+    import shutil
+
+    folder = build_cache(tmp_path, source)
+    shutil.copytree(folder / "snapshots" / "0123abcd", folder / "snapshots" / "89abcdef", symlinks=True)
+    (folder / "refs" / "v2").write_text("89abcdef")
+    assert hf_cache.find(REPO, cache_dir=tmp_path, revision="v2").revision == "89abcdef"
+    assert hf_cache.find(REPO, cache_dir=tmp_path, revision="89abcdef").revision == "89abcdef"
+    assert hf_cache.find(REPO, cache_dir=tmp_path).revision == "0123abcd"  # refs/main
+    (folder / "snapshots" / "89abcdef" / "model.safetensors").unlink()
+    with pytest.raises(hf_cache.NotInCacheError, match="config.json but no weights file"):
+        hf_cache.find(REPO, cache_dir=tmp_path, revision="v2")
+
+
 def test_cli_imports_from_the_cache_with_timm_preprocessing(tmp_path, source, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     build_cache(tmp_path / "hub", source)
@@ -86,6 +102,8 @@ def test_cli_imports_from_the_cache_with_timm_preprocessing(tmp_path, source, ca
     assert f"found {REPO} in the local cache" in stdout and f"wrote {out}" in stdout
     loaded = models.load(out)
     assert loaded.mean == (0.5, 0.4, 0.3) and loaded.std == (0.2, 0.25, 0.3) and loaded.num_classes == 10
+    assert (loaded.crop_pct, loaded.interpolation) == (0.95, "bicubic")  # the pretrained_cfg's, stored in the file
+    assert "crop_pct 0.95 bicubic (stored in the model)" in stdout
     reference = models.create("deit_test_distilled", num_classes=10, mean=loaded.mean, std=loaded.std)
     reference.set_weights(source.get_weights())
     images = np.random.default_rng(1).random((2, 32, 32, 3), dtype=np.float32)

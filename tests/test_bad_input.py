@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import bad_input_cases as cases
-from vitlab.cli import main
+from helpers import run_cli
 
 pytestmark = pytest.mark.xdist_group("bad_input")  # one worker: shares the tiny models
 
@@ -108,10 +108,8 @@ def test_bad_input_gets_one_clear_line(case, setup, code, words, tmp_path, saved
     argv = setup(tmp_path, saved, monkeypatch) if wants_patch else setup(tmp_path, saved)
     before = _snapshot(tmp_path)
     capsys.readouterr()
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    out, err = capsys.readouterr()
-    assert (exit_info.value.code or 0) == code, f"{case}: exit {exit_info.value.code}\n{out}\n{err}"
+    exit_code, out, err = run_cli(capsys, *argv)
+    assert exit_code == code, f"{case}: exit {exit_code}\n{out}\n{err}"
     assert "Traceback" not in err and "Traceback" not in out
     message = (err if code else out + err).lower()
     for word in words:
@@ -130,10 +128,8 @@ def test_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
     for enable in (lambda: monkeypatch.setenv("VITLAB_DEBUG", "1"), lambda: None):
         enable()
         argv = ["export", str(tmp_path / "m.keras"), "-o", str(tmp_path / "out")]
-        with pytest.raises(SystemExit) as exit_info:
-            main(argv if os.environ.get("VITLAB_DEBUG") else ["--debug", *argv])
-        err = capsys.readouterr().err
-        assert exit_info.value.code == 2
+        code, _, err = run_cli(capsys, *(argv if os.environ.get("VITLAB_DEBUG") else ["--debug", *argv]))
+        assert code == 2
         assert "Traceback" in err and err.strip().splitlines()[-1].startswith("error: ")
         monkeypatch.delenv("VITLAB_DEBUG", raising=False)
 
@@ -145,10 +141,8 @@ def test_a_bug_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(store.RunStore, "list", broken)
-    with pytest.raises(SystemExit) as exit_info:
-        main(["runs", "list", "--runs", str(tmp_path)])
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 1 and "Traceback" not in err
+    code, _, err = run_cli(capsys, "runs", "list", "--runs", tmp_path)
+    assert code == 1 and "Traceback" not in err
     assert "unexpected ZeroDivisionError: division by zero" in err and "--debug" in err
 
 

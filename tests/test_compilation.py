@@ -5,7 +5,7 @@ recipe trained traced equal to one trained eagerly."""
 import numpy as np
 import pytest
 
-from tests.helpers import keras_file_weights, run_experiment_test
+from helpers import keras_file_weights, run_experiment_test
 
 
 def test_switches(monkeypatch):
@@ -56,7 +56,7 @@ def test_traced_and_eager_training_give_the_same_model(tmp_path, monkeypatch, ca
     read when a step is built)."""
     import json
 
-    from tests.helpers import run_cli
+    from helpers import run_cli
 
     recipe = tmp_path / "r.toml"
     recipe.write_text('name = "c"\nseed = 1\n[data]\ndataset = "shapes"\nlimit = 32\neval_split = ""\n'

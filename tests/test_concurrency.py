@@ -6,16 +6,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import h5py
 import pytest
 
-VITLAB = str(Path(sys.executable).with_name("vitlab"))
+from helpers import VITLAB
 
 
 def _vitlab(*args):
-    return subprocess.Popen([VITLAB, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([*VITLAB, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _finish(process, timeout=600):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import run_cli
+from helpers import run_cli, run_cli_process
 from vitlab import config as config_lib
 
 
@@ -57,19 +57,13 @@ def test_typed_values_from_toml_are_checked():
         config_lib.build(Example, {"levels": 0.5})
 
 
-def _vitlab(*args, timeout=120):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "vitlab.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
-
-
 def test_help_is_fast_and_does_not_import_tensorflow():
     code = ("import sys, time; t=time.time(); import vitlab.cli; "
             "print(time.time()-t, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[1:] == ["False", "False"]
     started = time.perf_counter()
-    result = _vitlab("--help")
+    result = run_cli_process("--help", timeout=120, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0 and "eval" in result.stdout
     assert time.perf_counter() - started < 3.0  # generous for a loaded CI box; measured ~0.2 s
 
@@ -80,15 +74,15 @@ def test_models_show_reports_timm_parameter_count(capsys):
     assert json.loads(out)["parameters"] == 22_436_432
 
 
-def test_unknown_model_is_one_line_and_exit_2():
-    result = _vitlab("models", "show", "deit_smal_patch16_224")
-    assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+def test_unknown_model_is_one_line_and_exit_2(capsys):
+    code, _, err = run_cli(capsys, "models", "show", "deit_smal_patch16_224")
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1
     assert lines[0].startswith("error: unknown model 'deit_smal_patch16_224'; did you mean deit_small_patch16_224")
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in err
 
 
-def test_unknown_experiment_is_a_usage_error():
-    result = _vitlab("eval", "occlusionn", "--model", "vit_test")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
+def test_unknown_experiment_is_a_usage_error(capsys):
+    code, _, err = run_cli(capsys, "eval", "occlusionn", "--model", "vit_test")
+    assert code == 2 and "Traceback" not in err

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import run_cli_process
 from vitlab import console
 
 FAKE_TF = """
@@ -85,8 +86,7 @@ def test_setup_strips_verbose_and_sets_debug_for_subprocesses(monkeypatch):
 
 def test_real_command_has_an_empty_stderr(tmp_path):
     """The real thing: a command that imports TensorFlow and builds a model prints nothing on stderr."""
-    done = subprocess.run([sys.executable, "-m", "vitlab.cli", "models", "show", "vit_nano_patch4_32"],
-                          capture_output=True, text=True, env=_clean_env(), cwd=tmp_path, timeout=120)
+    done = run_cli_process("models", "show", "vit_nano_patch4_32", env=_clean_env(), cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "parameters: 460,906" in done.stdout
     assert done.stderr == ""

@@ -4,6 +4,7 @@ import h5py
 import numpy as np
 import pytest
 
+from helpers import run_cli
 from vitlab.config import ConfigError
 from vitlab.experiments import occlusion
 from vitlab.experiments.run_context import Context
@@ -76,16 +77,12 @@ def test_config_validation():
 
 
 @pytest.mark.slow
-def test_cli_writes_results_and_plot(tmp_path):
-    from typer.testing import CliRunner
-
-    from vitlab.cli import app
-
+def test_cli_writes_results_and_plot(tmp_path, capsys):
     out = tmp_path / "run"
-    outcome = CliRunner().invoke(app, ["eval", "occlusion", "--model", "vit_test", "--model", "resnet_test",
-                                       "--dataset", "shapes", "--limit", "32", "--out", str(out), "--quiet",
-                                       "--set", "modes=random,salient", "--set", "repeats=2"])
-    assert outcome.exit_code == 0, outcome.output
+    code, stdout, err = run_cli(capsys, "eval", "occlusion", "--model", "vit_test", "--model", "resnet_test",
+                                "--dataset", "shapes", "--limit", "32", "--out", out, "--quiet",
+                                "--set", "modes=random,salient", "--set", "repeats=2")
+    assert code == 0, stdout + err
     with h5py.File(out / "results.h5") as handle:
         assert handle["occlusion/arrays/random/top1"].shape == (2, 2, 10)
     assert list((out / "report").glob("*.png"))

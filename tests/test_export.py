@@ -54,8 +54,8 @@ def test_saved_model_round_trip_in_a_fresh_process(tmp_path):
 
 
 def test_export_command_reads_class_names_from_the_run_and_refuses_bad_targets(tmp_path, capsys):
+    from helpers import run_cli
     from vitlab import models
-    from vitlab.cli import main
     from vitlab.results import RunStore
 
     run = RunStore(tmp_path / "runs").create(name="r", kind="recipe", config={})
@@ -71,6 +71,5 @@ def test_export_command_reads_class_names_from_the_run_and_refuses_bad_targets(t
     for argv, message in ([[str(run.path), "-o", str(tmp_path / "taken")], "already exists and is not empty"],
                           [[str(tmp_path / "nothing.keras"), "-o", str(tmp_path / "o")], "no such model file"],
                           [[str(run.path), "-o", str(tmp_path / "o"), "--top-k", "0"], "--top-k"]):
-        with pytest.raises(SystemExit) as done:
-            main(["export", *argv])
-        assert done.value.code == 2 and message in capsys.readouterr().err
+        code, _, err = run_cli(capsys, "export", *argv)
+        assert code == 2 and message in err

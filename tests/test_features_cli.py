@@ -4,35 +4,28 @@ import json
 
 import pytest
 
-from vitlab.cli import main
-
-
-def run_cli(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out + captured.err
+from helpers import run_cli
 
 
 def test_extract_writes_the_file_and_a_rerun_reads_it(tmp_path, capsys):
-    out = tmp_path / "vit.h5"
+    cache = tmp_path / "vit.h5"
     argv = ["features", "extract", "-m", "deit_test_distilled", "-d", "fashion_mnist", "--limit", "24",
-            "--blocks", "last", "--out", str(out), "--chunk-rows", "8"]
-    code, text = run_cli(argv, capsys)
-    assert code == 0, text
-    assert "cache miss" in text and "24 rows, complete" in text and "kinds class, dist, patch_mean" in text
-    code, text = run_cli(argv, capsys)
-    assert code == 0 and "cache hit" in text
-    code, text = run_cli(["features", "info", str(out)], capsys)
-    assert code == 0 and "model deit_test_distilled" in text and "blocks 1;" in text
+            "--blocks", "last", "--out", cache, "--chunk-rows", "8"]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert "cache miss" in out and "24 rows, complete" in out and "kinds class, dist, patch_mean" in out
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and "cache hit" in out
+    code, out, _ = run_cli(capsys, "features", "info", cache)
+    assert code == 0 and "model deit_test_distilled" in out and "blocks 1;" in out
 
 
 def test_extract_and_info_refuse_bad_input(tmp_path, capsys):
-    code, text = run_cli(["features", "extract", "-m", "vit_test", "-d", "fashion_mnist", "--limit", "8",
-                          "--blocks", "5", "--out", str(tmp_path / "x.h5")], capsys)
-    assert code == 2 and "error: blocks: index 5 is out of range for vit_test" in text
-    code, text = run_cli(["features", "info", str(tmp_path / "missing.h5")], capsys)
-    assert code == 2 and "missing.h5: no such feature cache file" in text
+    code, _, err = run_cli(capsys, "features", "extract", "-m", "vit_test", "-d", "fashion_mnist", "--limit", "8",
+                           "--blocks", "5", "--out", tmp_path / "x.h5")
+    assert code == 2 and "error: blocks: index 5 is out of range for vit_test" in err
+    code, _, err = run_cli(capsys, "features", "info", tmp_path / "missing.h5")
+    assert code == 2 and "missing.h5: no such feature cache file" in err
 
 
 @pytest.mark.slow
@@ -48,8 +41,8 @@ def test_eval_linear_probe_twice_reuses_the_cache(tmp_path, capsys, monkeypatch)
     argv = ["eval", "linear-probe", "-m", str(tmp_path / "vit_test.keras"), "-m", str(tmp_path / "resnet_test.keras"),
             "-d", "fashion_mnist", "--limit", "60", "--set", "limit_train=120", "--set", "c_grid=1.0", "--set", "epochs=2", "-q"]
     for run in ("first", "second"):
-        code, text = run_cli([*argv, "--out", str(tmp_path / run)], capsys)
-        assert code == 0, text
+        code, _, err = run_cli(capsys, *argv, "--out", tmp_path / run)
+        assert code == 0, err
     events = [json.loads(line) for line in (tmp_path / "second" / "events.jsonl").read_text().splitlines()]
     messages = [e.get("message", "") for e in events if e["kind"] == "log"]
     assert sum(m.startswith("cache hit") for m in messages) == 4  # 2 models x (train, test)

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from helpers import run_cli
+from vitlab.commands.arguments import parse_seeds
 from vitlab.errors import UserError
-from vitlab.findings import __main__ as cli
 from vitlab.findings import aggregate, metrics, stats, write
 from vitlab.findings.claims import CLAIMS, Check, Claim
 from vitlab.results import RunStore
@@ -192,23 +193,26 @@ def test_two_runs_of_one_seed_are_refused(tmp_path):
 
 
 def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys):
-    assert cli.main(["report", str(tmp_path / "nothing"), "-o", str(tmp_path / "f.md")]) == 2
-    assert "error:" in capsys.readouterr().err
-    with pytest.raises(UserError, match="--seeds"):
-        cli._seeds("0,x")
-    with pytest.raises(UserError, match="distinct"):
-        cli._seeds("1,1")
+    code, _, err = run_cli(capsys, "findings", "report", tmp_path / "nothing", "-o", tmp_path / "f.md")
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "nothing" in err
+    assert not (tmp_path / "f.md").exists()
+    code, _, err = run_cli(capsys, "findings", "study", "--seeds", "1,1", "--runs", tmp_path)
+    assert code == 2 and err == "error: --seeds '1,1': expected distinct integers >= 0 like 0,1,2\n"
+    assert parse_seeds("2, 0,1") == [2, 0, 1]
+    for text in ("0,x", "", "-1", "1,1"):
+        with pytest.raises(UserError, match="--seeds"):
+            parse_seeds(text)
 
 
 def test_an_interrupted_study_says_so_and_exits_130(tmp_path, capsys, monkeypatch):
     from vitlab.findings import study
 
-    def stopped(*args, **kwargs):  # Ctrl-C, or a seed's run that was stopped (zoo_build.run_child)
+    def stopped(*args, **kwargs):  # Ctrl-C, or a seed's run that was stopped (vitlab.zoo.build.run_child)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(study, "run_study", stopped)
-    assert cli.main(["study", "--seeds", "0", "--runs", str(tmp_path)]) == 130
-    assert capsys.readouterr().err.strip() == "interrupted"
+    code, _, err = run_cli(capsys, "findings", "study", "--seeds", "0", "--runs", tmp_path)
+    assert code == 130 and err.strip() == "interrupted"
 
 
 def test_every_claim_is_numbered_and_checked():

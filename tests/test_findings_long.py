@@ -85,16 +85,15 @@ def test_recipe_evaluates_the_shipped_strong_vit_beside_the_zoo_vit():
 
 @pytest.mark.slow
 def test_findings_long_smoke_writes_the_report(tmp_path):
-    """`python -m vitlab.findings long --smoke` end to end on the shipped zoo: one run, nothing trained,
+    """`vitlab findings long --smoke` end to end on the shipped zoo: one run, nothing trained,
     every check of claims 1 and 7 measured for both sets of models."""
     import json
-    import subprocess
-    import sys
+
+    from helpers import run_cli_process
 
     output = tmp_path / "long.md"
-    done = subprocess.run([sys.executable, "-m", "vitlab.findings", "long", "--smoke", "--quiet",
-                           "--runs", str(tmp_path / "runs"), "--study", str(tmp_path / "none"), "-o", str(output)],
-                          capture_output=True, text=True, timeout=900)
+    done = run_cli_process("findings", "long", "--smoke", "--quiet", "--runs", tmp_path / "runs",
+                           "--study", tmp_path / "none", "-o", output, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     info = json.loads((tmp_path / "runs" / "seed-0" / "run.json").read_text())
     assert info["status"] == "done" and not info.get("training")

@@ -8,12 +8,11 @@ Each run is a fresh `vitlab` process with KERAS_BACKEND=jax (Keras fixes its bac
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from helpers import run_cli_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jax-training")]
 
@@ -54,9 +53,7 @@ def run_on_jax(tmp_path, batch=8, experiment="token-similarity"):
     recipe.write_text(RECIPE.format(batch=batch, experiment=experiment))
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "VITLAB_CPU_REPLICAS": "2",
            "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
-    vitlab = str(Path(sys.executable).with_name("vitlab"))
-    return subprocess.run([vitlab, "recipe", "run", str(recipe), "--out", str(tmp_path / "run"), "-q"],
-                          capture_output=True, text=True, timeout=900, env=env)
+    return run_cli_process("recipe", "run", recipe, "--out", tmp_path / "run", "-q", timeout=900, env=env)
 
 
 def test_recipe_trains_distils_evaluates_and_exports_on_jax(tmp_path):

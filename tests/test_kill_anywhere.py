@@ -7,15 +7,13 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
-from tests.helpers import keras_file_weights, run_cli
+from helpers import VITLAB, keras_file_weights, run_cli
 
 SEED = 19
 RECIPE = """
@@ -45,7 +43,6 @@ limit = 16
 batch_size = 8
 set = { levels = [0.0, 0.5], modes = ["random"], repeats = 1 }
 """
-VITLAB = str(Path(sys.executable).with_name("vitlab"))
 
 
 def _events(run):
@@ -83,7 +80,7 @@ def _reached(phase, new_events):
 
 
 def _start(args):
-    return subprocess.Popen([VITLAB, "recipe", "run", *args, "--quiet"], stdout=subprocess.DEVNULL,
+    return subprocess.Popen([*VITLAB, "recipe", "run", *args, "--quiet"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
 
@@ -113,7 +110,7 @@ def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path, caps
     took = _phase_seconds(_events(reference))
     rng = random.Random(SEED)
     # where each kill aims: most in training, then evaluation, then result writing and the report
-    phases = ["train"] * 4 + ["evaluate"] * 3 + ["report"] * 3  # issue 19: at least 10 kills
+    phases = ["train"] * 4 + ["evaluate"] * 3 + ["report"] * 3  # at least 10 kills
     run = tmp_path / "run"
     kills, killed_in = 0, []
     process = _start([str(recipe), "--out", str(run)])

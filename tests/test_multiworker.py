@@ -5,11 +5,11 @@ import json
 import os
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+
+from helpers import VITLAB
 
 RECIPE = """
 name = "two_workers"
@@ -44,13 +44,12 @@ def free_ports(count):
 def test_two_workers_train_to_identical_weights(tmp_path):
     (tmp_path / "r.toml").write_text(RECIPE)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
-    vitlab = str(Path(sys.executable).with_name("vitlab"))
     workers = []
     for index in range(2):
         env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
                "CUDA_VISIBLE_DEVICES": ""}
         out = tmp_path / f"worker{index}"
-        workers.append((out, subprocess.Popen([vitlab, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(out),
+        workers.append((out, subprocess.Popen([*VITLAB, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(out),
                                                "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                               text=True)))
     for _, process in workers:

@@ -70,13 +70,24 @@ def test_crop_is_recorded_and_defaults_to_the_official_resize_256(folder_of_two)
     assert (chosen.preprocessing["crop_pct"], chosen.preprocessing["interpolation"]) == (0.9, "bicubic")
 
 
-def test_eval_crop_is_timm_s_value_per_name():
-    assert data_lib.eval_crop("deit_small_patch16_224") == {"crop_pct": 0.875, "interpolation": "bicubic"}
+def test_eval_crop_is_timm_s_pretrained_cfg_per_tag():
+    """timm's pretrained_cfg of each tag (vitlab/models/registry.py PRETRAINED cites the lines)."""
+    assert data_lib.eval_crop("deit_small_patch16_224") == {"crop_pct": 0.9, "interpolation": "bicubic"}
     assert data_lib.eval_crop("vit_base_patch16_224") == {"crop_pct": 0.9, "interpolation": "bicubic"}
-    assert data_lib.eval_crop("resnet50") == {"crop_pct": 0.95, "interpolation": "bicubic"}  # timm resnet50.a1_in1k
+    assert data_lib.eval_crop("resnet50") == {"crop_pct": 0.95, "interpolation": "bicubic"}  # timm: a1_in1k
+    assert data_lib.eval_crop("resnet50.a1_in1k") == {"crop_pct": 0.95, "interpolation": "bicubic"}
+    assert data_lib.eval_crop("resnet50.tv_in1k") == {"crop_pct": 0.875, "interpolation": "bilinear"}  # the paper's
     assert data_lib.eval_crop("resnet26") == {"crop_pct": 0.875, "interpolation": "bicubic"}  # resnet26.bt_in1k
     assert data_lib.eval_crop("vit_small_patch16_224_dino") == {"crop_pct": 0.9, "interpolation": "bicubic"}
-    assert data_lib.eval_crop("some/model.keras") == {"crop_pct": 0.875, "interpolation": "bilinear"}
+    assert data_lib.eval_crop("vit_test") == {"crop_pct": 0.875, "interpolation": "bilinear"}  # stores none
+    assert data_lib.eval_crop("some/resnet50.keras") == {"crop_pct": 0.875, "interpolation": "bilinear"}
+
+
+def test_a_tag_vitlab_does_not_know_is_a_one_line_error():
+    from vitlab import models
+
+    with pytest.raises(models.UnknownModelError, match="known tags: resnet50.a1_in1k, resnet50.tv_in1k"):
+        models.create("resnet50.a2_in1k")
 
 
 def test_bad_crop_settings_are_one_line_errors(folder_of_two):
@@ -101,15 +112,63 @@ def test_mask_takes_the_image_s_crop(height, width):
         abs(centroid(squashed)[0] - centroid(out_image[..., 0])[0]) > 5  # the old resize was misaligned
 
 
-def test_vitlab_eval_uses_the_model_s_crop_and_records_it(tmp_path):
+def _folder(root, size=(40, 50)):
+    for index in range(4):
+        write_png(root / f"c{index % 2}" / f"{index}.png", marked_image(*size, 10, 10))
+    return str(root)
+
+
+def _recorded(run_dir):
     import json
 
-    from vitlab.experiments import eval_command as cli_eval
+    return json.loads((run_dir / "run.json").read_text())["config"]["preprocessing"]
 
-    for index in range(4):
-        write_png(tmp_path / "data" / f"c{index % 2}" / f"{index}.png", marked_image(40, 50, 10, 10))
-    cli_eval.evaluate("shuffle", ["vit_test"], str(tmp_path / "data"), overrides=["grids=2x2"],
-                      out=str(tmp_path / "run"), quiet=True)
-    recorded = json.loads((tmp_path / "run" / "run.json").read_text())
-    text = json.dumps(recorded)
-    assert '"crop_pct": 0.875' in text and '"interpolation": "bicubic"' in text  # vit_test's registry entry
+
+def test_stored_crop_survives_save_and_load_and_wins_over_the_file_name(tmp_path):
+    """A resnet_test saved as resnet50.keras keeps its own 0.875 bilinear: nothing comes from the name."""
+    from vitlab import models
+    from vitlab.experiments import evaluation
+
+    data = _folder(tmp_path / "data")
+    options = evaluation.options("shuffle", overrides=["grids=2x2"], batch_size=4)
+    for file, crop_pct, interpolation in (("resnet50.keras", 0.875, "bilinear"), ("my_resnet.keras", 0.95, "bicubic")):
+        path = tmp_path / file
+        models.create("resnet_test", crop_pct=crop_pct, interpolation=interpolation).save(path)
+        loaded = models.load(str(path))
+        assert (loaded.crop_pct, loaded.interpolation) == (crop_pct, interpolation)
+        prepared = evaluation.prepare(options, [str(path)], data)
+        assert (prepared.data.preprocessing["crop_pct"], prepared.data.preprocessing["interpolation"]) == \
+            (crop_pct, interpolation)
+        assert prepared.preprocessing["model_data_config"]["crop_from"] == "stored in the model"
+
+
+def test_a_model_without_a_stored_crop_gets_the_paper_s_and_the_run_says_so(tmp_path):
+    from vitlab.experiments import eval_command, evaluation
+
+    data = _folder(tmp_path / "data")
+    eval_command.evaluate(evaluation.options("shuffle", overrides=["grids=2x2"]), ["vit_test"], data,
+                          out=str(tmp_path / "run"), quiet=True)
+    recorded = _recorded(tmp_path / "run")
+    assert (recorded["crop_pct"], recorded["interpolation"]) == (0.875, "bilinear")
+    assert recorded["model_data_config"]["crop_from"] == "the paper's default (the model stores no crop)"
+    events = (tmp_path / "run" / "events.jsonl").read_text()
+    assert "crop_pct 0.875, bilinear (the paper's default" in events
+
+
+def test_set_crop_overrides_the_stored_one_for_the_run(tmp_path):
+    from vitlab import models
+    from vitlab.config import ConfigError
+    from vitlab.experiments import evaluation
+
+    data = _folder(tmp_path / "data")
+    models.create("resnet_test", crop_pct=0.875, interpolation="bilinear").save(tmp_path / "r.keras")
+    options = evaluation.options("shuffle", overrides=["grids=2x2", "crop_pct=0.9", "interpolation=bicubic"])
+    assert (options.crop.crop_pct, options.crop.interpolation) == (0.9, "bicubic")
+    prepared = evaluation.prepare(options, [str(tmp_path / "r.keras")], data)
+    assert (prepared.data.preprocessing["crop_pct"], prepared.data.preprocessing["interpolation"]) == (0.9, "bicubic")
+    assert prepared.record()["crop"] == {"crop_pct": 0.9, "interpolation": "bicubic"}
+    assert prepared.preprocessing["model_data_config"]["crop_from"] == "set for this run"
+    with pytest.raises(ConfigError, match="crop_pct must be in"):
+        evaluation.options("shuffle", overrides=["crop_pct=1.5"])
+    with pytest.raises(ConfigError, match="interpolation must be one of"):
+        evaluation.options("shuffle", values={"interpolation": "lanczos7"})

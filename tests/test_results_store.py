@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from vitlab.report import write_report
+from vitlab.report.markdown import write_report
 from vitlab.results import Curve, Result, RunStore, RunStoreError, Table
 from vitlab.results.run_status import active
 

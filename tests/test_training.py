@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from helpers import keras_file_weights
+
 
 def batches(config, batch_size=8, n=16, num_classes=10, seed=0):
     from vitlab.data.dataset import from_arrays
@@ -166,3 +168,26 @@ def test_recipe_run_trains_distils_and_records(tmp_path, tiny_arrays):
                  data_loader=arrays)  # resuming a finished run redoes nothing
     events, _ = run.events()
     assert sum("already done, skipped" in e.get("message", "") for e in events) == 2
+
+
+def test_snapshots_keep_the_model_at_every_epoch_end(tmp_path, tiny_arrays):
+    """optim.snapshots: one loadable model per epoch; the last equals the step's saved model."""
+    from vitlab import models
+    from vitlab.data.dataset import from_arrays
+    from vitlab.training import plan, recipe as recipe_lib
+
+    path = tmp_path / "r.toml"
+    path.write_text('name = "t"\n[data]\neval_split = ""\n[optim]\nepochs = 2\nbatch_size = 8\nsteps_per_epoch = 2\n'
+                    'warmup_epochs = 0.5\nsnapshots = true\n[[train]]\nname = "net"\nmodel = "resnet_test"\n')
+    recipe = recipe_lib.load(path, check_data=False)
+    images, labels, _ = tiny_arrays
+    arrays = lambda step, size, seed: (from_arrays(images, labels, batch_size=8, num_classes=10), None)  # noqa: E731
+    run = plan.start(recipe, runs_root=tmp_path / "runs")
+    plan.execute(recipe, run, quiet=True, data_loader=arrays)
+    folder = run.path / "snapshots" / "net"
+    assert sorted(p.name for p in folder.iterdir()) == ["epoch-001.keras", "epoch-002.keras"]  # no temporaries left
+    first, last = (keras_file_weights(folder / f"epoch-00{n}.keras") for n in (1, 2))
+    final = keras_file_weights(run.path / "models" / "net.keras")
+    assert last.keys() == final.keys() and all(np.array_equal(last[k], final[k]) for k in final)
+    assert not all(np.array_equal(first[k], last[k]) for k in last)  # the second epoch trained
+    assert models.load(str(folder / "epoch-001.keras"))(images[:2]).shape == (2, 10)  # loads and runs

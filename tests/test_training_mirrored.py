@@ -30,18 +30,14 @@ name = "vit_test"
 # then the resume check, on a second strategy from `select` in the same process (two
 # MirroredStrategy instances there failed with a collective shape mismatch; select reuses one).
 TWO_CPUS = """
-import contextlib, io, json, sys, tempfile
+import json, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 import numpy as np
-from vitlab.cli import main
+import vitlab  # before helpers' keras: vitlab sets TensorFlow's start-up options
+from helpers import run_cli
 
-printed, code = io.StringIO(), None
-with contextlib.redirect_stdout(printed):
-    try:
-        main(["recipe", "run", {recipe!r}, "--out", {run!r}])
-    except SystemExit as exit_info:
-        code = exit_info.code
+code, printed, _ = run_cli(None, "recipe", "run", {recipe!r}, "--out", {run!r})
 from test_training_backup import _resnet_fit
 from vitlab.data.dataset import from_arrays
 from vitlab.training import augment, strategy as strategy_lib
@@ -59,7 +55,7 @@ tmp = Path(tempfile.mkdtemp())
 whole = _resnet_fit(strategy, optim, tmp / "whole", 2, batches, "vit_test")
 _resnet_fit(strategy, optim, tmp / "resumed", 1, batches, "vit_test")
 resumed = _resnet_fit(strategy, optim, tmp / "resumed", 2, batches, "vit_test")
-print(json.dumps({{"cli": {{"code": code, "stdout": printed.getvalue()}}, "replicas": strategy.num_replicas_in_sync,
+print(json.dumps({{"cli": {{"code": code, "stdout": printed}}, "replicas": strategy.num_replicas_in_sync,
                   "diff": max(float(np.abs(a - b).max()) for a, b in zip(whole, resumed))}}))
 """
 

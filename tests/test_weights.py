@@ -8,6 +8,7 @@ against timm itself).
 import numpy as np
 import pytest
 
+from helpers import run_cli
 from vitlab import models
 from vitlab.models import timm_convert
 from vitlab.models.timm_convert import CheckpointError
@@ -112,7 +113,7 @@ def test_every_weight_is_in_the_layout_and_round_trips(name, images, tmp_path):
 
     save_file(state, str(path))
     imported, notes = timm_convert.import_checkpoint(name, path)
-    assert notes == []
+    assert notes == [timm_convert.NO_CROP_NOTE]  # the test variants carry no timm preprocessing
     np.testing.assert_array_equal(np.asarray(imported(images)), np.asarray(source(images)))
     for key, value in timm_convert.export_timm_state(imported).items():
         np.testing.assert_array_equal(value, state[key])
@@ -157,7 +158,7 @@ def test_position_embedding_is_resampled_for_another_image_size(tmp_path):
     path = tmp_path / "w.npz"
     np.savez(path, **state)
     imported, notes = timm_convert.import_checkpoint("deit_test_distilled", path, image_size=64)
-    assert notes == ["position embedding resampled from 4x4 to 8x8"]
+    assert notes == ["position embedding resampled from 4x4 to 8x8", timm_convert.NO_CROP_NOTE]
     table = np.asarray(imported.pos_embed)
     assert table.shape == (1, 2 + 64, 32)
     np.testing.assert_array_equal(table[:, :2], state["pos_embed"][:, :2])
@@ -210,26 +211,16 @@ def test_unreadable_and_unknown_files(tmp_path):
 
 
 # --- CLI --------------------------------------------------------------------------------
-def run_cli(*args):
-    """`vitlab ARGS` in-process; returns the exit code."""
-    from vitlab.cli import main
-
-    try:
-        main([str(arg) for arg in args])
-    except SystemExit as exit_info:
-        return exit_info.code or 0
-    return 0
-
-
 def test_cli_import_writes_a_keras_model(tmp_path, images, capsys):
     from safetensors.numpy import save_file
 
     source = randomized("deit_test_distilled", seed=6)
     save_file(timm_convert.export_timm_state(source), str(tmp_path / "w.safetensors"))
     out = tmp_path / "m.keras"
-    assert run_cli("weights", "import", "deit_test_distilled", tmp_path / "w.safetensors", "-o", out,
-                   "--mean", "imagenet", "--std", "0.2") == 0
-    assert f"wrote {out}" in capsys.readouterr().out
+    code, stdout, err = run_cli(capsys, "weights", "import", "deit_test_distilled", tmp_path / "w.safetensors",
+                                "-o", out, "--mean", "imagenet", "--std", "0.2")
+    assert code == 0, err
+    assert f"wrote {out}" in stdout
     loaded = models.load(out)
     assert loaded.mean == (0.485, 0.456, 0.406) and loaded.std == (0.2, 0.2, 0.2)
     reference = models.create("deit_test_distilled", mean=loaded.mean, std=loaded.std)
@@ -245,15 +236,16 @@ def test_cli_import_writes_a_keras_model(tmp_path, images, capsys):
 def test_cli_import_errors_exit_2(tmp_path, capsys, monkeypatch, args, expected):
     monkeypatch.chdir(tmp_path)
     np.savez(tmp_path / "w.npz", **timm_convert.export_timm_state(models.create("vit_test")))
-    assert run_cli("weights", "import", "vit_test", "w.npz", *args) == 2
-    assert expected in capsys.readouterr().err
+    code, _, err = run_cli(capsys, "weights", "import", "vit_test", "w.npz", *args)
+    assert code == 2 and expected in err
 
 
-def test_cli_export_then_import_round_trips(tmp_path, images):
+def test_cli_export_then_import_round_trips(tmp_path, images, capsys):
     source = randomized("resnet_test", seed=7)
     source.save(tmp_path / "src.keras")
-    assert run_cli("weights", "export", tmp_path / "src.keras", "-o", tmp_path / "w.safetensors") == 0
-    assert run_cli("weights", "import", "resnet_test", tmp_path / "w.safetensors", "-o", tmp_path / "back.keras") == 0
+    assert run_cli(capsys, "weights", "export", tmp_path / "src.keras", "-o", tmp_path / "w.safetensors")[0] == 0
+    assert run_cli(capsys, "weights", "import", "resnet_test", tmp_path / "w.safetensors",
+                   "-o", tmp_path / "back.keras")[0] == 0
     np.testing.assert_allclose(np.asarray(models.load(tmp_path / "back.keras")(images)),
                                np.asarray(source(images)), atol=1e-6)
 

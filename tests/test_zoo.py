@@ -3,14 +3,12 @@
 
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from helpers import run_cli
+from helpers import run_cli, run_cli_process
 from vitlab import zoo
 from vitlab.errors import UserError
 
@@ -43,25 +41,18 @@ def test_missing_model_names_the_build_command(tmp_path, monkeypatch):
 def built_zoo(tmp_path_factory):
     """The tiny zoo of seed 3, built by `vitlab zoo build` in this process (the build trains in
     its own `recipe run` child, as it does for a user)."""
-    import contextlib
-    import io
-
-    from vitlab.cli import main
+    from vitlab.zoo import build
 
     cache = tmp_path_factory.mktemp("cache")
     env = {**os.environ, "VITLAB_CACHE": str(cache), "VITLAB_ZOO": str(cache / "shipped")}
-    out, err = io.StringIO(), io.StringIO()
-    from vitlab import zoo_build
-
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with pytest.MonkeyPatch.context() as patch:
         for key in ("VITLAB_CACHE", "VITLAB_ZOO"):
             patch.setenv(key, env[key])
-        patch.setattr(zoo_build, "PACK_POLL_S", 0.5)  # look for finished roles often: the roles take seconds
-        with pytest.raises(SystemExit) as exit_info:
-            main(["zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64", "--pack-to", str(cache / "packs"),
-                  *TINY])
-    assert exit_info.value.code == 0, err.getvalue()[-2000:]
-    return cache, env, out.getvalue()
+        patch.setattr(build, "PACK_POLL_S", 0.5)  # look for finished roles often: the roles take seconds
+        code, out, err = run_cli(None, "zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64",
+                                 "--pack-to", cache / "packs", *TINY)
+    assert code == 0, err[-2000:]
+    return cache, env, out
 
 
 @pytest.fixture
@@ -144,12 +135,12 @@ def test_zoo_models_are_named_everywhere(in_zoo, capsys):
 
 
 def test_card_accuracy_is_remeasured(built_zoo):
-    from vitlab import zoo_build
+    from vitlab.zoo import cards
 
     cache, env, _ = built_zoo
     path = cache / "zoo" / "seed-3" / "deit_tex.keras"
     card = json.loads(path.with_suffix(".json").read_text())
-    accuracy, count = zoo_build.measure(path, "deit_tex", limit=64)
+    accuracy, count = cards.measure(path, "deit_tex", limit=64)
     assert count == 64 and accuracy == pytest.approx(card["clean_accuracy_heads"], abs=1e-6)
 
 
@@ -159,12 +150,12 @@ SHIPPED = [e for e in zoo.entries(seeds=[0]) if Path(e["path"]).parent == zoo.sh
 @pytest.mark.parametrize("entry", SHIPPED, ids=[e["spec"] for e in SHIPPED])
 def test_shipped_model_matches_its_card(entry):
     """Each model in zoo/: the file is the one the card describes, and it is as good as it says."""
-    from vitlab import zoo_build
+    from vitlab.zoo import cards
 
     assert zoo.sha256(entry["path"]) == entry["sha256"]
     with zipfile.ZipFile(entry["path"]) as archive:  # deflated: what keeps zoo/ within 20 MB
         assert {m.compress_type for m in archive.infolist()} == {zipfile.ZIP_DEFLATED}
-    accuracy, count = zoo_build.measure(entry["path"], entry["role"], limit=500)
+    accuracy, count = cards.measure(entry["path"], entry["role"], limit=500)
     assert count == 500
     assert abs(accuracy["average"] - entry["clean_accuracy_first_500"]) <= 0.02
 
@@ -191,7 +182,7 @@ def test_compress_keeps_the_weights_and_shrinks_the_archive(tmp_path):
 
 def test_shipped_zoo_fits_the_budget():
     total = sum(p.stat().st_size for p in zoo.shipped_dir().glob("*")) if zoo.shipped_dir().exists() else 0
-    assert total <= 20_000_000  # issue 15: at most 20 MB in all
+    assert total <= 20_000_000  # at most 20 MB in all
 
 
 def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
@@ -205,10 +196,9 @@ def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
     recipe = tmp_path / "findings.toml"
     recipe.write_text(header + '[[evaluate]]\nexperiment = "shape-bias"\n'
                       'models = ["zoo:vit@{seed}", "zoo:resnet@{seed}"]\ndataset = "shapes:cue_conflict"\nlimit = 16\n')
-    done = subprocess.run([sys.executable, "-m", "vitlab.findings", "study", "--seeds", "3", "--smoke", "--quiet",
-                           "--recipe", str(recipe), "--set", "smoke.eval_limit=16",
-                           "--runs", str(tmp_path / "runs"), "-o", str(output)], capture_output=True, text=True,
-                          env=env, timeout=1200)
+    done = run_cli_process("findings", "study", "--seeds", "3", "--smoke", "--quiet", "--recipe", recipe,
+                           "--set", "smoke.eval_limit=16", "--runs", tmp_path / "runs", "-o", output,
+                           env=env, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "building" not in done.stdout  # seed 3 was built by the fixture
     run = tmp_path / "runs" / "seed-3"

@@ -22,18 +22,18 @@ out.with_name("child-started").write_text("yes")
 time.sleep(60)
 """
 
-# The build's side: zoo_build.run_child with a short poll and grace, exit code as the CLI's.
+# The build's side: vitlab.zoo.build.run_child with a short poll and grace, exit code as the CLI's.
 PARENT = """
 import sys
 from pathlib import Path
-from vitlab import zoo_build
-zoo_build.CHILD_GRACE_S = 1
+from vitlab.zoo import build
+build.CHILD_GRACE_S = 1
 out = Path(sys.argv[1])
 polls = out.with_name("polls")
 def on_poll():
     polls.write_text(polls.read_text() + "p" if polls.exists() else "p")
 try:
-    code = zoo_build.run_child([sys.executable, "-c", sys.argv[2], str(out)], 0.2, on_poll)
+    code = build.run_child([sys.executable, "-c", sys.argv[2], str(out)], 0.2, on_poll)
 except KeyboardInterrupt:
     code = 99
 sys.exit(code)

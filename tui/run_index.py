@@ -19,6 +19,14 @@ def _store():
 
     return store
 
+
+def _run_facts():
+    """Pure Python, but its package (vitlab.results) loads h5py: see _store."""
+    from vitlab.results import run_facts
+
+    return run_facts
+
+
 ACTIVE = ("running", "created", "starting")
 RUN_FILE = "run.json"
 
@@ -107,12 +115,14 @@ def format_value(value):
     return str(value)
 
 
-def headline_of(summary, run_name="", models=()):
-    """The first summary entry, 'name value', without the parts other columns show already
-    (the step when it is the run's name, the model when it is the run's first model)."""
-    if not isinstance(summary, dict) or not summary:
+def headline_of(summary, run_name="", models=(), pattern=""):
+    """The headline, 'name value': the summary entry the run names (`pattern`, a recipe's
+    `headline`), else the first one; without the parts other columns show already (the
+    step when it is the run's name, the model when it is the run's first model)."""
+    picked = _run_facts().pick_headline(summary, pattern)
+    if picked is None:
         return ""
-    key, value = next(iter(summary.items()))
+    key, value = picked
     parts = str(key).split("/")
     if len(parts) > 1 and parts[0] == run_name:
         parts = parts[1:]
@@ -125,17 +135,18 @@ def headline_of(summary, run_name="", models=()):
 
 
 def row_from_info(run, info):
-    models = info.get("models") or []
+    facts = _run_facts()
+    models = facts.models_of(info)
     return RunRow(
         path=run.path,
         status=str(info.get("status", "created")),
         name=str(info.get("name", "")),
         kind=str(info.get("kind", "")),
-        models=", ".join(map(str, models)) if isinstance(models, list) else str(models),
+        models=", ".join(models),
         dataset=str(info.get("dataset") or ""),
         created=str(info.get("created", "")),
         duration_s=info.get("duration_s"),
-        headline=headline_of(info.get("summary"), str(info.get("name", "")), models if isinstance(models, list) else ()),
+        headline=headline_of(info.get("summary"), str(info.get("name", "")), models, facts.headline_pattern(info)),
         reason=str(info.get("error") or ""),
         info=info,
     )

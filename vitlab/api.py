@@ -1,7 +1,7 @@
 """The Python API: what the CLI does, callable from a notebook or a script.
 
 It goes through the same runner and recipe code as `vitlab eval`, `vitlab recipe run` and
-the TUI (DESIGN.md, Contracts): options are validated by the same config parser as `--set`,
+the TUI: options are validated by the same config parser as `--set`,
 a run directory written here is the one the CLI would write. Names follow timm / keras-hub
 habits: `list_models(filter)`, `create_model(name, **kwargs)`.
 
@@ -80,19 +80,19 @@ def list_recipes():
     return [name for name, _ in shipped()]
 
 
+def _overrides(options):
+    if isinstance(options, dict):
+        return [f"{key}={_as_text(value)}" for key, value in options.items()]
+    return [str(item) for item in options or ()]
+
+
 def _as_text(value):
-    """A Python value as the `--set key=value` text the config parser reads."""
+    """A Python value as the `key=value` text the recipe parser reads (train's overrides)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return ",".join(_as_text(v) for v in value)
     return repr(value) if isinstance(value, float) else str(value)
-
-
-def _overrides(options):
-    if isinstance(options, dict):
-        return [f"{key}={_as_text(value)}" for key, value in options.items()]
-    return [str(item) for item in options or ()]
 
 
 def evaluate(experiment, models, dataset="shapes", *, split="test", limit=None, batch_size=64, seed=0,
@@ -102,32 +102,34 @@ def evaluate(experiment, models, dataset="shapes", *, split="test", limit=None, 
     models: Keras models, .keras paths, registry names, run directories (RUN or RUN:NAME);
     dataset: a name as the CLI takes it (shapes, shapes:cue_conflict, fashion_mnist, tfds:NAME,
     a folder) or, in memory only, a `vitlab.data.Dataset` (`vitlab.data.dataset.from_arrays`).
-    options: the experiment's options (`vitlab eval NAME --help`), validated like `--set`.
+    options: the experiment's options (`vitlab eval NAME --help`), validated like `--set`, plus
+    crop_pct / interpolation to override the models' stored evaluation crop.
     In memory by default; with run_dir (a new directory) or runs_root (a new run under it) the
     run is stored exactly as `vitlab eval` stores it, Keras models saved into its models/.
     """
-    from vitlab.experiments import runner
+    from vitlab.experiments import evaluation
 
     texts = [f"{key}={value}" for key, value in options.items() if isinstance(value, str)]  # "2x2,4x4" as --set
     typed = {key: value for key, value in options.items() if not isinstance(value, str)}
-    config = runner.build_config(experiment, values=typed, overrides=texts)  # refuse bad options before any work
+    prepared_options = evaluation.options(experiment, values=typed, overrides=texts, split=split, limit=limit,
+                                          batch_size=batch_size, seed=seed, data_dir=data_dir)
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
         raise UserError("evaluate: give at least one model")
     if run_dir is None and runs_root is None:
-        return _evaluate_in_memory(experiment, models, dataset, config, split, limit, batch_size, seed, data_dir,
-                                   quiet)
+        prepared = evaluation.prepare(prepared_options, models, dataset)
+        return evaluation.execute(prepared, run=None, quiet=quiet)
     if not isinstance(dataset, str):
         raise UserError("evaluate: a stored run needs a dataset name (it is recorded in run.json); "
                         "evaluate a Dataset object in memory, without run_dir/runs_root")
-    from vitlab.experiments.eval_command import evaluate as cli_evaluate
+    from vitlab.experiments.eval_command import evaluate as stored_evaluate
 
     out = Path(run_dir) if run_dir is not None else None
     if out is None and any(not isinstance(m, (str, Path)) for m in models):
         out = _new_run_path(Path(runs_root), experiment)  # model objects are saved into it first
     specs = _specs_in(out, models) if out is not None else [str(m) for m in models]
-    run = cli_evaluate(experiment, specs, dataset, split, limit, batch_size, seed, _overrides(options),
-                       None if out is None else str(out), str(runs_root or out.parent), data_dir, quiet)
+    run = stored_evaluate(prepared_options, specs, dataset, out=None if out is None else str(out),
+                          runs_root=str(runs_root or out.parent), quiet=quiet)
     return open_run(run.path).result(experiment)
 
 
@@ -153,39 +155,6 @@ def _specs_in(out, models):
         keras_model.save(path)
         specs.append(str(path))
     return specs
-
-
-def _evaluate_in_memory(experiment, models, dataset, config, split, limit, batch_size, seed, data_dir, quiet):
-    """The runner's steps without a run directory (runner.run_step with run=None)."""
-    import keras
-
-    from vitlab import data as data_lib
-    from vitlab import experiments
-    from vitlab.experiments import runner
-    from vitlab.models.adapter import ModelAdapter
-
-    keras.utils.set_random_seed(seed)  # registry names build the same random weights as `vitlab eval`
-    if isinstance(dataset, str):
-        num_classes = data_lib.describe(dataset, split=split, data_dir=data_dir).num_classes
-    else:
-        num_classes = getattr(dataset, "num_classes", None)
-    adapters = []
-    for model in models:
-        if isinstance(model, ModelAdapter):
-            adapters.append(model)
-        elif isinstance(model, (str, Path)):
-            adapters.append(runner.resolve_model(str(model), num_classes=num_classes))
-        elif isinstance(model, keras.Model):
-            adapters.append(ModelAdapter(model))
-        else:
-            raise UserError(f"evaluate: {type(model).__name__} is not a model; give a Keras model, a .keras path "
-                            "or a registry name")
-    runner.unique_names(adapters)
-    data = dataset
-    if isinstance(dataset, str):
-        data = data_lib.load(dataset, split=split, image_size=adapters[0].image_size, batch_size=batch_size,
-                             limit=limit, seed=seed, data_dir=data_dir)
-    return runner.run_step(None, experiment, experiment, adapters, data, config, seed=seed, quiet=quiet)
 
 
 def train(recipe, overrides=(), *, runs_root="runs", run_dir=None, resume=None, quiet=False):

@@ -7,9 +7,9 @@ probabilities and their class names, so a REST client needs nothing but the JSON
 """
 
 import os
-import shutil
 from pathlib import Path
 
+from vitlab import atomic
 from vitlab.errors import UserError
 
 
@@ -28,15 +28,8 @@ def export_saved_model(model, directory, class_names=None, top_k=5):
     directory = check_target(directory)
     if keras.backend.backend() != "tensorflow":
         return _export_in_tensorflow(model, directory, class_names, top_k)
-    staging = directory.with_name(f".{directory.name}.partial-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
+    with atomic.replacing_dir(directory) as staging:  # a SavedModel appears whole or not at all
         _write_saved_model(model, staging, class_names, top_k)
-        if directory.exists():
-            directory.rmdir()  # empty (check_target); a SavedModel appears whole or not at all
-        os.replace(staging, directory)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return directory
 
 

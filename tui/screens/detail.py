@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from vitlab.results import Run, RunStoreError
-from vitlab.tui.launcher import last_line
+from vitlab.results import Run, RunStoreError, run_facts
+from vitlab.tui.run_images import run_images
 from vitlab.tui.run_index import RunRow, format_duration
 from vitlab.tui.widgets.curve_plot import CurvePlot
 from vitlab.tui.widgets.event_log import EventLog
@@ -25,9 +25,14 @@ def overview_text(row: RunRow):
     info = row.info or {}
     lines = [Text(row.id, style="bold"), f"status: {row.status}" + (f" — {row.reason}" if row.reason else "")]
     for key in ("name", "kind", "models", "dataset", "seed", "created", "finished", "host", "vitlab_version"):
-        if info.get(key) is not None:
-            value = info[key]
+        value = run_facts.models_of(info) if key == "models" else info.get(key)
+        if value is not None and value != []:
             lines.append(f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    named = run_facts.headline_pattern(info)
+    if row.headline:
+        lines.append(f"headline: {row.headline}" + (" (named by the run)" if named else ""))
+    elif named:
+        lines.append(f"headline: {named} (named by the run; not written yet)")
     if row.duration_s is not None:
         lines.append(f"duration: {format_duration(row.duration_s)}")
     steps = info.get("steps") or {}
@@ -111,9 +116,10 @@ class DetailScreen(Screen):
         except RunStoreError as problem:
             results, error = {}, str(problem)
         log = self.app.launch_log(self.row.id)
-        self.app.call_from_thread(self.show_results, results, error, log)
+        images = run_images(self.row.path, [image for result in results.values() for image in result.images])
+        self.app.call_from_thread(self.show_results, results, error, log, images)
 
-    def show_results(self, results, error, log_line):
+    def show_results(self, results, error, log_line, images=()):
         body = self.query_one("#results-body", VerticalScroll)
         body.remove_children()
         if error:
@@ -122,7 +128,6 @@ class DetailScreen(Screen):
             reason = self.row.reason or log_line or "no results yet"
             body.mount(Static(Text(f"No results stored yet ({reason}).")))
         widgets = []
-        images = []
         for key, result in results.items():
             title = Text.assemble((key, "bold"), f" — {result.experiment}; models: {', '.join(map(str, result.models))}")
             widgets.append(Static(title, classes="result-title"))
@@ -132,7 +137,6 @@ class DetailScreen(Screen):
                                       classes="result-row"))
             for note in result.notes:
                 widgets.append(Static(Text(f"note: {note}"), classes="note"))
-            images.extend(result.images)
         if widgets:
             body.mount_all(widgets)
         pane = self.query_one("#images", TabPane)

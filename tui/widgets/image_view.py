@@ -1,4 +1,4 @@
-"""Images a run wrote (attention maps, perturbed samples): a list and a viewer.
+"""Images a run holds (report plots, attention maps, samples): a list by name and a viewer.
 
 textual-image draws with the terminal's graphics protocol (Sixel, Kitty) when `vitlab tui`
 detected one before start-up, and with coloured half cells otherwise.
@@ -7,9 +7,11 @@ detected one before start-up, and with coloured half cells otherwise.
 import sys
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
 
 def image_widget_class():
@@ -30,18 +32,26 @@ class ImagePanel(Horizontal):
     ImagePanel #image-area > * { width: auto; height: 1fr; }
     """
 
-    def __init__(self, run_dir, images, **kwargs):
+    def __init__(self, run_dir, groups, **kwargs):
+        """`groups`: [(folder, [path relative to run_dir, ...])], as tui.run_images lists them."""
         super().__init__(**kwargs)
         self.run_dir = Path(run_dir)
-        self.images = list(images)
+        self.groups = [(folder, list(paths)) for folder, paths in groups if paths]
+        self.images = [path for _, paths in self.groups for path in paths]
 
     def compose(self) -> ComposeResult:
-        yield OptionList(*self.images, id="image-list")
-        yield Horizontal(Static("Pick an image on the left." if self.images else "This run has no images.", id="image-hint"),
-                         id="image-area")
+        options = []
+        for folder, paths in self.groups:
+            title = "report plots" if folder == "report" else f"{folder}/"
+            options.append(Option(Text(f"{title} ({len(paths)})", style="bold"), disabled=True))
+            options += [Option(Text(Path(path).name), id=path) for path in paths]
+        yield OptionList(*options, id="image-list", markup=False)
+        hint = "Pick an image on the left." if self.images else "This run has no images."
+        yield Horizontal(Static(hint, id="image-hint"), id="image-area")
 
     def on_option_list_option_highlighted(self, event):
-        self.show(self.images[event.option_index])
+        if event.option.id is not None:
+            self.show(event.option.id)
 
     def show(self, relative):
         area = self.query_one("#image-area")

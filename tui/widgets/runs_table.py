@@ -1,10 +1,14 @@
-"""The runs table: sort, filter as you type, mark runs to compare, update cells in place."""
+"""The runs table: sort, filter as you type, mark runs to compare, update cells in place.
+
+A row is as tall as its models need (widgets/run_cells.py): a study's eight models all show.
+"""
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 from vitlab.tui.run_index import RunRow, format_duration
+from vitlab.tui.widgets.run_cells import MODELS_WIDTH, clip, headline_lines, model_lines
 
 STATUS_STYLE = {  # colours that read on both the light and the dark theme
     "running": "bold dodger_blue1",
@@ -18,7 +22,7 @@ STATUS_STYLE = {  # colours that read on both the light and the dark theme
     "incomplete": "italic grey50",
 }
 # (key, label, width): fixed widths spare DataTable measuring every cell of every rebuild
-COLUMNS = (("mark", " ", 1), ("time", "time", 16), ("name", "recipe / experiment", 20), ("models", "models", 24),
+COLUMNS = (("mark", " ", 1), ("time", "time", 16), ("name", "recipe / experiment", 20), ("models", "models", MODELS_WIDTH),
            ("dataset", "dataset", 16), ("status", "status", 13), ("duration", "duration", 8),
            ("headline", "headline metric", None))
 SORT_KEYS = {
@@ -30,10 +34,12 @@ SORT_KEYS = {
     "duration": lambda row: row.duration_s or 0.0,
     "headline": lambda row: row.headline,
 }
+MODELS_COLUMN = [key for key, _, _ in COLUMNS].index("models")
 
 
-def _clip(text, width):
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _height(cells):
+    """A row is as tall as its models cell (the only one that wraps)."""
+    return str(cells[MODELS_COLUMN]).count("\n") + 1
 
 
 class RunsTable(DataTable):
@@ -69,15 +75,17 @@ class RunsTable(DataTable):
         return Text(text, style=style)
 
     def cells(self, row):
+        models = model_lines(row.models.split(", ")) if row.models else [""]
+        headline = row.reason if row.reason and row.status != "done" else row.headline
         return {
             "mark": Text("●", style="bold") if row.id in self.marked else " ",
             "time": row.when,
-            "name": _clip(row.name or row.id, 20),
-            "models": _clip(row.models, 24),
-            "dataset": _clip(row.dataset, 16),
+            "name": clip(row.name or row.id, 20),
+            "models": Text("\n".join(models)),
+            "dataset": clip(row.dataset, 16),
             "status": self._status_cell(row),
             "duration": format_duration(row.duration_s),
-            "headline": _clip(row.reason if row.reason and row.status != "done" else row.headline, 40),
+            "headline": Text("\n".join(headline_lines(headline, len(models)))),
         }
 
     # --- rows -------------------------------------------------------------------------------
@@ -122,12 +130,15 @@ class RunsTable(DataTable):
         rows = self._ordered()
         self.clear(columns=False)
         self.visible_ids = [row.id for row in rows]
-        self.add_rows([self._cached_cells(row) for row in rows])
+        for row in rows:
+            cells = self._cached_cells(row)
+            self.add_row(*cells, height=_height(cells))
         if keep in self.visible_ids:
             self.move_cursor(row=self.visible_ids.index(keep), animate=False)
 
     def apply(self, changed, removed):
-        """Merge a refresh: update cells in place, rebuild only when rows appear or vanish."""
+        """Merge a refresh: update cells in place, rebuild only when rows appear, vanish or
+        change height (their models came with their run.json)."""
         structural = bool(removed)
         for run_id in removed:
             self.all_rows.pop(run_id, None)
@@ -142,13 +153,16 @@ class RunsTable(DataTable):
             if shown != wanted:
                 structural = True
             elif shown:
-                updates.append(row)
+                cells = self.cells(row)
+                if _height(tuple(cells.values())) != self.ordered_rows[positions[row.id]].height:
+                    structural = True
+                updates.append((row, cells))
         if structural:
             self.rebuild()
             return
-        for row in updates:
+        for row, cells in updates:
             index = positions[row.id]
-            for key, value in self.cells(row).items():
+            for key, value in cells.items():
                 self.update_cell_at((index, self._column_index(key)), value)
 
     def _column_index(self, key):

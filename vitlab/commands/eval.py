@@ -23,9 +23,12 @@ def _make_command(name):
         data_dir: str = typer.Option(None, help="TFDS data_dir for tfds: datasets."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),
     ):
+        from vitlab.experiments import evaluation
         from vitlab.experiments.eval_command import evaluate
 
-        evaluate(name, model, dataset, split, limit, batch_size, seed, set_, out, runs_root, data_dir, quiet)
+        options = evaluation.options(name, overrides=set_, split=split, limit=limit, batch_size=batch_size,
+                                     seed=seed, data_dir=data_dir)
+        evaluate(options, model, dataset, out=out, runs_root=runs_root, quiet=quiet, overrides=set_)
 
     command.__doc__ = f"{experiments.describe(name)}"
     return command
@@ -45,6 +48,7 @@ def _options_epilog(name):
             default = ",".join(map(str, default))
         type_text = option["type"].replace("[", "\\[")  # not Rich markup
         rows.append(f"{option['name']}={default}  ({type_text})")
+    rows += ["crop_pct=(the model's)  (float | None)", "interpolation=(the model's)  (str | None)"]
     return "Options for --set (defaults = the paper's protocol):\n\n" + "\n\n".join(rows)
 
 

@@ -6,10 +6,14 @@ app = typer.Typer(help="List and inspect runs.", no_args_is_help=True)
 
 
 def _headline(info):
-    summary = info.get("summary") or {}
-    for key, value in summary.items():
-        return f"{key}={value:.4f}" if isinstance(value, float) else f"{key}={value}"
-    return ""
+    """The metric the run names as its headline (recipe key `headline`), else its first one."""
+    from vitlab.results.run_facts import headline
+
+    picked = headline(info)
+    if picked is None:
+        return ""
+    key, value = picked
+    return f"{key}={value:.4f}" if isinstance(value, float) else f"{key}={value}"
 
 
 @app.command("list")

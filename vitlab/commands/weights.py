@@ -35,7 +35,8 @@ def parse_stats(text, option):
 
 @app.command("import")
 def import_command(
-    name: str = typer.Argument(..., help="Registry name of the architecture (`vitlab models list`), or a timm / "
+    name: str = typer.Argument(..., help="Registry name of the architecture (`vitlab models list`), ARCHITECTURE.TAG "
+                                         "for a timm tag's preprocessing (resnet50.tv_in1k), or a timm / "
                                          "Hugging Face name (timm/deit_small_patch16_224.fb_in1k) found in the "
                                          "local Hugging Face cache when FILE is left out."),
     file: Path = typer.Argument(None, help="Checkpoint in timm's key layout: .safetensors, .npz or .pth."),
@@ -72,10 +73,11 @@ def import_command(
     else:
         if not file.exists():
             raise UserError(f"{file}: no such file")
-        if "/" in name:
-            from vitlab.models import hf_cache
+        if "/" in name:  # ORG/ARCHITECTURE.TAG: the tag (when vitlab knows it) picks the preprocessing
+            from vitlab.models import hf_cache, registry
 
-            architecture = hf_cache.parse_name(name)[1]
+            tagged = hf_cache.parse_name(name)[0].split("/", 1)[1]
+            architecture = tagged if tagged in registry.PRETRAINED else hf_cache.parse_name(name)[1]
         from vitlab.models.timm_convert import import_checkpoint
 
         model, notes = import_checkpoint(architecture, file, num_classes=num_classes, image_size=image_size,
@@ -87,9 +89,12 @@ def import_command(
     model.save(out)
     for note in notes:
         typer.echo(f"note: {note}")
+    from vitlab.models import preprocessing
+
+    chosen = preprocessing.of(model)
     typer.echo(f"wrote {out}: {architecture}, {models.parameter_count(model):,} parameters, "
                f"{model.num_classes or 'no'} classes, {model.image_size}px, mean {list(model.mean)}, "
-               f"std {list(model.std)}")
+               f"std {list(model.std)}, crop_pct {chosen.crop_pct} {chosen.interpolation} ({chosen.source})")
 
 
 @app.command("export")

@@ -4,20 +4,10 @@ import json
 
 import typer
 
+from vitlab.commands.arguments import parse_seeds
+
 app = typer.Typer(help="The study's trained models (zoo:ROLE, zoo:ROLE@SEED): build, list, show.",
                   no_args_is_help=True)
-
-
-def _seeds(text):
-    from vitlab.errors import UserError
-
-    try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise UserError(f"--seeds: expected comma-separated integers, got {text!r}") from None
-    if not seeds or any(s < 0 for s in seeds):
-        raise UserError(f"--seeds: expected one or more seeds >= 0, got {text!r}")
-    return seeds
 
 
 @app.command("build")
@@ -32,15 +22,14 @@ def build_command(
                                                          "as they finish (`vitlab zoo pack`), to carry the build."),
 ):
     """Train the study's seven models per seed (resumable after a kill), then card and publish them."""
-    from vitlab import zoo_build
+    from vitlab.zoo import build
 
-    chosen = _seeds(seeds)
+    chosen = parse_seeds(seeds)
     if out and len(chosen) > 1:
         from vitlab.errors import UserError
 
         raise UserError("--out publishes one seed; give --seeds with a single seed")
-    zoo_build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo, eval_limit=eval_limit,
-                    pack_to=pack_to)
+    build.build(chosen, out=out, overrides=set_, quiet=quiet, say=typer.echo, eval_limit=eval_limit, pack_to=pack_to)
 
 
 @app.command("publish")
@@ -50,9 +39,9 @@ def publish_command(
     eval_limit: int = typer.Option(None, "--eval-limit", help="Cards measure accuracy on this many test images."),
 ):
     """Card and publish the models of a (partly) built seed that have finished training."""
-    from vitlab import zoo_build
+    from vitlab.zoo import build
 
-    destination, roles = zoo_build.publish_finished(seed, out=out, say=typer.echo, eval_limit=eval_limit)
+    destination, roles = build.publish_finished(seed, out=out, say=typer.echo, eval_limit=eval_limit)
     typer.echo(f"zoo seed {seed}: {len(roles)} of 7 roles published in {destination}: {', '.join(roles)}")
 
 
@@ -62,9 +51,9 @@ def pack_command(
     out: str = typer.Option(..., "--out", "-o", help="Folder to write SEED's pack into (as OUT/seed-N)."),
 ):
     """Copy a build's finished models and run record (no checkpoints) to carry it to another machine."""
-    from vitlab import zoo_state
+    from vitlab.zoo import pack
 
-    target, roles = zoo_state.pack(seed, out)
+    target, roles = pack.pack(seed, out)
     typer.echo(f"zoo seed {seed}: packed {len(roles)} of 7 finished roles into {target}"
                + (f": {', '.join(roles)}" if roles else ""))
 
@@ -75,9 +64,9 @@ def unpack_command(
     seed: int = typer.Option(None, "--seed", help="Which seed of OUT to unpack."),
 ):
     """Restore a packed build into the cache; `vitlab zoo build` then trains only the roles left."""
-    from vitlab import zoo_state
+    from vitlab.zoo import pack
 
-    packed, roles = zoo_state.unpack(source, seed)
+    packed, roles = pack.unpack(source, seed)
     typer.echo(f"zoo seed {packed}: unpacked {len(roles)} finished roles into the cache"
                + (f" ({', '.join(roles)})" if roles else "") + f"; `vitlab zoo build --seeds {packed}` trains the rest")
 

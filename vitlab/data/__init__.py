@@ -32,18 +32,17 @@ def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, s
 
 
 def eval_crop(model) -> dict:
-    """{crop_pct, interpolation} of a model (an adapter, a registry name or a spec string):
-    timm's values for that name in the registry, the paper's defaults for anything else."""
-    from vitlab.protocol import crop
+    """{crop_pct, interpolation} a model is evaluated with: the crop stored in the model (an
+    adapter or a Keras model) or carried by a registry name; the paper's 256/224 bilinear for
+    anything that stores none. Never inferred from a file name (vitlab/models/preprocessing.py)."""
+    from vitlab.models import preprocessing
 
-    name = getattr(model, "name", model)
-    try:
-        from vitlab.models.registry import get_spec
-
-        spec = get_spec(str(name))
-    except Exception:  # a .keras path, a zoo model, a plain classifier: no registry entry
-        return {"crop_pct": crop.PAPER_CROP_PCT, "interpolation": crop.PAPER_INTERPOLATION}
-    return {"crop_pct": spec.crop_pct, "interpolation": spec.interpolation}
+    if isinstance(model, str):
+        try:
+            return preprocessing.of_registry_name(model).crop()
+        except Exception:  # a .keras path or a run directory: the model must be loaded to know
+            return preprocessing.of(None).crop()
+    return preprocessing.of(model).crop()
 
 
 def describe(name, split="test", data_dir=None, shapes=None) -> DatasetInfo:

@@ -154,10 +154,7 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
         return {"image": image, "label": targets[index], "index": index, "ok": ok}
 
     def finish(example):
-        if resize == "squash":
-            image = pipeline.resize_to_square(example["image"], image_size, interpolation)
-        else:
-            image = pipeline.resize_and_centre_crop(example["image"], image_size, crop_pct, interpolation)
+        image = pipeline.transform_image(example["image"], image_size, resize, crop_pct, interpolation)
         return {"image": image, "label": example["label"], "index": example["index"]}
 
     data = pipeline.file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat)

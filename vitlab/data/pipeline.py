@@ -52,6 +52,37 @@ def resize_and_centre_crop_mask(mask, image_size, crop_pct=None):
     return tf.image.crop_to_bounding_box(mask, top, left, image_size, image_size)[..., 0]
 
 
+def centre_crop_only(image, image_size):
+    """One uint8 (H, W, C) image -> float32 (S, S, 3): torchvision CenterCrop(S) alone, no resize
+    (zero padding where the image is smaller, as torchvision pads). Hendrycks' ImageNet-C test.py
+    (line 244) reads the released 224 x 224 files this way: they were resized and cropped once
+    already when the set was made (make_imagenet_c.py line 583)."""
+    import tensorflow as tf
+
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    if image.shape[-1] == 1:
+        image = tf.image.grayscale_to_rgb(image)
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    pad_h, pad_w = tf.maximum(image_size - height, 0), tf.maximum(image_size - width, 0)
+    image = tf.pad(image, [[pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2], [0, 0]])
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+
+    def offset(length):  # int(round((length - S) / 2)), half to even, as torchvision CenterCrop
+        half = (length - image_size) // 2
+        return half + ((length - image_size) % 2) * (half % 2)
+
+    return tf.image.crop_to_bounding_box(image, offset(height), offset(width), image_size, image_size)
+
+
+def transform_image(image, image_size, resize="crop", crop_pct=None, interpolation=None):
+    """One decoded image -> float32 (S, S, 3) by a resize mode (RESIZE_MODES)."""
+    if resize == "squash":
+        return resize_to_square(image, image_size, interpolation)
+    if resize == "centre":
+        return centre_crop_only(image, image_size)
+    return resize_and_centre_crop(image, image_size, crop_pct, interpolation)
+
+
 def resize_to_square(image, image_size, interpolation=None):
     """One uint8 (H, W, C) image -> float32 (S, S, 3), both sides to S and no crop: the official
     segmentation transform, torchvision Resize((512, 512)) (utils.py get_voc_dataset)."""
@@ -166,13 +197,16 @@ def array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat
     return pipeline.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE), count
 
 
-RESIZE_MODES = ("crop", "squash")  # crop: Resize(floor(S / crop_pct)) + CenterCrop(S); squash: Resize((S, S))
+# crop: Resize(floor(S / crop_pct)) + CenterCrop(S); squash: Resize((S, S)); centre: CenterCrop(S) alone
+RESIZE_MODES = ("crop", "squash", "centre")
 
 
 def resize_record(resize, crop_pct, interpolation):
-    """crop_record for either resize mode."""
+    """crop_record for any resize mode."""
     from vitlab.protocol import crop
 
+    if resize == "centre":
+        return {"resize": "centre crop only, no resize (released ImageNet-C files)"}
     if resize == "squash":
         return {"resize": "both sides to image_size, no crop", "interpolation": interpolation or crop.PAPER_INTERPOLATION}
     return crop_record(crop_pct, interpolation)

@@ -6,10 +6,10 @@ Cache directory: $VITLAB_CACHE or ~/.cache/vitlab, under shapes/.
 import dataclasses
 import os
 import pathlib
-import tempfile
 
 import numpy as np
 
+from vitlab import atomic
 from vitlab.data import shapes
 
 
@@ -46,16 +46,8 @@ def cache_path(variant, split, image_size, options):
 
 def _write_atomic(path, sample):
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, images=sample.images, masks=sample.masks, labels=sample.labels,
-                     textures=sample.textures)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    with atomic.replacing(path) as temp, open(temp, "wb") as stream:
+        np.savez(stream, images=sample.images, masks=sample.masks, labels=sample.labels, textures=sample.textures)
 
 
 def load_or_build(variant="default", split="train", image_size=32, options=None, use_cache=True):

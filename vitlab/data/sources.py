@@ -2,7 +2,7 @@
 
 import os
 
-from vitlab.data import fashion_mnist, folder, shapes_source, tfds_source, voc
+from vitlab.data import fashion_mnist, folder, objects_source, shapes_source, tfds_source, voc
 from vitlab.data.errors import DatasetError
 
 _FASHION = ("fashion_mnist", "fashion-mnist")
@@ -14,6 +14,8 @@ def _kind(name):
     name = str(name)
     if name == "shapes" or name.startswith(("shapes:", "shapes,")):
         return "shapes"
+    if objects_source.matches(name):
+        return "objects64"
     if name in _FASHION:
         return "fashion_mnist"
     if name.startswith("tfds:"):
@@ -26,7 +28,7 @@ def _kind(name):
         return "voc"
     if os.path.isdir(os.path.expanduser(name)) or os.sep in name or name.startswith((".", "~")):
         return "folder"
-    raise DatasetError(f"unknown dataset {name!r}; known: shapes[:default|stylized|cue_conflict], "
+    raise DatasetError(f"unknown dataset {name!r}; known: shapes[:default|stylized|cue_conflict], objects64[:VARIANT], "
                        f"fashion_mnist, tfds:NAME[/CONFIG], voc:PATH, or a folder path")
 
 
@@ -41,6 +43,8 @@ def describe(name, split="test", data_dir=None, shapes=None):
     kind = _kind(name)
     if kind == "shapes":
         return shapes_source.describe(name, split, shapes)
+    if kind == "objects64":
+        return objects_source.describe(name, split, shapes)
     if kind == "fashion_mnist":
         return fashion_mnist.describe(split, data_dir)
     if kind == "tfds":
@@ -74,6 +78,8 @@ def _load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, 
                   shuffle=bool(shuffle), repeat=bool(repeat))
     if kind == "shapes":
         return shapes_source.load(name, split, options=shapes, **common)
+    if kind == "objects64":
+        return objects_source.load(name, split, options=shapes, **common)
     if kind == "fashion_mnist":
         return fashion_mnist.load(split, data_dir=data_dir, **common)
     if kind == "tfds":
@@ -98,6 +104,10 @@ def known_sources():
         ("shapes", "generated shapes/texture set, splits train/test (texture agrees with class w.p. p=0.8)"),
         ("shapes:stylized", "generated, texture independent of class (Stylized-ImageNet analogue)"),
         ("shapes:cue_conflict", "generated, shape of class a + texture of class b != a (label2)"),
+        ("objects64", "generated 64-px objects: 3-5 instances of the class (layout=multi) or one (layout=single), "
+                      "photo and procedural textures, texture agrees with class w.p. p=0.8"),
+        ("objects64:stylized", "generated 64-px objects, texture independent of class"),
+        ("objects64:cue_conflict", "generated 64-px objects, shape of class a + texture of class b != a (label2)"),
         ("fashion_mnist", f"Fashion-MNIST IDX files ({fashion_mnist.DEFAULT_DIR}), splits train/test"),
         ("tfds:NAME[/CONFIG]", "a TFDS dataset prepared in --data-dir (never downloaded by vitlab)"),
         ("voc:PATH", "PASCAL VOC 2012 segmentation (VOC2012 folder): images with per-class object masks"),

@@ -80,8 +80,7 @@ def load(spec, split, image_size, batch_size, limit, seed, shuffle, repeat, data
 
     def convert(index, example):
         squash = resize == "squash"
-        image = (pipeline.resize_to_square(example[image_key], image_size, interpolation) if squash else
-                 pipeline.resize_and_centre_crop(example[image_key], image_size, crop_pct, interpolation))
+        image = pipeline.transform_image(example[image_key], image_size, resize, crop_pct, interpolation)
         out = {"image": image, "label": tf.cast(example[label_key], tf.int32), "index": index}
         if has_mask:
             mask = tf.cast(example["mask"][..., :1] > 0, tf.float32)  # one object: any non-zero label

@@ -1,9 +1,14 @@
 """Natural corruptions, the ImageNet-C protocol: top-1 error per (corruption, severity), CE, mCE.
 
-Images come from a prepared set (`corruption_dir`), from the real ImageNet-C (`imagenet_c`:
-an image-folder root <corruption>/<severity>/<class>/<file>, or "tfds" for
-tfds:imagenet2012_corrupted/<name>_<severity>), or, by default, are corrupted on the fly
-from the run's dataset. Each corrupted batch is made once and shown to every model.
+Images come from the released ImageNet-C (`imagenet_c`: a folder root
+<corruption>/<severity>/<class>/<file>, or "tfds" for tfds:imagenet2012_corrupted/<name>_<severity>),
+read as Hendrycks' test.py reads them: CenterCrop(224) alone, no resize (the files were
+resized and cropped once when the set was made); from a prepared set (`corruption_dir`); or,
+by default, are corrupted on the fly from the run's dataset. The last two are vitlab's
+corruptions (re-implemented filters, no JPEG round trip), not the released files: the result's
+config, notes, curve titles and run.json say so, because their CE against AlexNet's errors
+on the released files is not the paper's number. Each corrupted batch is made once and shown
+to every model.
 
 CE(c) = sum_s E(c, s) / sum_s E_base(c, s); mCE = mean CE over the 15 ImageNet-C
 corruptions (the 4 extra ones are reported apart); relative CE subtracts clean errors.
@@ -102,8 +107,9 @@ def _prepared(fns, config, context, counter):
     return stored.manifest
 
 
-def _imagenet_c(fns, data, config, context, counter, image_size):
+def _imagenet_c(fns, data, config, context, counter):
     from vitlab import data as data_lib
+    from vitlab.protocol import corruption as protocol
 
     for batch in data.batches():
         counter.clean += _correct(fns, batch["image"], batch["label"])
@@ -115,8 +121,8 @@ def _imagenet_c(fns, data, config, context, counter, image_size):
             source, split = f"tfds:imagenet2012_corrupted/{name}_{severity}", "validation"
         else:
             source, split = f"{config.imagenet_c.rstrip('/')}/{name}/{severity}", data.split
-        subset = data_lib.load(source, split=split, image_size=image_size, batch_size=config.batch_size,
-                               limit=data.num_examples, seed=context.seed)
+        subset = data_lib.load(source, split=split, image_size=protocol.RELEASED_SIZE, batch_size=config.batch_size,
+                               limit=data.num_examples, seed=context.seed, resize="centre")
         for batch in subset.batches():
             counter.hits[:, ci, si] += _correct(fns, batch["image"], batch["label"])
             counter.totals[ci, si] += len(batch["label"])
@@ -162,19 +168,29 @@ def run(adapters, data, config, context):
     evaluated = list(adapters) + ([extra] if extra else [])
     fns = [compile_logits(heads.head_logits(a, config.head)) for a in evaluated]
     counter = _Counter(len(evaluated), config.corruptions, config.severities)
+    from vitlab.protocol import corruption as protocol
+
     notes = []
     if config.corruption_dir:
         manifest = _prepared(fns, config, context, counter)
+        source = protocol.IMAGES_PREPARED
         notes.append(f"images from the prepared set {config.corruption_dir} (dataset {manifest['dataset']}, split "
                      f"{manifest['split']}, {manifest['num_images']} images); the run's dataset was not used")
     elif config.imagenet_c:
-        _imagenet_c(fns, data, config, context, counter, adapters[0].image_size)
-        notes.append(f"images from ImageNet-C ({config.imagenet_c})")
+        _imagenet_c(fns, data, config, context, counter)
+        source = protocol.IMAGES_RELEASED
+        notes.append(f"images from the released ImageNet-C ({config.imagenet_c}), centre-cropped to "
+                     f"{protocol.RELEASED_SIZE} px without a resize (Hendrycks' test.py); clean images from the "
+                     f"run's dataset with the model's evaluation crop")
     else:
         if data.image_size and lib.needs_upscale(data.image_size, data.image_size):
             notes.append(f"{data.image_size}px images were resized up to {lib.MIN_SIZE}px for each corruption "
                          f"and back (imagecorruptions refuses smaller images)")
         _on_the_fly(fns, data, config, context, counter)
+        source = protocol.IMAGES_ON_THE_FLY
+    if source != protocol.IMAGES_RELEASED:
+        notes.append(protocol.NOT_RELEASED_NOTE)
+    context.record(corruption_images=source)
     clean, errors = counter.errors()
     base_errors = base_clean = None
     if published:
@@ -189,7 +205,7 @@ def run(adapters, data, config, context):
     if [n for n in config.corruptions if n in lib.COMMON] != list(lib.COMMON):
         notes.append("mCE is over the ImageNet-C corruptions evaluated here, not all 15")
     stats = summarize(errors, clean, base_errors, base_clean, config.corruptions)
-    return _result(evaluated, config, clean, errors, stats, notes, baseline_label)
+    return _result(evaluated, config, clean, errors, stats, notes, baseline_label, source)
 
 
 def _cell(value):
@@ -197,20 +213,24 @@ def _cell(value):
     return "-" if value is None or np.isnan(value) else float(value)
 
 
-def _result(evaluated, config, clean, errors, stats, notes, baseline_label=""):
+def _result(evaluated, config, clean, errors, stats, notes, baseline_label="", source=""):
+    from vitlab.protocol import corruption as protocol
+
     names, severities = config.corruptions, config.severities
+    which = protocol.IMAGES_LABELS.get(source, source)  # in every curve title: the frame's `curve` column
     models = [a.name for a in evaluated]
     arrays = {"errors": errors, "clean_error": clean, "severities": np.array(severities), **stats}
     curves = []
     for family in [*lib.FAMILIES, lib.EXTRA_FAMILY]:
         members = [i for i, n in enumerate(names) if lib.family_of(n) == family]
         if members:
-            curves.append(Curve(title=f"{family} corruptions: error vs severity", x_label="severity",
+            curves.append(Curve(title=f"{family} corruptions ({which}): error vs severity", x_label="severity",
                                 y_label="top-1 error (mean over the family)", x=list(severities),
                                 x_ticks=[str(s) for s in severities],
                                 series={m: errors[k][members].mean(axis=0).tolist() for k, m in enumerate(models)}))
     if "ce" in stats:
-        curves.append(Curve(title="corruption error (CE) per corruption", x_label="corruption", y_label="CE",
+        curves.append(Curve(title=f"corruption error (CE) per corruption ({which})", x_label="corruption",
+                            y_label="CE",
                             x=list(range(len(names))), x_ticks=list(names), kind="bar",
                             series={m: stats["ce"][k].tolist() for k, m in enumerate(models)}))
     tables = [Table(title="summary", columns=["model", "clean error", "mean error (15)", "mCE", "relative mCE",
@@ -236,7 +256,8 @@ def _result(evaluated, config, clean, errors, stats, notes, baseline_label=""):
             summary[f"relative_mCE/{model}"] = float(stats["relative_mce"][k])
         summary[f"mean_error/{model}"] = float(stats["mean_error"][k])
         summary[f"clean_error/{model}"] = float(clean[k])
-    return Result(experiment="corruption", config={"models_evaluated": models, "mce_baseline": baseline_label},
+    return Result(experiment="corruption", config={"models_evaluated": models, "mce_baseline": baseline_label,
+                                                   "corruption_images": source},
                   models=models, arrays=arrays,
                   curves=curves, tables=tables, summary=summary, notes=notes)
 

@@ -19,6 +19,7 @@ class Context:
     step: str = ""  # name of the step, so events from several experiments stay apart
     quiet: bool = True
     events: list = dataclasses.field(default_factory=list)
+    facts: dict = dataclasses.field(default_factory=dict)
     _last_progress: float = 0.0
     _last_printed: float = 0.0
 
@@ -56,6 +57,15 @@ class Context:
         self._emit("log", message=message)
         if not self.quiet:
             print(f"[{self.step}] {message}", flush=True)
+
+    def record(self, **facts):
+        """Facts about the step's inputs that belong in run.json (`facts.STEP`), e.g. which
+        corruption images were used; without a run they are kept in `self.facts`."""
+        self.facts.update(facts)
+        if self.run is not None:
+            stored = dict(self.run.read_info().get("facts") or {})
+            stored[self.step] = {**stored.get(self.step, {}), **facts}
+            self.run.update(facts=stored)
 
     def output_dir(self, name):
         """A directory for files the experiment writes itself (attention grids, samples)."""

@@ -24,7 +24,7 @@ def resolve_model(spec, num_classes=None, image_size=None, loaded=None):
 
     if loaded is None or model_spec.expand(spec).kind == "registry":
         return resolve(spec, num_classes=num_classes, image_size=image_size)
-    key = (str(spec), num_classes, image_size)
+    key = str(spec)  # a file or run model: num_classes and image_size do not change what is loaded
     if key not in loaded:
         loaded[key] = resolve(spec, num_classes=num_classes, image_size=image_size)
     return dataclasses.replace(loaded[key])

@@ -78,11 +78,16 @@ def _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_r
 
 def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=probe_protocol.PROBE_EPOCHS,
                        batch_size=probe_protocol.PROBE_BATCH_SIZE, learning_rate=probe_protocol.PROBE_LEARNING_RATE,
-                       weight_decay=probe_protocol.PROBE_WEIGHT_DECAY, seed=0, standardize_features=False):
+                       weight_decay=probe_protocol.PROBE_WEIGHT_DECAY, seed=0, standardize_features=False,
+                       keep_weights=False):
     """The paper's probe (vitlab/protocol/probe.py): one Dense layer on the frozen features,
     AdamW (lr 5e-4, weight decay 0.05, none on the bias), batch 256 with the last partial batch
     dropped, 10 epochs, test top-1 after every epoch. accuracy is the best epoch's (what the
-    paper reports); detail has the best epoch and the last epoch's top-1."""
+    paper reports); detail has the best epoch and the last epoch's top-1 (with keep_weights, also
+    the final (kernel, bias) under "weights").
+
+    One probe per call: batched_probes.linear_layer_probes trains many at once with the same
+    arithmetic, and is what the experiments use; this is its reference."""
     import keras
 
     x_train, x_test = np.asarray(x_train, "float32"), np.asarray(x_test, "float32")
@@ -108,8 +113,10 @@ def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=pro
                                  for i in range(0, len(x_test), 4096)])
         per_epoch.append(float(np.mean(np.argmax(logits, axis=1) == y_test)))
     best = int(np.argmax(per_epoch))
-    return ProbeScore(per_epoch[best], {"epochs": int(epochs), "best epoch": best + 1,
-                                        "last epoch top1": per_epoch[-1], "per epoch": per_epoch})
+    detail = {"epochs": int(epochs), "best epoch": best + 1, "last epoch top1": per_epoch[-1], "per epoch": per_epoch}
+    if keep_weights:
+        detail["weights"] = tuple(keras.ops.convert_to_numpy(w) for w in (layer.kernel, layer.bias))
+    return ProbeScore(per_epoch[best], detail)
 
 
 def knn_probe(x_train, y_train, x_test, y_test, k=20, batch_rows=256):

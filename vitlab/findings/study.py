@@ -5,8 +5,8 @@ import sys
 import time
 from pathlib import Path
 
-from vitlab import zoo_build
 from vitlab.errors import EXIT_INTERRUPTED, UserError
+from vitlab.zoo.build import build as build_zoo, run_child
 
 RECIPE = "findings"
 
@@ -32,7 +32,7 @@ def ensure_zoo(seed, roles, quiet=False):
     missing = [role for role in roles if not zoo.role_path(role, seed).exists()]
     if missing:
         print(f"findings: seed {seed}: zoo models missing ({', '.join(missing)}); building them", flush=True)
-        zoo_build.build([seed], quiet=quiet)
+        build_zoo([seed], quiet=quiet)
     return [zoo.read_card(zoo.role_path(role, seed)) for role in roles]
 
 
@@ -55,7 +55,7 @@ def run_seed(root, seed, overrides=(), recipe=RECIPE, quiet=False):
                     *[f"--set={o}" for o in overrides]]
     if quiet:
         command.append("--quiet")
-    code = zoo_build.run_child(command)  # a stop sent to the study reaches the seed's run
+    code = run_child(command)  # a stop sent to the study reaches the seed's run
     if code == EXIT_INTERRUPTED:
         print(f"findings: seed {seed}: interrupted; rerun the same command to resume {target}", flush=True)
         raise KeyboardInterrupt
@@ -81,3 +81,18 @@ def run_study(root, seeds, output, overrides=(), recipe=RECIPE, quiet=False):
               f"(this invocation; resumed seeds count only what was left): "
               + ", ".join(f"seed {s}: {t / 60:.1f} min" for s, t in seconds.items()) + ".", ""]
     return write.write(findings, output, header), seconds
+
+
+def run_long(root, output, study_root=None, overrides=(), quiet=False):
+    """The long-trained ViTs' run (recipe findings_long, seed 0, resumed), then its report,
+    compared with the three-seed study's runs in `study_root` when it holds any."""
+    import json
+
+    from vitlab.findings import long_vit
+
+    run, _ = run_seed(root, 0, overrides, long_vit.RECIPE, quiet)
+    study_runs = sorted(Path(study_root).glob("seed-*")) if study_root and Path(study_root).is_dir() else []
+    info = json.loads((Path(run) / "run.json").read_text())
+    seconds = float(info.get("duration_s") or 0)  # resumes included (vitlab.results.store)
+    header = [f"Evaluation wall time {seconds / 60:.1f} min on {info.get('finished', '?')[:10]}; run `{run}`.", ""]
+    return long_vit.write(run, output, [str(s) for s in study_runs if (s / "run.json").exists()], header)

@@ -1,4 +1,4 @@
-"""One view of any model for experiments (DESIGN.md, Contracts).
+"""One view of any model for experiments.
 
 Experiments never reach into layer names: they ask the adapter for logits, per-block
 tokens, attention maps or CNN stage features. Inputs are float32 images in [0, 1]; the

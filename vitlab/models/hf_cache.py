@@ -1,15 +1,16 @@
 """Checkpoints from the local Hugging Face cache, where timm users already have them.
 
 `timm.create_model("deit_small_patch16_224.fb_in1k", pretrained=True)` downloads
-`timm/deit_small_patch16_224.fb_in1k` into the hub cache; this module finds it there with no
-network access. The layout (huggingface_hub's `file_download.py`, `constants.py`):
+`timm/deit_small_patch16_224.fb_in1k` into the hub cache; this module finds it there the way
+timm loads it offline (timm/models/_hub.py: model.safetensors, else pytorch_model.bin, and
+config.json, through `hf_hub_download`, which with HF_HUB_OFFLINE answers from
+`huggingface_hub.try_to_load_from_cache`): refs (main, a branch or tag) and commit hashes
+resolve as huggingface_hub resolves them, and nothing is downloaded. A cache copied without its refs/ folder falls back to its only (or
+newest) snapshot, found with `huggingface_hub.scan_cache_dir`.
 
-    $HF_HUB_CACHE (default $HF_HOME/hub, $HF_HOME default $XDG_CACHE_HOME/huggingface or ~/.cache/huggingface)
-      models--ORG--NAME/refs/main            the commit hash `main` points to
-      models--ORG--NAME/snapshots/REV/       model.safetensors (or pytorch_model.bin), config.json
-
-timm's config.json names the architecture and carries `pretrained_cfg` (mean, std, input_size,
-num_classes), which `vitlab weights import` uses so the imported model preprocesses as timm does.
+timm's config.json names the architecture and carries `pretrained_cfg` (mean, std,
+input_size, crop_pct, interpolation, num_classes), which `vitlab weights import` stores in
+the imported model (vitlab/models/preprocessing.py), so it is fed as timm feeds it.
 """
 
 import dataclasses
@@ -89,50 +90,70 @@ def find(name, cache_dir=None, revision=None) -> CachedCheckpoint:
     repo_id, architecture = parse_name(name)
     root = Path(cache_dir).expanduser() if cache_dir else hub_cache_dir()
     folder = root / ("models--" + repo_id.replace("/", "--"))
-    snapshot = _snapshot(folder, revision)
-    if snapshot is None:
+    chosen = revision or _only_revision(root, repo_id)
+    weights = next((path for path in (_cached(repo_id, f, root, chosen) for f in WEIGHT_FILES) if path), None)
+    if weights is None:
         at = f"@{revision}" if revision else ""
+        if _cached(repo_id, "config.json", root, chosen):
+            raise NotInCacheError(f"{repo_id}{at}: the cache holds its config.json but no weights file "
+                                  f"({', '.join(WEIGHT_FILES)}); the download was partial")
         raise NotInCacheError(f"{repo_id}{at} is not in the local Hugging Face cache: looked for {folder}/snapshots/"
                               f"(cache {root}, from HF_HUB_CACHE / HF_HOME); fetch it once where there is a network "
                               f"(`huggingface-cli download {repo_id}` or timm's pretrained=True), or give the file")
-    weights = next((snapshot / f for f in WEIGHT_FILES if (snapshot / f).exists()), None)
-    if weights is None:
-        raise NotInCacheError(f"{snapshot}: no weights file ({', '.join(WEIGHT_FILES)}); the download was partial")
     config = {}
-    if (snapshot / "config.json").exists():
+    config_path = _cached(repo_id, "config.json", root, chosen)
+    if config_path is not None:
         try:
-            config = json.loads((snapshot / "config.json").read_text())
+            config = json.loads(config_path.read_text())
         except json.JSONDecodeError as error:
-            raise UserError(f"{snapshot / 'config.json'}: not valid JSON ({error})") from None
+            raise UserError(f"{config_path}: not valid JSON ({error})") from None
     architecture = config.get("architecture") or architecture
     return CachedCheckpoint(repo_id=repo_id, architecture=architecture, weights=weights, config=config,
-                            revision=snapshot.name)
+                            revision=weights.parent.name)
 
 
-def _snapshot(folder, revision):
-    snapshots = folder / "snapshots"
-    if not snapshots.is_dir():
+def _cached(repo_id, filename, root, revision):
+    """The file's path in the cache, or None: huggingface_hub's own cache lookup (refs resolved to
+    their commit, files it recorded as missing upstream treated as absent), never the network."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(repo_id, filename, cache_dir=str(root), revision=revision)
+    return Path(found) if isinstance(found, str) else None
+
+
+def _only_revision(root, repo_id):
+    """None when refs/main exists (huggingface_hub follows it); else the newest cached snapshot's
+    commit (a cache copied without refs/), or None when the repo is not cached at all."""
+    folder = Path(root) / ("models--" + repo_id.replace("/", "--"))
+    if (folder / "refs" / "main").is_file() or not folder.is_dir():
         return None
-    ref = revision or "main"
-    ref_file = folder / "refs" / ref
-    commit = ref_file.read_text().strip() if ref_file.is_file() else ref
-    if (snapshots / commit).is_dir():
-        return snapshots / commit
-    if revision is not None:
+    from huggingface_hub import scan_cache_dir
+
+    try:
+        repos = [r for r in scan_cache_dir(root).repos if r.repo_id == repo_id and r.repo_type == "model"]
+    except Exception:  # noqa: BLE001 - a cache huggingface_hub cannot scan: treat the repo as absent
         return None
-    candidates = [p for p in snapshots.iterdir() if p.is_dir()]
-    return max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None  # newest download
+    revisions = [rev for repo in repos for rev in repo.revisions]
+    return max(revisions, key=lambda rev: rev.last_modified).commit_hash if revisions else None
 
 
 def import_cached(name, cache_dir=None, revision=None, num_classes=None, image_size=None, mean=None, std=None):
     """(model, notes, CachedCheckpoint): the cached checkpoint imported as timm preprocesses it.
 
-    Arguments left as None take the checkpoint's own (classes, input size, mean, std).
+    Arguments left as None take the checkpoint's own (classes, input size, mean, std); the
+    evaluation crop comes from its config.json's pretrained_cfg, else from vitlab's table of
+    timm tags (vitlab/models/registry.py PRETRAINED), else the architecture's default.
     """
+    from vitlab.models import preprocessing, registry
     from vitlab.models.timm_convert import import_checkpoint
 
     cached = find(name, cache_dir=cache_dir, revision=revision)
-    model, notes = import_checkpoint(cached.architecture, cached.weights, num_classes=num_classes,
-                                     image_size=image_size or cached.image_size, mean=mean or cached.mean,
-                                     std=std or cached.std)
+    cfg = preprocessing.from_pretrained_cfg(cached.pretrained_cfg)
+    tagged = cached.repo_id.split("/", 1)[1]
+    build = tagged if tagged in registry.PRETRAINED and tagged.startswith(cached.architecture + ".") else \
+        cached.architecture
+    model, notes = import_checkpoint(build, cached.weights, num_classes=num_classes,
+                                     image_size=image_size or cfg.get("image_size"), mean=mean or cfg.get("mean"),
+                                     std=std or cfg.get("std"), crop_pct=cfg.get("crop_pct"),
+                                     interpolation=cfg.get("interpolation"))
     return model, notes, cached

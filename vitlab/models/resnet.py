@@ -2,7 +2,10 @@
 
 Padding is explicit and symmetric, as in PyTorch, so imported timm weights give the same
 logits. `stem="cifar"` swaps the 7x7/2 stem and max-pool for one 3x3/1 convolution, the
-usual choice for 32x32 images.
+usual choice for 32x32 images; `stem="stride2"` is one 3x3/2 convolution (64x64 images reach
+stage 1 at 32x32, as the cifar stem's 32x32 images do); `stem="patchify"` is one
+patch_size x patch_size convolution of stride patch_size, a ViT's tokenization without its
+attention (the same 8x8 grid as a patch-8 ViT at 64 px).
 """
 
 import keras
@@ -11,6 +14,9 @@ from keras import ops
 
 BN_EPSILON = 1e-5
 BN_MOMENTUM = 0.9
+STEMS = ("imagenet", "cifar", "stride2", "patchify")
+# stem -> (kernel, stride, symmetric padding); patchify's kernel and stride are patch_size
+_STEM_CONV = {"imagenet": (7, 2, 3), "cifar": (3, 1, 1), "stride2": (3, 2, 1)}
 
 
 def _conv(filters, kernel, stride, name, dtype):
@@ -72,14 +78,23 @@ class ResNet(keras.Model):
         stem="imagenet",
         mean=(0.485, 0.456, 0.406),
         std=(0.229, 0.224, 0.225),
+        crop_pct=None,
+        interpolation=None,
+        patch_size=None,
         **kwargs,
     ):
-        if stem not in ("imagenet", "cifar"):
-            raise ValueError(f"stem must be 'imagenet' or 'cifar', got {stem!r}")
+        if stem not in STEMS:
+            raise ValueError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
+        if (stem == "patchify") != (patch_size is not None):
+            raise ValueError(f"patch_size is the patchify stem's (and only its) setting; got stem={stem!r}, "
+                             f"patch_size={patch_size!r}")
+        if stem == "patchify" and (int(patch_size) < 1 or image_size % int(patch_size)):
+            raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
         super().__init__(**kwargs)
         dtype = self.dtype_policy
         # === Layers ===
-        self.conv1 = _conv(base_width, 7 if stem == "imagenet" else 3, 2 if stem == "imagenet" else 1, "conv1", dtype)
+        kernel, stride, _ = _STEM_CONV.get(stem, (patch_size, patch_size, 0))
+        self.conv1 = _conv(base_width, kernel, stride, "conv1", dtype)
         self.bn1 = _bn("bn1", dtype)
         self.blocks = []
         self.block_stage = []
@@ -101,8 +116,12 @@ class ResNet(keras.Model):
         self.num_classes = num_classes
         self.image_size = image_size
         self.stem = stem
+        self.patch_size = None if patch_size is None else int(patch_size)
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
+        # the evaluation crop of its weights (vitlab/models/preprocessing.py); None: never stored
+        self.crop_pct = None if crop_pct is None else float(crop_pct)
+        self.interpolation = interpolation
         self.num_features = in_channels
         self.stage_channels = [base_width * 2**i * 4 for i in range(len(stage_depths))]
         # === Build ===
@@ -118,6 +137,22 @@ class ResNet(keras.Model):
         images = ops.cast(images, self.compute_dtype)
         return (images - ops.cast(ops.array(self.mean), images.dtype)) / ops.cast(ops.array(self.std), images.dtype)
 
+    def stem_forward(self, x, training=False):
+        """Normalized images -> the stem's (B, h, w, base_width) output, the input of layer1."""
+        padding = _STEM_CONV[self.stem][2] if self.stem in _STEM_CONV else 0
+        x = ops.relu(self.bn1(self.conv1(_pad(x, padding)), training=training))
+        if self.stem == "imagenet":
+            x = ops.max_pool(_pad(x, 1, value=-np.inf), pool_size=3, strides=2, padding="valid")
+        return x
+
+    def stem_size(self):
+        """Side of the stem's output for this model's image_size (PyTorch-style padding)."""
+        if self.stem == "patchify":
+            return self.image_size // self.patch_size
+        kernel, stride, padding = _STEM_CONV[self.stem]
+        size = (self.image_size + 2 * padding - kernel) // stride + 1
+        return (size - 1) // 2 + 1 if self.stem == "imagenet" else size
+
     def forward(self, images, training=False, return_stages=False, stage_keep=None):
         """Logits plus, when asked, each stage's (B, h, w, C) output.
 
@@ -125,12 +160,7 @@ class ResNet(keras.Model):
         (nearest) to that stage's resolution and multiplied in after the stage: the CNN
         counterpart of dropping tokens inside a transformer.
         """
-        x = self.normalize(images)
-        if self.stem == "imagenet":
-            x = ops.relu(self.bn1(self.conv1(_pad(x, 3)), training=training))
-            x = ops.max_pool(_pad(x, 1, value=-np.inf), pool_size=3, strides=2, padding="valid")
-        else:
-            x = ops.relu(self.bn1(self.conv1(_pad(x, 1)), training=training))
+        x = self.stem_forward(self.normalize(images), training=training)
         stages = []
         for index, block in enumerate(self.blocks):
             x = block(x, training=training)
@@ -164,6 +194,9 @@ class ResNet(keras.Model):
             "num_classes": self.num_classes,
             "image_size": self.image_size,
             "stem": self.stem,
+            "patch_size": self.patch_size,
             "mean": list(self.mean),
             "std": list(self.std),
+            "crop_pct": self.crop_pct,
+            "interpolation": self.interpolation,
         }

@@ -264,14 +264,22 @@ def export_timm_state(model) -> dict:
             for key, (variable, kind) in layout(model).items()}
 
 
-def import_checkpoint(name, path, num_classes=None, image_size=None, mean=None, std=None):
+def import_checkpoint(name, path, num_classes=None, image_size=None, mean=None, std=None, crop_pct=None,
+                      interpolation=None):
     """Builds registry model `name` shaped for the checkpoint and loads it; returns (model, notes).
 
+    name: an architecture, or ARCHITECTURE.TAG for a timm tag vitlab knows (the model then
+    stores that checkpoint's mean, std, crop_pct and interpolation; explicit arguments win).
     num_classes: None takes the checkpoint's (0 when headless); 0 drops its head; another
     number gives a new, randomly initialized head of that size (for fine-tuning).
     """
     from vitlab import models
+    from vitlab.models import preprocessing
 
+    try:
+        preprocessing.check(crop_pct, interpolation)
+    except ValueError as error:
+        raise CheckpointError(str(error)) from None
     state = read_checkpoint(path)
     spec = models.get_spec(name)
     found = checkpoint_num_classes(state, spec.family)
@@ -280,10 +288,17 @@ def import_checkpoint(name, path, num_classes=None, image_size=None, mean=None, 
         raise CheckpointError(f"--num-classes must be >= 0, got {classes}")
     fresh_head = found != classes
     model = models.create(name, num_classes=classes, image_size=image_size,
-                          mean=tuple(mean) if mean else None, std=tuple(std) if std else None)
+                          mean=tuple(mean) if mean else None, std=tuple(std) if std else None,
+                          crop_pct=crop_pct, interpolation=interpolation)
     notes = load_timm_state(model, state, source=str(path), skip_head=fresh_head)
     if fresh_head and classes:
         notes.append(f"new head with {classes} classes (checkpoint head: {found or 'none'})")
     elif fresh_head:
         notes.append(f"checkpoint head ({found} classes) dropped: model returns features")
+    if model.crop_pct is None:
+        notes.append(NO_CROP_NOTE)
     return model, notes
+
+
+NO_CROP_NOTE = ("no evaluation crop known for this checkpoint: it is fed the paper's 256/224 bilinear (name "
+                "ARCHITECTURE.TAG of a known timm tag, or import it from the Hugging Face cache)")

@@ -14,6 +14,10 @@ from keras import ops
 from vitlab.models.layers import LAYER_NORM_EPSILON, PatchEmbedding, TransformerBlock
 
 HEAD_MODES = ("average", "class", "dist")
+# "token": the class token feeds the head; "avg": no class token, the mean of the patch tokens
+# after the final norm does (timm's class_token=False, global_pool="avg", fc_norm=False:
+# timm/models/vision_transformer.py lines 782, 798-809 and global_pool_nlc, lines 686-708).
+GLOBAL_POOLS = ("token", "avg")
 
 
 @keras.saving.register_keras_serializable(package="vitlab")
@@ -38,16 +42,24 @@ class VisionTransformer(keras.Model):
         qkv_bias=True,
         distilled=False,
         pos_embed=True,
+        global_pool="token",
         drop_path_rate=0.0,
         head_mode="average",
         mean=(0.485, 0.456, 0.406),
         std=(0.229, 0.224, 0.225),
+        crop_pct=None,
+        interpolation=None,
         **kwargs,
     ):
         if image_size % patch_size:
             raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
         if head_mode not in HEAD_MODES:
             raise ValueError(f"head_mode must be one of {HEAD_MODES}, got {head_mode!r}")
+        if global_pool not in GLOBAL_POOLS:
+            raise ValueError(f"global_pool must be one of {GLOBAL_POOLS}, got {global_pool!r}")
+        if global_pool == "avg" and distilled:
+            raise ValueError("a distilled ViT needs its class token: global_pool='avg' and distilled=True exclude "
+                             "each other")
         super().__init__(**kwargs)
         # === Layers ===
         self.patch_embed = PatchEmbedding(patch_size, hidden_dim, name="patch_embed", dtype=self.dtype_policy)
@@ -74,20 +86,28 @@ class VisionTransformer(keras.Model):
         self.qkv_bias = qkv_bias
         self.distilled = distilled
         self.pos_embed_enabled = pos_embed
+        self.global_pool = global_pool
+        self.has_class_token = global_pool == "token"
         self.drop_path_rate = drop_path_rate
         self.head_mode = head_mode
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
+        # the evaluation crop of its weights (vitlab/models/preprocessing.py); None: never stored
+        self.crop_pct = None if crop_pct is None else float(crop_pct)
+        self.interpolation = interpolation
         self.grid_size = image_size // patch_size
-        self.num_prefix_tokens = 2 if distilled else 1
+        self.num_prefix_tokens = (2 if distilled else 1) if self.has_class_token else 0
         self.num_patches = self.grid_size**2
         # === Build ===
         self.build((None, image_size, image_size, 3))
 
     def build(self, input_shape):
         hidden = self.hidden_dim
-        self.cls_token = self.add_weight(shape=(1, 1, hidden), initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                                         name="cls_token")
+        self.cls_token = (
+            self.add_weight(shape=(1, 1, hidden), initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                            name="cls_token")
+            if self.has_class_token else None
+        )
         self.dist_token = (
             self.add_weight(shape=(1, 1, hidden), initializer=keras.initializers.TruncatedNormal(stddev=0.02),
                             name="dist_token")
@@ -120,20 +140,27 @@ class VisionTransformer(keras.Model):
         """Normalized images -> token sequence with prefix tokens and positions."""
         x = self.patch_embed(self.normalize(images))
         batch = ops.shape(x)[0]
-        prefix = [ops.broadcast_to(ops.cast(self.cls_token, x.dtype), (batch, 1, self.hidden_dim))]
+        prefix = []
+        if self.has_class_token:
+            prefix.append(ops.broadcast_to(ops.cast(self.cls_token, x.dtype), (batch, 1, self.hidden_dim)))
         if self.distilled:
             prefix.append(ops.broadcast_to(ops.cast(self.dist_token, x.dtype), (batch, 1, self.hidden_dim)))
-        x = ops.concatenate(prefix + [x], axis=1)
+        if prefix:
+            x = ops.concatenate(prefix + [x], axis=1)
         if self.pos_embed is not None:
             x = x + ops.cast(self.pos_embed, x.dtype)
         return x
 
     def heads(self, tokens):
         """Final-norm tokens -> dict of head logits ('class', and 'dist' when distilled)."""
-        out = {"class": self.head(tokens[:, 0])}
+        out = {"class": self.head(self.pool(tokens))}
         if self.head_dist is not None:
             out["dist"] = self.head_dist(tokens[:, 1])
         return out
+
+    def pool(self, tokens):
+        """Final-norm tokens -> the (B, D) vector the class head reads (class token or patch mean)."""
+        return tokens[:, 0] if self.has_class_token else ops.mean(tokens, axis=1)
 
     def combine_heads(self, head_logits, head_mode=None):
         mode = head_mode or self.head_mode
@@ -183,7 +210,7 @@ class VisionTransformer(keras.Model):
             x, _ = block(x, training=training)
         x = self.norm(x)
         if self.head is None:
-            return x[:, 0]
+            return self.pool(x)
         return self.combine_heads(self.heads(x))
 
     def get_config(self):
@@ -200,10 +227,13 @@ class VisionTransformer(keras.Model):
             "qkv_bias": self.qkv_bias,
             "distilled": self.distilled,
             "pos_embed": self.pos_embed_enabled,
+            "global_pool": self.global_pool,
             "drop_path_rate": self.drop_path_rate,
             "head_mode": self.head_mode,
             "mean": list(self.mean),
             "std": list(self.std),
+            "crop_pct": self.crop_pct,
+            "interpolation": self.interpolation,
         }
 
 

@@ -10,6 +10,24 @@ so a named baseline model is evaluated in the same pass instead.
 
 IMAGENET_CLASSES = 1000
 
+# The released set: each ImageNet val image was resized to 256, centre-cropped to 224 and
+# corrupted (hendrycks/robustness ImageNet-C/create_c/make_imagenet_c.py line 583), then
+# saved as JPEG quality 85 (line 119); test.py reads it with CenterCrop(224) alone (line 244)
+# and the clean images with Resize(256) + CenterCrop(224) (line 211).
+RELEASED_SIZE = 224
+RELEASED_JPEG_QUALITY = 85
+
+# Where a run's corrupted images came from (result config `corruption_images`, run.json facts).
+IMAGES_RELEASED = "imagenet_c"
+IMAGES_PREPARED = "vitlab_prepared"
+IMAGES_ON_THE_FLY = "vitlab_on_the_fly"
+IMAGES_LABELS = {IMAGES_RELEASED: "released ImageNet-C files",
+                 IMAGES_PREPARED: "vitlab's corruptions, prepared set",
+                 IMAGES_ON_THE_FLY: "vitlab's corruptions, made on the fly"}
+NOT_RELEASED_NOTE = ("these are vitlab's corruptions (re-implemented filters, no JPEG save), not the released "
+                     "ImageNet-C files: errors, and CE / mCE against AlexNet's errors on the released files, are "
+                     "not comparable with published ImageNet-C numbers (use imagenet_c=DIR for those)")
+
 # Mean top-1 error over severities 1-5, in AugMix's CORRUPTIONS order.
 ALEXNET_MEAN_ERRORS = {
     "gaussian_noise": 0.886428, "shot_noise": 0.894468, "impulse_noise": 0.922640,

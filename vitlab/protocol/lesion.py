@@ -76,27 +76,16 @@ def resnet_point_shape(model, point):
     """(h, w) of the feature map at drop point 1 (after the stem) .. 5 (after layer4)."""
     if not 1 <= int(point) <= len(model.stage_depths) + 1:
         raise ValueError(f"drop point must be 1..{len(model.stage_depths) + 1}, got {point}")
-    size = int(model.image_size)
-    if model.stem == "imagenet":
-        size = _half(_half(size))
+    size = model.stem_size()
     for _ in range(max(0, int(point) - 2)):  # layer1 keeps the stem's size; layer2..4 halve it
         size = _half(size)
     return size, size
 
 
-def _pad(x, amount, value=0.0):
-    return ops.pad(x, ((0, 0), (amount, amount), (amount, amount), (0, 0)), constant_values=value)
-
-
 def resnet_forward(adapter, images, point, keep):
     """Logits of a ResNet with `keep` (B, h, w) multiplied in at drop point `point` (1..5)."""
     model = adapter.model
-    x = model.normalize(adapter.prepare(images))
-    if model.stem == "imagenet":
-        x = ops.relu(model.bn1(model.conv1(_pad(x, 3)), training=False))
-        x = ops.max_pool(_pad(x, 1, value=-np.inf), pool_size=3, strides=2, padding="valid")
-    else:
-        x = ops.relu(model.bn1(model.conv1(_pad(x, 1)), training=False))
+    x = model.stem_forward(model.normalize(adapter.prepare(images)), training=False)
     mask = ops.cast(ops.convert_to_tensor(keep), x.dtype)[..., None]
     if point == 1:
         x = x * mask

@@ -85,22 +85,13 @@ class Result:
 
     def plot(self, curve=None):
         """The report's figure as a matplotlib Figure: one curve (index or title), or all in a grid."""
-        from vitlab.report import curve_figure, draw_curve
+        from vitlab.report import plots  # the report draws; it never imports results back
 
         if not self.curves:
             raise ValueError(f"{self.experiment}: this result has no curves to plot")
         if curve is not None or len(self.curves) == 1:
-            return curve_figure(self._curve(0 if curve is None else curve))
-        from vitlab.report import new_figure
-
-        columns = min(2, len(self.curves))
-        rows = -(-len(self.curves) // columns)
-        fig = new_figure(scale=(columns, rows))
-        for ax, each in zip(fig.subplots(rows, columns, squeeze=False).ravel(), self.curves):
-            draw_curve(each, ax)
-        for ax in fig.axes[len(self.curves):]:
-            ax.set_visible(False)
-        return fig
+            return plots.curve_figure(self._curve(0 if curve is None else curve))
+        return plots.curves_figure(self.curves)
 
     def _curve(self, which):
         if isinstance(which, int):

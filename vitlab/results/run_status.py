@@ -66,7 +66,7 @@ def _active(run, report):
         raise
     else:
         if report:
-            from vitlab.report import write_report
+            from vitlab.report.markdown import write_report
 
             write_report(run)
         run.set_status("done")

@@ -25,6 +25,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from vitlab import atomic
 from vitlab.results.result import Curve, Result, Table, dumps, to_jsonable
 
 FORMAT_VERSION = 1
@@ -36,28 +37,6 @@ STATUSES = ("created", "running", "done", "failed", "interrupted")
 
 class RunStoreError(UserError):
     """A run directory that cannot be used: missing, corrupt, or from another version."""
-
-
-def _atomic_write_text(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _exclusive_write_text(path: Path, text: str):
-    """Create `path` with `text` whole, or raise FileExistsError: two processes never both claim it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(tmp, path)  # atomic, and never replaces an existing file
-    finally:
-        os.unlink(tmp)
 
 
 def _now():
@@ -125,7 +104,7 @@ class Run:
     def update(self, **fields):
         info = self.read_info() if (self.path / RUN_FILE).exists() else {}
         info.update(to_jsonable(fields))
-        _atomic_write_text(self.path / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
+        atomic.write_text(self.path / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
         return info
 
     def set_status(self, status, **fields):
@@ -198,16 +177,11 @@ class Run:
         """Store one experiment's result as group `key` (default: its experiment name)."""
         key = key or result.experiment
         target = self.path / RESULTS_FILE
-        tmp = self.path / f".{RESULTS_FILE}.{os.getpid()}.tmp"
-        if target.exists():
-            self._check_results_file(target)
-            shutil.copyfile(target, tmp)
-        try:
+        with atomic.replacing(target) as tmp:  # on any failure results.h5 itself was never touched
+            if target.exists():
+                self._check_results_file(target)
+                shutil.copyfile(target, tmp)
             self._write_group(tmp, key, result)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # results.h5 itself was never touched
-            raise
-        os.replace(tmp, target)
         summary = {f"{key}/{name}": value for name, value in result.summary.items()}
         if summary:
             info = self.read_info()
@@ -243,8 +217,6 @@ class Run:
                 if array.dtype.kind in "UO":
                     array = array.astype("S")
                 group.create_dataset(f"arrays/{path}", data=array, compression="gzip" if array.size > 1024 else None)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
 
     def results(self) -> dict:
         """All stored results: {key: Result}. Raises RunStoreError for a corrupt file."""
@@ -301,8 +273,9 @@ class RunStore:
     def __init__(self, root="runs"):
         self.root = Path(root)
 
-    def create(self, name, kind, config, seed=0, models=(), dataset=None, path=None) -> Run:
-        """A new run directory with its run.json; `path` names it explicitly (must not exist)."""
+    def create(self, name, kind, config, seed=0, models=(), dataset=None, path=None, headline="") -> Run:
+        """A new run directory with its run.json; `path` names it explicitly (must not exist).
+        `headline`: the summary key or pattern the run lists show (vitlab.results.run_facts)."""
         if path is not None:
             path = Path(path)
             if path.exists() and not path.is_dir():
@@ -338,9 +311,10 @@ class RunStore:
             versions=stack_versions(),
             vitlab_version=__version__,
             platform=platform.platform(),
+            **({"headline": headline} if headline else {}),
         ))
         try:
-            _exclusive_write_text(path / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
+            atomic.create_text(path / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))  # one launch claims it
         except FileExistsError:
             raise RunStoreError(f"{path} already holds a run (another launch claimed it); use --resume {path} "
                                 "or another --out") from None

@@ -1,100 +1,79 @@
-"""DeiT-style augmentation as a tf.data stage, built from Keras and keras-cv layers.
+"""Training augmentation as a tf.data stage, in DeiT's order and with timm's definitions.
 
-Batches leave as (images float32 [0, 1], targets float32 one-hot, label-smoothed and mixed),
-so every loss in vitlab.training.distill works on soft targets and MixUp/CutMix just work.
+Per image: crop (vitlab.training.crops), horizontal flip (p 0.5), RandAugment
+(vitlab.training.randaugment), random erasing (vitlab.training.erasing); per batch: MixUp or
+CutMix (vitlab.training.mixing) with label-smoothed targets. Batches leave as (images
+float32, targets float32 [B, K] soft), so every loss in vitlab.training.distill works on soft
+targets. Pixels are in [0, 1] up to random erasing, whose noise (mean + std x N(0, 1), the
+model's own mean/std) is deliberately left unclipped, as timm erases the normalised tensor.
 
-Every random draw is keyed by the batch's position in the stream: before a batch is
-augmented, each layer's seed generator is set to (seed + layer, position x 4096), and the
-MixUp-or-CutMix coin is a stateless draw of the same key. The stream is then a function of
-the seed alone, whatever iterators a strategy opens over it and however a resume rebuilds
-it (measured: a MirroredStrategy resume with flips differed by 0.057 from the uninterrupted
-weights before keying, 0.0 after; tests/test_training_mirrored.py).
+Repeated augmentation (deit samplers.py RASampler): an epoch of DeiT sees len(dataset)
+samples, each image three times, each copy in the same optimizer step on another GPU. Here a
+batch of B holds B / repeats images, tiled `repeats` times (copy k of every image in block k,
+so under MirroredStrategy each replica's slice holds distinct images, as each of DeiT's GPUs
+does) and augmented independently; an epoch counts samples, so it too sees 1 / repeats of the
+images. What differs: RASampler also truncates each epoch to a multiple of 256 samples.
+
+Every random draw is a stateless function of (seed, the batch's stream position): a batch
+is the same whatever iterators a strategy opens over the stream, however a resume rebuilds
+it, and with `parallel` on or off (tests/test_training_mirrored.py, tests/test_augment_timm.py).
 """
 
-import keras
+import dataclasses
 
 from vitlab.training.recipe_sections import AugmentSection
 
-VALUE_RANGE = (0.0, 1.0)
-DTYPE = "float32"  # pixels stay float32 under a mixed-precision policy; the model casts
+IMAGENET_MEAN = (0.485, 0.456, 0.406)  # timm's defaults, for callers that name no model
+IMAGENET_STD = (0.229, 0.224, 0.225)
+STAGES = {"crop": 1, "flip": 2, "rand_augment": 3, "erasing": 4, "mixing": 5}
 
 
-def image_augmenter(config: AugmentSection, seed=0):
-    """Per-image augmentation (flip, RandAugment, random erasing) as one Keras Sequential, or None."""
-    layers = []
-    if config.flip:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=seed, dtype=DTYPE))
-    if config.rand_augment:
-        layers.append(keras.layers.RandAugment(value_range=VALUE_RANGE, num_ops=config.rand_augment_ops,
-                                               factor=config.rand_augment_factor, seed=seed + 1,
-                                               dtype=DTYPE))
-    if config.erasing_prob > 0:
-        layers.append(keras.layers.RandomErasing(factor=config.erasing_prob, value_range=VALUE_RANGE, seed=seed + 2,
-                                                  dtype=DTYPE))
-    return keras.Sequential(layers, name="augment") if layers else None
+def resolved(config: AugmentSection) -> AugmentSection:
+    """A copy with the preset's values (or off) in the fields left unset."""
+    return dataclasses.replace(config).validate()
 
 
-def repeated(augmenter, repeats):
-    """keras-cv RepeatedAugmentation: each image appears `repeats` times, augmented independently."""
-    import keras_cv
-
-    return keras_cv.layers.RepeatedAugmentation(augmenters=[augmenter] * repeats, shuffle=True, dtype=DTYPE)
-
-
-def mixer_layers(config: AugmentSection, seed=0):
-    """The MixUp and CutMix layers a config asks for (batch_mixer combines them)."""
-    mixers = []
-    if config.mixup_alpha > 0:
-        mixers.append(keras.layers.MixUp(alpha=config.mixup_alpha, seed=seed + 3, dtype=DTYPE))
-    if config.cutmix_alpha > 0:
-        mixers.append(keras.layers.CutMix(factor=config.cutmix_alpha, seed=seed + 4, dtype=DTYPE))
-    return mixers
+def crop_kind(config: AugmentSection, image_size):
+    """The crop a config means at this image size ('auto': DeiT's rule, padded at 32 px and below)."""
+    if config.crop == "auto":
+        return "padded" if image_size <= 32 else "random_resized"
+    return config.crop
 
 
-def batch_mixer(config: AugmentSection, seed=0, mixers=None):
-    """MixUp and/or CutMix on a {"images", "labels"} batch (DeiT: one of them per batch), or None.
-    The returned function takes the batch and its stream position (the key of the coin)."""
-    mixers = mixer_layers(config, seed) if mixers is None else mixers
-    if not mixers:
-        return None
-    if len(mixers) == 1:
-        return lambda batch, position=0: mixers[0](batch, training=True)
-    mixup, cutmix = mixers
-
-    def either(batch, position=0):
-        import tensorflow as tf
-
-        key = tf.stack([tf.constant(seed + 5, tf.int64), tf.cast(position, tf.int64)])
-        return tf.cond(tf.random.stateless_uniform((), seed=key) < 0.5, lambda: mixup(batch, training=True),
-                       lambda: cutmix(batch, training=True))
-
-    return either
-
-
-KEY_STRIDE = 4096  # seed-generator draws one batch may take (each call takes one or a few)
-
-
-def seed_states(*layers):
-    """The seed-generator state variables of Keras layers (None entries skipped)."""
-    states = []
-    for layer in layers:
-        if layer is None:
-            continue
-        states += [v for v in layer.variables if v.path.endswith("seed_generator_state")]
-    return states
-
-
-def key_draws(states, seed, position):
-    """Set each seed generator to (seed + its index, position x KEY_STRIDE): the draws of the
-    batch at `position` then depend on the seed and the position only."""
+def stage_key(seed, position, stage):
+    """The key of one stage's draws for the batch at `position`."""
     import tensorflow as tf
 
-    position = tf.cast(position, tf.int64)
-    for index, state in enumerate(states):
-        state.assign(tf.stack([tf.constant(seed + index, tf.int64), position * KEY_STRIDE]))
+    base = tf.stack([tf.cast(seed, tf.int64), tf.cast(position, tf.int64)])
+    return tf.random.experimental.stateless_fold_in(base, STAGES[stage])
+
+
+def augment_images(images, config: AugmentSection, seed, position, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+    """The per-image stages on a [B, H, W, 3] batch in [0, 1] (config already resolved)."""
+    import tensorflow as tf
+
+    from vitlab.training import crops, erasing, randaugment
+
+    size = images.shape[1]
+    kind = crop_kind(config, size)
+    if kind == "random_resized":
+        images = crops.random_resized_crop(images, stage_key(seed, position, "crop"))
+    elif kind == "padded":
+        images = crops.padded_crop(images, stage_key(seed, position, "crop"), crops.padding_for(size))
+    if config.flip:  # torchvision RandomHorizontalFlip: flip when a uniform draw is below 0.5
+        flips = tf.random.stateless_uniform(tf.shape(images)[:1], stage_key(seed, position, "flip")) < 0.5
+        images = tf.where(flips[:, None, None, None], tf.reverse(images, [2]), images)
+    if config.rand_augment:
+        images = randaugment.rand_augment(images, stage_key(seed, position, "rand_augment"), mean,
+                                          config.rand_augment_ops, config.rand_augment_magnitude,
+                                          config.rand_augment_magnitude_std)
+    if config.erasing_prob > 0:
+        images = erasing.random_erasing(images, stage_key(seed, position, "erasing"), config.erasing_prob, mean, std)
+    return images
 
 
 def soft_targets(labels, num_classes, label_smoothing=0.0):
+    """One-hot targets, smoothed as timm's mixup_target: 1 - s + s / K on the label, s / K elsewhere."""
     import tensorflow as tf
 
     targets = tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=tf.float32)
@@ -103,19 +82,42 @@ def soft_targets(labels, num_classes, label_smoothing=0.0):
     return targets
 
 
+def augment_batch(position, images, labels, config: AugmentSection, num_classes, seed=0, mean=IMAGENET_MEAN,
+                  std=IMAGENET_STD):
+    """One batch of B / repeats images -> (images, targets) of B, every draw keyed by position."""
+    import tensorflow as tf
+
+    from vitlab.training import mixing
+
+    images = tf.cast(images, tf.float32)  # pixels stay float32 under a mixed-precision policy; the model casts
+    targets = soft_targets(labels, num_classes, config.label_smoothing)
+    if config.repeats > 1:
+        images = tf.tile(images, [config.repeats, 1, 1, 1])
+        targets = tf.tile(targets, [config.repeats, 1])
+    images = augment_images(images, config, seed, position, mean, std)
+    if config.mixup_alpha > 0 or config.cutmix_alpha > 0:
+        images, targets, _ = mixing.mix(images, targets, stage_key(seed, position, "mixing"), config.mixup_alpha,
+                                        config.cutmix_alpha)
+    return images, targets
+
+
 def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, seed=0, shuffle_buffer=2048,
-                     image_size=None, count=None):
+                     image_size=None, count=None, mean=None, std=None):
     """An endless tf.data pipeline of augmented (images, targets) batches of `batch_size`.
 
-    With repeated augmentation, batches are drawn `batch_size // repeats` images at a time
-    and each image is repeated, so the batch size the optimizer sees stays `batch_size`.
+    `mean`/`std` are the model's normalisation (random erasing's fill, RandAugment's fill
+    colour); left out, timm's ImageNet defaults. With repeated augmentation, batches are
+    drawn `batch_size // repeats` images at a time and each image is repeated, so the batch
+    size the optimizer sees stays `batch_size`.
     """
     import tensorflow as tf
 
+    config = resolved(config)
     if batch_size % config.repeats:
         from vitlab.config import ConfigError
 
         raise ConfigError(f"augment.repeats: {config.repeats} must divide optim.batch_size {batch_size}")
+    mean, std = tuple(mean or IMAGENET_MEAN), tuple(std or IMAGENET_STD)
     images = pipeline.unbatch().map(lambda b: (b["image"], b["label"]))
     if image_size:
         images = images.map(lambda x, y: (tf.image.resize(x, (image_size, image_size)), y))
@@ -129,27 +131,14 @@ def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, 
     if shuffle_buffer:
         images = images.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
     images = images.batch(batch_size // config.repeats, drop_remainder=True).enumerate()
-    augmenter = image_augmenter(config, seed)
-    mixers = mixer_layers(config, seed)
-    mixer = batch_mixer(config, seed, mixers)
-    states = seed_states(augmenter, *mixers)
 
     def augment(position, pair):
-        x, y = pair
-        key_draws(states, seed, position)
-        batch = {"images": x, "labels": soft_targets(y, num_classes, config.label_smoothing)}
-        if config.repeats > 1:
-            batch = repeated(augmenter or keras.layers.Identity(dtype=DTYPE), config.repeats)(batch, training=True)
-        elif augmenter is not None:
-            batch = {"images": augmenter(batch["images"], training=True), "labels": batch["labels"]}
-        if mixer is not None:
-            batch = mixer(batch, position)
-        return tf.clip_by_value(batch["images"], 0.0, 1.0), batch["labels"]
+        return augment_batch(position, pair[0], pair[1], config, num_classes, seed, mean, std)
 
-    # One call at a time unless asked: the Keras layers draw from stateful seed generators, and
-    # parallel calls take their draws in a racing order, so a rebuilt pipeline (a resume) would
-    # flip and mix other images than the first did. Sequential, the stream is the seed's alone.
     calls = tf.data.AUTOTUNE if config.parallel else None
+    # Plain TensorFlow throughout (no Python control flow on tensors): AutoGraph would only
+    # convert it again, and doubled the time to build the stage.
+    augment = tf.autograph.experimental.do_not_convert(augment)
     return images.map(augment, num_parallel_calls=calls).prefetch(tf.data.AUTOTUNE)
 
 

@@ -14,11 +14,12 @@ moment leaves either the old or the new state, never a torn one.
 """
 
 import json
-import os
 import time
 from pathlib import Path
 
 import keras
+
+from vitlab import atomic
 
 STATE_FILE = "state.json"
 
@@ -111,24 +112,15 @@ class StepCheckpoint(keras.callbacks.Callback):
         self.directory.mkdir(parents=True, exist_ok=True)
         previous = read_state(self.directory)
         name = f"ckpt-{epoch:05d}-{batch:07d}.weights.h5"
-        partial = self.directory / f".partial-{os.getpid()}.weights.h5"
-        self.model.save_weights(str(partial), overwrite=True)
-        os.replace(partial, self.directory / name)
+        with atomic.replacing(self.directory / name, suffix=".weights.h5") as partial:  # Keras wants the ending
+            self.model.save_weights(str(partial), overwrite=True)
         state = {"epoch": epoch, "batch": batch, "weights": name, "time": round(time.time(), 3)}
         if self.clock is not None:
             state.update(cpu_s=self.clock.seconds(), wall_s=self.clock.wall_seconds())
-        _write_json(self.directory / STATE_FILE, state)
+        atomic.write_json(self.directory / STATE_FILE, state)
         keep = {name, previous["weights"] if previous else name}
         for old in self.directory.glob("ckpt-*.weights.h5"):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
         self.last_saved = time.monotonic()
 
-
-def _write_json(path, value):
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as handle:
-        json.dump(value, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

@@ -59,7 +59,8 @@ def dry_run(recipe: Recipe, quiet=False):
             teacher = build_teacher(step, None, num_classes, image_size, built=built)
             model = trainer.TrainingModel(student, teacher, step.distill)
             model.compile(optimizer=trainer.optimizer(optim, DRY_STEPS))
-        batches = augment.training_batches(data.pipeline, step.augment, num_classes, optim.batch_size, seed=0)
+        batches = augment.training_batches(data.pipeline, step.augment, num_classes, optim.batch_size, seed=0,
+                                           mean=getattr(student, "mean", None), std=getattr(student, "std", None))
         logs = trainer.fit(model, strategy, batches, None, 1, DRY_STEPS, [], tempfile.mkdtemp(prefix="vitlab-dry-"),
                            verbose=0)
         built[step.name] = student

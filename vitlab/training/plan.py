@@ -29,7 +29,7 @@ def start(recipe: Recipe, runs_root="runs", out=None, resume=None):
         return run
     dataset = recipe.train[0].data.dataset if recipe.train else recipe.evaluate[0].fields.dataset
     return RunStore(runs_root).create(name=recipe.name, kind="recipe", config=recipe.resolved, seed=recipe.top.seed,
-                                      models=[t.name for t in recipe.train], dataset=dataset, path=out)
+                                      models=recipe.models, dataset=dataset, path=out, headline=recipe.top.headline)
 
 
 def distribution_for(recipe: Recipe):
@@ -165,13 +165,16 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
         return augment.training_batches(train_data.pipeline, step.augment, num_classes, step.optim.batch_size,
                                         seed=recipe.top.seed, shuffle_buffer=step.data.shuffle_buffer,
                                         image_size=image_size if train_data.image_size != image_size else None,
-                                        count=train_data.num_examples)
+                                        count=train_data.num_examples, mean=getattr(student, "mean", None),
+                                        std=getattr(student, "std", None))
 
     validation = None
     if validation_data is not None:
         validation = augment.evaluation_batches(validation_data.pipeline, num_classes)
     chief = strategy_lib.is_chief(strategy)
-    callbacks = trainer.callbacks_for(run, step.key, step.optim.epochs, steps, recipe.top.log_every)
+    snapshots_to = trainer.snapshot_dir(run.path, step.name) if step.optim.snapshots and chief else None
+    callbacks = trainer.callbacks_for(run, step.key, step.optim.epochs, steps, recipe.top.log_every,
+                                      snapshots_to=snapshots_to)
     verbose = 0 if quiet else trainer.progress_verbosity()
     if validation is not None and strategy_lib.needs_even_batches(strategy):
         validation = validation.unbatch().batch(step.optim.batch_size, drop_remainder=True)
@@ -199,32 +202,24 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
 
 
 def evaluate_step(run, recipe, step, quiet=False, loaded=None):
-    """One experiment on the named models via the shared runner (skipped, loading nothing, when
-    already done); `loaded` keeps the run's saved models loaded across steps."""
-    from vitlab import data as data_lib
-    from vitlab.experiments import runner
+    """One experiment on the named models via the shared evaluation path (skipped, loading
+    nothing, when already done); `loaded` keeps the run's saved models loaded across steps."""
+    from vitlab.experiments import evaluation, runner
 
     done = runner.already_done(run, step.key)
     if done is not None:
         return done
-    trained = {t.name for t in recipe.train}
-    adapters = []
-    for spec in step.fields.models:
-        if spec in trained:
-            adapter = runner.resolve_model(str(model_path(run, spec)), loaded=loaded)
-            adapter.name = spec
-        else:
-            adapter = runner.resolve_model(spec, loaded=loaded)
-        adapters.append(adapter)
-    runner.unique_names(adapters)
     if step.config is None:
         raise UserError(f"evaluate {step.name}: experiment {step.fields.experiment!r} is not available")
-    data = data_lib.load(step.fields.dataset, split=step.fields.split, image_size=adapters[0].image_size,
-                         batch_size=step.fields.batch_size, limit=step.fields.limit or None, seed=recipe.top.seed,
-                         data_dir=step.fields.data_dir or None, **data_lib.eval_crop(adapters[0]))
-    run.event("log", message=f"{step.key}: preprocessing {data.preprocessing}")
-    return runner.run_step(run, step.key, step.fields.experiment, adapters, data, step.config,
-                           seed=recipe.top.seed, quiet=quiet)
+    trained = {t.name for t in recipe.train}
+    specs = [str(model_path(run, spec)) if spec in trained else spec for spec in step.fields.models]
+    names = {i: spec for i, spec in enumerate(step.fields.models) if spec in trained}
+    options = evaluation.Options(experiment=step.fields.experiment, config=step.config, split=step.fields.split,
+                                 limit=step.fields.limit or None, batch_size=step.fields.batch_size,
+                                 seed=recipe.top.seed, data_dir=step.fields.data_dir or None,
+                                 crop=getattr(step, "crop", None) or evaluation.CropOptions())
+    prepared = evaluation.prepare(options, specs, step.fields.dataset, loaded=loaded, names=names)
+    return evaluation.execute(prepared, run=run, step=step.key, quiet=quiet)
 
 
 def export_step(run, name, target, top_k):

@@ -3,6 +3,7 @@
 Layout of a recipe (every key optional unless said otherwise):
 
     name, description, seed, smoke, strategy, precision, log_every   top-level keys
+    headline                              summary key or pattern the run lists show
     [data] [augment] [optim] [distill]    defaults for every training step
     [model]                               a single-model recipe (saved as models/final.keras)
     [[train]] name, model, drop_path_rate, [train.data] ... [train.distill]
@@ -15,6 +16,7 @@ Values are typed by the same parser as experiment configs; errors name file and 
 """
 
 import dataclasses
+import fnmatch
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -46,6 +48,7 @@ class EvaluateStep:
     fields: S.EvaluateFields
     config: object  # the experiment's Config dataclass, or None when the experiment is missing
     overrides: dict
+    crop: object = None  # evaluation.CropOptions: `set` keys crop_pct / interpolation (None: the model's)
 
     @property
     def name(self):
@@ -69,6 +72,13 @@ class Recipe:
     @property
     def name(self):
         return self.top.name or Path(self.path).stem
+
+    @property
+    def models(self):
+        """Every model the run trains or evaluates (step names, zoo:/registry specs), each once:
+        what run.json lists, so the runs list shows the models a study compares."""
+        names = [t.name for t in self.train] + [m for e in self.evaluate for m in e.fields.models]
+        return list(dict.fromkeys(names))
 
 
 def recipe_dir():
@@ -206,6 +216,7 @@ def _build(path, raw, overrides):
         raise ConfigError(f"evaluate: step names must be unique; give repeated experiments a name, got {keys}")
     if not train and not evaluate:
         raise ConfigError("the recipe has no [[train]], [model] or [[evaluate]] step")
+    _check_headline(top.headline, [e.key for e in evaluate])
 
     resolved = {
         **dataclasses.asdict(top),
@@ -216,6 +227,17 @@ def _build(path, raw, overrides):
         "path": str(path),
     }
     return Recipe(str(path), top, train, evaluate, export, smoke, resolved)
+
+
+def _check_headline(headline, step_keys):
+    """Summary keys are STEP/METRIC/MODEL and only evaluate steps write them: a headline whose
+    first part names no evaluate step would never show (a typo), so it is refused here."""
+    if not headline:
+        return
+    step = headline.split("/", 1)[0]
+    if not any(fnmatch.fnmatchcase(key, step) for key in step_keys):
+        raise ConfigError(f"headline: {headline!r} names no evaluate step (summary keys are STEP/METRIC/MODEL; "
+                          f"evaluate steps: {', '.join(step_keys) or 'none'})")
 
 
 def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
@@ -267,7 +289,7 @@ def _smoke_dataset(name, limit):
 
 
 def _evaluate_step(index, raw, step_texts, smoke):
-    from vitlab.experiments import runner
+    from vitlab.experiments import evaluation
 
     if not isinstance(raw, dict):
         raise ConfigError(f"evaluate[{index}]: expected a table")
@@ -284,11 +306,12 @@ def _evaluate_step(index, raw, step_texts, smoke):
         raise ConfigError(f"--set {name}: evaluate steps take {name}.KEY or {name}.set.KEY")
     if smoke:
         fields.limit = min(fields.limit or smoke.eval_limit, smoke.eval_limit)
-    try:
-        config = runner.build_config(fields.experiment, values=experiment_values, overrides=set_texts)
+    try:  # crop_pct / interpolation override the models' stored crop; the rest is the experiment's
+        options = evaluation.options(fields.experiment, values=experiment_values, overrides=set_texts)
     except ConfigError as error:
         raise ConfigError(f"{where}set: {error}") from None
-    return EvaluateStep(fields, config, {**experiment_values, **dict(s.split("=", 1) for s in set_texts)})
+    return EvaluateStep(fields, options.config, {**experiment_values, **dict(s.split("=", 1) for s in set_texts)},
+                        crop=options.crop)
 
 
 def _check_references(recipe, check_data):

@@ -48,31 +48,68 @@ class DataSection:
             raise ConfigError("dataset: expected a dataset name, got ''")
 
 
+AUGMENT_CROPS = ("none", "random_resized", "padded", "auto")
+
+# What a preset sets; a field the recipe writes wins, and a field neither sets is off.
+# "deit": facebookresearch/deit main.py's defaults (lines 96-139): RandAugment
+# rand-m9-mstd0.5-inc1, random erasing 0.25 ('pixel', one box), MixUp 0.8 / CutMix 1.0 one per
+# batch (switch 0.5), label smoothing 0.1, repeated augmentation x3 (RASampler), flip, and
+# datasets.py's crop (lines 92-96): RandomResizedCrop above 32 px, RandomCrop padding 4 at 32.
+# "basic": torchvision's ResNet recipe at the image's scale (that crop and a flip) with label
+# smoothing 0.1. docs/protocol.md ("Training augmentation (DeiT)") lists every constant's source.
+AUGMENT_PRESETS = {
+    "": {},
+    "basic": {"crop": "auto", "flip": True, "label_smoothing": 0.1},
+    "deit": {"crop": "auto", "flip": True, "rand_augment": True, "rand_augment_ops": 2,
+             "rand_augment_magnitude": 9.0, "rand_augment_magnitude_std": 0.5, "mixup_alpha": 0.8,
+             "cutmix_alpha": 1.0, "erasing_prob": 0.25, "repeats": 3, "label_smoothing": 0.1},
+}
+AUGMENT_OFF = {"crop": "none", "flip": False, "rand_augment": False, "rand_augment_ops": 2,
+               "rand_augment_magnitude": 9.0, "rand_augment_magnitude_std": 0.5, "mixup_alpha": 0.0,
+               "cutmix_alpha": 0.0, "erasing_prob": 0.0, "repeats": 1, "label_smoothing": 0.0}
+
+
 @dataclasses.dataclass
 class AugmentSection:
-    """DeiT-style augmentation; all off by default (the stylized recipes train without it)."""
+    """Training augmentation as timm/DeiT define it (vitlab.training.augment); all off by
+    default (the stylized recipes train without it). `preset` fills the fields left unset, so
+    `preset = "deit"` with `cutmix_alpha = 0` and `erasing_prob = 0` is DeiT without both."""
 
-    flip: bool = False
-    rand_augment: bool = False
-    rand_augment_ops: int = 2
-    rand_augment_factor: float = 0.5
-    mixup_alpha: float = 0.0  # > 0 enables MixUp
-    cutmix_alpha: float = 0.0  # > 0 enables CutMix (one of the two per batch when both are on)
-    erasing_prob: float = 0.0
-    repeats: int = 1  # repeated augmentation: each image augmented this many times per batch
-    label_smoothing: float = 0.0
-    # Augment several batches at once. Faster where augmentation is the bottleneck (heavy
-    # RandAugment on many cores), but the layers' random draws then race, so a resumed run
-    # augments other images than an uninterrupted one would: off, training resumes exactly.
+    preset: str = ""  # "", "basic" or "deit"
+    crop: str | None = None  # none | random_resized | padded | auto (padded at <= 32 px, else random_resized)
+    flip: bool | None = None
+    rand_augment: bool | None = None  # timm RandAugment, 'increasing' op set, each op with prob 0.5
+    rand_augment_ops: int | None = None  # ops per image (timm's n)
+    rand_augment_magnitude: float | None = None  # timm's m, on [0, 10]
+    rand_augment_magnitude_std: float | None = None  # timm's mstd: per-op Gaussian noise on m
+    mixup_alpha: float | None = None  # > 0 enables MixUp
+    cutmix_alpha: float | None = None  # > 0 enables CutMix (one of the two per batch when both are on)
+    erasing_prob: float | None = None
+    repeats: int | None = None  # repeated augmentation: each image augmented this many times per batch
+    label_smoothing: float | None = None
+    # Augment several batches at once. Every draw is keyed by the batch's position, so the
+    # stream is the same either way; on, augmentation competes with training for the cores.
     parallel: bool = False
 
     def validate(self):
-        _fraction(rand_augment_factor=self.rand_augment_factor, erasing_prob=self.erasing_prob,
-                  label_smoothing=self.label_smoothing)
+        """Check the values, and fill the fields left unset from the preset (or off)."""
+        if self.preset not in AUGMENT_PRESETS:
+            raise ConfigError(f"preset: expected one of {', '.join(p for p in AUGMENT_PRESETS if p)} or '', "
+                              f"got {self.preset!r}")
+        for key, value in {**AUGMENT_OFF, **AUGMENT_PRESETS[self.preset]}.items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
+        if self.crop not in AUGMENT_CROPS:
+            raise ConfigError(f"crop: expected one of {', '.join(AUGMENT_CROPS)}, got {self.crop!r}")
+        _fraction(erasing_prob=self.erasing_prob, label_smoothing=self.label_smoothing)
+        if not 0 <= self.rand_augment_magnitude <= 10 or self.rand_augment_magnitude_std < 0:
+            raise ConfigError("rand_augment_magnitude: expected a value in [0, 10] (timm's m), and "
+                              "rand_augment_magnitude_std 0 or more")
         if self.mixup_alpha < 0 or self.cutmix_alpha < 0:
             raise ConfigError("mixup_alpha/cutmix_alpha: expected 0 or more")
         if self.repeats < 1 or self.rand_augment_ops < 1:
             raise ConfigError("repeats/rand_augment_ops: expected 1 or more")
+        return self
 
 
 @dataclasses.dataclass
@@ -89,6 +126,9 @@ class OptimSection:
     steps_per_epoch: int = 0  # 0: one pass over the data
     checkpoint_every_steps: int = 0  # resume state every N steps (0: by time only); epoch ends always
     checkpoint_minutes: float = 5.0  # and after this much training time (0: by steps / epoch ends only)
+    # Keep the model at every epoch end (RUN/snapshots/STEP/epoch-NNN.keras), so a study can compare
+    # models along training, e.g. architectures at matched clean accuracy.
+    snapshots: bool = False
 
     def validate(self):
         _positive(self, epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate)
@@ -161,6 +201,9 @@ class TopLevel:
     strategy: str = "auto"
     precision: str = "float32"
     log_every: int = 20  # steps between progress events
+    # the summary key (or fnmatch pattern, e.g. "occlusion/top1_random_*/vit") that the runs
+    # list and the dashboard show for this run; "": the run's first summary entry
+    headline: str = ""
 
     def validate(self):
         if self.strategy not in STRATEGIES:

@@ -325,8 +325,36 @@ def tensorboard_available():
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def callbacks_for(run, step_key, epochs, steps_per_epoch, every, tensorboard=True):
+class SnapshotCallback(keras.callbacks.Callback):
+    """Saves the student at every epoch end as `directory/epoch-NNN.keras` (1-based), written
+    whole or not at all; an epoch trained again after a resume writes the same file again."""
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = Path(directory)
+
+    def on_epoch_end(self, epoch, logs=None):
+        from vitlab import atomic
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        student = getattr(self.model, "student", self.model)
+        with atomic.replacing(snapshot_path(self.directory, epoch + 1), suffix=".keras") as partial:
+            student.save(str(partial))
+
+
+def snapshot_path(directory, epoch):
+    """Where SnapshotCallback keeps the model after `epoch` (1-based) epochs."""
+    return Path(directory) / f"epoch-{epoch:03d}.keras"
+
+
+def snapshot_dir(run_path, step_name):
+    return Path(run_path) / "snapshots" / step_name
+
+
+def callbacks_for(run, step_key, epochs, steps_per_epoch, every, tensorboard=True, snapshots_to=None):
     callbacks = [EventsCallback(run, step_key, epochs, steps_per_epoch, every)] if run is not None else []
+    if snapshots_to is not None:
+        callbacks.append(SnapshotCallback(snapshots_to))
     if tensorboard and run is not None and not tensorboard_available():
         run.event("log", step=step_key, message="tensorboard is not installed: no TensorBoard logs "
                                                 "(pip install tensorboard)")

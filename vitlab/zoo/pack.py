@@ -1,6 +1,6 @@
 """Carry a zoo build's finished work to another machine or a later session.
 
-A seed's build (vitlab.zoo_build) lives in the cache, which a fresh machine does not have.
+A seed's build (vitlab.zoo.build) lives in the cache, which a fresh machine does not have.
 `vitlab zoo pack` copies what a restart needs and what cost the time: the run's run.json,
 events.jsonl, the commits that trained it and every finished model; not the checkpoints of
 the role in training (three times a model's size, optimizer state included), so that role
@@ -12,8 +12,9 @@ import json
 import shutil
 from pathlib import Path
 
-from vitlab import zoo_build
+from vitlab import atomic
 from vitlab.errors import UserError
+from vitlab.zoo import catalog, runs
 
 COMMITS = "commits.json"
 
@@ -21,26 +22,19 @@ COMMITS = "commits.json"
 def pack(seed, out):
     """Copy seed `seed`'s build state into OUT/seed-N (replacing an older pack); returns
     (that folder, finished roles)."""
-    run = zoo_build.run_dir(seed)
+    run = runs.run_dir(seed)
     if not (run / "run.json").exists():
         raise UserError(f"zoo seed {seed}: no build in {run}; `vitlab zoo build --seeds {seed}` starts one")
-    roles = zoo_build.finished_roles(run)
+    roles = runs.finished_roles(run)
     target = Path(out) / f"seed-{int(seed)}"
-    temp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(temp, ignore_errors=True)
-    (temp / "models").mkdir(parents=True)
-    shutil.copyfile(run / "run.json", temp / "run.json")
-    _copy_finished_events(run / "events.jsonl", temp / "events.jsonl", roles)
-    if zoo_build.commits_file(seed).exists():
-        shutil.copyfile(zoo_build.commits_file(seed), temp / COMMITS)
-    for role in roles:
-        shutil.copyfile(run / "models" / f"{role}.keras", temp / "models" / f"{role}.keras")
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    temp.rename(target)  # the new pack is whole before the old one goes
-    shutil.rmtree(old, ignore_errors=True)
+    with atomic.replacing_dir(target) as temp:  # the new pack is whole before the old one goes
+        (temp / "models").mkdir()
+        shutil.copyfile(run / "run.json", temp / "run.json")
+        _copy_finished_events(run / "events.jsonl", temp / "events.jsonl", roles)
+        if runs.commits_file(seed).exists():
+            shutil.copyfile(runs.commits_file(seed), temp / COMMITS)
+        for role in roles:
+            shutil.copyfile(run / "models" / f"{role}.keras", temp / "models" / f"{role}.keras")
     return target, roles
 
 
@@ -49,7 +43,7 @@ def _copy_finished_events(source, target, roles):
     its CPU-seconds would otherwise be counted into the card of the retrained model."""
     if not source.exists():
         return
-    unfinished = {f"train:{role}" for role in zoo_build.zoo.ROLES if role not in roles}
+    unfinished = {f"train:{role}" for role in catalog.ROLES if role not in roles}
     kept = []
     for line in source.read_text().splitlines(keepends=True):
         try:
@@ -73,20 +67,17 @@ def unpack(source, seed=None):
         raise UserError(f"{source}: not a zoo pack (no run.json); `vitlab zoo pack --seed N -o DIR` makes one") from None
     except (OSError, json.JSONDecodeError) as error:
         raise UserError(f"{source}/run.json: unreadable ({error})") from None
-    if info.get("name") != zoo_build.zoo.RECIPE or not isinstance(info.get("seed"), int):
+    if info.get("name") != catalog.RECIPE or not isinstance(info.get("seed"), int):
         raise UserError(f"{source}: run.json is not a zoo build (recipe {info.get('name')!r}, seed {info.get('seed')!r})")
     packed_seed = info["seed"]
     if seed is not None and int(seed) != packed_seed:
         raise UserError(f"{source}: holds seed {packed_seed}, not seed {seed}")
-    run = zoo_build.run_dir(packed_seed)
+    run = runs.run_dir(packed_seed)
     if (run / "run.json").exists():
         raise UserError(f"zoo seed {packed_seed}: the cache already holds a build ({run}); "
                         f"`vitlab zoo build --seeds {packed_seed}` resumes it (remove it to unpack instead)")
-    temp = run.with_name(run.name + ".tmp")
-    shutil.rmtree(temp, ignore_errors=True)
-    shutil.copytree(source, temp, ignore=shutil.ignore_patterns(COMMITS))
-    if (source / COMMITS).exists():
-        zoo_build.commits_file(packed_seed).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / COMMITS, zoo_build.commits_file(packed_seed))
-    temp.rename(run)
-    return packed_seed, zoo_build.finished_roles(run)
+    with atomic.replacing_dir(run) as temp:
+        shutil.copytree(source, temp, ignore=shutil.ignore_patterns(COMMITS), dirs_exist_ok=True)
+        if (source / COMMITS).exists():
+            atomic.write_bytes(runs.commits_file(packed_seed), (source / COMMITS).read_bytes())
+    return packed_seed, runs.finished_roles(run)

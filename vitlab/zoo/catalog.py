@@ -1,4 +1,6 @@
-"""The study's trained models, by role: `zoo:ROLE` (seed 0) or `zoo:ROLE@SEED`.
+"""The zoo's catalog: its roles, where each model lives, `zoo:ROLE[@SEED]` resolved, its cards.
+
+The study's trained models are named by role: `zoo:ROLE` (seed 0) or `zoo:ROLE@SEED`.
 
 Seed 0 ships in the repository's zoo/ folder (one ROLE.keras and one ROLE.json card per
 role); other seeds are built by `vitlab zoo build` into the cache ($VITLAB_CACHE or
@@ -15,6 +17,7 @@ import os
 import zipfile
 from pathlib import Path
 
+from vitlab import atomic
 from vitlab.errors import UserError
 
 PREFIX = "zoo:"
@@ -55,7 +58,7 @@ def shipped_dir():
     """The repository's zoo/ folder (VITLAB_ZOO overrides it)."""
     if os.environ.get("VITLAB_ZOO"):
         return Path(os.environ["VITLAB_ZOO"])
-    return Path(__file__).resolve().parent.parent / "zoo"
+    return Path(__file__).resolve().parents[2] / "zoo"
 
 
 def cache_root():
@@ -152,17 +155,17 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def compress(path):
-    """Rewrite a .keras archive with its members deflated, in place; returns the new size.
+def compress(path, out=None):
+    """Write the .keras archive `path` with its members deflated to `out` (default: `path`
+    itself, in place), atomically; returns the new size.
 
     Keras stores its archive's members uncompressed. float32 weights deflate by about 14%,
     which is what lets zoo/ hold the long-trained models within its 20 MB. Keras reads a
     deflated archive as it is (zipfile decompresses); the weights are the same bytes.
     """
-    path = Path(path)
-    temp = path.with_name(path.name + ".deflate.tmp")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+    out = Path(out or path)
+    with atomic.replacing(out) as temp, zipfile.ZipFile(path) as source, \
+            zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for member in source.infolist():
             target.writestr(member.filename, source.read(member.filename))
-    temp.replace(path)
-    return path.stat().st_size
+    return out.stat().st_size

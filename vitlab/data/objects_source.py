@@ -1,0 +1,78 @@
+"""`objects64[:VARIANT][,key=value...]`: the generated 64-px objects set.
+
+Keys: train_size, test_size, p, seed (as shapes) and layout (single | multi). The images
+are always made at 64 px (one cache per option set) and resized by the pipeline when a
+model asks for another size, so the name means what it says.
+"""
+
+import dataclasses
+
+from vitlab.data.dataset import Dataset, DatasetInfo
+from vitlab.data.errors import DatasetError
+
+NAME = "objects64"
+IMAGE_SIZE = 64
+VARIANTS = ("default", "stylized", "cue_conflict")
+SPLITS = ("train", "test")
+_TYPES = {"train_size": int, "test_size": int, "seed": int, "p": float, "layout": str}
+
+
+def matches(name):
+    return name == NAME or name.startswith((NAME + ":", NAME + ","))
+
+
+def parse(name, split, options=None):
+    """'objects64:cue_conflict,layout=single' -> (variant, split, ObjectsOptions)."""
+    from vitlab.data.objects_cache import from_shapes_options
+
+    head, *pairs = name.split(",")
+    variant = head.split(":", 1)[1] if ":" in head else "default"
+    if variant in SPLITS:  # objects64:train / objects64:test name the default variant's split
+        variant, split = "default", variant
+    if variant not in VARIANTS:
+        raise DatasetError(f"unknown {NAME} variant {variant!r} in {name!r}; known: {', '.join(VARIANTS)}")
+    if split not in SPLITS:
+        raise DatasetError(f"{NAME} has no split {split!r}; splits: {', '.join(SPLITS)}")
+    overrides = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        key, value = key.strip(), value.strip()
+        if key not in _TYPES or not value:
+            raise DatasetError(f"bad {NAME} option {pair!r} in {name!r}; use key=value with keys {', '.join(_TYPES)}")
+        try:
+            overrides[key] = _TYPES[key](value)
+        except ValueError:
+            raise DatasetError(f"bad value for {NAME} option {key!r}: {value!r}") from None
+    options = dataclasses.replace(from_shapes_options(options), **overrides)
+    try:
+        options.validate()
+    except ValueError as error:
+        raise DatasetError(str(error)) from None
+    return variant, split, options
+
+
+def describe(name, split, options=None):
+    from vitlab.data import objects
+
+    variant, split, options = parse(name, split, options)
+    conflict = variant == "cue_conflict"
+    return DatasetInfo(name=name, split=split, num_classes=objects.NUM_CLASSES, class_names=list(objects.CLASS_NAMES),
+                       num_examples=options.size(split), has_mask=True, has_label2=conflict,
+                       label2_names=list(objects.FAMILY_NAMES) if conflict else [])
+
+
+def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, options=None):
+    from vitlab.data import objects_cache, pipeline
+
+    variant, split, options = parse(name, split, options)
+    sample = objects_cache.load_or_build(variant, split, IMAGE_SIZE, options)
+    columns = {"image": sample.images, "label": sample.labels, "mask": sample.masks}
+    if variant == "cue_conflict":
+        columns["label2"] = sample.textures
+    data, count = pipeline.array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat)
+    info = describe(name, split, options)
+    return Dataset(name=name, split=split, pipeline=data, num_classes=info.num_classes,
+                   class_names=info.class_names, image_size=image_size, num_examples=count, has_mask=True,
+                   has_label2=info.has_label2, label2_names=info.label2_names,
+                   preprocessing={"source": NAME, "variant": variant, "generated_size": IMAGE_SIZE,
+                                  "image_size": image_size, **dataclasses.asdict(options), "limit": limit})

@@ -1,0 +1,16 @@
+"""The study's trained models, by role: `zoo:ROLE` (seed 0) or `zoo:ROLE@SEED`.
+
+catalog.py: the roles, where each model lives, `zoo:ROLE[@SEED]` resolved, reading cards;
+runs.py: a seed's build run in the cache; cards.py: measuring a model and writing its card;
+build.py: `vitlab zoo build` (train, card, publish); pack.py: carrying a build elsewhere.
+This package re-exports the catalog only, which stays import-light (no TensorFlow), so the
+CLI and the TUI can list the zoo instantly.
+"""
+
+from vitlab.zoo.catalog import (EXTRAS, PREFIX, RECIPE, ROLES, cache_root, card_path, compress, describe, entries,
+                                expand, is_zoo_spec, model_path, parse, read_card, role_path, seed_dir, sha256,
+                                shipped_dir)
+
+__all__ = ["EXTRAS", "PREFIX", "RECIPE", "ROLES", "cache_root", "card_path", "compress", "describe", "entries",
+           "expand", "is_zoo_spec", "model_path", "parse", "read_card", "role_path", "seed_dir", "sha256",
+           "shipped_dir"]
