@@ -2,7 +2,7 @@
 on the synthetic runs of tests/sample_runs.py (a demo-like study run on top, with its eight
 models and its named headline), two runs marked for comparison.
 
-    .venv/bin/python docs/tui_screenshot.py
+    .venv/bin/python scripts/tui_screenshot.py
 
 Needs no TensorFlow and no network; the runs live in a temporary folder.
 """
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 sys.path.insert(0, str(DOCS.parent / "tests"))
 
 from sample_runs import make_broken_runs, make_demo_run, make_runs

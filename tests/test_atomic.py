@@ -2,6 +2,7 @@
 temporary left behind."""
 
 import os
+import shutil
 
 import pytest
 
@@ -83,6 +84,24 @@ def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path):
     with atomic.replacing_dir(target) as temp:
         (temp / "run.json").write_text("{}")
     assert sorted(p.name for p in target.iterdir()) == ["run.json"] and _leftovers(tmp_path) == []
+
+
+def test_a_folder_of_read_only_files_is_flushed_and_swapped(tmp_path, monkeypatch):
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "model.keras").write_bytes(b"m")
+    (source / "model.keras").chmod(0o444)  # copytree keeps the mode, as unpacking a pack does
+    real = os.open
+
+    def as_a_user(path, flags, *args, **kwargs):  # root may write anything: refuse as the mode says
+        if flags & os.O_RDWR and str(path).endswith("model.keras"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", as_a_user)
+    with atomic.replacing_dir(tmp_path / "copy") as temp:
+        shutil.copytree(source, temp, dirs_exist_ok=True)
+    assert (tmp_path / "copy" / "model.keras").read_bytes() == b"m"
 
 
 def test_a_failed_swap_puts_the_old_folder_back(tmp_path, monkeypatch):

@@ -78,7 +78,7 @@ def test_stem_sizes_match_the_stages_and_the_lesion_points(name, stem_side):
     assert tuple(stem.shape[1:3]) == (stem_side, stem_side)
     stages = model.forward(images, return_stages=True)["stages"]
     assert lesion.resnet_point_shape(model, 1) == (stem_side, stem_side)
-    for point, stage in zip(range(2, 6), stages):
+    for point, stage in zip(range(2, 6), stages, strict=True):
         assert lesion.resnet_point_shape(model, point) == tuple(stage.shape[1:3]), (name, point)
     adapter = ModelAdapter(model)
     for point in (1, 3):
@@ -98,3 +98,12 @@ def test_patchify_stem_sees_each_8x8_patch_alone():
     expected = np.zeros((8, 8), bool)
     expected[1, 3] = True
     assert np.array_equal(differs, expected)
+
+
+def test_attention_of_a_class_token_is_refused_for_the_pooled_vit():
+    images = _images(1)
+    token = ModelAdapter(models.create("vit_nano_patch8_64", depth=1))
+    assert tuple(token.cls_attention(images).shape) == (1, 8, 8)
+    pooled = ModelAdapter(models.create("vit_nano_gap_patch8_64", depth=1))
+    with pytest.raises(ValueError, match="no class token"):
+        pooled.cls_attention(images)

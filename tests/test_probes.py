@@ -25,6 +25,47 @@ def test_linearly_separable_features_are_probed_perfectly():
     assert probes.knn_probe(x_train, y_train, x_test, y_test, k=5).accuracy == 1.0
 
 
+def _noisy_parts(rows, widths, classes=4, seed=0):
+    """Features with a weak class signal: probes land between chance and 100%, so a probe that
+    trained differently would score differently."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(rows) % classes
+    return [(np.eye(classes, width)[labels] * 1.5 + rng.normal(size=(rows, width))).astype("float32")
+            for width in widths], labels
+
+
+@pytest.mark.parametrize("rows", [600, 40])  # 600: 9 batches of 64, 24 rows dropped; 40: one batch of all
+def test_batched_probes_equal_the_per_probe_reference(rows):
+    from vitlab.features import batched_probes
+
+    widths = [8, 12, 8, 8]  # two widths; part 2 is only ever read inside a concatenation
+    parts, labels = _noisy_parts(rows + 200, widths)
+    train, test = [x[:rows] for x in parts], [x[rows:] for x in parts]
+    sets = [(0, 2), (1,), (3,), (0,), (2, 3, 1)]
+    batched = batched_probes.linear_layer_probes(train, labels[:rows], test, labels[rows:], sets, 4, epochs=3,
+                                                 batch_size=64, keep_weights=True)
+    for parts_of, got in zip(sets, batched):
+        expected = probes.linear_layer_probe(np.concatenate([train[p] for p in parts_of], axis=1), labels[:rows],
+                                             np.concatenate([test[p] for p in parts_of], axis=1), labels[rows:], 4,
+                                             epochs=3, batch_size=64, keep_weights=True)
+        assert got.detail["per epoch"] == expected.detail["per epoch"]
+        assert (got.accuracy, got.detail["best epoch"], got.detail["last epoch top1"]) == \
+            (expected.accuracy, expected.detail["best epoch"], expected.detail["last epoch top1"])
+        for mine, reference in zip(got.detail["weights"], expected.detail["weights"]):
+            assert mine.shape == reference.shape
+            np.testing.assert_allclose(mine, reference, rtol=0, atol=1e-6)
+    assert len({tuple(score.detail["per epoch"]) for score in batched}) == len(sets)  # the probes differ
+    assert max(score.accuracy for score in batched) < 1.0  # nothing trivially perfect: a slip would show
+
+
+def test_batched_probe_bank_refuses_an_empty_set():
+    from vitlab.features import batched_probes
+
+    parts, labels = _noisy_parts(10, [4])
+    with pytest.raises(ValueError, match="at least one part"):
+        batched_probes.linear_layer_probes(parts, labels, parts, labels, [(0,), ()], 4, epochs=1)
+
+
 def test_knn_votes_by_cosine_not_distance():
     # the query lies far from class 1's point in distance but on its direction
     train = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")

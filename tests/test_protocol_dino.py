@@ -42,7 +42,7 @@ def test_dino_layouts_import_headless_and_give_the_same_features(layout, tmp_pat
     path = tmp_path / "dino.npz"
     np.savez(path, **state)
     model, notes = timm_convert.import_checkpoint("vit_test", path)
-    assert model.num_classes == 0 and model.head is None and notes == []
+    assert model.num_classes == 0 and model.head is None and notes == [timm_convert.NO_CROP_NOTE]
     images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
     np.testing.assert_allclose(_features(model, images), _features(source, images), atol=1e-6)
 
@@ -53,3 +53,33 @@ def test_a_dino_checkpoint_into_a_classifier_name_gets_a_new_head_and_says_so(tm
     np.savez(path, **state)
     model, notes = timm_convert.import_checkpoint("vit_test", path, num_classes=5)
     assert model.num_classes == 5 and any("new head with 5 classes" in note for note in notes)
+
+
+def test_dino_sees_the_evaluated_model_s_normalisation_by_default():
+    """evaluate.py line 134: DINO's input is normalize(img, mean, std) of the *evaluated* model;
+    the mask equals that of a DINO whose own statistics are the evaluated model's."""
+    import keras
+
+    from vitlab.experiments import occlusion
+    from vitlab.models.adapter import ModelAdapter
+
+    keras.utils.set_random_seed(4)
+    dino = ModelAdapter(models.create("vit_test", num_classes=0, mean=(0.485, 0.456, 0.406),
+                                      std=(0.229, 0.224, 0.225)), "dino")
+    vit = ModelAdapter(models.create("vit_test", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)), "vit")
+    cnn = ModelAdapter(models.create("resnet_test", mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)), "cnn")
+    run = [dino, vit, cnn]
+    providers = occlusion.saliency_sources(run, occlusion.Config(saliency_model="dino"), has_mask=False)
+    assert providers["cnn"] is providers["dino"] and providers["vit"] is not providers["dino"]
+    assert providers["dino"].input_stats is None  # the CNN shares DINO's own ImageNet statistics
+    own = occlusion.saliency_sources(run, occlusion.Config(saliency_model="dino", saliency_normalization="own"),
+                                     has_mask=False)
+    assert len({id(p) for p in own.values()}) == 1
+    twin = models.create("vit_test", num_classes=0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+    twin.set_weights(dino.model.get_weights())  # DINO with the ViT's statistics built in
+    images = np.random.default_rng(5).random((3, 32, 32, 3), dtype=np.float32)
+    from vitlab.experiments.occlusion_sweep import SaliencyMass
+
+    expected = np.asarray(SaliencyMass(ModelAdapter(twin, "twin"), head=1)(images))
+    np.testing.assert_allclose(np.asarray(providers["vit"](images)), expected, atol=1e-5)
+    assert not np.allclose(np.asarray(own["vit"](images)), expected, atol=1e-3)

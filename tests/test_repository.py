@@ -50,7 +50,8 @@ def test_no_committed_file_names_a_machine_path():
 
 def test_machine_path_check_catches_one(tmp_path):
     patterns = [re.compile(p) for p in machine_path_patterns()]
-    planted = f'teacher = "{ROOT}/zoo/resnet.keras"\nrun = "/home/alice/runs/x"\n'
+    home = "/" + "home/alice"  # split, so this file does not trip its own check
+    planted = f'teacher = "{ROOT}/zoo/resnet.keras"\nrun = "{home}/runs/x"\n'
     assert sum(bool(p.search(line)) for line in planted.splitlines() for p in patterns) == 2
     assert not any(p.search("/usr/share/datasets/fashion-mnist and runs/x") for p in patterns)
 

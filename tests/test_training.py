@@ -25,13 +25,18 @@ def test_label_smoothing_and_plain_batches():
     np.testing.assert_allclose(targets[0], [0.91] + [0.01] * 9, atol=1e-6)  # label 0, 0.9 + 0.1 / 10
 
 
-@pytest.mark.parametrize("option", [{"rand_augment": True}, {"erasing_prob": 1.0}, {"flip": True}])
+@pytest.mark.parametrize("option", [{"rand_augment": True}, {"erasing_prob": 1.0}, {"flip": True},
+                                    {"crop": "random_resized"}, {"crop": "padded"}])
 def test_image_augmenters_keep_shape_and_range_and_change_pixels(option):
     from vitlab.training.recipe_sections import AugmentSection
 
     plain, _ = batches(AugmentSection())
     images, targets = batches(AugmentSection(**option))
-    assert images.shape == plain.shape and images.min() >= 0.0 and images.max() <= 1.0
+    assert images.shape == plain.shape
+    if "erasing_prob" in option:  # timm's noise fill (model mean + std x N(0, 1)) is not clipped to [0, 1]
+        assert images.min() < 0.0 and images.max() > 1.0
+    else:
+        assert images.min() >= 0.0 and images.max() <= 1.0
     assert np.abs(images - plain).mean() > 1e-3
     np.testing.assert_array_equal(targets.argmax(1), np.arange(8) % 10)  # labels untouched
 
@@ -53,6 +58,9 @@ def test_repeated_augmentation_repeats_each_image():
     assert images.shape == (8, 32, 32, 3)
     labels = sorted(targets.argmax(1).tolist())
     assert labels == sorted([0, 1, 2, 3] * 2)  # 4 images drawn, each twice
+    np.testing.assert_array_equal(images[:4], images[4:])  # copy k in block k: a replica's slice holds distinct images
+    flipped, _ = batches(AugmentSection(repeats=2, flip=True))
+    assert not np.array_equal(flipped[:4], flipped[4:])  # each copy augmented on its own
 
 
 def test_distillation_loss_matches_hand_computation():

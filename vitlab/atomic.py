@@ -123,7 +123,10 @@ def fsync_dir(folder):
 
 
 def _fsync_file(path):
-    handle = os.open(path, os.O_RDWR)  # Windows refuses fsync on a read-only descriptor
+    try:
+        handle = os.open(path, os.O_RDWR)  # Windows refuses fsync on a read-only descriptor
+    except PermissionError:
+        handle = os.open(path, os.O_RDONLY)  # a read-only file (copied with its mode): POSIX fsyncs it so
     try:
         os.fsync(handle)
     finally:

@@ -1,10 +1,12 @@
 """The model-spec grammar shared by the CLI, recipes and the TUI, with no heavy imports.
 
 A spec is one of
-  PREFIX:VALUE     a registered prefix (e.g. `zoo:ROLE`), resolved by the prefix's owner;
+  PREFIX:VALUE     a registered prefix (`zoo:ROLE`; `hf:ORG/NAME[@REV]`, a checkpoint of the local
+                   Hugging Face cache imported once), resolved by the prefix's owner;
   PATH.keras       a saved model file;
   RUN_DIR[:NAME]   a model inside a run directory (its only model, or `final`, or NAME);
-  NAME             a registry name (random initial weights: for tests and timing).
+  NAME             a registry name, or ARCHITECTURE.TAG of a timm tag vitlab knows (random
+                   initial weights, the tag's preprocessing: for tests and timing).
 `parse` says which (touching the file system only to tell a run directory from a name);
 `problem` says, in one line, why a spec cannot be used, or None. Building the model is the
 runner's job (vitlab.experiments.runner.resolve_model), so the TUI can check specs without
@@ -98,11 +100,18 @@ def problem(spec, registry):
         return None if Path(ref.target).is_file() else f"model file {ref.target} does not exist"
     if ref.kind == "run":
         return choose_run_model(ref)[1]
-    if ref.target in registry:
+    if ref.target in registry or _known_tag(ref.target, registry):
         return None
     close = difflib.get_close_matches(ref.target, list(registry), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"unknown model {ref.target!r}{hint}"
+
+
+def _known_tag(name, registry):
+    """ARCHITECTURE.TAG for a timm tag whose preprocessing vitlab knows (resnet50.tv_in1k)."""
+    from vitlab.models.registry import PRETRAINED
+
+    return name in PRETRAINED and name.split(".", 1)[0] in registry
 
 
 def _register_zoo():
@@ -111,4 +120,12 @@ def _register_zoo():
     register_prefix(zoo.PREFIX.rstrip(":"), zoo.expand)
 
 
+def _expand_hub(name):
+    """hf:ORG/NAME[@REVISION] -> the .keras file imported from the local Hugging Face cache."""
+    from vitlab.models import hf_cache
+
+    return str(hf_cache.converted(name))
+
+
 _register_zoo()
+register_prefix("hf", _expand_hub)

@@ -47,13 +47,14 @@ def report_command(
 def long_command(
     runs: str = typer.Option(None, "--runs", help="Folder of its run, seed-0, resumed (default runs/findings-long; "
                                                    "runs/findings-long-smoke with --smoke)."),
-    study_runs: str = typer.Option("state/findings", "--study", help="Folder of the three-seed study's runs "
-                                                                     "(seed-N), for their status; skipped when absent."),
+    study_runs: str = typer.Option("state/findings", "--study",
+                                   help="Folder of the three-seed study's runs (seed-N), for their status; "
+                                        "skipped when absent."),
     smoke: bool = typer.Option(False, "--smoke", help="Smoke sizes."),
     output: str = typer.Option("docs/findings_vit_long.md", "--output", "-o"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),
 ):
-    """Re-measure the ViT roles' checks on their long-trained models (recipe findings_long): docs/findings_vit_long.md."""
+    """Re-measure the ViT roles' checks on long-trained models (recipe findings_long): findings_vit_long.md."""
     from vitlab.findings import study
 
     runs = runs or ("runs/findings-long-smoke" if smoke else "runs/findings-long")

@@ -8,8 +8,12 @@ app = typer.Typer(help="List and inspect the registered models.", no_args_is_hel
 
 
 @app.command("list")
-def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")):
+def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+                 paper: bool = typer.Option(False, "--paper", help="The paper's models: timm tags and vitlab specs.")):
     """The trained zoo models (zoo:ROLE), then every registered name (randomly initialised)."""
+    if paper:
+        _paper(as_json)
+        return
     from vitlab import zoo
     from vitlab.models import registry
 
@@ -34,31 +38,58 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         typer.echo(f"{row['name']:<{width}}  {row['family']:<6}  {row['image_size']:>3}px  {row['description']}")
 
 
+def _paper(as_json):
+    import dataclasses
+
+    from vitlab.protocol.models import PAPER_MODELS
+
+    if as_json:
+        typer.echo(json.dumps([dataclasses.asdict(m) for m in PAPER_MODELS], indent=2))
+        return
+    width = max(len(m.label) for m in PAPER_MODELS)
+    spec_width = max(len(m.spec) for m in PAPER_MODELS)
+    typer.echo("the paper's models (docs/protocol.md): paper name, vitlab -m, weights")
+    for m in PAPER_MODELS:
+        weights = m.weights.rsplit("/", 1)[-1]
+        typer.echo(f"  {m.label:<{width}}  {m.spec or 'not built':<{spec_width}}  {weights}"
+                   + (f"  ({m.note})" if m.note else ""))
+
+
 @app.command("show")
 def show_command(
-    name: str = typer.Argument(..., help="Registry name, e.g. deit_small_distilled_patch16_224."),
-    num_classes: int = typer.Option(None, help="Override the number of classes."),
-    image_size: int = typer.Option(None, help="Override the input size."),
+    name: str = typer.Argument(..., help="Registry name or timm tag (resnet50.tv_in1k), a .keras file, a run "
+                                         "directory (RUN_DIR[:NAME]) or zoo:ROLE."),
+    num_classes: int = typer.Option(None, help="Override the number of classes (registry names)."),
+    image_size: int = typer.Option(None, help="Override the input size (registry names)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ):
-    """The resolved config and the parameter count (counted as timm counts them)."""
-    from vitlab import models
+    """The resolved config, the parameter count (counted as timm counts them) and the preprocessing
+    the model is evaluated with (stored in it, or the paper's default when it stores none)."""
+    from vitlab import model_spec, models
+    from vitlab.models import preprocessing
 
-    spec = models.get_spec(name)
-    model = models.create(name, num_classes=num_classes, image_size=image_size)
+    ref = model_spec.expand(name)
+    if ref.kind == "registry":
+        spec = models.get_spec(ref.target)
+        model = models.create(ref.target, num_classes=num_classes, image_size=image_size)
+        family, timm_name, description = spec.family, spec.timm_name, spec.description
+    else:
+        from vitlab.models.adapter import resolve
+
+        model = resolve(name).model
+        family, timm_name, description = type(model).__name__, None, f"loaded from {ref.target}"
     info = {
         "name": name,
-        "family": spec.family,
-        "timm_name": spec.timm_name,
+        "family": family,
+        "timm_name": timm_name,
         "parameters": models.parameter_count(model),
         "config": model.get_config(),
-        "preprocessing": {"mean": list(model.mean), "std": list(model.std), "crop_pct": spec.crop_pct,
-                          "interpolation": spec.interpolation, "image_size": model.image_size},
+        "preprocessing": preprocessing.of(model).record(),
     }
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return
-    typer.echo(f"{name}  ({spec.description})")
+    typer.echo(f"{name}  ({description})")
     typer.echo(f"parameters: {info['parameters']:,}")
     for key, value in info["config"].items():
         typer.echo(f"  {key}: {value}")

@@ -4,8 +4,8 @@ Sizes are set from a target coverage (the fraction of the image the foreground c
 and each class's silhouette area, measured once from shapes.shape_mask, so a thin ring
 and a full disc cover the same share of the image. Instances stay inside the image; in
 the `multi` layout their places are the best of CANDIDATES random draws (the one whose
-closest pair of bounding circles overlaps least), a vectorized stand-in for rejection
-sampling. The result is an instance map: 0 background, j + 1 instance j (a later
+closest pair of instances overlaps least, each instance taken as a circle between its
+equal-area and its bounding radius), a vectorized stand-in for rejection sampling. The result is an instance map: 0 background, j + 1 instance j (a later
 instance covers an earlier one where they overlap).
 """
 
@@ -23,7 +23,7 @@ COVERAGE = (0.30, 0.50)  # target foreground share of a `single` image
 MULTI_COVERAGE = (0.33, 0.55)
 CANDIDATES = 64
 _MARGIN = 0.97  # instances stay inside this fraction of the half-width [-1, 1]
-_MULTI_RADIUS = {3: 0.52, 4: 0.47, 5: 0.43}  # largest bounding radius per count: keeps overlaps small
+_MULTI_RADIUS = {3: 0.52, 4: 0.47, 5: 0.43}  # largest spacing radius per count: keeps overlaps small
 _BLOCK = 2048  # images placed per draw, bounding the candidate arrays' memory
 
 
@@ -77,7 +77,7 @@ def _multi_block(rng, labels):
 
 def _multi(rng, labels):
     parts = [_multi_block(rng, labels[start:start + _BLOCK]) for start in range(0, len(labels), _BLOCK)]
-    return tuple(np.concatenate(column) for column in zip(*parts))
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 def sample(rng, labels, layout):

@@ -76,8 +76,8 @@ def centre_crop_only(image, image_size):
 
 def transform_image(image, image_size, resize="crop", crop_pct=None, interpolation=None):
     """One decoded image -> float32 (S, S, 3) by a resize mode (RESIZE_MODES)."""
-    if resize == "squash":
-        return resize_to_square(image, image_size, interpolation)
+    if resize == "squash":  # the official segmentation transform: bilinear whatever the model stores
+        return resize_to_square(image, image_size)
     if resize == "centre":
         return centre_crop_only(image, image_size)
     return resize_and_centre_crop(image, image_size, crop_pct, interpolation)
@@ -85,7 +85,8 @@ def transform_image(image, image_size, resize="crop", crop_pct=None, interpolati
 
 def resize_to_square(image, image_size, interpolation=None):
     """One uint8 (H, W, C) image -> float32 (S, S, 3), both sides to S and no crop: the official
-    segmentation transform, torchvision Resize((512, 512)) (utils.py get_voc_dataset)."""
+    segmentation transform, torchvision Resize((512, 512)) with its default bilinear (utils.py
+    get_voc_dataset, lines 22-26); the loaders call it without an interpolation for that reason."""
     import tensorflow as tf
 
     image = tf.image.convert_image_dtype(image, tf.float32)
@@ -208,5 +209,5 @@ def resize_record(resize, crop_pct, interpolation):
     if resize == "centre":
         return {"resize": "centre crop only, no resize (released ImageNet-C files)"}
     if resize == "squash":
-        return {"resize": "both sides to image_size, no crop", "interpolation": interpolation or crop.PAPER_INTERPOLATION}
+        return {"resize": "both sides to image_size, no crop", "interpolation": crop.PAPER_INTERPOLATION}
     return crop_record(crop_pct, interpolation)

@@ -112,7 +112,7 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
     def finish(example):
         mask = tf.cast(example["mask"][..., None], tf.float32)
         if resize == "squash":
-            image = pipeline.resize_to_square(example["image"], image_size, interpolation)
+            image = pipeline.resize_to_square(example["image"], image_size)  # official: bilinear, any model
             mask = pipeline.resize_to_square_mask(mask, image_size)
         else:
             image = pipeline.resize_and_centre_crop(example["image"], image_size, crop_pct, interpolation)

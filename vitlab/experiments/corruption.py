@@ -198,7 +198,7 @@ def run(adapters, data, config, context):
         rows = {n: i for i, n in enumerate(n for n in config.corruptions if n in lib.COMMON)}
         base_errors = np.array([base_errors[rows[n]] if n in rows else [np.nan] * len(config.severities)
                                 for n in config.corruptions])
-        base_clean = lib.ALEXNET_CLEAN_ERROR
+        base_clean = protocol.ALEXNET_CLEAN_ERROR
     elif base_index is not None:
         base_errors, base_clean = errors[base_index], clean[base_index]
     notes.append(f"mCE baseline: {baseline_label}")

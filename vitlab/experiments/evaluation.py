@@ -161,6 +161,9 @@ def execute(prepared, run=None, step=None, quiet=True):
     options = prepared.options
     step = step or options.experiment
     if run is not None and not run.step_done(step):
+        from vitlab.experiments.run_context import record_facts
+
+        record_facts(run, step, preprocessing=prepared.preprocessing, crop=dataclasses.asdict(options.crop))
         run.event("log", step=step, message=f"{step}: {describe_crop(prepared)}")
     result = runner.run_step(run, step, options.experiment, prepared.adapters, prepared.data, options.config,
                              seed=options.seed, quiet=quiet)

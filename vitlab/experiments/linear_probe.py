@@ -3,8 +3,9 @@
 Features come from the cache (extracted once per model, split and preprocessing). Each
 block and token kind (after the final LayerNorm, as the official models/models.py), and the
 concatenations of the last 4 (the paper's) / all class tokens, are scored by the official
-probe (one linear layer, AdamW, best and last of 10 epochs; default) and/or scikit-learn
-logistic regression (C by cross-validation on the training split).
+probe (one linear layer, AdamW, best and last of 10 epochs; default; a model's probes are
+trained together, features/batched_probes.py) and/or scikit-learn logistic regression (C by
+cross-validation on the training split).
 """
 
 import dataclasses
@@ -12,6 +13,7 @@ import dataclasses
 from vitlab.config import ConfigError
 from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
 from vitlab.features import protocol
+from vitlab.protocol import probe as probe_protocol
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
 
@@ -27,10 +29,10 @@ class Config(protocol.FeatureOptions):
     cv_max_rows: int = 10000  # C is chosen on a stratified subset this large; the final fit uses all
     max_iter: int = 200
     n_jobs: int = 2
-    epochs: int = 10  # official: scripts/classify_md.sh --epochs 10
-    learning_rate: float = 5e-4  # AdamW, official utils.py --lr
-    weight_decay: float = 0.05  # AdamW, official utils.py --weight-decay (none on the bias)
-    probe_batch_size: int = 256  # official: --batch_size 256, last partial batch dropped
+    epochs: int = probe_protocol.PROBE_EPOCHS  # the official probe's settings: vitlab/protocol/probe.py
+    learning_rate: float = probe_protocol.PROBE_LEARNING_RATE  # AdamW (none on the bias)
+    weight_decay: float = probe_protocol.PROBE_WEIGHT_DECAY
+    probe_batch_size: int = probe_protocol.PROBE_BATCH_SIZE  # last partial batch dropped
 
     def validate(self):
         super().validate()
@@ -44,16 +46,29 @@ class Config(protocol.FeatureOptions):
         return ["logistic", "linear"] if self.method == "both" else [self.method]
 
 
-def _score(method, train_x, train_y, test_x, test_y, num_classes, config, seed):
+def _logistic(train_x, train_y, test_x, test_y, config, seed):
     from vitlab.features import probes
 
-    if method == "logistic":
-        return probes.logistic_probe(train_x, train_y, test_x, test_y, c_grid=config.c_grid,
-                                     cv_folds=config.cv_folds, cv_max_rows=config.cv_max_rows,
-                                     max_iter=config.max_iter, n_jobs=config.n_jobs, seed=seed)
-    return probes.linear_layer_probe(train_x, train_y, test_x, test_y, num_classes, epochs=config.epochs,
-                                     batch_size=config.probe_batch_size, learning_rate=config.learning_rate,
-                                     weight_decay=config.weight_decay, seed=seed)
+    return probes.logistic_probe(train_x, train_y, test_x, test_y, c_grid=config.c_grid, cv_folds=config.cv_folds,
+                                 cv_max_rows=config.cv_max_rows, max_iter=config.max_iter, n_jobs=config.n_jobs,
+                                 seed=seed)
+
+
+def _linear_all(train, test, sets, train_y, test_y, num_classes, config, seed):
+    """The official probe of every feature set, all trained together (features/batched_probes.py:
+    the per-probe path's arithmetic, without its per-probe Keras overhead); each distinct
+    (block, kind) is read once. Returns the scores and each set's feature width."""
+    from vitlab.features import batched_probes
+
+    parts = list(dict.fromkeys(part for _, _, set_parts in sets for part in set_parts))
+    index = {part: i for i, part in enumerate(parts)}
+    train_x = [train.read(*part) for part in parts]
+    scores = batched_probes.linear_layer_probes(
+        train_x, train_y, [test.read(*part) for part in parts], test_y,
+        [[index[part] for part in set_parts] for _, _, set_parts in sets], num_classes, epochs=config.epochs,
+        batch_size=config.probe_batch_size, learning_rate=config.learning_rate, weight_decay=config.weight_decay,
+        seed=seed)
+    return scores, [sum(train_x[index[part]].shape[1] for part in set_parts) for _, _, set_parts in sets]
 
 
 def run(adapters, data, config, context):
@@ -64,20 +79,24 @@ def run(adapters, data, config, context):
         train_y, test_y = train.labels(), test.labels()
         num_classes = max(data.num_classes, int(max(train_y.max(), test_y.max())) + 1)
         sets = protocol.feature_sets(adapter, config)
+        linear, dims = (_linear_all(train, test, sets, train_y, test_y, num_classes, config, context.seed)
+                        if "linear" in config.methods else (None, [0] * len(sets)))
         rows = []
         for done, (label, block, parts) in enumerate(sets):
-            train_x, test_x = train.read_concat(parts), test.read_concat(parts)
             metrics, details = {}, {}
             for method in config.methods:
-                score = _score(method, train_x, train_y, test_x, test_y, num_classes, config, context.seed)
-                metrics[method] = score.accuracy
                 if method == "linear":  # the paper reports the best epoch; the last is the unbiased one
+                    score = linear[done]
                     metrics["linear_last"] = score.detail["last epoch top1"]
                     details["best epoch"] = score.detail["best epoch"]
                 else:
+                    train_x = train.read_concat(parts)
+                    score = _logistic(train_x, train_y, test.read_concat(parts), test_y, config, context.seed)
                     details.update(score.detail)
+                    dims[done] = train_x.shape[1]
+                metrics[method] = score.accuracy
                 context.metric(f"{method} top1", score.accuracy, model=adapter.name, feature=label)
-            rows.append(Score(label, block, parts[0][1], int(train_x.shape[1]), metrics, details))
+            rows.append(Score(label, block, parts[0][1], int(dims[done]), metrics, details))
             context.progress(done + 1, len(sets), model=adapter.name)
         scores[adapter.name] = rows
     metric_names = config.methods + (["linear_last"] if "linear" in config.methods else [])

@@ -27,6 +27,7 @@ from vitlab.experiments.occlusion_sweep import (LesionSweep, ModelSweep, PixelSc
                                                 rank_variant, saliency_variant)
 from vitlab.experiments.scoring import Tally
 from vitlab.protocol import lesion as lesion_protocol
+from vitlab.protocol import occlusion as occlusion_protocol
 from vitlab.protocol import saliency as saliency_protocol
 
 MODES = ("random", "salient", "non_salient", "mask_salient", "mask_non_salient", "lesion")
@@ -35,15 +36,16 @@ MODES = ("random", "salient", "non_salient", "mask_salient", "mask_non_salient",
 @dataclasses.dataclass
 class Config:
     modes: list[str] = dataclasses.field(default_factory=lambda: ["random", "salient", "non_salient"])
-    levels: list[float] = dataclasses.field(default_factory=lambda: [i / 10 for i in range(10)])
+    levels: list[float] = dataclasses.field(default_factory=lambda: list(occlusion_protocol.PAPER_DROP_FRACTIONS))
     grid: str = ""  # "" = default_grid(image size): 14x14 at 224 (the paper's), 8x8 at 32; "RxC"; "pixel"
     grid_offset: list[int] = dataclasses.field(default_factory=lambda: [0, 0])  # (dy, dx) px; paper's offset: [8, 8]
     repeats: int = 3
-    lambdas: list[float] = dataclasses.field(default_factory=lambda: [i / 10 for i in range(1, 11)])
+    lambdas: list[float] = dataclasses.field(default_factory=lambda: list(saliency_protocol.PAPER_LAMBDAS))
     saliency_model: str = ""  # masks every model (paper: DINO, vit_small_patch16_224_dino); "" + masks: 1st ViT
-    saliency_block: int = -1
-    saliency_head: int = 1  # official --dino uses head 1 of the last block; -1 = mean of heads
+    saliency_block: int = saliency_protocol.DINO_BLOCK
+    saliency_head: int = saliency_protocol.DINO_HEAD  # official --dino: head 1 of the last block; -1 = mean of heads
     saliency_token: str = "class"  # or "dist" (the shape token)
+    saliency_normalization: str = saliency_protocol.PAPER_NORMALIZATION  # the evaluated model's mean/std; or "own"
     lesion_blocks: list[int] = dataclasses.field(default_factory=lambda: list(lesion_protocol.PAPER_BLOCKS))
     lesion_levels: list[float] = dataclasses.field(default_factory=lambda: list(lesion_protocol.PAPER_RATES))
     lesion_variant: str = "official"  # official: zero tokens once (deit.py); key_mask: dropped tokens stop being keys
@@ -66,6 +68,9 @@ class Config:
         if self.lesion_variant not in lesion_protocol.VARIANTS:
             raise ConfigError(f"lesion_variant: expected one of {', '.join(lesion_protocol.VARIANTS)}, "
                               f"got {self.lesion_variant!r}")
+        if self.saliency_normalization not in saliency_protocol.NORMALIZATIONS:
+            raise ConfigError(f"saliency_normalization: expected one of {', '.join(saliency_protocol.NORMALIZATIONS)}, "
+                              f"got {self.saliency_normalization!r}")
         if self.saliency_token not in ("class", "dist"):
             raise ConfigError(f"saliency_token: expected class or dist, got {self.saliency_token!r}")
         heads.check_head(self.head)
@@ -73,30 +78,37 @@ class Config:
             raise ConfigError(f"top_k: must be >= 1, got {self.top_k}")
 
 
+def input_stats(adapter):
+    """(mean, std) a model's input is normalised with, or None (a plain classifier fed [0, 1])."""
+    holder = adapter.model if adapter.kind != "classifier" else adapter
+    mean, std = getattr(holder, "mean", None), getattr(holder, "std", None)
+    return None if mean is None or std is None else (tuple(map(float, mean)), tuple(map(float, std)))
+
+
 def saliency_sources(adapters, config, has_mask=True):
-    """{model name: SaliencyMass} for the salient modes: one saliency model for every model."""
+    """{model name: SaliencyMass} for the salient modes: one saliency model for every model; its
+    input normalised with each evaluated model's statistics (the official default) or its own."""
     from vitlab.models.adapter import resolve
 
     named = {a.name: a for a in adapters}
     choice, _ = saliency_protocol.choose_saliency_model(config.saliency_model, has_mask,
                                                         [a.name for a in adapters if a.is_transformer])
     model = named.get(choice) or resolve(choice)
-    providers = {a.name: model for a in adapters}
-    built = {}
-    for model in providers.values():
-        if model.name in built:
-            continue
-        if not model.is_transformer:
-            raise ConfigError(f"saliency_model: {model.name!r} is not a vision transformer")
-        heads = model.model.num_heads
-        if config.saliency_head >= heads:
-            raise ConfigError(f"saliency_head: {config.saliency_head} but {model.name!r} has {heads} heads")
-        if config.saliency_token == "dist" and not model.has_dist_token:
-            raise ConfigError(f"saliency_token: {model.name!r} has no distillation (shape) token")
-        head = None if config.saliency_head < 0 else config.saliency_head
-        token = 1 if config.saliency_token == "dist" else 0
-        built[model.name] = SaliencyMass(model, config.saliency_block, head, token)
-    return {name: built[model.name] for name, model in providers.items()}
+    if not model.is_transformer:
+        raise ConfigError(f"saliency_model: {model.name!r} is not a vision transformer")
+    heads = model.model.num_heads
+    if config.saliency_head >= heads:
+        raise ConfigError(f"saliency_head: {config.saliency_head} but {model.name!r} has {heads} heads")
+    if config.saliency_token == "dist" and not model.has_dist_token:
+        raise ConfigError(f"saliency_token: {model.name!r} has no distillation (shape) token")
+    head = None if config.saliency_head < 0 else config.saliency_head
+    token = 1 if config.saliency_token == "dist" else 0
+    built, out = {}, {}
+    for adapter in adapters:
+        stats = input_stats(adapter) if config.saliency_normalization == "evaluated" else None
+        provider = SaliencyMass(model, config.saliency_block, head, token, input_stats=stats)
+        out[adapter.name] = built.setdefault(provider.key, provider)  # one mask per distinct normalisation
+    return out
 
 
 def check(adapters, data, config):
@@ -137,11 +149,11 @@ def plan(adapters, config, height, width, providers):
     if any(m in config.modes for m in ("salient", "non_salient")):
         index = {}
         for name, provider in providers.items():
-            if provider.adapter.name not in index:
-                sources.append(Source("saliency", *provider.grid, saliency_key=provider.adapter.name))
-                index[provider.adapter.name] = len(sources) - 1
+            if provider.key not in index:
+                sources.append(Source("saliency", *provider.grid, saliency_key=provider.key))
+                index[provider.key] = len(sources) - 1
             for mode in [m for m in ("salient", "non_salient") if m in config.modes]:
-                variants[name] += [saliency_variant(mode, lam, index[provider.adapter.name]) for lam in config.lambdas]
+                variants[name] += [saliency_variant(mode, lam, index[provider.key]) for lam in config.lambdas]
     return (rows, cols), sources, variants
 
 
@@ -152,7 +164,7 @@ def run(adapters, data, config, context):
     grid, sources, variants = plan(adapters, config, height, width, providers)
     scores_fn = PixelScores(sources, height, width, context.seed) if sources else None
     sweeps = {a.name: ModelSweep(a, variants[a.name], config.head, config.top_k) for a in adapters if variants[a.name]}
-    masses_fns = {p.adapter.name: p for p in providers.values()}
+    masses_fns = {p.key: p for p in providers.values()}
     tallies = {a.name: Tally(len(variants[a.name]), data.num_classes) for a in adapters}
     lesions, lesion_tallies = {}, {}
     total, done, scores = data.num_batches or 0, 0, None

@@ -75,6 +75,9 @@ def build_result(adapters, data, config, grid, variants, tallies, lesion_tallies
         notes.append("saliency: " + ", ".join(f"{n} <- {p.adapter.name} (block {config.saliency_block}, "
                                               f"head {config.saliency_head}, {config.saliency_token} token)"
                                               for n, p in providers.items()))
+        own = config.saliency_normalization == "own"
+        notes.append("saliency input normalised with " + ("the saliency model's own mean/std" if own else
+                     "each evaluated model's mean/std, as the official evaluate.py does (line 134)"))
     if lesion_tallies:
         _add_lesion(adapters, config, lesion_tallies, arrays, curves, tables)
         notes.append("lesion (official): int(rate x tokens) ViT tokens zeroed once at the block's input; ResNet "

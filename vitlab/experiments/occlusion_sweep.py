@@ -58,16 +58,35 @@ def saliency_variant(mode, lam, source_index):
 
 
 class SaliencyMass:
-    """Cumulative class-token attention mass per patch of one ViT: (B, rows, cols), once per batch."""
+    """Cumulative class-token attention mass per patch of one ViT: (B, rows, cols), once per batch.
 
-    def __init__(self, adapter, block=-1, head=None, token=0):
+    input_stats: (mean, std) the saliency model's input is normalised with instead of its own
+    (the official evaluate.py normalises DINO's input with the evaluated model's statistics);
+    the images are shifted so that the model's own normalisation yields exactly that. `key`
+    tells masks of one model under different statistics apart."""
+
+    def __init__(self, adapter, block=-1, head=None, token=0, input_stats=None):
         if not adapter.is_transformer:
             raise ValueError(f"saliency model {adapter.name!r} is not a vision transformer")
         self.adapter, self.block, self.head, self.token = adapter, block, head, token
         self.grid = adapter.patch_grid
+        own = (tuple(adapter.model.mean), tuple(adapter.model.std))
+        self.input_stats = None if input_stats is None or tuple(map(tuple, input_stats)) == own else \
+            tuple(map(tuple, input_stats))
+        self.key = adapter.name if self.input_stats is None else f"{adapter.name}@{self.input_stats}"
         self._fn = compile_fn(self._mass)
 
+    def _restated(self, images):
+        """Images x' with (x' - own mean) / own std == (x - mean) / std."""
+        if self.input_stats is None:
+            return images
+        (mean, std), model = self.input_stats, self.adapter.model
+        scale = ops.array([o / s for o, s in zip(model.std, std)], "float32")
+        shift = ops.array([m_o - m * o / s for m_o, m, o, s in zip(model.mean, mean, model.std, std)], "float32")
+        return images * scale + shift
+
     def _mass(self, images):
+        images = self._restated(images)
         attention = self.adapter.cls_attention(images, block=self.block, head=self.head, token=self.token)
         rows, cols = self.grid
         flat = ops.reshape(attention, (-1, rows * cols))

@@ -63,9 +63,7 @@ class Context:
         corruption images were used; without a run they are kept in `self.facts`."""
         self.facts.update(facts)
         if self.run is not None:
-            stored = dict(self.run.read_info().get("facts") or {})
-            stored[self.step] = {**stored.get(self.step, {}), **facts}
-            self.run.update(facts=stored)
+            record_facts(self.run, self.step, **facts)
 
     def output_dir(self, name):
         """A directory for files the experiment writes itself (attention grids, samples)."""
@@ -88,3 +86,10 @@ class Context:
         choices that reruns, other batch sizes and other backends repeat (vitlab.perturb.image_rng,
         the one scheme the sweeps use too)."""
         return image_rng.generator(self.seed, *keys)
+
+
+def record_facts(run, step, **facts):
+    """Merge facts about one step into run.json's `facts.STEP` (what data and preprocessing it used)."""
+    stored = dict(run.read_info().get("facts") or {})
+    stored[step] = {**stored.get(step, {}), **facts}
+    run.update(facts=stored)

@@ -19,13 +19,14 @@ from vitlab.experiments.base import Experiment, Metric
 from vitlab.experiments.scoring import Tally, top_k_hits
 from vitlab.perturb import patch_drop, shuffle
 from vitlab.perturb.compiled import compile_fn, stack_loop
+from vitlab.protocol import occlusion as occlusion_protocol
 from vitlab.results.result import Curve, Result, Table
 
 
 @dataclasses.dataclass
 class Config:
-    grids: list[str] = dataclasses.field(default_factory=lambda: ["2x2", "2x4", "4x4", "4x8", "8x8", "14x14", "16x16"])
-    repeats: int = 1  # official exp_count default
+    grids: list[str] = dataclasses.field(default_factory=lambda: list(occlusion_protocol.PAPER_SHUFFLE_GRIDS))
+    repeats: int = occlusion_protocol.PAPER_SHUFFLE_REPEATS
     head: str = "average"
     top_k: int = 5
 

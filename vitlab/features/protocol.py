@@ -74,14 +74,15 @@ def extract_split(adapter, data, config, context):
 
 
 def load_train_data(data, config, seed=0):
-    """The training split as a Dataset (None with holdout)."""
+    """The training split as a Dataset (None with holdout), with the test split's evaluation crop."""
     if config.train_split == "holdout":
         return None
     from vitlab import data as data_lib
 
+    crop = {key: data.load_args[key] for key in ("crop_pct", "interpolation") if key in (data.load_args or {})}
     return data_lib.load(data.name, split=config.train_split, image_size=data.image_size,
                          batch_size=config.train_batch_size, limit=config.limit_train, seed=seed,
-                         data_dir=config.data_dir)
+                         data_dir=config.data_dir, **crop)
 
 
 def holdout_rows(labels, fraction, seed):

@@ -157,6 +157,9 @@ class ModelAdapter:
 
         head=None averages the heads. Used for salient PatchDrop and segmentation.
         """
+        if token >= self.num_prefix_tokens:
+            raise ValueError(f"model {self.name!r} has {self.num_prefix_tokens} prefix token(s) (a pooled ViT has no "
+                             f"class token): no attention of prefix token {token} to read")
         out = self.forward(images, attention=True)
         attention = out["attention"][block]  # (B, H, T, T)
         row = attention[:, :, token, self.num_prefix_tokens:]

@@ -157,3 +157,24 @@ def import_cached(name, cache_dir=None, revision=None, num_classes=None, image_s
                                      std=std or cfg.get("std"), crop_pct=cfg.get("crop_pct"),
                                      interpolation=cfg.get("interpolation"))
     return model, notes, cached
+
+
+PREFIX = "hf:"  # model spec `hf:ORG/NAME[@REVISION]`: a checkpoint of the local Hugging Face cache
+
+
+def converted(name, cache_dir=None):
+    """The .keras file of a cached checkpoint (`timm/deit_small_patch16_224.fb_in1k[@REVISION]`),
+    imported once per revision into $VITLAB_CACHE/hf (or ~/.cache/vitlab/hf) and reused: what the
+    model spec `hf:NAME` stands for in recipes and `-m`."""
+    text, _, revision = str(name).partition("@")
+    cached = find(text, cache_dir=cache_dir, revision=revision or None)
+    root = Path(os.environ.get("VITLAB_CACHE") or Path.home() / ".cache" / "vitlab") / "hf"
+    # named NAME.keras, so results call the model by its timm name (deit_small_patch16_224.fb_in1k)
+    target = root / cached.repo_id.replace("/", "--") / cached.revision / f"{cached.repo_id.split('/', 1)[1]}.keras"
+    if not target.exists():
+        model, _, _ = import_cached(text, cache_dir=cache_dir, revision=cached.revision)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.keras")
+        model.save(partial)
+        os.replace(partial, target)  # a concurrent run never reads a half-written file
+    return target

@@ -155,7 +155,8 @@ _RESNET_NANO64 = dict(stage_depths=(1, 1, 1, 1), base_width=16, image_size=64, n
 register("resnet_nano_64", "resnet", "resnet_nano_32 for 64x64 images: a 3x3/2 stem, then the same stages at 32x32",
          stem="stride2", **_RESNET_NANO64)
 register("resnet_nano_patchify8_64", "resnet", "resnet_nano_64 with an 8x8/8 patchify stem: a ViT's tokenization, "
-         "no attention", stem="patchify", patch_size=8, **_RESNET_NANO64)
+         "no attention; every stage keeps the 8x8 token grid (stride 1), as ConvMixer does",
+         stem="patchify", patch_size=8, stage_strides=(1, 1, 1, 1), **_RESNET_NANO64)
 
 # Test-size variants: build and run in milliseconds.
 register("vit_test", "vit", "2-block ViT for tests (32x32, patch 8, width 32)",

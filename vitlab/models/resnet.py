@@ -5,7 +5,8 @@ logits. `stem="cifar"` swaps the 7x7/2 stem and max-pool for one 3x3/1 convoluti
 usual choice for 32x32 images; `stem="stride2"` is one 3x3/2 convolution (64x64 images reach
 stage 1 at 32x32, as the cifar stem's 32x32 images do); `stem="patchify"` is one
 patch_size x patch_size convolution of stride patch_size, a ViT's tokenization without its
-attention (the same 8x8 grid as a patch-8 ViT at 64 px).
+attention (the same 8x8 grid as a patch-8 ViT at 64 px); `stage_strides=(1, 1, 1, 1)` then keeps
+that grid through every stage, as ConvMixer does.
 """
 
 import keras
@@ -81,8 +82,14 @@ class ResNet(keras.Model):
         crop_pct=None,
         interpolation=None,
         patch_size=None,
+        stage_strides=None,
         **kwargs,
     ):
+        stage_strides = tuple(int(v) for v in stage_strides) if stage_strides is not None \
+            else tuple(1 if i == 0 else 2 for i in range(len(stage_depths)))
+        if len(stage_strides) != len(stage_depths) or min(stage_strides) < 1:
+            raise ValueError(f"stage_strides must give a stride >= 1 per stage ({len(stage_depths)}), "
+                             f"got {stage_strides!r}")
         if stem not in STEMS:
             raise ValueError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
         if (stem == "patchify") != (patch_size is not None):
@@ -101,7 +108,7 @@ class ResNet(keras.Model):
         in_channels = base_width
         for stage_index, count in enumerate(stage_depths):
             width = base_width * 2**stage_index
-            stride = 1 if stage_index == 0 else 2
+            stride = stage_strides[stage_index]
             for block_index in range(count):
                 block_stride = stride if block_index == 0 else 1
                 downsample = block_index == 0 and (block_stride != 1 or in_channels != width * 4)
@@ -117,6 +124,7 @@ class ResNet(keras.Model):
         self.image_size = image_size
         self.stem = stem
         self.patch_size = None if patch_size is None else int(patch_size)
+        self.stage_strides = stage_strides
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
         # the evaluation crop of its weights (vitlab/models/preprocessing.py); None: never stored
@@ -195,6 +203,7 @@ class ResNet(keras.Model):
             "image_size": self.image_size,
             "stem": self.stem,
             "patch_size": self.patch_size,
+            "stage_strides": list(self.stage_strides),
             "mean": list(self.mean),
             "std": list(self.std),
             "crop_pct": self.crop_pct,

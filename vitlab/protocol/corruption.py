@@ -37,6 +37,28 @@ ALEXNET_MEAN_ERRORS = {
 }
 ALEXNET = "alexnet"
 
+# Per severity 1..5, as distributed with the ImageNet-C evaluation code; each row's mean is the
+# table above (tests/test_protocol_core.py checks both).
+ALEXNET_ERRORS = {
+    "gaussian_noise": (0.69528, 0.82542, 0.93554, 0.98138, 0.99452),
+    "shot_noise": (0.71224, 0.85108, 0.93574, 0.98182, 0.99146),
+    "impulse_noise": (0.78374, 0.89808, 0.9487, 0.9872, 0.99548),
+    "defocus_blur": (0.65624, 0.73202, 0.85036, 0.91364, 0.94714),
+    "glass_blur": (0.64308, 0.75054, 0.88806, 0.91622, 0.93344),
+    "motion_blur": (0.5843, 0.70048, 0.82108, 0.8975, 0.92638),
+    "zoom_blur": (0.70008, 0.76992, 0.80784, 0.84198, 0.87198),
+    "snow": (0.71726, 0.88392, 0.86468, 0.9187, 0.94952),
+    "frost": (0.6139, 0.79734, 0.8879, 0.89942, 0.9343),
+    "fog": (0.67474, 0.7605, 0.84378, 0.8726, 0.945),
+    "brightness": (0.4514, 0.48502, 0.54048, 0.62166, 0.7244),
+    "contrast": (0.64548, 0.7615, 0.88874, 0.9776, 0.9927),
+    "elastic_transform": (0.52596, 0.70116, 0.55686, 0.64076, 0.80554),
+    "pixelate": (0.52218, 0.5462, 0.73728, 0.87092, 0.91262),
+    "jpeg_compression": (0.51002, 0.54718, 0.57294, 0.65458, 0.74778),
+}
+# AlexNet's clean top-1 error (43.5% in the ImageNet-C paper's Table 1): the relative-mCE baseline.
+ALEXNET_CLEAN_ERROR = 0.4348
+
 
 def mce_baseline(num_classes, requested=None, models=()):
     """(baseline, label): which errors normalise CE, and how results and reports name them.

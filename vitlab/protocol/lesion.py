@@ -68,17 +68,13 @@ def vit_forward(adapter, images, block, keep):
     return model.heads(model.norm(x))
 
 
-def _half(size):
-    return (size - 1) // 2 + 1  # a 3x3/2 or 7x7/2 convolution (or max-pool) with PyTorch padding
-
-
 def resnet_point_shape(model, point):
     """(h, w) of the feature map at drop point 1 (after the stem) .. 5 (after layer4)."""
     if not 1 <= int(point) <= len(model.stage_depths) + 1:
         raise ValueError(f"drop point must be 1..{len(model.stage_depths) + 1}, got {point}")
     size = model.stem_size()
-    for _ in range(max(0, int(point) - 2)):  # layer1 keeps the stem's size; layer2..4 halve it
-        size = _half(size)
+    for stride in model.stage_strides[: max(0, int(point) - 1)]:  # each stage's first block strides
+        size = (size - 1) // stride + 1  # a 3x3 convolution of that stride with PyTorch padding
     return size, size
 
 

@@ -14,6 +14,10 @@ otherwise the largest count below 14 that divides it, so cells are whole pixels
 PAPER_GRID = 14  # utils.py line 114: --shuffle_size default 14
 PAPER_GRID_OFFSET = (8, 8)  # evaluate.py line 127: mask_off_set = 8 (pixels, at 224)
 PAPER_DROP_FRACTIONS = tuple(k / 10 for k in range(10))  # evaluate.py lines 232-236
+# Patch shuffle (scripts/evaluate_shuffle.sh: --shuffle_h 2 2 4 4 8 14 16, --shuffle_w 2 4 4 8 8 14 16),
+# one random permutation per image (evaluate.py line 113; --exp_count 1, utils.py line 120).
+PAPER_SHUFFLE_GRIDS = ("2x2", "2x4", "4x4", "4x8", "8x8", "14x14", "16x16")
+PAPER_SHUFFLE_REPEATS = 1
 
 
 def default_grid(image_size):

@@ -16,6 +16,14 @@ DINO_HEAD = 1  # evaluate.py line 132: head_number = 1
 DINO_BLOCK = -1  # the last block: forward_selfattention returns blk(x, return_attention=True) of it
 PAPER_LAMBDAS = tuple(i / 10 for i in range(1, 11))  # evaluate.py line 253: drop_lambda 0.1 .. 1.0
 
+# How DINO's input is normalised. evaluate.py line 134 feeds it normalize(img, mean, std) with the
+# mean / std that get_model returned for the *evaluated* model (line 48; utils.py lines 45-98:
+# 0.5 / 0.5 for timm "vit" and "tnt" models, ImageNet's for DeiT, T2T, ResNet), so a ViT's mask
+# comes from DINO seeing 0.5/0.5-normalised pixels. "evaluated" repeats that (the default);
+# "own" feeds DINO its own training statistics (ImageNet's), one mask for every model.
+NORMALIZATIONS = ("evaluated", "own")
+PAPER_NORMALIZATION = "evaluated"
+
 
 def salient_mask(attention, mass):
     """Bool (..., P): the patches whose sorted cumulative attention exceeds 1 - mass.

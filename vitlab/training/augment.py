@@ -12,7 +12,9 @@ samples, each image three times, each copy in the same optimizer step on another
 batch of B holds B / repeats images, tiled `repeats` times (copy k of every image in block k,
 so under MirroredStrategy each replica's slice holds distinct images, as each of DeiT's GPUs
 does) and augmented independently; an epoch counts samples, so it too sees 1 / repeats of the
-images. What differs: RASampler also truncates each epoch to a multiple of 256 samples.
+images. What differs: RASampler also truncates each epoch to a multiple of 256 samples, and
+timm mixes each GPU's batch with itself reversed, vitlab the whole batch (with B / repeats
+even, no image is mixed with its own copy).
 
 Every random draw is a stateless function of (seed, the batch's stream position): a batch
 is the same whatever iterators a strategy opens over the stream, however a resume rebuilds
@@ -125,6 +127,11 @@ def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, 
     # order. (A reshuffling shuffle before repeat draws each pass's order from a seed generator
     # that advances with every iterator made over the pipeline, so a distributed fit, which
     # makes more than one, trained on other orders from run to run and resumed inexactly.)
+    height, width = images.element_spec[0].shape[:2]
+    if height is None or width is None:
+        from vitlab.errors import UserError
+
+        raise UserError("augment: the training images have no fixed size; pass image_size (data.image_size)")
     images = images.repeat()
     if count:  # a buffer past one pass would hold copies of one image (and take passes to fill)
         shuffle_buffer = min(shuffle_buffer, count)

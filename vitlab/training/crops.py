@@ -57,9 +57,9 @@ def central_fallback(height, width, ratio=RATIO):
     """The box timm takes after 10 misses: the largest centred box with a ratio in range."""
     in_ratio = width / height
     if in_ratio < min(ratio):
-        return int(round(width / min(ratio))), width
+        return round(width / min(ratio)), width
     if in_ratio > max(ratio):
-        return height, int(round(height * max(ratio)))
+        return height, round(height * max(ratio))
     return height, width
 
 

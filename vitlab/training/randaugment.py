@@ -69,20 +69,26 @@ def rand_augment(images, key, mean, num_ops=NUM_OPS, magnitude=MAGNITUDE, magnit
     return tf.foldl(layer, drawn, initializer=pixels) / 255.0
 
 
-# Ops by how they compute: a lookup table, a blend with a degenerate image, an affine resampling.
-# One graph per kind (rather than per op) keeps tracing the stage short.
-SKIP = len(OPS)  # the op index of a drawn op that is not applied
-POINT, BLEND, GEOMETRY = 0, 1, 2
-_KIND = {"Rotate": GEOMETRY, "ShearX": GEOMETRY, "ShearY": GEOMETRY, "TranslateXRel": GEOMETRY,
-         "TranslateYRel": GEOMETRY, "ColorIncreasing": BLEND, "ContrastIncreasing": BLEND,
-         "BrightnessIncreasing": BLEND, "SharpnessIncreasing": BLEND}
-_GEOMETRY = ("Rotate", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel")
-_BLEND = ("ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing", "SharpnessIncreasing")
+# Ops by how they compute: a lookup table from the image's histogram, a fixed lookup table,
+# a blend with a degenerate image, an affine resampling. One graph per kind (rather than per
+# op) keeps building the stage short; a drawn op that is not applied takes the SKIP branch.
+SKIP = len(OPS)
+_KINDS = ("skip", "histogram", "table", "blend", "geometry")
+_OPS_OF = {"histogram": ("AutoContrast", "Equalize"),
+           "table": ("Invert", "PosterizeIncreasing", "SolarizeIncreasing", "SolarizeAdd"),
+           "blend": ("ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing", "SharpnessIncreasing"),
+           "geometry": ("Rotate", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel")}
 
 
-def _position(names):
-    """op index -> position among `names` (0 for the other ops)."""
-    return tf.constant([names.index(op) if op in names else 0 for op in OPS + ("skip",)], tf.int32)
+def _kind_of():
+    kinds = [next(_KINDS.index(k) for k, names in _OPS_OF.items() if name in names) for name in OPS]
+    return tf.constant(kinds + [_KINDS.index("skip")], tf.int32)
+
+
+def _position(kind):
+    """op index -> its position among the ops of `kind` (0 for the other ops)."""
+    names = _OPS_OF[kind]
+    return tf.constant([names.index(op) if op in names else 0 for op in OPS] + [0], tf.int32)
 
 
 def apply_op(image, op, magnitude, sign, fill):
@@ -92,23 +98,22 @@ def apply_op(image, op, magnitude, sign, fill):
     level = tf.cast(magnitude, tf.float64) / LEVEL_DENOM
     sign = tf.cast(sign, tf.float64)
     height, width = tf.shape(image)[0], tf.shape(image)[1]
-    kind = tf.gather(tf.constant([_KIND.get(name, POINT) for name in OPS] + [POINT], tf.int32), op)
 
-    def point():
-        identity = tf.tile(tf.range(256, dtype=tf.float64)[None, :], [3, 1])
-        tables = {"AutoContrast": auto_contrast_table(image), "Equalize": tf.cast(equalize_table(image), tf.float64),
-                  "Invert": 255.0 - identity,
-                  "PosterizeIncreasing": posterize_table(4 - tf.cast(tf.floor(level * 4), tf.int32)),
-                  "SolarizeIncreasing": solarize_table(256.0 - tf.minimum(tf.floor(level * 256), 256.0)),
-                  "SolarizeAdd": solarize_add_table(tf.minimum(tf.floor(level * 110), 128.0))}
-        table = tf.gather(tf.stack([tables.get(name, identity) for name in OPS] + [identity]), op)
-        return _lookup(image, table)
+    def histogram():
+        tables = tf.stack([auto_contrast_table(image), tf.cast(equalize_table(image), tf.float64)])
+        return _lookup(image, tf.gather(tables, tf.gather(_position("histogram"), op)))
+
+    def table():
+        tables = tf.stack([255.0 - _levels(), posterize_table(4 - tf.cast(tf.floor(level * 4), tf.int32)),
+                           solarize_table(256.0 - tf.minimum(tf.floor(level * 256), 256.0)),
+                           solarize_add_table(tf.minimum(tf.floor(level * 110), 128.0))])
+        return _lookup(image, tf.gather(tables, tf.gather(_position("table"), op)))
 
     def blend():  # _enhance_increasing_level_to_arg: 1 -+ 0.9 level, at least 0.1
         factor = tf.maximum(1.0 + sign * level * 0.9, 0.1)
         degenerates = [lambda: tf.repeat(grey(image)[..., None], 3, axis=-1), lambda: contrast_degenerate(image),
                        lambda: tf.zeros_like(image), lambda: smooth(image)]
-        return _blend(tf.switch_case(tf.gather(_position(_BLEND), op), degenerates), image, factor)
+        return _blend(tf.switch_case(tf.gather(_position("blend"), op), degenerates), image, factor)
 
     def geometry():
         shear, shift = sign * level * 0.3, sign * level * 0.45
@@ -116,9 +121,9 @@ def apply_op(image, op, magnitude, sign, fill):
                              _matrix(1, shear, 0, 0, 1, 0), _matrix(1, 0, 0, shear, 1, 0),
                              _matrix(1, 0, shift * tf.cast(width, tf.float64), 0, 1, 0),
                              _matrix(1, 0, 0, 0, 1, shift * tf.cast(height, tf.float64))])
-        return affine(image, tf.gather(matrices, tf.gather(_position(_GEOMETRY), op)), fill)
+        return affine(image, tf.gather(matrices, tf.gather(_position("geometry"), op)), fill)
 
-    return tf.switch_case(kind, [point, blend, geometry])
+    return tf.switch_case(tf.gather(_kind_of(), op), [lambda: image, histogram, table, blend, geometry])
 
 
 # --- point ops: per-channel lookup tables, as PIL's ImageOps builds them ---------------------------
@@ -228,7 +233,7 @@ def smooth(image):
     """ImageFilter.SMOOTH (3x3, 1 1 1 / 1 5 1 / 1 1 1 over 13), rounded; the border row and
     column keep their pixels, as ImagingFilter3x3 leaves them."""
     centre, edge = tf.constant(5 / 13, tf.float32), tf.constant(1 / 13, tf.float32)
-    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    height = tf.shape(image)[0]
 
     def row(y):  # the three taps of one kernel row, summed left to right as KERNEL1x3
         r = image[y:height - 2 + y]

@@ -9,8 +9,9 @@ Layout of a recipe (every key optional unless said otherwise):
     [[train]] name, model, drop_path_rate, [train.data] ... [train.distill]
     [[evaluate]] experiment, models, dataset, split, limit, batch_size, set = {...}
     [export] models, top_k                [smoke] epochs, limit, eval_limit
+    [paths] NAME = "DIR"                  folders the evaluate steps name as {NAME} (dataset, models, set)
 
-`--set` overrides: `seed=1`, `smoke=true`, `optim.epochs=3` (every step),
+`--set` overrides: `seed=1`, `smoke=true`, `paths.imagenet=/data/val`, `optim.epochs=3` (every step),
 `deit.optim.epochs=3` (step `deit`), `occlusion.limit=64`, `occlusion.set.levels=0,0.5`.
 Values are typed by the same parser as experiment configs; errors name file and key.
 """
@@ -169,9 +170,12 @@ def _build(path, raw, overrides):
     step_names = {t.get("name") for t in raw.get("train", []) if isinstance(t, dict)}
     step_names |= {e.get("name") or e.get("experiment") for e in raw.get("evaluate", []) if isinstance(e, dict)}
     top_texts, section_texts, step_texts = {}, {}, {}
+    paths = _table(raw, "paths", "")
     for parts, text in overrides:
         if len(parts) == 1:
             top_texts[parts[0]] = text
+        elif parts[0] == "paths" and len(parts) == 2:
+            paths[parts[1]] = text
         elif parts[0] in S.GLOBAL_SECTIONS and len(parts) == 2:
             section_texts.setdefault(parts[0], {})[parts[1]] = text
         elif parts[0] in step_names and len(parts) >= 2:
@@ -180,11 +184,13 @@ def _build(path, raw, overrides):
             raise ConfigError(f"--set {'.'.join(parts)}: no such key (sections: {', '.join(S.GLOBAL_SECTIONS)}; "
                               f"steps: {', '.join(sorted(n for n in step_names if n)) or 'none'})")
 
-    known = set(f.name for f in dataclasses.fields(S.TopLevel)) | set(S.GLOBAL_SECTIONS) | {"train", "evaluate"}
+    known = {f.name for f in dataclasses.fields(S.TopLevel)} | set(S.GLOBAL_SECTIONS) | {"train", "evaluate",
+                                                                                             "paths"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"unknown key {key!r}; valid keys: {', '.join(sorted(known))}")
-    top_values = {k: v for k, v in raw.items() if k not in S.GLOBAL_SECTIONS and k not in ("train", "evaluate")}
+    top_values = {k: v for k, v in raw.items() if k not in S.GLOBAL_SECTIONS and k not in ("train", "evaluate",
+                                                                                           "paths")}
     top = _section(S.TopLevel, "", top_values, top_texts)
     defaults = {name: _table(raw, name, "") for name in S.GLOBAL_SECTIONS}
     for name, cls in S.GLOBAL_SECTIONS.items():  # type-check the defaults on their own
@@ -208,6 +214,7 @@ def _build(path, raw, overrides):
     evaluate_raw = raw.get("evaluate", [])
     if not isinstance(evaluate_raw, list):
         raise ConfigError("evaluate: expected [[evaluate]] tables")
+    evaluate_raw = [_with_paths(e, paths) for e in evaluate_raw]
     evaluate = [_evaluate_step(i, e, step_texts, top.smoke and smoke) for i, e in enumerate(evaluate_raw)]
     for step in evaluate:  # "zoo:vit@{seed}": the recipe's own seed's model (the findings study)
         step.fields.models = [m.replace("{seed}", str(top.seed)) for m in step.fields.models]
@@ -227,6 +234,40 @@ def _build(path, raw, overrides):
         "path": str(path),
     }
     return Recipe(str(path), top, train, evaluate, export, smoke, resolved)
+
+
+_PATH = r"\{(\w+)\}"
+
+
+def _with_paths(raw, paths):
+    """An evaluate table with {NAME} replaced by [paths] NAME in its strings (dataset, models,
+    set values); a NAME left empty stays {NAME}, refused when the data is checked (_unset_paths)."""
+    import re
+
+    def fill(value):
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if not isinstance(value, str):
+            return value
+        for name in re.findall(_PATH, value):
+            if name != "seed" and str(paths.get(name) or "").strip():  # {seed}: the recipe's seed, below
+                value = value.replace(f"{{{name}}}", str(paths[name]))
+        return value
+
+    return {key: fill(value) for key, value in raw.items()} if isinstance(raw, dict) else raw
+
+
+def _unset_paths(recipe):
+    """A {NAME} still in an evaluate step: one error naming the step and the --set that fills it."""
+    import re
+
+    for step in recipe.evaluate:
+        texts = [step.fields.dataset, *step.fields.models, *map(str, step.overrides.values())]
+        names = [n for text in texts for n in re.findall(_PATH, str(text)) if n != "seed"]
+        if names:
+            raise ConfigError(f"evaluate.{step.name}: {{{names[0]}}} is not set; give --set paths.{names[0]}=DIR")
 
 
 def _check_headline(headline, step_keys):
@@ -276,7 +317,7 @@ def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
 def _smoke_dataset(name, limit):
     """A generated set asked for at a large train_size is generated at the smoke limit instead,
     so a smoke run never spends its time making images it will not read."""
-    if not name.startswith("shapes"):
+    if not name.startswith(("shapes", "objects64")):
         return name
     head, *pairs = name.split(",")
     shrunk = []
@@ -329,6 +370,8 @@ def _check_references(recipe, check_data):
         if teacher.endswith(".keras") and check_data and not Path(teacher).is_file():
             raise ConfigError(f"train.{step.name}.distill.teacher: file {teacher} does not exist")
         earlier.append(step.name)
+    if check_data:
+        _unset_paths(recipe)
     for step in recipe.evaluate:
         for model in step.fields.models:
             if model in earlier:

@@ -1,7 +1,7 @@
 """`vitlab zoo build`: train the study's models for some seeds, then card and publish them.
 
-Each seed is one run of the `zoo` recipe in the cache (zoo/runs/seed-N, vitlab.zoo.runs), in
-its own `vitlab recipe run` process, resumed when its directory exists: a killed build
+Each seed is one run of the `zoo` recipe in the cache (zoo/runs/seed-N: vitlab.zoo.build_state),
+in its own `vitlab recipe run` process, resumed when its directory exists: a killed build
 restarts where it stopped and never retrains a finished model. Publishing copies each trained
 model next to its card (vitlab.zoo.cards) once it has been measured; a model whose card
 already matches its file's hash is left alone.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from vitlab import atomic
 from vitlab.errors import EXIT_INTERRUPTED, UserError
-from vitlab.zoo import cards, catalog, pack, runs
+from vitlab.zoo import build_state, cards, catalog, pack
 
 PACK_POLL_S = 30  # how often a build with `pack_to` looks for a newly finished role
 
@@ -25,11 +25,11 @@ def train_seed(seed, overrides=(), quiet=False, pack_to=None, say=print):
     """The seed's training run (resumed when present); returns its directory. With `pack_to`,
     the run's finished roles are packed there (vitlab.zoo.pack) each time one more finishes,
     so a build whose cache does not last keeps what it trained."""
-    target = runs.run_dir(seed)
-    if runs.run_finished(target):
+    target = build_state.run_dir(seed)
+    if build_state.run_finished(target):
         _pack_new(seed, pack_to, None, say)
         return target
-    runs.record_commit(seed)
+    build_state.record_commit(seed)
     command = [sys.executable, "-m", "vitlab.cli", "recipe", "run", "--runs", str(target.parent)]
     if (target / "run.json").exists():
         command += ["--resume", str(target)]
@@ -98,7 +98,7 @@ def _pack_new(seed, pack_to, packed, say):
     """Pack the seed's build when it has finished a role since `packed`; the roles now packed."""
     if not pack_to:
         return packed
-    roles = runs.finished_roles(runs.run_dir(seed))  # none while the child is still creating the run
+    roles = build_state.finished_roles(build_state.run_dir(seed))  # none while the child is still creating the run
     if not roles or (roles == packed and (Path(pack_to) / f"seed-{int(seed)}").exists()):
         return packed
     target, roles = pack.pack(seed, pack_to)
@@ -108,8 +108,8 @@ def _pack_new(seed, pack_to, packed, say):
 
 def publish_finished(seed, out=None, say=print, eval_limit=None):
     """Publish the roles of seed `seed` that have finished training, without training more."""
-    run = runs.run_dir(seed)
-    roles = runs.finished_roles(run)
+    run = build_state.run_dir(seed)
+    roles = build_state.finished_roles(run)
     if not roles:
         raise UserError(f"zoo seed {seed}: no finished model in {run}; `vitlab zoo build --seeds {seed}` trains them")
     destination = Path(out) if out else catalog.seed_dir(seed)
@@ -140,7 +140,7 @@ def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print, eval_
     """Train and publish every seed (packing each into `pack_to` as it goes); returns {seed: destination}."""
     done = {}
     for number, seed in enumerate(seeds, 1):
-        say(f"zoo: seed {seed} ({number}/{len(seeds)}): training (resumable: {runs.run_dir(seed)})")
+        say(f"zoo: seed {seed} ({number}/{len(seeds)}): training (resumable: {build_state.run_dir(seed)})")
         started = time.time()
         run = train_seed(seed, overrides, quiet, pack_to, say)
         destination = Path(out) if out else catalog.seed_dir(seed)

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from vitlab.zoo import catalog, runs
+from vitlab.zoo import build_state, catalog
 
 CARD_VERSION = 1
 
@@ -45,7 +45,7 @@ def card_for(role, seed, run, model_file, eval_limit=None, step_name=None, recip
     from vitlab.training.trainer import steady_wall_seconds
 
     step_name = step_name or role
-    commits = commits if commits is not None else runs.training_commits(seed)
+    commits = commits if commits is not None else build_state.training_commits(seed)
     info = json.loads((Path(run) / "run.json").read_text())
     events = _events(run)
     training = info.get("training", {}).get(step_name, {})
@@ -65,8 +65,8 @@ def card_for(role, seed, run, model_file, eval_limit=None, step_name=None, recip
         # what it takes on a quiet machine: training_seconds counts pauses and neighbours too
         "training_seconds_steady": steady_wall_seconds(events, f"train:{step_name}"),
         # the code that trained it: the build's first process, then any that resumed it
-        "vitlab_commit": (commits or [runs.vitlab_commit()])[0],
-        "vitlab_commits_resumed": commits[1:], "published_by": runs.vitlab_commit(),
+        "vitlab_commit": (commits or [build_state.vitlab_commit()])[0],
+        "vitlab_commits_resumed": commits[1:], "published_by": build_state.vitlab_commit(),
         "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "eval_dataset": f"{catalog.describe(role)[1]}:test", "eval_images": count,
         "clean_accuracy": accuracy["average"], "clean_accuracy_heads": accuracy,

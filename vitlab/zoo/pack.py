@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vitlab import atomic
 from vitlab.errors import UserError
-from vitlab.zoo import catalog, runs
+from vitlab.zoo import build_state, catalog
 
 COMMITS = "commits.json"
 
@@ -22,17 +22,17 @@ COMMITS = "commits.json"
 def pack(seed, out):
     """Copy seed `seed`'s build state into OUT/seed-N (replacing an older pack); returns
     (that folder, finished roles)."""
-    run = runs.run_dir(seed)
+    run = build_state.run_dir(seed)
     if not (run / "run.json").exists():
         raise UserError(f"zoo seed {seed}: no build in {run}; `vitlab zoo build --seeds {seed}` starts one")
-    roles = runs.finished_roles(run)
+    roles = build_state.finished_roles(run)
     target = Path(out) / f"seed-{int(seed)}"
     with atomic.replacing_dir(target) as temp:  # the new pack is whole before the old one goes
         (temp / "models").mkdir()
         shutil.copyfile(run / "run.json", temp / "run.json")
         _copy_finished_events(run / "events.jsonl", temp / "events.jsonl", roles)
-        if runs.commits_file(seed).exists():
-            shutil.copyfile(runs.commits_file(seed), temp / COMMITS)
+        if build_state.commits_file(seed).exists():
+            shutil.copyfile(build_state.commits_file(seed), temp / COMMITS)
         for role in roles:
             shutil.copyfile(run / "models" / f"{role}.keras", temp / "models" / f"{role}.keras")
     return target, roles
@@ -72,12 +72,12 @@ def unpack(source, seed=None):
     packed_seed = info["seed"]
     if seed is not None and int(seed) != packed_seed:
         raise UserError(f"{source}: holds seed {packed_seed}, not seed {seed}")
-    run = runs.run_dir(packed_seed)
+    run = build_state.run_dir(packed_seed)
     if (run / "run.json").exists():
         raise UserError(f"zoo seed {packed_seed}: the cache already holds a build ({run}); "
                         f"`vitlab zoo build --seeds {packed_seed}` resumes it (remove it to unpack instead)")
     with atomic.replacing_dir(run) as temp:
         shutil.copytree(source, temp, ignore=shutil.ignore_patterns(COMMITS), dirs_exist_ok=True)
         if (source / COMMITS).exists():
-            atomic.write_bytes(runs.commits_file(packed_seed), (source / COMMITS).read_bytes())
-    return packed_seed, runs.finished_roles(run)
+            atomic.write_bytes(build_state.commits_file(packed_seed), (source / COMMITS).read_bytes())
+    return packed_seed, build_state.finished_roles(run)
