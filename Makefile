@@ -45,10 +45,10 @@ curves: install
 	$(BIN)/python benchmarks/learning_curves.py --pack-to state/curves
 
 findings: install
-	$(BIN)/python -m vitlab.findings study
+	$(BIN)/vitlab findings study
 
 findings-long: install
-	$(BIN)/python -m vitlab.findings long
+	$(BIN)/vitlab findings long
 
 tui: install
 	$(BIN)/vitlab tui

@@ -134,7 +134,9 @@ def test_create_model_pretrained_reads_the_cache_like_timm(tmp_path, source, mon
     headless = vitlab.create_model("deit_test_distilled.fake_in1k", pretrained=True, num_classes=0)
     assert headless.num_classes == 0
     random = vitlab.create_model("deit_test_distilled.fake_in1k", num_classes=4)  # no pretrained: tag ignored
-    assert random.num_classes == 4
+    assert random.num_classes == 4 and random.crop_pct is None
+    tagged = vitlab.create_model("timm/resnet50.tv_in1k", num_classes=2, image_size=32)  # a tag vitlab knows
+    assert (tagged.crop_pct, tagged.interpolation) == (0.875, "bilinear")
     with pytest.raises(vitlab_error(), match="only image_size, mean, num_classes, std can be set"):
         vitlab.create_model(REPO, pretrained=True, depth=3)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vitlab.config import ConfigError
-from vitlab.features import fewshot, probes
+from vitlab.features import batched_probes, fewshot, probes
 
 
 def separable(rows=120, dim=16, classes=4, seed=0):
@@ -21,7 +21,8 @@ def test_linearly_separable_features_are_probed_perfectly():
     logistic = probes.logistic_probe(x_train, y_train, x_test, y_test, c_grid=[0.1, 1.0], cv_folds=3)
     assert logistic.accuracy == 1.0 and logistic.detail["C"] in (0.1, 1.0)
     x_more, y_more = separable(rows=800, seed=2)  # 10 epochs of 50 steps: the paper's protocol has data
-    assert probes.linear_layer_probe(x_more, y_more, x_test, y_test, 4, epochs=10, batch_size=16).accuracy == 1.0
+    linear, = batched_probes.linear_layer_probes([x_more], y_more, [x_test], y_test, [(0,)], 4, epochs=10, batch_size=16)
+    assert linear.accuracy == 1.0
     assert probes.knn_probe(x_train, y_train, x_test, y_test, k=5).accuracy == 1.0
 
 
@@ -34,20 +35,15 @@ def _noisy_parts(rows, widths, classes=4, seed=0):
             for width in widths], labels
 
 
-@pytest.mark.parametrize("rows", [600, 40])  # 600: 9 batches of 64, 24 rows dropped; 40: one batch of all
-def test_batched_probes_equal_the_per_probe_reference(rows):
-    from vitlab.features import batched_probes
-
-    widths = [8, 12, 8, 8]  # two widths; part 2 is only ever read inside a concatenation
-    parts, labels = _noisy_parts(rows + 200, widths)
+def _assert_batched_equals_reference(rows, sets, epochs):
+    parts, labels = _noisy_parts(rows + 200, [8, 12, 8, 8])  # two widths
     train, test = [x[:rows] for x in parts], [x[rows:] for x in parts]
-    sets = [(0, 2), (1,), (3,), (0,), (2, 3, 1)]
-    batched = batched_probes.linear_layer_probes(train, labels[:rows], test, labels[rows:], sets, 4, epochs=3,
+    batched = batched_probes.linear_layer_probes(train, labels[:rows], test, labels[rows:], sets, 4, epochs=epochs,
                                                  batch_size=64, keep_weights=True)
     for parts_of, got in zip(sets, batched):
         expected = probes.linear_layer_probe(np.concatenate([train[p] for p in parts_of], axis=1), labels[:rows],
                                              np.concatenate([test[p] for p in parts_of], axis=1), labels[rows:], 4,
-                                             epochs=3, batch_size=64, keep_weights=True)
+                                             epochs=epochs, batch_size=64, keep_weights=True)
         assert got.detail["per epoch"] == expected.detail["per epoch"]
         assert (got.accuracy, got.detail["best epoch"], got.detail["last epoch top1"]) == \
             (expected.accuracy, expected.detail["best epoch"], expected.detail["last epoch top1"])
@@ -58,9 +54,16 @@ def test_batched_probes_equal_the_per_probe_reference(rows):
     assert max(score.accuracy for score in batched) < 1.0  # nothing trivially perfect: a slip would show
 
 
-def test_batched_probe_bank_refuses_an_empty_set():
-    from vitlab.features import batched_probes
+def test_batched_probes_equal_the_per_probe_reference():
+    # 600 rows: 9 batches of 64 per epoch, 24 dropped; part 2 is only read inside concatenations
+    _assert_batched_equals_reference(600, [(0, 2), (1,), (3,), (0,), (2, 3, 1)], epochs=3)
 
+
+def test_batched_probes_on_fewer_rows_than_a_batch_take_them_all_as_one():
+    _assert_batched_equals_reference(40, [(1,), (0, 2)], epochs=2)
+
+
+def test_batched_probe_bank_refuses_an_empty_set():
     parts, labels = _noisy_parts(10, [4])
     with pytest.raises(ValueError, match="at least one part"):
         batched_probes.linear_layer_probes(parts, labels, parts, labels, [(0,), ()], 4, epochs=1)
@@ -91,10 +94,27 @@ def test_episodes_are_seeded_and_heads_solve_separable_ones():
     assert len(episode.support) == 15 and len(episode.query) == 20
     assert not set(episode.support) & set(episode.query)
     assert len(set(labels[episode.support])) == 5
-    for head in fewshot.HEADS.values():
+    for name, head in fewshot.HEADS.items():
         assert [head(features, e) for e in first] == [1.0] * 6
+        assert fewshot.episode_accuracies(name, features, first) == [1.0] * 6
     with pytest.raises(fewshot.EpisodeError, match="needs 9 classes"):
         fewshot.draw_episodes(labels, n_way=9, k_shot=1, n_query=1, num_episodes=1)
+
+
+def test_episode_heads_share_one_single_threaded_blas_setup(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    threads = []
+
+    def spy(features, episode):
+        threads.append(max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"))
+        return float(len(episode.query))
+
+    monkeypatch.setitem(fewshot.HEADS, "spy", spy)
+    features, labels = separable(rows=40, classes=4)
+    episodes = fewshot.draw_episodes(labels, n_way=2, k_shot=1, n_query=3, num_episodes=2, seed=0)
+    assert fewshot.episode_accuracies("spy", features, episodes) == [6.0, 6.0]
+    assert threads == [1, 1]
 
 
 def _bright_dark_data(rows=48):

@@ -38,10 +38,16 @@ def create_model(model_name, /, pretrained=False, checkpoint_path=None, cache_di
     As in timm: pretrained=True takes the weights of a timm / Hugging Face name
     ("timm/deit_small_patch16_224.fb_in1k", or without the org) from the local Hugging Face cache
     (`cache_dir`, default $HF_HUB_CACHE); checkpoint_path imports a timm-layout file. Otherwise
-    the weights are random and a ".tag" suffix is ignored.
+    the weights are random. A ".tag" vitlab knows (resnet50.tv_in1k) gives the model that
+    checkpoint's preprocessing (mean, std, crop); an unknown tag is ignored.
     """
     from vitlab import models
-    from vitlab.models import hf_cache
+    from vitlab.models import hf_cache, registry
+
+    def architecture_of(name):  # ARCHITECTURE.TAG when vitlab knows the tag's preprocessing
+        repo_id, architecture = hf_cache.parse_name(name)
+        tagged = repo_id.split("/", 1)[1]
+        return tagged if tagged in registry.PRETRAINED else architecture
 
     if pretrained or checkpoint_path:
         allowed = {"num_classes", "image_size", "mean", "std"}
@@ -51,9 +57,9 @@ def create_model(model_name, /, pretrained=False, checkpoint_path=None, cache_di
         if checkpoint_path:
             from vitlab.models.timm_convert import import_checkpoint
 
-            return import_checkpoint(hf_cache.parse_name(model_name)[1], checkpoint_path, **kwargs)[0]
+            return import_checkpoint(architecture_of(model_name), checkpoint_path, **kwargs)[0]
         return hf_cache.import_cached(model_name, cache_dir=cache_dir, **kwargs)[0]
-    name = hf_cache.parse_name(model_name)[1] if hf_cache.looks_like_hub_name(model_name) else model_name
+    name = architecture_of(model_name) if hf_cache.looks_like_hub_name(model_name) else model_name
     return models.create(name, **kwargs)
 
 

@@ -9,7 +9,8 @@ import sys
 
 import typer
 
-from vitlab.commands import data, eval as eval_cmd, export, features, findings, models, recipe, runs, tui, weights, zoo
+from vitlab.commands import (data, eval as eval_cmd, export, features, findings, models, recipe, runs, study, tui,
+                             weights, zoo)
 
 app = typer.Typer(
     name="vitlab",
@@ -27,6 +28,7 @@ app.add_typer(recipe.app, name="recipe")
 app.add_typer(runs.app, name="runs")
 app.add_typer(zoo.app, name="zoo")
 app.add_typer(findings.app, name="findings")
+app.add_typer(study.app, name="study")
 app.command("export")(export.export_command)
 app.command("tui")(tui.tui_command)
 

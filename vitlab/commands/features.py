@@ -37,7 +37,7 @@ def extract_command(
     keras.utils.set_random_seed(seed)  # a registry name builds the same weights each time, so reruns hit the cache
     adapter = resolve_model(model, num_classes=info.num_classes)
     loaded = data_lib.load(dataset, split=split, image_size=adapter.image_size, batch_size=batch_size, limit=limit,
-                           seed=seed, data_dir=data_dir)
+                           seed=seed, data_dir=data_dir, **data_lib.eval_crop(adapter))  # the model's stored crop
     context = Context(step="features", quiet=quiet)
     kind_list = [k.strip() for k in kinds.split(",") if k.strip()]
     features = extract(adapter, loaded, blocks=blocks, kinds=kind_list, cache_dir=cache_dir, path=out,

@@ -8,10 +8,11 @@ app = typer.Typer(help="Import timm-layout checkpoints (.safetensors, .npz, .pth
                        "cache) as .keras models.",
                   no_args_is_help=True)
 
-_NAMED_STATS = {
-    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
-    "inception": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
-}
+def _named_stats():
+    from vitlab.models import registry
+
+    return {"imagenet": (registry.IMAGENET_MEAN, registry.IMAGENET_STD),
+            "inception": (registry.INCEPTION_MEAN, registry.INCEPTION_STD)}
 
 
 def parse_stats(text, option):
@@ -20,8 +21,9 @@ def parse_stats(text, option):
 
     if text is None:
         return None
-    if text.lower() in _NAMED_STATS:
-        return _NAMED_STATS[text.lower()][0 if option == "--mean" else 1]
+    named = _named_stats()
+    if text.lower() in named:
+        return named[text.lower()][0 if option == "--mean" else 1]
     try:
         values = tuple(float(part) for part in text.split(","))
     except ValueError:

@@ -61,10 +61,12 @@ def _check_crop(crop_pct, interpolation, resize="crop"):
     if resize not in pipeline.RESIZE_MODES:
         raise DatasetError(f"resize must be one of {', '.join(pipeline.RESIZE_MODES)}, got {resize!r}")
 
-    if crop_pct is not None and not 0.0 < float(crop_pct) <= 1.0:
-        raise DatasetError(f"crop_pct must be in (0, 1] (0.875: Resize(256) + CenterCrop(224)), got {crop_pct}")
-    if interpolation is not None and interpolation not in crop.INTERPOLATIONS:
-        raise DatasetError(f"interpolation must be one of {', '.join(crop.INTERPOLATIONS)}, got {interpolation!r}")
+    from vitlab.models import preprocessing
+
+    try:  # the one check of a crop (models store theirs, runs override it)
+        preprocessing.check(crop_pct, interpolation)
+    except ValueError as error:
+        raise DatasetError(str(error)) from None
     return {"crop_pct": crop.PAPER_CROP_PCT if crop_pct is None else float(crop_pct),
             "interpolation": interpolation or crop.PAPER_INTERPOLATION, "resize": resize}
 

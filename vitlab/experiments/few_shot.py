@@ -57,7 +57,7 @@ def run(adapters, data, config, context):
             values, details = {}, {}
             for k, drawn in episodes.items():
                 for head in config.heads:
-                    accuracies = [fewshot.HEADS[head](x, episode) for episode in drawn]
+                    accuracies = fewshot.episode_accuracies(head, x, drawn)
                     mean, half_width = fewshot.mean_interval(accuracies)
                     name = f"{head} {k}-shot"
                     values[name], details[f"{name} ci95"] = mean, half_width

@@ -63,16 +63,27 @@ def nearest_centroid_accuracy(features, episode):
 def logistic_accuracy(features, episode, c=1.0):
     """Logistic regression fitted on the support set of L2-normalized features."""
     from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):  # tiny fits: threads only add overhead
-        model = LogisticRegression(C=c, max_iter=200)
-        model.fit(_unit_rows(features[episode.support]), episode.support_labels)
-        predictions = model.predict(_unit_rows(features[episode.query]))
+    model = LogisticRegression(C=c, max_iter=200)
+    model.fit(_unit_rows(features[episode.support]), episode.support_labels)
+    predictions = model.predict(_unit_rows(features[episode.query]))
     return float(np.mean(predictions == episode.query_labels))
 
 
 HEADS = {"centroid": nearest_centroid_accuracy, "logistic": logistic_accuracy}
+
+
+def episode_accuracies(head, features, episodes):
+    """One head's accuracy on every episode. BLAS runs single-threaded (tiny fits: threads only
+    add overhead) and scikit-learn skips re-checking the head's fixed parameters, both set once
+    for all episodes: entered per episode, threadpoolctl rescans the process's libraries each
+    time, which cost more than the fit (5-way 5-shot logistic head with TensorFlow loaded: 8.6
+    ms per episode entered each time, 3.0 ms entered once; benchmarks/bench_probe.py)."""
+    import sklearn
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), sklearn.config_context(skip_parameter_validation=True):
+        return [HEADS[head](features, episode) for episode in episodes]
 
 
 def mean_interval(accuracies, confidence=0.95):

@@ -18,6 +18,7 @@ import json
 import os
 from pathlib import Path
 
+from vitlab import atomic
 from vitlab.errors import UserError
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "open_clip_pytorch_model.bin")
@@ -174,7 +175,6 @@ def converted(name, cache_dir=None):
     if not target.exists():
         model, _, _ = import_cached(text, cache_dir=cache_dir, revision=cached.revision)
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.keras")
-        model.save(partial)
-        os.replace(partial, target)  # a concurrent run never reads a half-written file
+        with atomic.replacing(target, suffix=".keras") as partial:  # a concurrent run never reads half a file
+            model.save(partial)
     return target

@@ -1,0 +1,34 @@
+"""`vitlab study`: train the study's cells (resumable, packable across machines) and see where they stand."""
+
+import typer
+
+app = typer.Typer(help="The study's models: train its cells per seed, resumably; show their state.",
+                  no_args_is_help=True)
+
+
+@app.command("train")
+def train_command(
+    cells: str = typer.Option("vit_deit,resnet_basic,vit_basic,resnet_deit", "--cells",
+                              help="Comma-separated cells (vitlab.study.design.CELLS); teachers train first."),
+    seed: int = typer.Option(0, "--seed", help="The seed to train."),
+    pack_to: str = typer.Option(None, "--pack-to", help="Pack each cell's resume state here every 10 minutes "
+                                                         "and restore from it into an empty cache."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
+    smoke: bool = typer.Option(False, "--smoke", help="A seconds-long schedule (2 epochs of 3 steps), to check the path."),
+):
+    """Train the cells for one seed in the cache, measuring every epoch's snapshot; a rerun resumes."""
+    from vitlab.study import design, runner
+
+    schedule = design.SMOKE if smoke else design.SCHEDULE
+    runner.train([c.strip() for c in cells.split(",") if c.strip()], seed, pack_to=pack_to, quiet=quiet,
+                 schedule=schedule)
+
+
+@app.command("status")
+def status_command(seed: int = typer.Option(0, "--seed", help="The seed to show.")):
+    """Each cell's state in the cache: status, latest validation accuracy and step, snapshots measured."""
+    from vitlab.study import runner
+
+    for row in runner.summary(seed):
+        accuracy = "-" if row["val_accuracy"] is None else f"{row['val_accuracy']:.3f} at step {row['steps']}"
+        typer.echo(f"{row['cell']:<24} {row['status']:<12} {accuracy:<24} snapshots measured: {row['snapshots']}")

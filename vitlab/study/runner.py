@@ -1,0 +1,197 @@
+"""Train the study's cells for a seed, resumably, in the user's cache, and pack what must
+survive a new machine.
+
+A cell is one `vitlab recipe run` (vitlab.study.design.recipe_text) in
+`$VITLAB_CACHE/study/seed-N/CELL`, run as a child process; a killed run resumes from its last
+checkpoint. While it trains, every new epoch snapshot is measured (snapshot_eval, in a process
+of its own) into CELL/snapshot_metrics.json, and every PACK_EVERY_S the cell's resume state is
+copied to `PACK/seed-N/CELL` (run.json, events, snapshot metrics, the newest checkpoint, the
+final model once done), which a fresh cache restores from. Snapshots themselves stay in the
+cache: their measurements are what the analysis needs.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from vitlab.errors import UserError
+from vitlab.study import design
+
+PACK_EVERY_S = 600
+POLL_S = 60
+METRICS = "snapshot_metrics.json"
+
+
+def root():
+    base = os.environ.get("VITLAB_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "vitlab")
+    return Path(base) / "study"
+
+
+def cell_dir(seed, name):
+    return root() / f"seed-{seed}" / name
+
+
+def model_file(seed, name):
+    return cell_dir(seed, name) / "models" / f"{name}.keras"
+
+
+def status(seed, name):
+    info = cell_dir(seed, name) / "run.json"
+    return json.loads(info.read_text()).get("status", "?") if info.exists() else "absent"
+
+
+def order(names):
+    """Cells in an order that trains every teacher before its students."""
+    ordered = []
+
+    def visit(name):
+        if name not in design.CELLS:
+            raise UserError(f"unknown study cell {name!r}; cells: {', '.join(design.CELLS)}")
+        teacher = design.CELLS[name].teacher
+        if teacher and teacher not in ordered:
+            visit(teacher)
+        if name not in ordered:
+            ordered.append(name)
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+def train(names, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE):
+    for name in order(names):
+        train_cell(name, seed, pack_to, quiet, schedule)
+
+
+def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE):
+    """Train (or resume, or restore from the pack and resume) one cell; measure its snapshots."""
+    from vitlab.zoo.build import run_child
+
+    target = cell_dir(seed, name)
+    if pack_to:
+        unpack(name, seed, pack_to)
+    cell = design.CELLS[name]
+    teacher = None
+    if cell.teacher:
+        teacher = model_file(seed, cell.teacher)
+        if not teacher.exists():
+            raise UserError(f"study cell {name} (seed {seed}) needs its teacher {cell.teacher} trained first")
+    recipe = target.parent / f"{name}.toml"
+    recipe.parent.mkdir(parents=True, exist_ok=True)
+    recipe.write_text(design.recipe_text(name, seed, teacher, schedule))
+    vitlab = [sys.executable, "-m", "vitlab.cli", "recipe", "run", *(["--quiet"] if quiet else [])]
+    state = status(seed, name)
+    if state == "done":
+        command = None
+    elif state == "absent":
+        command = [*vitlab, str(recipe), "--out", str(target)]
+    else:
+        command = [*vitlab, "--resume", str(target)]
+    last_pack = [time.monotonic()]
+
+    eval_limit = min(schedule.eval_limit, 1000)
+
+    def poll():
+        measure_snapshots(target, name, eval_limit)
+        if pack_to and time.monotonic() - last_pack[0] >= PACK_EVERY_S:
+            pack(name, seed, pack_to)
+            last_pack[0] = time.monotonic()
+
+    if command:
+        print(f"study: seed {seed}, {name}: {'training' if state == 'absent' else 'resuming'} in {target}",
+              flush=True)
+        code = run_child(command, POLL_S, poll)
+        if code:
+            if pack_to:
+                pack(name, seed, pack_to)
+            raise UserError(f"study cell {name} (seed {seed}) stopped with exit code {code}; run again to resume")
+    measure_snapshots(target, name, eval_limit)
+    if pack_to:
+        pack(name, seed, pack_to)
+    return target
+
+
+def measure_snapshots(target, name, limit=1000):
+    """Measure each snapshot not yet in METRICS (one process each); returns the metrics."""
+    from vitlab import atomic
+
+    metrics_path = target / METRICS
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    snapshots = sorted((target / "snapshots" / name).glob("epoch-*.keras"))
+    for snapshot in snapshots:
+        key = snapshot.stem
+        if key in metrics:
+            continue
+        out = target / f".{key}.metrics.json"
+        done = subprocess.run([sys.executable, "-m", "vitlab.study.snapshot_eval", str(snapshot), str(out), str(limit)],
+                              capture_output=True, text=True)
+        if done.returncode or not out.exists():
+            print(f"study: {name} {key}: measuring failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
+            continue
+        metrics[key] = json.loads(out.read_text())
+        out.unlink()
+        atomic.write_json(metrics_path, metrics, indent=1)
+    return metrics
+
+
+def pack(name, seed, out):
+    """Copy the cell's resume state into OUT/seed-N/NAME, replacing an older pack only once the new
+    one is whole."""
+    from vitlab import atomic
+    from vitlab.training.checkpoint import STATE_FILE, read_state
+
+    source, target = cell_dir(seed, name), Path(out) / f"seed-{seed}" / name
+    if not (source / "run.json").exists():
+        return
+    done = status(seed, name) == "done"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic.replacing_dir(target) as temp:
+        for file in ("run.json", "events.jsonl", METRICS):
+            if (source / file).exists():
+                shutil.copyfile(source / file, temp / file)
+        if done and model_file(seed, name).exists():
+            (temp / "models").mkdir()
+            shutil.copyfile(model_file(seed, name), temp / "models" / f"{name}.keras")
+            return
+        for step in sorted((source / "checkpoints").glob("*")):
+            state = read_state(step)
+            if state and (step / state["weights"]).exists():
+                (temp / "checkpoints" / step.name).mkdir(parents=True)
+                shutil.copyfile(step / state["weights"], temp / "checkpoints" / step.name / state["weights"])
+                shutil.copyfile(step / STATE_FILE, temp / "checkpoints" / step.name / STATE_FILE)
+
+
+def unpack(name, seed, pack_dir):
+    """Restore the cell from its pack into an empty cache (a new machine or a lost cache)."""
+    source, target = Path(pack_dir) / f"seed-{seed}" / name, cell_dir(seed, name)
+    if (target / "run.json").exists() or not (source / "run.json").exists():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, target)
+    print(f"study: seed {seed}, {name}: restored from {source}", flush=True)
+    return True
+
+
+def summary(seed, names=None):
+    """Per cell: status, the latest validation accuracy and its step, snapshots measured."""
+    rows = []
+    for name in names or design.CELLS:
+        target = cell_dir(seed, name)
+        row = {"cell": name, "status": status(seed, name), "val_accuracy": None, "steps": None, "snapshots": 0}
+        events = target / "events.jsonl"
+        if events.exists():
+            for line in events.read_text().splitlines():
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("kind") == "metric" and event.get("name") == "val_accuracy":
+                    row["val_accuracy"], row["steps"] = event["value"], event.get("done")
+        if (target / METRICS).exists():
+            row["snapshots"] = len(json.loads((target / METRICS).read_text()))
+        rows.append(row)
+    return rows
