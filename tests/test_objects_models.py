@@ -107,3 +107,13 @@ def test_attention_of_a_class_token_is_refused_for_the_pooled_vit():
     pooled = ModelAdapter(models.create("vit_nano_gap_patch8_64", depth=1))
     with pytest.raises(ValueError, match="no class token"):
         pooled.cls_attention(images)
+
+
+def test_pooled_vit_class_features_are_its_patch_mean():
+    model = models.create("vit_nano_gap_patch8_64", depth=1)
+    adapter = ModelAdapter(model)
+    images = np.random.default_rng(0).random((2, 64, 64, 3)).astype("float32")
+    features = adapter.block_features(images, kinds=("class", "patch_mean"))
+    assert adapter.num_prefix_tokens == 0
+    for pooled, mean in zip(features["class"], features["patch_mean"], strict=True):
+        np.testing.assert_allclose(np.asarray(pooled), np.asarray(mean), atol=1e-6)

@@ -13,8 +13,8 @@ import dataclasses
 from vitlab.config import ConfigError
 from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
 from vitlab.features import protocol
-from vitlab.protocol import probe as probe_protocol
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
+from vitlab.protocol import probe as probe_protocol
 from vitlab.results import Result
 
 METHODS = {"logistic": "logistic regression top-1", "linear": "linear layer (AdamW, best epoch) top-1",

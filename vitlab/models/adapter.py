@@ -136,7 +136,8 @@ class ModelAdapter:
     def block_features(self, images, kinds=("class",)):
         """Per-block feature vectors: {kind: [ (B, D) per block ]}.
 
-        Transformers: 'class' (class token), 'dist' (distillation token), 'patch_mean'.
+        Transformers: 'class' (class token), 'dist' (distillation token), 'patch_mean'; a pooled
+        ViT (no class token) gives its patch mean as 'class', the token its head pools.
         CNNs: 'pooled' (global-average pooled stage output), whatever kinds are asked.
         """
         out = self.forward(images, tokens=True)
@@ -144,8 +145,10 @@ class ModelAdapter:
             return {"pooled": [ops.mean(stage, axis=(1, 2)) for stage in out["stages"]]}
         features = {}
         for kind in kinds:
-            if kind == "class":
+            if kind == "class" and self.num_prefix_tokens:
                 features[kind] = [t[:, 0] for t in out["tokens"]]
+            elif kind == "class":
+                features[kind] = [ops.mean(t, axis=1) for t in out["tokens"]]
             elif kind == "dist" and self.has_dist_token:
                 features[kind] = [t[:, 1] for t in out["tokens"]]
             elif kind == "patch_mean":
