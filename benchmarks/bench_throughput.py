@@ -1,21 +1,26 @@
-"""Training and inference images/s: vitlab (Keras) against timm (PyTorch).
+"""Training and inference throughput: vitlab (Keras) against timm (PyTorch), side by side.
 
-Same architecture, batch, precision (float32) and threads (2) on both sides, measured in
-the same run; timm runs in benchmarks/.venv-timm. Each vitlab variant runs in its own
-process, since TensorFlow fixes threads and oneDNN at start: xla / graph (TensorFlow with
-or without jit_compile), graph_no_onednn, and jax (Keras on JAX on CPU, always jitted).
-The headline is vitlab's own default paths: training as the trainer compiles the model
-(vitlab.training.trainer.use_xla: XLA for ViTs, graph for ResNets), inference as the
-experiments run it (tf.function graphs, no XLA). Also measures the input pipeline alone
-(it must outpace training by >= 3x). TUNING variants (thread, XLA and oneDNN settings)
-run only when named in --variants.
+Same architecture, batch, precision (float32) and threads (2) on both sides. Each side is one
+long-lived process per model (TensorFlow fixes threads and oneDNN at start; timm runs in
+benchmarks/.venv-timm); after both are warm the parent asks them for rounds in turn,
+alternating which goes first, so load from other work on a shared machine falls on both
+alike. A ratio is vitlab over timm within one round; the figure is the median over rounds,
+per wall-clock second and per CPU-second (the process's CPU time: robust to other load).
 
-    .venv/bin/python benchmarks/bench_throughput.py [--quick] [--models a,b] [--variants xla,graph,jax]
+vitlab runs its own paths: training is the trainer's step (vitlab.training.trainer:
+TrainingModel with AdamW, compiled as plan.train_step compiles it: XLA for ViTs on one
+replica, a graph for ResNets), inference is the experiments' compiled forward
+(vitlab.perturb.compiled.compile_logits: a tf.function graph). timm runs timm's train.py
+step (AdamW from create_optimizer_v2, cross-entropy) and an eval forward under no_grad.
+Other vitlab settings (VARIANTS) join the same rounds when named in --variants.
+
+    .venv/bin/python benchmarks/bench_throughput.py [--quick] [--models a,b] [--variants default,train_graph]
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,112 +30,204 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
-CONFIGS = {  # name: batch size (the recipes' batch for the 32x32 configs)
-    "deit_tiny_patch16_224": 16,
-    "vit_nano_patch4_32": 128,
-    "resnet_nano_32": 128,
+CONFIGS = {  # name: batch size
+    "deit_tiny_patch16_224": 32,
+    "deit_small_patch16_224": 32,
+    "vit_nano_patch8_64": 64,  # the study's models (objects64), at their recipes' batch
+    "resnet_nano_64": 64,
 }
-VARIANTS = {  # name: how the worker runs (Keras backend, jit_compile, extra environment)
-    "xla": {"jit": True},
-    "graph": {"jit": False},
-    "graph_no_onednn": {"jit": False, "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
-    "jax": {"backend": "jax", "jit": True, "env": {"JAX_PLATFORMS": "cpu"}},
+VARIANTS = {  # name: how a vitlab worker runs (Keras backend, compilation, extra environment)
+    "default": {},  # the trainer's step and the experiments' forward, as vitlab runs them
+    "train_graph": {"train_jit": False},  # training without XLA
+    "train_xla": {"train_jit": True},
+    "inference_xla": {"inference_xla": True},  # the forward as feature extraction compiles ViTs
+    "no_onednn": {"env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
+    "jax": {"backend": "jax", "env": {"JAX_PLATFORMS": "cpu"}},
 }
-TUNING = {  # TensorFlow settings tried on deit_tiny; not in the default set
-    # TensorFlow's own thread defaults (intra = inter = cores), what vitlab runs with, vs. inter_op 1 here
-    "xla_tf_threads": {"jit": True, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},
-    "graph_tf_threads": {"jit": False, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},
-    "xla_fast_math": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_enable_fast_math=true"}},
-    "xla_onednn": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_use_onednn=true"}},
-    "xla_xnnpack": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}},
-    "xla_vector512": {"jit": True, "env": {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512"}},
-    "xla_no_onednn": {"jit": True, "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
-}
-EXPERIMENTS_DEFAULT = "graph"  # what the experiments and feature extraction run (tf.function)
+KINDS = ("train", "inference")
 
 
-def measure_vitlab(name, batch, variant, warmup, steps):
-    """Runs in a fresh process (see worker): images/s for predict_on_batch and train_on_batch."""
-    spec = {**VARIANTS, **TUNING}[variant]
-    job = {"name": name, "batch": batch, "jit": spec["jit"], "warmup": warmup, "steps": steps}
+class Side:
+    """One worker process answering one JSON line per request (see `serve`)."""
+
+    def __init__(self, name, process, log):
+        self.name, self.process, self.log = name, process, Path(log)  # log: its stderr (a pipe could fill up)
+        self.ready = None
+
+    def ask(self, request=None):
+        if request is not None:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait(timeout=30)
+            raise RuntimeError(f"{self.name} worker ended (exit {self.process.returncode}):\n"
+                               f"{self.log.read_text(errors='replace')[-3000:]}")
+        return json.loads(line)
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_vitlab(name, batch, variant, workdir):
+    spec = VARIANTS[variant]
+    job = {"name": name, "batch": batch, "train_jit": spec.get("train_jit"),
+           "inference_xla": spec.get("inference_xla", False)}
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "KERAS_BACKEND": spec.get("backend", "tensorflow"),
            **spec.get("env", {})}
-    done = subprocess.run([sys.executable, __file__, "--worker", json.dumps(job)], env=env, capture_output=True,
-                          text=True, timeout=1200)
-    if done.returncode:
-        sys.stderr.write(done.stderr[-3000:])
-        raise RuntimeError(f"vitlab worker failed: {name} {variant}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    log = Path(workdir) / f"{name}-{variant}.log"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(job)], env=env, text=True,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+    return Side(f"vitlab {variant}", process, log)
 
 
-def worker(job):
-    _common.limit_threads(2)
-    import keras
-    import numpy as np
-
-    from vitlab import models
-
-    model = models.create(job["name"], num_classes=10)
-    trainer_xla = None
-    if keras.backend.backend() == "tensorflow":  # the choice vitlab's trainer makes for one replica
-        from types import SimpleNamespace
-
-        from vitlab.training.trainer import use_xla
-
-        trainer_xla = bool(use_xla(model, SimpleNamespace(num_replicas_in_sync=1)))
-    size, batch = model.image_size, job["batch"]
-    rng = np.random.default_rng(0)
-    x = rng.random((batch, size, size, 3), dtype=np.float32)
-    y = rng.integers(0, 10, batch).astype("int32")
-    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=job["jit"])
-    start = time.perf_counter()
-    model.predict_on_batch(x)
-    first_predict = time.perf_counter() - start
-    inference = rate(lambda: model.predict_on_batch(x), batch, job["warmup"], job["steps"])
-    start = time.perf_counter()
-    model.train_on_batch(x, y)
-    first_train = time.perf_counter() - start
-    train = rate(lambda: model.train_on_batch(x, y), batch, job["warmup"], job["steps"])
-    print(json.dumps({"params": models.parameter_count(model), "inference": inference, "train": train,
-                      "compile_s": {"predict": first_predict, "train": first_train}, "trainer_xla": trainer_xla,
-                      "backend": keras.backend.backend()}))
-
-
-def rate(step, batch, warmup, steps):
-    import numpy as np
-
-    for _ in range(warmup):
-        step()
-    times = []
-    cpu = time.process_time()
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    cpu = time.process_time() - cpu
-    return {"images_per_s": batch / float(np.median(times)), "median_step_s": float(np.median(times)),
-            "images_per_cpu_s": batch * steps / cpu, "steps": steps}
-
-
-def measure_timm(name, batch, warmup, steps, workdir):
-    import _timm
-
+def timm_job(name, batch):
+    """The job for timm_reference.py serve: timm's own model, or timm's classes built to the registry's sizes."""
     from vitlab import models
 
     spec = models.get_spec(name)
     kw = spec.kwargs
-    job = {"timm_name": spec.timm_name or name, "num_classes": 10, "batch_size": batch,
-           "image_size": spec.image_size, "warmup": warmup, "steps": steps, "outputs": str(workdir / "t.json")}
-    if not spec.timm_name:  # a registry-only config: timm builds the same architecture from its kwargs
+    job = {"timm_name": spec.timm_name or name, "num_classes": 10, "batch_size": batch, "image_size": spec.image_size}
+    if not spec.timm_name:
         job["timm_name"] = "vit" if spec.family == "vit" else "resnet"
-        job["arch"] = ({"patch_size": kw["patch_size"], "embed_dim": kw["hidden_dim"], "depth": kw["depth"],
-                        "num_heads": kw["num_heads"], "mlp_ratio": kw.get("mlp_ratio", 4.0),
-                        "distilled": kw.get("distilled", False)} if spec.family == "vit" else
-                       {"layers": list(kw["stage_depths"]), "base_width": kw["base_width"],
-                        "stem": kw.get("stem", "imagenet")})
-    _timm.run("throughput", job, workdir / "job.json")
-    return json.loads(Path(job["outputs"]).read_text())
+        if spec.family == "vit":
+            job["arch"] = {"patch_size": kw["patch_size"], "embed_dim": kw["hidden_dim"], "depth": kw["depth"],
+                           "num_heads": kw["num_heads"], "mlp_ratio": kw.get("mlp_ratio", 4.0),
+                           "distilled": kw.get("distilled", False)}
+            if kw.get("global_pool") == "avg":
+                job["arch"].update(class_token=False, global_pool="avg", fc_norm=False)
+            if kw.get("pos_embed") is False:
+                job["arch"]["pos_embed"] = "none"
+        else:
+            job["arch"] = {"layers": list(kw["stage_depths"]), "base_width": kw["base_width"],
+                           "stem": kw.get("stem", "imagenet"), "patch_size": kw.get("patch_size"),
+                           "stage_strides": list(kw.get("stage_strides") or ())}
+    return job
+
+
+def start_timm(name, batch, workdir):
+    import _timm
+
+    log = Path(workdir) / f"{name}-timm.log"
+    with open(log, "w") as stderr:
+        process = _timm.start("serve", timm_job(name, batch), Path(workdir) / f"{name}.json", stderr=stderr)
+    return Side("timm", process, log)
+
+
+# --- the vitlab worker ---------------------------------------------------------------------
+def worker(job):
+    """Builds vitlab's training step and forward for one model, then serves rounds."""
+    _common.limit_threads(2)
+    from types import SimpleNamespace
+
+    import keras
+    import numpy as np
+
+    from vitlab import models
+    from vitlab.perturb import compiled
+    from vitlab.training import trainer
+    from vitlab.training.recipe_sections import OptimSection
+
+    keras.utils.set_random_seed(0)
+    model = models.create(job["name"], num_classes=10)
+    jit = job["train_jit"]
+    if jit is None:  # the choice plan.train_step makes on one replica
+        jit = bool(trainer.use_xla(model, SimpleNamespace(num_replicas_in_sync=1)))
+    training = trainer.TrainingModel(model)
+    training.compile(optimizer=trainer.optimizer(OptimSection(), steps_per_epoch=100), jit_compile=jit)
+    if job["inference_xla"]:
+        xla_forward = compiled.compile_fn(lambda images: model(images, training=False), xla=True)
+        forward = lambda images: np.asarray(xla_forward(np.asarray(images, dtype="float32")))  # noqa: E731
+    else:
+        forward = compiled.compile_logits(lambda images: model(images, training=False))
+    size, batch = model.image_size, job["batch"]
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, size, size, 3), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]  # the trainer's targets are one-hot or soft
+    steps = {"train": lambda: training.train_on_batch(x, y), "inference": lambda: forward(x)}
+    compile_s = {}
+    for kind, step in steps.items():
+        start = time.perf_counter()
+        step()
+        compile_s[kind] = time.perf_counter() - start
+    serve(steps, batch, {"params": models.parameter_count(model), "train_xla": jit, "compile_s": compile_s,
+                         "backend": keras.backend.backend()})
+
+
+def serve(steps, batch, ready):
+    """The protocol timm_reference.py serve speaks too: a ready line, then one line per request."""
+    print(json.dumps({"ready": True, **ready}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        step = steps[request["kind"]]
+        times = []
+        cpu = time.process_time()
+        for _ in range(request["steps"]):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        cpu = time.process_time() - cpu
+        print(json.dumps({"images_per_s": batch / statistics.median(times),
+                          "images_per_cpu_s": batch * request["steps"] / cpu, "step_s": times}), flush=True)
+
+
+# --- the parent ----------------------------------------------------------------------------
+def steps_per_round(sides, kind, seconds):
+    """Steps that make a round about `seconds` long on the slowest side (one warm-up step each)."""
+    slowest = max(side.ask({"kind": kind, "steps": 1})["step_s"][0] for side in sides)
+    return max(1, min(20, round(seconds / slowest)))
+
+
+def measure_model(name, batch, variants, rounds, seconds, workdir):
+    """Alternating rounds of every side; per variant and kind the median of per-round ratios."""
+    sides = [start_timm(name, batch, workdir)] + [start_vitlab(name, batch, v, workdir) for v in variants]
+    try:
+        for side in sides:  # they start (and compile) in parallel; measuring begins when all are ready
+            side.ready = side.ask()
+        timm, ours = sides[0], sides[1:]
+        load = [os.getloadavg()[0]]
+        rounds_of = {side.name: {kind: [] for kind in KINDS} for side in sides}
+        for kind in KINDS:
+            steps = steps_per_round(sides, kind, seconds)
+            for index in range(rounds):
+                order = sides if index % 2 == 0 else sides[::-1]
+                for side in order:
+                    rounds_of[side.name][kind].append(side.ask({"kind": kind, "steps": steps}))
+                load.append(os.getloadavg()[0])
+    finally:
+        for side in sides:
+            side.close()
+    rows = []
+    for variant, side in zip(variants, ours):
+        if side.ready["params"] != timm.ready["params"]:
+            raise RuntimeError(f"{name}: not the same architecture ({side.ready['params']} vs "
+                               f"{timm.ready['params']} params)")
+        row = {"model": name, "batch": batch, "variant": variant, "params": side.ready["params"],
+               "train_xla": side.ready["train_xla"], "compile_s": side.ready["compile_s"],
+               "backend": side.ready["backend"], "load_1min": [round(v, 2) for v in load],
+               "timm_versions": {k: timm.ready[k] for k in ("torch", "timm", "threads")}}
+        for kind in KINDS:
+            mine, theirs = rounds_of[side.name][kind], rounds_of[timm.name][kind]
+            for unit in ("images_per_s", "images_per_cpu_s"):
+                ratios = [a[unit] / b[unit] for a, b in zip(mine, theirs)]
+                suffix = "" if unit == "images_per_s" else "_cpu"
+                row[f"{kind}_ratio{suffix}"] = statistics.median(ratios)
+                row[f"{kind}_ratios{suffix}"] = [round(r, 3) for r in ratios]
+                row[f"{kind}_vitlab{suffix}"] = statistics.median(r[unit] for r in mine)
+                row[f"{kind}_timm{suffix}"] = statistics.median(r[unit] for r in theirs)
+        rows.append(row)
+        print(f"{name} b{batch} {variant}: train {row['train_ratio_cpu']:.2f}x per CPU-s "
+              f"({row['train_vitlab_cpu']:.1f} vs timm {row['train_timm_cpu']:.1f}), {row['train_ratio']:.2f}x wall; "
+              f"inference {row['inference_ratio_cpu']:.2f}x per CPU-s ({row['inference_vitlab_cpu']:.1f} vs "
+              f"{row['inference_timm_cpu']:.1f}), {row['inference_ratio']:.2f}x wall; load {max(load):.1f}",
+              flush=True)
+    return rows
 
 
 def measure_pipeline(name, batch, batches):
@@ -145,114 +242,65 @@ def measure_pipeline(name, batch, batches):
     start = time.perf_counter()
     for _ in range(batches):
         next(iterator)
-    return {"images_per_s": batch * batches / (time.perf_counter() - start), "dataset": "shapes:train"}
+    return batch * batches / (time.perf_counter() - start)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer steps (the make bench setting)")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter rounds (the make bench setting)")
     parser.add_argument("--models", default=",".join(CONFIGS))
-    parser.add_argument("--variants", default=None,
-                        help=f"default {','.join(VARIANTS)} (--quick: xla,graph,jax); also: {','.join(TUNING)}")
+    parser.add_argument("--variants", default="default", help=f"vitlab settings, of {', '.join(VARIANTS)}")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per kind (default 3, --quick 3)")
+    parser.add_argument("--pipeline", action="store_true", help="also time the input pipeline against training")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker(json.loads(args.worker))
-    warmup, steps = (2, 5) if args.quick else (3, 15)
-    args.variants = args.variants or ("xla,graph,jax" if args.quick else ",".join(VARIANTS))
+    variants = args.variants.split(",")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+    rounds = args.rounds or 3
+    seconds = 2.0 if args.quick else 6.0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
             batch = CONFIGS.get(name, 32)
-            timm = measure_timm(name, batch, warmup, steps, Path(tmp))
-            pipeline = measure_pipeline(name, batch, 10 if args.quick else 30)
-            for variant in args.variants.split(","):
-                ours = measure_vitlab(name, batch, variant, warmup, steps)
-                row = {"model": name, "batch": batch, "variant": variant, "vitlab": ours, "timm": timm,
-                       "pipeline": pipeline,
-                       "train_ratio": ours["train"]["images_per_s"] / timm["train"]["images_per_s"],
-                       "inference_ratio": ours["inference"]["images_per_s"] / timm["inference"]["images_per_s"],
-                       "pipeline_over_train": pipeline["images_per_s"] / ours["train"]["images_per_s"],
-                       # per CPU-second: robust to other load on a shared machine
-                       "train_ratio_cpu": ours["train"]["images_per_cpu_s"] / timm["train"]["images_per_cpu_s"],
-                       "inference_ratio_cpu": (ours["inference"]["images_per_cpu_s"]
-                                               / timm["inference"]["images_per_cpu_s"])}
-                if ours["params"] != timm["params"]:
-                    raise RuntimeError(f"{name}: not the same architecture ({ours['params']} vs {timm['params']} params)")
-                rows.append(row)
-                print(f"{name} b{batch} {variant}: train {ours['train']['images_per_s']:.1f} vs timm "
-                      f"{timm['train']['images_per_s']:.1f} img/s ({row['train_ratio']:.2f}x), inference "
-                      f"{ours['inference']['images_per_s']:.1f} vs {timm['inference']['images_per_s']:.1f} "
-                      f"({row['inference_ratio']:.2f}x); per CPU-s train {row['train_ratio_cpu']:.2f}x, inference "
-                      f"{row['inference_ratio_cpu']:.2f}x; pipeline {pipeline['images_per_s']:.0f} img/s "
-                      f"({row['pipeline_over_train']:.1f}x train)", flush=True)
-    summary, table, notes = report(rows)
-    _common.write_result("bench_throughput", {"threads": 2, "precision": "float32", "rows": rows,
-                                              "figure": "images/s, vitlab / timm", "baseline": "timm on PyTorch",
-                                              "headline": headline(rows), "notes": notes, "table": table},
-                         summary)
+            model_rows = measure_model(name, batch, variants, rounds, seconds, tmp)
+            if args.pipeline:
+                pipeline = measure_pipeline(name, batch, 10 if args.quick else 30)
+                for row in model_rows:
+                    row["pipeline_images_per_s"] = pipeline
+                    row["pipeline_over_train"] = pipeline / row["train_vitlab"]
+            rows += model_rows
+    summary, table = report(rows)
+    _common.write_result("bench_throughput", {"threads": 2, "precision": "float32", "rounds": rounds, "rows": rows,
+                                              "figure": "images per CPU-second, vitlab / timm (median of rounds)",
+                                              "baseline": "timm on PyTorch, alternating rounds",
+                                              "notes": NOTES, "table": table}, summary)
 
 
-def trainer_variant(rows, model):
-    """The variant vitlab's trainer compiles `model` with (xla or graph), as its worker reported."""
-    flags = [r["vitlab"]["trainer_xla"] for r in rows
-             if r["model"] == model and r["vitlab"].get("trainer_xla") is not None]
-    return None if not flags else ("xla" if flags[0] else "graph")
-
-
-def headline(rows):
-    """Per model: the train ratio of the trainer's variant and the inference ratio of the graph variant."""
-    out = {}
-    for model in dict.fromkeys(r["model"] for r in rows):
-        by_variant = {r["variant"]: r for r in rows if r["model"] == model}
-        train_variant = trainer_variant(rows, model)
-        train, inference = by_variant.get(train_variant), by_variant.get(EXPERIMENTS_DEFAULT)
-        out[model] = {"train_variant": train_variant, "inference_variant": EXPERIMENTS_DEFAULT,
-                      "train_ratio": train and train["train_ratio"],
-                      "inference_ratio": inference and inference["inference_ratio"]}
-    return out
+NOTES = ("Ratios are vitlab over timm within each round (the two sides alternate, the order flipping every "
+         "round), the median over rounds; per CPU-second counts each process's own CPU time, so it holds under "
+         "other load, per wall-clock second is how long a batch takes. vitlab trains with the trainer's step "
+         "(AdamW; XLA for ViTs, a graph for ResNets) and infers with the experiments' compiled forward "
+         "(a tf.function graph); timm trains with AdamW and infers under no_grad. 2 threads, float32 both.")
 
 
 def report(rows):
-    """One-line summary (vitlab's default paths), the markdown table (every variant) and notes."""
-    heads = headline(rows)
-
-    def ratio(value):
-        return "n/a" if value is None else f"{value:.2f}x"
-
-    summary = "vitlab default paths vs timm: " + "; ".join(
-        f"{m}: train {ratio(h['train_ratio'])} ({h['train_variant'] or 'not run'}), "
-        f"inference {ratio(h['inference_ratio'])} ({h['inference_variant']})" for m, h in heads.items())
-    table = ["| model | batch | variant | vitlab default | train img/s (timm) | ratio | inference img/s (timm) | "
-             "ratio | ratios per CPU-s (train / inf.) | pipeline / train |", "|---|---|---|---|---|---|---|---|---|---|"]
+    """One-line summary of the default variant and the markdown table of every row."""
+    default = [r for r in rows if r["variant"] == "default"] or rows
+    summary = "vitlab / timm per CPU-s (wall): " + "; ".join(
+        f"{r['model']} train {r['train_ratio_cpu']:.2f}x ({r['train_ratio']:.2f}x), inference "
+        f"{r['inference_ratio_cpu']:.2f}x ({r['inference_ratio']:.2f}x)" for r in default)
+    table = ["| model | batch | variant | train img/CPU-s vitlab (timm) | ratio | wall ratio | "
+             "inference img/CPU-s vitlab (timm) | ratio | wall ratio |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        h = heads[r["model"]]
-        default = [k for k, v in (("train", h["train_variant"]), ("inference", h["inference_variant"]))
-                   if v == r["variant"]]
-        table.append(f"| {r['model']} | {r['batch']} | {r['variant']} | {' + '.join(default) or '-'} | "
-                     f"{r['vitlab']['train']['images_per_s']:.1f} ({r['timm']['train']['images_per_s']:.1f}) | "
-                     f"{r['train_ratio']:.2f}x | {r['vitlab']['inference']['images_per_s']:.1f} "
-                     f"({r['timm']['inference']['images_per_s']:.1f}) | {r['inference_ratio']:.2f}x | "
-                     f"{r['train_ratio_cpu']:.2f}x / {r['inference_ratio_cpu']:.2f}x | {r['pipeline_over_train']:.0f}x |")
-    notes = ["Ratios are vitlab images/s over timm images/s (median step, 2 threads, float32), timm measured in "
-             "the same run. The summary line is vitlab's default paths: *train* is the variant the trainer "
-             "compiles with (vitlab.training.trainer.use_xla: `xla` = Keras on TensorFlow with jit_compile=True, "
-             "for ViTs on one replica; `graph` = tf.function without XLA, for ResNets); *inference* is `graph`, "
-             "the tf.function path of the experiments and feature extraction (no XLA). The `vitlab default` "
-             "column marks those rows. Other rows are alternatives: `graph_no_onednn` (TF_ENABLE_ONEDNN_OPTS=0) "
-             "and `jax` (KERAS_BACKEND=jax on CPU, always jitted)."]
-    for r in rows:
-        if r["variant"] != "jax":
-            continue
-        h = heads[r["model"]]
-        for kind in ("train", "inference"):
-            default = h[f"{kind}_ratio"]
-            if default is not None:
-                verdict = "faster than" if r[f"{kind}_ratio"] > default * 1.05 else (
-                    "slower than" if r[f"{kind}_ratio"] < default / 1.05 else "within 5% of")
-                notes.append(f"{r['model']} {kind} on JAX: {r[f'{kind}_ratio']:.2f}x timm, {verdict} "
-                             f"vitlab's default ({default:.2f}x, {h[f'{kind}_variant']}).")
-    return summary, "\n".join(table), "\n".join(f"- {n}" if i else n for i, n in enumerate(notes))
+        table.append(f"| {r['model']} | {r['batch']} | {r['variant']}{' (XLA)' if r['train_xla'] else ''} | "
+                     f"{r['train_vitlab_cpu']:.1f} ({r['train_timm_cpu']:.1f}) | {r['train_ratio_cpu']:.2f}x | "
+                     f"{r['train_ratio']:.2f}x | {r['inference_vitlab_cpu']:.1f} ({r['inference_timm_cpu']:.1f}) | "
+                     f"{r['inference_ratio_cpu']:.2f}x | {r['inference_ratio']:.2f}x |")
+    return summary, "\n".join(table)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Imports only torch, timm, numpy and safetensors (vitlab is not installed there).
 benchmarks/_timm.py with a JSON job file; writes its answers next to it.
 
     parity JOB.json      seeded weights -> OUT.safetensors, reference outputs -> OUT.npz
-    throughput JOB.json  train/inference images/s -> OUT.json
+    serve JOB.json       train/inference rounds for bench_throughput, over stdin/stdout
 """
 
 import json
@@ -89,31 +89,63 @@ def parity(job):
     np.savez(job["outputs"], logits=logits.numpy(), features=features, params=params, **extra)
 
 
-def throughput(job):
-    """Images/s of timm on PyTorch: inference (no_grad, eval) and training (SGD step)."""
+def serve(job):
+    """The timm side of bench_throughput's alternating rounds, one JSON line per request.
+
+    Builds the model, an AdamW step as timm's train.py makes it (create_optimizer_v2, weight
+    decay off for biases and norms) and a no-grad eval forward, prints {"ready": ...}, then
+    answers each stdin line {"kind": "train"|"inference", "steps": n} with that round's figures.
+    """
+    from timm.optim import create_optimizer_v2
+
     torch.set_num_threads(job.get("threads", 2))
     torch.manual_seed(0)
     model = build(job)
     batch, size = job["batch_size"], job["image_size"]
     x = torch.rand(batch, 3, size, size)
     y = torch.randint(0, job["num_classes"], (batch,))
-    results = {"torch": torch.__version__, "timm": timm.__version__, "threads": torch.get_num_threads(),
-               "params": sum(p.numel() for p in model.parameters())}
-    model.eval()
-    with torch.no_grad():
-        results["inference"] = _rate(lambda: model(x), batch, job["warmup"], job["steps"])
-    model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    optimizer = create_optimizer_v2(model, "adamw", lr=1e-3, weight_decay=0.05)
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def train_step():
+        model.train()
         optimizer.zero_grad(set_to_none=True)
         loss_fn(model(x), y).backward()
         optimizer.step()
 
-    results["train"] = _rate(train_step, batch, job["warmup"], job["steps"])
-    with open(job["outputs"], "w") as file:
-        json.dump(results, file)
+    def inference_step():
+        model.eval()
+        with torch.no_grad():
+            model(x)
+
+    steps = {"train": train_step, "inference": inference_step}
+    started = time.perf_counter()
+    for step in steps.values():
+        step()
+    _reply({"ready": True, "params": sum(p.numel() for p in model.parameters()), "torch": torch.__version__,
+            "timm": timm.__version__, "threads": torch.get_num_threads(), "start_s": time.perf_counter() - started})
+    for line in sys.stdin:
+        request = json.loads(line)
+        _reply(_round(steps[request["kind"]], batch, request["steps"]))
+
+
+def _round(step, batch, steps):
+    """One warm-up step, then `steps` timed ones: wall seconds per step and CPU seconds in all."""
+    step()
+    times = []
+    cpu = time.process_time()
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    cpu = time.process_time() - cpu
+    return {"images_per_s": batch / float(np.median(times)), "images_per_cpu_s": batch * steps / cpu,
+            "step_s": times}
+
+
+def _reply(payload):
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
 
 
 def build(job):
@@ -130,31 +162,30 @@ def build(job):
     from timm.models.resnet import Bottleneck, ResNet
 
     width = arch["base_width"]
-    # a deep stem of half width makes timm start layer1 at `width` channels (its plain stem fixes 64)
-    model = ResNet(Bottleneck, arch["layers"], num_classes=job["num_classes"], stem_width=width // 2,
-                   stem_type="deep", channels=tuple(width * 2**i for i in range(4)))
-    if arch["stem"] == "cifar":  # one 3x3/1 convolution, no max-pool (as vitlab's stem="cifar")
-        model.conv1 = torch.nn.Conv2d(3, width, 3, 1, 1, bias=False)
+    # timm's plain stem fixes 64 channels; a deep stem of half width makes it start layer1 at
+    # `width` (timm/models/resnet.py, ResNet.__init__: inplanes = stem_width * 2 if deep_stem)
+    plain = arch["stem"] == "imagenet"
+    if plain and width != 64:
+        raise ValueError(f"timm's 7x7 stem has 64 channels, not {width}")
+    model = ResNet(Bottleneck, arch["layers"], num_classes=job["num_classes"], stem_width=64 if plain else width // 2,
+                   stem_type="" if plain else "deep", channels=tuple(width * 2**i for i in range(len(arch["layers"]))))
+    # timm's ResNet has no single-convolution stem but 7x7/2 (+ max-pool); vitlab's others are
+    # one convolution without max-pool (vitlab/models/resnet.py _STEM_CONV), so timm's stem
+    # modules are swapped for that one; blocks, stages and head stay timm's
+    stems = {"cifar": (3, 1, 1), "stride2": (3, 2, 1), "patchify": (arch.get("patch_size"), arch.get("patch_size"), 0)}
+    if arch["stem"] in stems:
+        kernel, stride, padding = stems[arch["stem"]]
+        model.conv1 = torch.nn.Conv2d(3, width, kernel, stride, padding, bias=False)
         model.bn1 = torch.nn.BatchNorm2d(width)
         model.maxpool = torch.nn.Identity()
+    elif not plain:
+        raise ValueError(f"no timm counterpart for stem {arch['stem']!r}")
+    if any(stride != (1 if i == 0 else 2) for i, stride in enumerate(arch.get("stage_strides") or ())):
+        raise ValueError("timm's ResNet strides its stages 1, 2, 2, 2 only")
     return model
-
-
-def _rate(step, batch, warmup, steps):
-    for _ in range(warmup):
-        step()
-    times = []
-    cpu = time.process_time()
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    cpu = time.process_time() - cpu
-    return {"images_per_s": batch / float(np.median(times)), "median_step_s": float(np.median(times)),
-            "images_per_cpu_s": batch * steps / cpu, "steps": steps}
 
 
 if __name__ == "__main__":
     command, job_file = sys.argv[1], sys.argv[2]
     with open(job_file) as handle:
-        {"parity": parity, "throughput": throughput}[command](json.load(handle))
+        {"parity": parity, "serve": serve}[command](json.load(handle))

@@ -4,8 +4,11 @@ Names:
   shapes[:VARIANT][,key=value...]   generated set; VARIANT default|stylized|cue_conflict
                                    (shapes:train / shapes:test pick the default variant's split);
                                    keys train_size, test_size, p, seed
+  objects64[:VARIANT][,key=value...] the study's 64-px set (same variants; keys as shapes plus
+                                   layout=single|multi), docs/datasets.md
   fashion_mnist                     IDX files of Debian's dataset-fashion-mnist
   tfds:NAME[/CONFIG]                a TFDS dataset already prepared in data_dir (never downloads)
+  voc:PATH                          a PASCAL VOC 2012 folder (images with object masks)
   PATH                              an image-folder tree, one folder per class
 
 This module stays import-light: TensorFlow is imported by `load`, not here.
