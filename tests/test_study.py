@@ -94,3 +94,65 @@ def test_a_snapshot_is_measured_on_test_and_stylized(monkeypatch, tmp_path):
     for levels in measured.values():
         assert list(levels) == ["0.00", "0.25", "0.50"]
         assert all(v in {k / 16 for k in range(17)} for v in levels.values())  # fractions of 16 images
+
+
+def _metrics(*epochs):
+    """snapshot_metrics.json from (clean, at 25%, at 50%) per epoch, the same on both sets."""
+    return {f"epoch-{i:03d}": {s: {"0.00": c, "0.25": a, "0.50": b} for s in ("test", "stylized")}
+            for i, (c, a, b) in enumerate(epochs, 1)}
+
+
+def test_retention_is_the_accuracy_kept_above_chance():
+    from vitlab.study import analysis
+
+    assert analysis.retention(0.9, 0.5) == pytest.approx(0.5)  # (0.5 - 0.1) / (0.9 - 0.1)
+    assert analysis.retention(0.9, 0.1) == 0.0 and analysis.retention(0.9, 0.9) == 1.0
+    assert analysis.retention(0.1, 0.1) != analysis.retention(0.1, 0.1)  # nan at chance
+
+
+def test_interaction_pairs_the_2x2_by_seed():
+    from vitlab.study import analysis
+
+    # retention at 25%: vit_deit 0.75, resnet_deit 0.5, vit_basic 0.5, resnet_basic 0.375 (clean 0.9)
+    cells = {"vit_deit": _metrics((0.9, 0.7, 0.3)), "resnet_deit": _metrics((0.9, 0.5, 0.2)),
+             "vit_basic": _metrics((0.9, 0.5, 0.2)), "resnet_basic": _metrics((0.9, 0.4, 0.1))}
+    shifted = {name: {k: {s: {x: v + 0.0125 * (name == "vit_deit") * (x != "0.00") for x, v in levels.items()}
+                          for s, levels in point.items()} for k, point in m.items()} for name, m in cells.items()}
+    result = analysis.interaction({0: cells, 1: cells, 2: shifted, 3: {"vit_deit": cells["vit_deit"]}}, "0.25")
+    # per seed: deit 0.25, basic 0.125, interaction 0.125, paper 0.375; seed 2's ViT keeps 0.0125/0.8 more
+    assert result["interaction"].n == 3  # seed 3 lacks three cells
+    assert result["deit"].mean == pytest.approx((0.25 * 3 + 0.0125 / 0.8) / 3)
+    assert result["basic"].mean == pytest.approx(0.125)
+    assert result["paper"].mean == pytest.approx(0.375 + 0.0125 / 0.8 / 3)
+    assert result["interaction"].low < result["interaction"].mean < result["interaction"].high
+
+
+def test_retention_at_matched_clean_accuracy_interpolates_along_training():
+    from vitlab.study import analysis
+
+    # clean 0.5 then 0.9; retention at 50%: (0.3-0.1)/(0.5-0.1) = 0.5, then (0.1-0.1)/0.8 = 0
+    metrics = _metrics((0.5, 0.4, 0.3), (0.9, 0.5, 0.1))
+    matched = analysis.at_matched_accuracy(metrics, "0.50", grid=(0.4, 0.5, 0.7, 0.9))
+    assert matched[0.5] == pytest.approx(0.5) and matched[0.7] == pytest.approx(0.25) and matched[0.9] == 0.0
+    assert matched[0.4] != matched[0.4]  # never that low while measured: nan
+
+
+def test_report_tables_every_cell_and_the_endpoint(monkeypatch, tmp_path):
+    from vitlab.study import report
+
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
+    values = {"vit_deit": (0.9, 0.7, 0.3), "resnet_deit": (0.9, 0.5, 0.2), "vit_basic": (0.9, 0.5, 0.2),
+              "resnet_basic": (0.9, 0.4, 0.1)}
+    for seed in (0, 1):
+        for name, point in values.items():
+            folder = tmp_path / "packs" / f"seed-{seed}" / name
+            folder.mkdir(parents=True)
+            (folder / "run.json").write_text(json.dumps({"status": "done"}))
+            (folder / "events.jsonl").write_text(json.dumps({"kind": "metric", "name": "val_accuracy", "value": 0.9,
+                                                             "done": 20000, "step": f"train:{name}", "cpu_s": 10.0}) + "\n")
+            (folder / runner.METRICS).write_text(json.dumps(_metrics((0.5, 0.4, 0.3), point)))
+    out = report.write([0, 1], tmp_path / "results.md", packs=tmp_path / "packs")
+    text = out.read_text()
+    assert text.count("| done |") == 8 and "| 0 | vit_deit | done | 20,000 | 0.900 |" in text
+    assert "| test | 0.25 | 0.250 | 0.125 | 0.125 | 0.375 | 2 |" in text  # two seeds: means, no interval yet
+    assert out.with_suffix(".png").stat().st_size > 10_000

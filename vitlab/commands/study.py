@@ -32,3 +32,18 @@ def status_command(seed: int = typer.Option(0, "--seed", help="The seed to show.
     for row in runner.summary(seed):
         accuracy = "-" if row["val_accuracy"] is None else f"{row['val_accuracy']:.3f} at step {row['steps']}"
         typer.echo(f"{row['cell']:<24} {row['status']:<12} {accuracy:<24} snapshots measured: {row['snapshots']}")
+
+
+@app.command("report")
+def report_command(
+    seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),
+    packs: str = typer.Option("state/study", "--packs", help="Where cells the cache lacks are read from (their packs)."),
+    output: str = typer.Option("docs/study_results.md", "-o", "--output", help="The markdown to write (and a .png beside it)."),
+):
+    """Learning curves, retention per cell and the architecture x recipe interaction, from the cells' records."""
+    from vitlab.commands.arguments import parse_seeds
+    from vitlab.study import report
+
+    chosen = parse_seeds(seeds)
+    command = f"vitlab study report --seeds {','.join(map(str, chosen))}"
+    typer.echo(str(report.write(chosen, output, packs, command)))
