@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: install demo test test-fast bench parity findings findings-long zoo curves tui clean
+.PHONY: install demo test test-fast bench parity findings findings-long zoo curves study tui clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or set PY=python3.x)"; exit 1; }
@@ -49,6 +49,10 @@ findings: install
 
 findings-long: install
 	$(BIN)/vitlab findings long
+
+STUDY_SEED ?= 0
+study: install
+	$(BIN)/vitlab study train --seed $(STUDY_SEED) --pack-to state/study
 
 tui: install
 	$(BIN)/vitlab tui
