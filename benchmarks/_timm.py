@@ -33,9 +33,9 @@ def run(command, job, job_file, threads=2, timeout=1800):
         raise RuntimeError(f"timm reference {command} failed for {job.get('timm_name')}")
 
 
-def start(command, job, job_file, threads=2, stderr=None):
+def start(command, job, job_file, threads=2, stderr=None, env=None):
     """`timm_reference.py command job_file` as a child that talks over its stdin and stdout."""
     Path(job_file).write_text(json.dumps(job))
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), **(env or {})}
     return subprocess.Popen([str(ensure_venv()), str(HERE / "timm_reference.py"), command, str(job_file)], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True)

@@ -45,6 +45,12 @@ VARIANTS = {  # name: how a vitlab worker runs (Keras backend, compilation, extr
     "jax": {"backend": "jax", "env": {"JAX_PLATFORMS": "cpu"}},
 }
 KINDS = ("train", "inference")
+# PyTorch's OpenMP threads spin at each barrier by default; when other work shares the cores, a
+# descheduled thread stalls the rest: on a 2-core machine at load 7, vit_nano_patch8_64 trained at
+# 30-43 images per CPU-s with the default policy and 208-211 with OMP_WAIT_POLICY=PASSIVE,
+# alternating in one run (inference 116-259 vs 707-786). Passive is timm's better setting there;
+# "default" (torch's own) can be named with --timm-wait on a quiet machine.
+TIMM_WAIT = "passive"
 
 
 class Side:
@@ -111,12 +117,15 @@ def timm_job(name, batch):
     return job
 
 
-def start_timm(name, batch, workdir):
+def start_timm(name, batch, workdir, wait=TIMM_WAIT):
+    """timm's worker; `wait` is OpenMP's wait policy for PyTorch's threads (see TIMM_WAIT)."""
     import _timm
 
-    log = Path(workdir) / f"{name}-timm.log"
+    log = Path(workdir) / f"{name}-timm-{wait}.log"
+    env = {"OMP_WAIT_POLICY": wait.upper()} if wait != "default" else {}
     with open(log, "w") as stderr:
-        process = _timm.start("serve", timm_job(name, batch), Path(workdir) / f"{name}.json", stderr=stderr)
+        process = _timm.start("serve", timm_job(name, batch), Path(workdir) / f"{name}-{wait}.json", stderr=stderr,
+                              env=env)
     return Side("timm", process, log)
 
 
@@ -184,9 +193,9 @@ def steps_per_round(sides, kind, seconds):
     return max(1, min(20, round(seconds / slowest)))
 
 
-def measure_model(name, batch, variants, rounds, seconds, workdir):
+def measure_model(name, batch, variants, rounds, seconds, workdir, timm_wait=TIMM_WAIT):
     """Alternating rounds of every side; per variant and kind the median of per-round ratios."""
-    sides = [start_timm(name, batch, workdir)] + [start_vitlab(name, batch, v, workdir) for v in variants]
+    sides = [start_timm(name, batch, workdir, timm_wait)] + [start_vitlab(name, batch, v, workdir) for v in variants]
     try:
         for side in sides:  # they start (and compile) in parallel; measuring begins when all are ready
             side.ready = side.ask()
@@ -211,7 +220,7 @@ def measure_model(name, batch, variants, rounds, seconds, workdir):
         row = {"model": name, "batch": batch, "variant": variant, "params": side.ready["params"],
                "train_xla": side.ready["train_xla"], "compile_s": side.ready["compile_s"],
                "backend": side.ready["backend"], "load_1min": [round(v, 2) for v in load],
-               "timm_versions": {k: timm.ready[k] for k in ("torch", "timm", "threads")}}
+               "timm_versions": {k: timm.ready[k] for k in ("torch", "timm", "threads")}, "timm_wait": timm_wait}
         for kind in KINDS:
             mine, theirs = rounds_of[side.name][kind], rounds_of[timm.name][kind]
             for unit in ("images_per_s", "images_per_cpu_s"):
@@ -252,6 +261,8 @@ def main(argv=None):
     parser.add_argument("--variants", default="default", help=f"vitlab settings, of {', '.join(VARIANTS)}")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per kind (default 3, --quick 3)")
     parser.add_argument("--pipeline", action="store_true", help="also time the input pipeline against training")
+    parser.add_argument("--timm-wait", default=TIMM_WAIT, choices=("passive", "active", "default"),
+                        help="OpenMP wait policy of timm's PyTorch threads (default passive: see TIMM_WAIT)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -266,7 +277,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
             batch = CONFIGS.get(name, 32)
-            model_rows = measure_model(name, batch, variants, rounds, seconds, tmp)
+            model_rows = measure_model(name, batch, variants, rounds, seconds, tmp, args.timm_wait)
             if args.pipeline:
                 pipeline = measure_pipeline(name, batch, 10 if args.quick else 30)
                 for row in model_rows:

@@ -37,6 +37,9 @@ def test_run_directories_pick_final_or_the_named_model(run_dir):
 def test_problems_are_one_line_with_close_names(run_dir, tmp_path):
     assert model_spec.problem("vit_test", REGISTRY) is None
     assert model_spec.problem("vit_tset", REGISTRY) == "unknown model 'vit_tset'; did you mean vit_test?"
+    registry = [*REGISTRY, "resnet50"]
+    assert model_spec.problem("resnet50.tv_in1k", registry) is None  # a timm tag vitlab knows
+    assert model_spec.problem("resnet50.b9_in1k", registry).startswith("unknown model 'resnet50.b9_in1k'")
     assert model_spec.problem(str(tmp_path / "nope.keras"), REGISTRY).endswith("nope.keras does not exist")
     assert model_spec.problem(f"{run_dir}:other", REGISTRY) == (
         f"{run_dir}: no model 'other' there (models: final, teacher)")

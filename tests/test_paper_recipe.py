@@ -118,6 +118,10 @@ def test_the_paper_recipe_runs_in_smoke_mode_on_stand_ins(tmp_path, monkeypatch)
     fake_hub(tmp_path / "hub", repos)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
+    from vitlab import model_spec
+
+    assert model_spec.problem("hf:timm/resnet50.tv_in1k", []) is None  # found in the cache, nothing imported
+    assert "is not in the local Hugging Face cache" in model_spec.problem("hf:timm/resnet50.a1_in1k", [])
     paths = stand_ins(tmp_path)
     vit, cnn, deit = ("hf:timm/deit_small_patch16_224.fb_in1k", "hf:timm/resnet50.tv_in1k",
                       "hf:timm/deit_small_distilled_patch16_224.fb_in1k")

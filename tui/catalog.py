@@ -82,6 +82,7 @@ class Option:
     name: str
     type: str
     default: object
+    help: str = ""  # one line (options.json, from vitlab/experiments/option_help.py)
 
     @property
     def default_text(self):

@@ -59,6 +59,11 @@ _PUBLIC = {
     "list_recipes": "vitlab.api",
     "RunView": "vitlab.api",
     "Result": "vitlab.results.result",
+    # the errors a user can fix; UserError is their common base (vitlab/errors.py)
+    "UserError": "vitlab.errors",
+    "ConfigError": "vitlab.config",
+    "DatasetError": "vitlab.data.errors",
+    "RunStoreError": "vitlab.results.store",
 }
 
 __all__ = sorted(_PUBLIC)

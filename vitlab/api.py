@@ -16,6 +16,7 @@ import fnmatch
 import secrets
 from pathlib import Path
 
+from vitlab.console import quiet_call
 from vitlab.errors import UserError
 
 __all__ = ["RunView", "create_model", "evaluate", "list_experiments", "list_models", "list_recipes", "list_runs",
@@ -23,15 +24,18 @@ __all__ = ["RunView", "create_model", "evaluate", "list_experiments", "list_mode
 
 
 def list_models(filter="", family=None):
-    """Registered model names, sorted; `filter` is a glob like timm's ("deit_*", "*nano*")."""
+    """What `vitlab models list` lists: the trained zoo models (zoo:ROLE, family "zoo"), then the
+    registered names, sorted (random weights). `filter` is a glob like timm's ("deit_*", "zoo:*")."""
+    from vitlab import zoo
     from vitlab.models import registry
 
-    names = [n for n in registry.list_models() if not filter or fnmatch.fnmatchcase(n, filter)]
-    if family is not None:
-        names = [n for n in names if registry.get_spec(n).family == family]
-    return names
+    rows = [(entry["spec"], "zoo") for entry in zoo.entries()]
+    rows += [(name, registry.get_spec(name).family) for name in registry.list_models()]
+    return [name for name, kind in rows
+            if (not filter or fnmatch.fnmatchcase(name, filter)) and family in (None, kind)]
 
 
+@quiet_call
 def create_model(model_name, /, pretrained=False, checkpoint_path=None, cache_dir=None, **kwargs):
     """A registered model; kwargs override the variant's (num_classes, image_size, name, mean, std...).
 
@@ -63,6 +67,7 @@ def create_model(model_name, /, pretrained=False, checkpoint_path=None, cache_di
     return models.create(name, **kwargs)
 
 
+@quiet_call
 def load_model(path):
     """A vitlab .keras model, loaded in Keras safe mode (nothing in the file is executed)."""
     from vitlab import models
@@ -101,22 +106,29 @@ def _as_text(value):
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def evaluate(experiment, models, dataset="shapes", *, split="test", limit=None, batch_size=64, seed=0,
-             run_dir=None, runs_root=None, data_dir=None, quiet=True, **options):
+@quiet_call
+def evaluate(experiment, models=None, dataset="shapes", *, split="test", limit=None, batch_size=64, seed=0,
+             run_dir=None, runs_root=None, data_dir=None, quiet=True, verbose=False, **options):
     """Run one experiment on one or more models and return its Result.
 
-    models: Keras models, .keras paths, registry names, run directories (RUN or RUN:NAME);
+    models: Keras models, .keras paths, registry names, zoo:ROLE, run directories (RUN or RUN:NAME);
     dataset: a name as the CLI takes it (shapes, shapes:cue_conflict, fashion_mnist, tfds:NAME,
     a folder) or, in memory only, a `vitlab.data.Dataset` (`vitlab.data.dataset.from_arrays`).
     options: the experiment's options (`vitlab eval NAME --help`), validated like `--set`, plus
     crop_pct / interpolation to override the models' stored evaluation crop.
     In memory by default; with run_dir (a new directory) or runs_root (a new run under it) the
     run is stored exactly as `vitlab eval` stores it, Keras models saved into its models/.
+    quiet=False prints progress; verbose=True keeps TensorFlow's own output (quiet by default, as the CLI).
+    Names, options, model specs and the dataset name are checked before TensorFlow loads.
     """
-    from vitlab.experiments import evaluation
+    from vitlab.experiments import evaluation, precheck
 
+    if models is None:
+        wrong = " (the argument is models=, not model=)" if "model" in options else ""
+        raise UserError(f"evaluate: give the models to evaluate as models=[...]{wrong}")
     texts = [f"{key}={value}" for key, value in options.items() if isinstance(value, str)]  # "2x2,4x4" as --set
     typed = {key: value for key, value in options.items() if not isinstance(value, str)}
+    precheck.check(experiment, models, dataset, values=typed, overrides=texts, arguments=_EVALUATE_ARGUMENTS)
     prepared_options = evaluation.options(experiment, values=typed, overrides=texts, split=split, limit=limit,
                                           batch_size=batch_size, seed=seed, data_dir=data_dir)
     models = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -137,6 +149,10 @@ def evaluate(experiment, models, dataset="shapes", *, split="test", limit=None, 
     run = stored_evaluate(prepared_options, specs, dataset, out=None if out is None else str(out),
                           runs_root=str(runs_root or out.parent), quiet=quiet)
     return open_run(run.path).result(experiment)
+
+
+_EVALUATE_ARGUMENTS = ("models", "dataset", "split", "limit", "batch_size", "seed", "run_dir", "runs_root", "data_dir",
+                       "quiet", "verbose")
 
 
 def _new_run_path(root, experiment):
@@ -163,11 +179,13 @@ def _specs_in(out, models):
     return specs
 
 
-def train(recipe, overrides=(), *, runs_root="runs", run_dir=None, resume=None, quiet=False):
+@quiet_call
+def train(recipe, overrides=(), *, runs_root="runs", run_dir=None, resume=None, quiet=False, verbose=False):
     """Run a training recipe (a shipped name or a .toml path) and return its run as a RunView.
 
     overrides: {"optim.epochs": 1, "smoke": True} or ["optim.epochs=1"], as `--set` takes them;
-    resume: a run directory to continue (its recipe and overrides are reused).
+    resume: a run directory to continue (its recipe and overrides are reused);
+    verbose=True keeps TensorFlow's own output (quiet by default, as the CLI).
     """
     from vitlab.results import RunStore
     from vitlab.training import plan
@@ -216,7 +234,20 @@ class RunView:
             status = self.status
         except UserError as error:  # a run deleted or broken since it was opened
             status = f"unreadable: {error}"
-        return f"RunView({str(self.path)!r}, status={status!r})"
+        headline = self._headline()
+        return f"RunView({str(self.path)!r}, status={status!r}" + (f", {headline})" if headline else ")")
+
+    def _headline(self):
+        from vitlab.results.run_facts import headline
+
+        try:
+            picked = headline(self.info)
+        except UserError:
+            return ""
+        if picked is None:
+            return ""
+        key, value = picked
+        return f"{key}={value:.4f}" if isinstance(value, float) else f"{key}={value}"
 
     @property
     def id(self):

@@ -5,8 +5,13 @@ drivers" from C++ while `import tensorflow` runs, before TF_CPP_MIN_LOG_LEVEL is
 the only way to keep them off is to point file descriptor 2 elsewhere for that import. What
 that import wrote is replayed if it fails. `--verbose` (or `--debug`, or VITLAB_DEBUG=1)
 keeps everything, for bug reports.
+
+The Python API is quiet the same way, for the length of each call (`library_call`): what must
+be in place before TensorFlow loads (the C++ log level, the silenced first import) is set by the
+call that loads it, and the host's warning filters and logger levels are back when it returns.
 """
 
+import contextlib
 import logging
 import os
 import sys
@@ -41,15 +46,87 @@ def setup(argv=None):
 
 def quiet():
     """Silence TensorFlow's C++ logs, noisy library loggers and warnings raised outside vitlab."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    _quiet_native()
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
+    _filter_warnings()
+
+
+_QUIET_DEFAULTS = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR"}
+_set_here = set()  # the variables of _QUIET_DEFAULTS this process set (a user's own value is never touched)
+_depth = 0  # library_call nesting: the outermost call sets up and restores
+
+
+def _quiet_native():
+    """What only works before TensorFlow loads: its C++ log level and a silenced first import."""
+    for name, value in _QUIET_DEFAULTS.items():
+        if name not in os.environ:
+            os.environ[name] = value
+            _set_here.add(name)
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _SilentImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SilentImport("tensorflow"))
+
+
+def _filter_warnings():
     for category in _LIBRARY_WARNINGS:
         warnings.filterwarnings("ignore", category=category)
     warnings.filterwarnings("default", module=r"vitlab(\.|$)")  # vitlab's own warnings still show
-    if "tensorflow" not in sys.modules and not any(isinstance(f, _SilentImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SilentImport("tensorflow"))
+
+
+def _remove_silent_import():
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _SilentImport)]
+
+
+@contextlib.contextmanager
+def library_call(verbose=False):
+    """One call of the Python API, as quiet as the CLI unless `verbose` or VITLAB_DEBUG=1.
+
+    TensorFlow reads its C++ log level once, while it loads: the call that loads it decides
+    (verbose=True on that first call keeps its start-up lines). A silenced import that did not
+    happen during the call is withdrawn, so a user's own `import tensorflow` later is theirs.
+    """
+    global _depth
+    if _depth:  # inside another API call, which has set things up
+        yield
+        return
+    verbose = verbose or debug_requested()
+    if verbose and "tensorflow" not in sys.modules:  # take back what an earlier quiet call set
+        for name in _set_here:
+            os.environ.pop(name, None)
+        _set_here.clear()
+        _remove_silent_import()
+    if not verbose:
+        _quiet_native()
+    levels = {name: logging.getLogger(name).level for name in _NOISY_LOGGERS}
+    _depth += 1
+    try:
+        with warnings.catch_warnings():
+            if not verbose:
+                _filter_warnings()
+                for name in _NOISY_LOGGERS:
+                    logging.getLogger(name).setLevel(logging.ERROR)
+            yield
+    finally:
+        _depth -= 1
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        _remove_silent_import()
+
+
+def quiet_call(function):
+    """Decorator for an API function: it runs in `library_call`, verbose when called with
+    verbose=True (for functions that take a `verbose` argument)."""
+    import functools
+    import inspect
+
+    takes_verbose = "verbose" in inspect.signature(function).parameters
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        with library_call(bool(kwargs.get("verbose")) if takes_verbose else False):
+            return function(*args, **kwargs)
+
+    return call
 
 
 class _SilentImport:

@@ -1,9 +1,15 @@
 """The one error type the CLI turns into a one-line message, and the translation of known failures.
 
 Anything a user can fix (a name, a file, a value) raises a subclass of UserError with a
-message that says what was wrong and where. `describe` turns the failures the world
-causes (a full disk, a read-only folder, memory) into the same kind of line; anything
-else is a bug: one line naming it, and the traceback with --debug or VITLAB_DEBUG=1.
+message that says what was wrong and where, so `except vitlab.UserError` catches every
+such mistake in one clause. The subclasses `vitlab` exports: ConfigError (an option, a
+recipe key or value), DatasetError (a dataset name, split or folder), RunStoreError (a run
+directory missing, corrupt or from a newer vitlab). UserError subclasses ValueError, so code
+that already catches ValueError keeps working.
+
+`describe` turns the failures the world causes (a full disk, a read-only folder, memory)
+into the same kind of line; anything else is a bug: one line naming it, and the traceback
+with --debug or VITLAB_DEBUG=1.
 """
 
 import errno
@@ -15,7 +21,11 @@ EXIT_INTERRUPTED = 130
 
 
 class UserError(ValueError):
-    """Bad input: the message names the file, key or value and what was expected."""
+    """Bad input the user can fix: the message names the file, key or value and what was expected.
+
+    The common base of vitlab's errors (ConfigError, DatasetError, RunStoreError...); the CLI
+    prints its message as one line and exits 2.
+    """
 
 
 _OS_ADVICE = {

@@ -92,6 +92,9 @@ def choose_run_model(ref):
 
 def problem(spec, registry):
     """None when `spec` names a usable model, else a one-line reason (with close names)."""
+    first = parse(spec)
+    if first.kind == "prefix" and first.prefix == "hf":  # checked in the cache without importing it (Keras)
+        return _hub_problem(first.target)
     try:
         ref = expand(spec)
     except UserError as error:
@@ -118,6 +121,17 @@ def _register_zoo():
     from vitlab import zoo
 
     register_prefix(zoo.PREFIX.rstrip(":"), zoo.expand)
+
+
+def _hub_problem(name):
+    from vitlab.models import hf_cache
+
+    text, _, revision = name.partition("@")
+    try:
+        hf_cache.find(text, revision=revision or None)
+    except UserError as error:
+        return str(error)
+    return None
 
 
 def _expand_hub(name):

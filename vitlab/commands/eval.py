@@ -6,7 +6,8 @@ from vitlab import experiments
 
 app = typer.Typer(help="Run an experiment: " + ", ".join(experiments.names()) + ".", no_args_is_help=True)
 
-MODEL_HELP = "Registry name, .keras file, or run directory (RUN_DIR or RUN_DIR:NAME); repeat for several."
+MODEL_HELP = ("zoo:ROLE (a trained zoo model: `vitlab models list`), a .keras file, a run directory (RUN_DIR or "
+              "RUN_DIR:NAME) or a registry name (random weights); repeat for several.")
 
 
 def _make_command(name):
@@ -23,6 +24,10 @@ def _make_command(name):
         data_dir: str = typer.Option(None, help="TFDS data_dir for tfds: datasets."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),
     ):
+        from vitlab.experiments import precheck
+
+        precheck.check(name, model, dataset, overrides=set_)  # in milliseconds, before TensorFlow loads
+
         from vitlab.experiments import evaluation
         from vitlab.experiments.eval_command import evaluate
 
@@ -41,14 +46,20 @@ def _options_epilog(name):
     entry = shipped().get(name)
     if not entry:
         return None
+    from vitlab.experiments.option_help import help_for
+
+    def row(option_name, default, type_text, help_text):
+        text = f"{option_name}={default}  ({type_text})" + (f": {help_text}" if help_text else "")
+        return text.replace("[", "\\[")  # not Rich markup
+
     rows = []
     for option in entry["options"]:
         default = option["default"]
         if isinstance(default, list):
             default = ",".join(map(str, default))
-        type_text = option["type"].replace("[", "\\[")  # not Rich markup
-        rows.append(f"{option['name']}={default}  ({type_text})")
-    rows += ["crop_pct=(the model's)  (float | None)", "interpolation=(the model's)  (str | None)"]
+        rows.append(row(option["name"], default, option["type"], option.get("help", "")))
+    rows += [row(key, "(the model's)", text, help_for(name, key)) for key, text in
+             (("crop_pct", "float | None"), ("interpolation", "str | None"))]
     return "Options for --set (defaults = the paper's protocol):\n\n" + "\n\n".join(rows)
 
 

@@ -8,7 +8,8 @@ app = typer.Typer(help="Off-the-shelf features: extract per-block features to th
 
 @app.command("extract")
 def extract_command(
-    model: str = typer.Option(..., "--model", "-m", help="Registry name, .keras file, or run directory."),
+    model: str = typer.Option(..., "--model", "-m", help="zoo:ROLE, a .keras file, a run directory (RUN_DIR[:NAME]) "
+                                                         "or a registry name (random weights)."),
     dataset: str = typer.Option("shapes", "--dataset", "-d", help="shapes[:variant], fashion_mnist, tfds:NAME, or a folder."),
     split: str = typer.Option("test", "--split", help="Dataset split."),
     blocks: str = typer.Option("last4", "--blocks", help="Block indices (0-based, negative from the end), last, last4 or all."),

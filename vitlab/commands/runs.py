@@ -18,7 +18,7 @@ def _headline(info):
 
 @app.command("list")
 def list_command(
-    runs_root: str = typer.Option("runs", "--runs", help="Runs root directory."),
+    runs_root: str = typer.Option("runs", "--runs", help="Runs root directory (default: runs/ in the current folder)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON array instead of a table."),
 ):
     """Every run, newest first; unreadable runs are listed with the reason."""
@@ -37,7 +37,11 @@ def list_command(
         typer.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        typer.echo(f"no runs in {runs_root}")
+        from pathlib import Path
+
+        where = Path(runs_root).resolve()
+        state = "no run folders in it" if where.is_dir() else "no such folder"
+        typer.echo(f"no runs in {where} ({state}); `--runs DIR` looks in another runs folder")
         return
     for row in rows:
         detail = row.get("error") or f"{row['kind']:<7} {row['name']}  {row['headline']}"

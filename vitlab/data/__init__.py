@@ -55,6 +55,15 @@ def describe(name, split="test", data_dir=None, shapes=None) -> DatasetInfo:
     return sources.describe(name, split=split, data_dir=data_dir, shapes=shapes)
 
 
+def kind(name) -> str:
+    """Which source a dataset name is (shapes, objects64, fashion_mnist, tfds, voc, folder), from
+    its syntax alone; DatasetError for a name that is none of them. Light: checks run it before
+    TensorFlow loads."""
+    from vitlab.data import sources
+
+    return sources._kind(name)
+
+
 def known_sources():
     """(name, description) rows for `vitlab data list`."""
     from vitlab.data import sources
@@ -62,4 +71,4 @@ def known_sources():
     return sources.known_sources()
 
 
-__all__ = ["Dataset", "DatasetInfo", "DatasetError", "from_arrays", "load", "describe", "eval_crop", "known_sources"]
+__all__ = ["Dataset", "DatasetInfo", "DatasetError", "from_arrays", "load", "describe", "eval_crop", "kind", "known_sources"]

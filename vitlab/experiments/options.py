@@ -22,8 +22,8 @@ def type_text(hint):
 
 
 def schema():
-    """{experiment: {"description", "requires", "metrics", "options": [{"name", "type", "default"}]}}
-    (imports every experiment)."""
+    """{experiment: {"description", "requires", "metrics", "options": [{"name", "type", "default", "help"}]}}
+    (imports every experiment; the help lines come from vitlab/experiments/option_help.py)."""
     from vitlab import experiments
 
     return {name: schema_for(name) for name in experiments.names()}
@@ -32,6 +32,7 @@ def schema():
 def schema_for(name):
     """One experiment's entry of the schema (imports that experiment)."""
     from vitlab import config, experiments
+    from vitlab.experiments.option_help import help_for
     from vitlab.results.result import to_jsonable
 
     experiment = experiments.get(name)
@@ -41,7 +42,7 @@ def schema_for(name):
         "requires": {field: list(getattr(experiment.requires, field)) for field in ("every", "some", "data")},
         "metrics": [{"name": m.name, "description": m.description, "higher_is_better": m.higher_is_better}
                     for m in experiment.metrics],
-        "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d)}
+        "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d), "help": help_for(name, n)}
                     for n, _, d in config.describe(experiment.Config)],
     }
 

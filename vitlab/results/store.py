@@ -186,6 +186,9 @@ class Run:
         if summary:
             info = self.read_info()
             self.update(summary={**info.get("summary", {}), **summary})
+        for name, value in result.summary.items():  # the headline numbers as metric events, as training's
+            if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+                self.event("metric", step=key, name=name, value=float(value))
 
     @staticmethod
     def _check_results_file(target):
@@ -307,6 +310,7 @@ class RunStore:
             config=config,
             status="created",
             created=_now(),
+            created_unix=round(time.time(), 6),  # orders runs made within one second (list)
             host=socket.gethostname(),
             versions=stack_versions(),
             vitlab_version=__version__,
@@ -327,7 +331,8 @@ class RunStore:
         return run
 
     def list(self):
-        """[(Run, info dict or None, error or None)] newest first; never raises for a bad run."""
+        """[(Run, info dict or None, error or None)] newest first (by creation time, not by name:
+        a run named with --out or run_dir sorts among the others); never raises for a bad run."""
         if not self.root.exists():
             return []
         entries = []
@@ -339,7 +344,22 @@ class RunStore:
                 entries.append((run, run.read_info(), None))
             except RunStoreError as error:
                 entries.append((run, None, str(error)))
-        return entries
+        return sorted(entries, key=lambda entry: _created(entry[0].path, entry[1]), reverse=True)  # stable
+
+
+def _created(path, info):
+    """When a run was created, in seconds: run.json's record, else the folder's modification time."""
+    info = info or {}
+    if isinstance(info.get("created_unix"), (int, float)):
+        return float(info["created_unix"])
+    try:
+        return dt.datetime.fromisoformat(str(info["created"])).timestamp()
+    except (KeyError, ValueError):
+        pass
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def stack_versions():

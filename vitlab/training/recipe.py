@@ -26,6 +26,7 @@ from vitlab import config as config_lib
 from vitlab import model_spec
 from vitlab.config import ConfigError
 from vitlab.errors import UserError
+from vitlab.training import recipe_paths
 from vitlab.training import recipe_sections as S
 
 
@@ -214,7 +215,7 @@ def _build(path, raw, overrides):
     evaluate_raw = raw.get("evaluate", [])
     if not isinstance(evaluate_raw, list):
         raise ConfigError("evaluate: expected [[evaluate]] tables")
-    evaluate_raw = [_with_paths(e, paths) for e in evaluate_raw]
+    evaluate_raw = [recipe_paths.fill(e, paths) for e in evaluate_raw]
     evaluate = [_evaluate_step(i, e, step_texts, top.smoke and smoke) for i, e in enumerate(evaluate_raw)]
     for step in evaluate:  # "zoo:vit@{seed}": the recipe's own seed's model (the findings study)
         step.fields.models = [m.replace("{seed}", str(top.seed)) for m in step.fields.models]
@@ -234,40 +235,6 @@ def _build(path, raw, overrides):
         "path": str(path),
     }
     return Recipe(str(path), top, train, evaluate, export, smoke, resolved)
-
-
-_PATH = r"\{(\w+)\}"
-
-
-def _with_paths(raw, paths):
-    """An evaluate table with {NAME} replaced by [paths] NAME in its strings (dataset, models,
-    set values); a NAME left empty stays {NAME}, refused when the data is checked (_unset_paths)."""
-    import re
-
-    def fill(value):
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        if not isinstance(value, str):
-            return value
-        for name in re.findall(_PATH, value):
-            if name != "seed" and str(paths.get(name) or "").strip():  # {seed}: the recipe's seed, below
-                value = value.replace(f"{{{name}}}", str(paths[name]))
-        return value
-
-    return {key: fill(value) for key, value in raw.items()} if isinstance(raw, dict) else raw
-
-
-def _unset_paths(recipe):
-    """A {NAME} still in an evaluate step: one error naming the step and the --set that fills it."""
-    import re
-
-    for step in recipe.evaluate:
-        texts = [step.fields.dataset, *step.fields.models, *map(str, step.overrides.values())]
-        names = [n for text in texts for n in re.findall(_PATH, str(text)) if n != "seed"]
-        if names:
-            raise ConfigError(f"evaluate.{step.name}: {{{names[0]}}} is not set; give --set paths.{names[0]}=DIR")
 
 
 def _check_headline(headline, step_keys):
@@ -371,7 +338,7 @@ def _check_references(recipe, check_data):
             raise ConfigError(f"train.{step.name}.distill.teacher: file {teacher} does not exist")
         earlier.append(step.name)
     if check_data:
-        _unset_paths(recipe)
+        recipe_paths.check_unset(recipe.evaluate)
     for step in recipe.evaluate:
         for model in step.fields.models:
             if model in earlier:
