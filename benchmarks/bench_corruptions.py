@@ -24,7 +24,7 @@ from _common import write_result  # noqa: E402
 
 
 def main():
-    from vitlab.data_prep import corruptions as prep
+    from vitlab.data_prep import corruption_set as prep
     from vitlab.perturb.corruptions import ALL
 
     parser = argparse.ArgumentParser()
@@ -68,7 +68,7 @@ def main():
 
 
 def _warm(_):
-    from vitlab.data_prep.corruptions import warm_up
+    from vitlab.data_prep.corruption_set import warm_up
 
     time.sleep(0.2)  # keep each worker busy long enough that every worker gets a warm-up task
     return warm_up()

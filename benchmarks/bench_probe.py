@@ -84,7 +84,7 @@ def few_shot_logistic(args):
     linear probes: TensorFlow is loaded, as in a run, and threadpoolctl scans every library."""
     from threadpoolctl import threadpool_limits
 
-    from vitlab.features import fewshot
+    from vitlab.features import few_shot as fewshot
 
     features, labels = synthetic(10000, 96, args.classes, seed=3)
     episodes = fewshot.draw_episodes(labels, 5, 5, 15, args.episodes)

@@ -7,7 +7,7 @@ import pytest
 
 from vitlab.data.corruption_set import CorruptionSet, CorruptionSetError
 from vitlab.data.dataset import from_arrays
-from vitlab.data_prep.corruptions import prepare_corruptions
+from vitlab.data_prep.corruption_set import prepare_corruptions
 from vitlab.errors import UserError
 from vitlab.experiments import runner
 from vitlab.experiments.run_context import Context

@@ -58,7 +58,7 @@ def test_every_entry_point_gives_the_same_numbers(setup, tmp_path, capsys):
 
 def test_the_probe_s_training_split_takes_the_model_s_crop(setup):
     from vitlab.experiments import evaluation
-    from vitlab.features.protocol import load_train_data
+    from vitlab.features.shared import load_train_data
 
     options = evaluation.options("linear-probe", overrides=["train_split=train"], batch_size=4)
     prepared = evaluation.prepare(options, [str(setup / "cnn.keras")], str(setup / "data"))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vitlab.config import ConfigError
-from vitlab.features import batched_probes, fewshot, probes
+from vitlab.features import batched_probes, few_shot, probes
 
 
 def separable(rows=120, dim=16, classes=4, seed=0):
@@ -77,16 +77,16 @@ def test_knn_votes_by_cosine_not_distance():
 
 
 def test_interval_of_identical_episodes_has_width_zero_and_known_value_otherwise():
-    assert fewshot.mean_interval([0.6] * 10) == (0.6, 0.0)
-    mean, half = fewshot.mean_interval([0.0, 1.0])
+    assert few_shot.mean_interval([0.6] * 10) == (0.6, 0.0)
+    mean, half = few_shot.mean_interval([0.0, 1.0])
     assert mean == 0.5
     assert half == pytest.approx(12.7062 * np.sqrt(0.5) / np.sqrt(2), rel=1e-4)  # t(0.975, 1) * s / sqrt(n)
 
 
 def test_episodes_are_seeded_and_heads_solve_separable_ones():
     features, labels = separable(rows=200, classes=8)
-    first = fewshot.draw_episodes(labels, n_way=5, k_shot=3, n_query=4, num_episodes=6, seed=3)
-    again = fewshot.draw_episodes(labels, n_way=5, k_shot=3, n_query=4, num_episodes=6, seed=3)
+    first = few_shot.draw_episodes(labels, n_way=5, k_shot=3, n_query=4, num_episodes=6, seed=3)
+    again = few_shot.draw_episodes(labels, n_way=5, k_shot=3, n_query=4, num_episodes=6, seed=3)
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a.support, b.support)
         np.testing.assert_array_equal(a.query, b.query)
@@ -94,11 +94,11 @@ def test_episodes_are_seeded_and_heads_solve_separable_ones():
     assert len(episode.support) == 15 and len(episode.query) == 20
     assert not set(episode.support) & set(episode.query)
     assert len(set(labels[episode.support])) == 5
-    for name, head in fewshot.HEADS.items():
+    for name, head in few_shot.HEADS.items():
         assert [head(features, e) for e in first] == [1.0] * 6
-        assert fewshot.episode_accuracies(name, features, first) == [1.0] * 6
-    with pytest.raises(fewshot.EpisodeError, match="needs 9 classes"):
-        fewshot.draw_episodes(labels, n_way=9, k_shot=1, n_query=1, num_episodes=1)
+        assert few_shot.episode_accuracies(name, features, first) == [1.0] * 6
+    with pytest.raises(few_shot.EpisodeError, match="needs 9 classes"):
+        few_shot.draw_episodes(labels, n_way=9, k_shot=1, n_query=1, num_episodes=1)
 
 
 def test_episode_heads_share_one_single_threaded_blas_setup(monkeypatch):
@@ -110,10 +110,10 @@ def test_episode_heads_share_one_single_threaded_blas_setup(monkeypatch):
         threads.append(max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"))
         return float(len(episode.query))
 
-    monkeypatch.setitem(fewshot.HEADS, "spy", spy)
+    monkeypatch.setitem(few_shot.HEADS, "spy", spy)
     features, labels = separable(rows=40, classes=4)
-    episodes = fewshot.draw_episodes(labels, n_way=2, k_shot=1, n_query=3, num_episodes=2, seed=0)
-    assert fewshot.episode_accuracies("spy", features, episodes) == [6.0, 6.0]
+    episodes = few_shot.draw_episodes(labels, n_way=2, k_shot=1, n_query=3, num_episodes=2, seed=0)
+    assert few_shot.episode_accuracies("spy", features, episodes) == [6.0, 6.0]
     assert threads == [1, 1]
 
 

@@ -50,7 +50,7 @@ def test_normed_block_features_are_the_final_norm_of_each_block_output(vit):
 
 def test_feature_experiments_default_to_normed_tokens_and_cache_them_apart(vit, tmp_path):
     from vitlab.data.dataset import from_arrays
-    from vitlab.features import protocol
+    from vitlab.features import shared
 
     raw, _, images = vit
     data = from_arrays(np.concatenate([images] * 2), np.arange(6) % 2, batch_size=4, num_classes=2)
@@ -62,17 +62,17 @@ def test_feature_experiments_default_to_normed_tokens_and_cache_them_apart(vit, 
         def progress(self, *args, **kwargs):
             pass
 
-    assert protocol.FeatureOptions().token_norm is True
-    on = protocol.extract_split(raw, data, protocol.FeatureOptions(blocks="last4", kinds=["class"],
+    assert shared.FeatureOptions().token_norm is True
+    on = shared.extract_split(raw, data, shared.FeatureOptions(blocks="last4", kinds=["class"],
                                                                    cache_dir=str(tmp_path)), Quiet())
-    off = protocol.extract_split(raw, data, protocol.FeatureOptions(blocks="last4", kinds=["class"],
+    off = shared.extract_split(raw, data, shared.FeatureOptions(blocks="last4", kinds=["class"],
                                                                     cache_dir=str(tmp_path), token_norm=False), Quiet())
     assert on.path != off.path  # the cache key says which features these are
     tokens = np.asarray(raw.forward(images, tokens=True)["tokens"][-1])[:, 0]
     gamma, beta = np.asarray(raw.model.norm.gamma), np.asarray(raw.model.norm.beta)
     np.testing.assert_allclose(on.read(1, "class")[:3], layer_norm(tokens, gamma, beta, 1e-6), atol=2e-5)
     np.testing.assert_allclose(off.read(1, "class")[:3], tokens, atol=2e-5)
-    assert protocol.normed(raw, protocol.FeatureOptions()).token_norm and not raw.token_norm
+    assert shared.normed(raw, shared.FeatureOptions()).token_norm and not raw.token_norm
 
 
 def test_official_probe_settings():

@@ -17,7 +17,7 @@ def prepare_corruptions_command(
     data_dir: str = typer.Option(None, help="TFDS data_dir for tfds: datasets."),
 ):
     """Write ImageNet-C style corruption sets (15 + 4 corruptions x 5 severities)."""
-    from vitlab.data_prep.corruptions import prepare_corruptions
+    from vitlab.data_prep.corruption_set import prepare_corruptions
     from vitlab.perturb.corruptions import check_corruptions, check_severities
 
     names = check_corruptions(corruptions)

@@ -1,5 +1,5 @@
 """Reading a prepared corruption set (the layout `vitlab data prepare corruptions` writes,
-see vitlab.data_prep.corruptions): experiments read through here, so the data side never
+see vitlab.data_prep.corruption_set): experiments read through here, so the data side never
 imports the makers in data_prep.
 """
 

@@ -96,7 +96,7 @@ def run(adapters, data, config, context):
     rows, cols = resolve_grid(config.grid, adapters, size, size)
     scores_fn = PixelScores([Source("random", rows, cols)], size, size, context.seed)
     thresholds = [float(patch_drop.drop_count(f, rows * cols)) for f in config.levels]
-    from vitlab.features.protocol import normed
+    from vitlab.features.shared import normed
 
     fns = {a.name: feature_fn(normed(a, config), config.token, thresholds) for a in adapters}
     sums, class_sums, class_counts, moments = {}, {}, np.zeros(data.num_classes), {}

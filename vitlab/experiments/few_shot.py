@@ -11,7 +11,7 @@ import numpy as np
 from vitlab.config import ConfigError
 from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
 from vitlab.features import blocks as blocks_lib
-from vitlab.features import fewshot, protocol
+from vitlab.features import few_shot as episode_lib, shared
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
 
@@ -32,33 +32,33 @@ class Config:
 
     def validate(self):
         blocks_lib.parse_blocks(self.blocks, 10_000)
-        unknown = [h for h in self.heads if h not in fewshot.HEADS]
+        unknown = [h for h in self.heads if h not in episode_lib.HEADS]
         if unknown or not self.heads:
             raise ConfigError(f"heads: {unknown[0] if unknown else 'empty'!r} is not one of "
-                              f"{', '.join(fewshot.HEADS)}")
+                              f"{', '.join(episode_lib.HEADS)}")
         if self.n_way < 2 or self.n_query < 1 or self.episodes < 1 or not self.k_shot or min(self.k_shot) < 1:
             raise ConfigError("n_way >= 2, n_query >= 1, episodes >= 1 and k_shot values >= 1 are required")
 
 
 def run(adapters, data, config, context):
-    files = [protocol.extract_split(adapter, data, config, context) for adapter in adapters]
+    files = [shared.extract_split(adapter, data, config, context) for adapter in adapters]
     labels = files[0].labels()  # every file holds the rows in the data's order
-    episodes = {k: fewshot.draw_episodes(labels, config.n_way, k, config.n_query, config.episodes,
+    episodes = {k: episode_lib.draw_episodes(labels, config.n_way, k, config.n_query, config.episodes,
                                          seed=context.seed)
                 for k in config.k_shot}
     metrics = [f"{head} {k}-shot" for k in config.k_shot for head in config.heads]
     scores = {}
     for adapter, file in zip(adapters, files):
-        features = protocol.Features(file)
-        sets = protocol.feature_sets(adapter, config)
+        features = shared.Features(file)
+        sets = shared.feature_sets(adapter, config)
         rows = []
         for done, (label, block, parts) in enumerate(sets):
             x = features.read_concat(parts)
             values, details = {}, {}
             for k, drawn in episodes.items():
                 for head in config.heads:
-                    accuracies = fewshot.episode_accuracies(head, x, drawn)
-                    mean, half_width = fewshot.mean_interval(accuracies)
+                    accuracies = episode_lib.episode_accuracies(head, x, drawn)
+                    mean, half_width = episode_lib.mean_interval(accuracies)
                     name = f"{head} {k}-shot"
                     values[name], details[f"{name} ci95"] = mean, half_width
                     context.metric(f"{name} accuracy", mean, model=adapter.name, feature=label, ci95=half_width)

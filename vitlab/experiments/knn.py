@@ -8,14 +8,14 @@ import dataclasses
 
 from vitlab.config import ConfigError
 from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
-from vitlab.features import protocol
+from vitlab.features import shared
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
 
 
 
 @dataclasses.dataclass
-class Config(protocol.FeatureOptions):
+class Config(shared.FeatureOptions):
     k: int = 20
 
     def validate(self):
@@ -27,13 +27,13 @@ class Config(protocol.FeatureOptions):
 def run(adapters, data, config, context):
     from vitlab.features.probes import knn_probe
 
-    train_data = protocol.load_train_data(data, config, context.seed)
+    train_data = shared.load_train_data(data, config, context.seed)
     scores = {}
     metric = f"knn{config.k}"
     for adapter in adapters:
-        train, test = protocol.train_test_features(adapter, data, train_data, config, context)
+        train, test = shared.train_test_features(adapter, data, train_data, config, context)
         train_y, test_y = train.labels(), test.labels()
-        sets = protocol.feature_sets(adapter, config)
+        sets = shared.feature_sets(adapter, config)
         rows = []
         for done, (label, block, parts) in enumerate(sets):
             train_x = train.read_concat(parts)

@@ -12,7 +12,7 @@ import dataclasses
 
 from vitlab.config import ConfigError
 from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
-from vitlab.features import protocol
+from vitlab.features import shared
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.protocol import probe as probe_protocol
 from vitlab.results import Result
@@ -22,7 +22,7 @@ METHODS = {"logistic": "logistic regression top-1", "linear": "linear layer (Ada
 
 
 @dataclasses.dataclass
-class Config(protocol.FeatureOptions):
+class Config(shared.FeatureOptions):
     method: str = "linear"  # linear (the official probe, vitlab/protocol/probe.py) | logistic (scikit-learn) | both
     c_grid: list[float] = dataclasses.field(default_factory=lambda: [0.01, 0.1, 1.0])
     cv_folds: int = 3
@@ -72,13 +72,13 @@ def _linear_all(train, test, sets, train_y, test_y, num_classes, config, seed):
 
 
 def run(adapters, data, config, context):
-    train_data = protocol.load_train_data(data, config, context.seed)
+    train_data = shared.load_train_data(data, config, context.seed)
     scores = {}
     for adapter in adapters:
-        train, test = protocol.train_test_features(adapter, data, train_data, config, context)
+        train, test = shared.train_test_features(adapter, data, train_data, config, context)
         train_y, test_y = train.labels(), test.labels()
         num_classes = max(data.num_classes, int(max(train_y.max(), test_y.max())) + 1)
-        sets = protocol.feature_sets(adapter, config)
+        sets = shared.feature_sets(adapter, config)
         linear, dims = (_linear_all(train, test, sets, train_y, test_y, num_classes, config, context.seed)
                         if "linear" in config.methods else (None, [0] * len(sets)))
         rows = []

@@ -20,7 +20,7 @@ actually dropped is stored and tabulated. Error bars are the std over repeats.
 import dataclasses
 
 from vitlab.config import ConfigError
-from vitlab.experiments import heads, occlusion_report
+from vitlab.experiments import heads, occlusion_tables
 from vitlab.experiments.base import Experiment, Metric
 from vitlab.experiments.grids import resolve_grid
 from vitlab.experiments.occlusion_sweep import (LesionSweep, ModelSweep, PixelScores, SaliencyMass, Source,
@@ -193,7 +193,7 @@ def run(adapters, data, config, context):
                     lesion_tallies[key].add(hits1, hitsk, labels)
         done += 1
         context.progress(done, max(total, done))
-    return occlusion_report.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies,
+    return occlusion_tables.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies,
                                          providers)
 
 
