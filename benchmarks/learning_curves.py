@@ -156,7 +156,7 @@ def pack(name, out):
     into OUT/NAME, replacing an older pack only once the new one is whole: the cache does not
     always outlive a session, and a 45,000-step run spans several."""
     from vitlab import atomic
-    from vitlab.training.checkpoint import STATE_FILE, read_state
+    from vitlab.training import checkpoint
 
     source, target = CACHE / name, Path(out) / name
     if not (source / "run.json").exists():
@@ -165,12 +165,7 @@ def pack(name, out):
         for file in ("run.json", "events.jsonl"):
             if (source / file).exists():
                 shutil.copyfile(source / file, temp / file)
-        for step in sorted((source / "checkpoints").glob("*")):
-            state = read_state(step)
-            if state and (step / state["weights"]).exists():
-                (temp / "checkpoints" / step.name).mkdir(parents=True)
-                shutil.copyfile(step / state["weights"], temp / "checkpoints" / step.name / state["weights"])
-                shutil.copyfile(step / STATE_FILE, temp / "checkpoints" / step.name / STATE_FILE)
+        checkpoint.copy_newest(source, temp)
 
 
 # Finished candidates shipped in zoo/ as extras (vitlab.zoo.EXTRAS): name -> (role, the vitlab

@@ -40,7 +40,7 @@ def _fake_cell(monkeypatch, tmp_path, status):
     monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
     cell = runner.cell_dir(1, "vit_basic")
     (cell / "checkpoints" / "vit_basic").mkdir(parents=True)
-    (cell / "run.json").write_text(json.dumps({"status": status}))
+    (cell / "run.json").write_text(json.dumps({"status": status, "recipe": str(runner.root() / "seed-1/x.toml")}))
     events = [{"kind": "metric", "name": "val_accuracy", "value": 0.5, "done": 2000},
               {"kind": "metric", "name": "val_accuracy", "value": 0.75, "done": 4000}]
     (cell / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events) + '{"torn')
@@ -63,6 +63,9 @@ def test_a_pack_carries_the_newest_checkpoint_to_a_new_cache(monkeypatch, tmp_pa
     assert runner.unpack("vit_basic", 1, tmp_path / "pack") and runner.status(1, "vit_basic") == "interrupted"
     assert not runner.unpack("vit_basic", 1, tmp_path / "pack")  # never over a cache that has the cell
     assert (runner.cell_dir(1, "vit_basic") / "checkpoints" / "vit_basic" / "new.weights.h5").read_bytes() == b"new"
+    assert str(tmp_path) not in (packed / "run.json").read_text()  # no machine path in a committed pack
+    restored = json.loads((runner.cell_dir(1, "vit_basic") / "run.json").read_text())
+    assert restored["recipe"] == str(tmp_path / "fresh" / "study" / "seed-1" / "x.toml")  # this cache's path
     assert cell.exists()
 
 

@@ -247,7 +247,8 @@ class RunView:
         if picked is None:
             return ""
         key, value = picked
-        return f"{key}={value:.4f}" if isinstance(value, float) else f"{key}={value}"
+        text = f"{value:.4f}" if isinstance(value, float) else str(value)
+        return f"{key}={text if len(text) <= 40 else text[:37] + '...'}"
 
     @property
     def id(self):

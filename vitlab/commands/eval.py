@@ -13,7 +13,7 @@ MODEL_HELP = ("zoo:ROLE (a trained zoo model: `vitlab models list`), a .keras fi
 def _make_command(name):
     def command(
         model: list[str] = typer.Option(..., "--model", "-m", help=MODEL_HELP),
-        dataset: str = typer.Option("shapes", "--dataset", "-d", help="shapes[:variant], fashion_mnist, tfds:NAME, or a folder."),
+        dataset: str = typer.Option("shapes", "--dataset", "-d", help="shapes[:variant], objects64[:variant], fashion_mnist, tfds:NAME, voc:PATH, or a folder."),
         split: str = typer.Option("test", help="Dataset split."),
         limit: int = typer.Option(None, help="Use at most this many images."),
         batch_size: int = typer.Option(64, help="Batch size."),

@@ -94,9 +94,9 @@ def export_command(
     """Write every result of a run as tidy tables (one file per result, plus all.FORMAT)."""
     from pathlib import Path
 
+    from vitlab.errors import UserError
     from vitlab.results import RunStore
     from vitlab.results.frames import FORMATS, export_run
-    from vitlab.errors import UserError
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r}: choose from {', '.join(FORMATS)}")

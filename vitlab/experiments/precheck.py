@@ -86,7 +86,8 @@ def _default(value):
 
 
 def check_models(models):
-    """Each spec (name, .keras path, RUN[:NAME], zoo:ROLE) names a model that exists; model objects pass."""
+    """Each spec (name, .keras path, RUN[:NAME], zoo:ROLE, hf:NAME) names a model that exists (an hf:
+    name: in the local Hugging Face cache); model objects pass."""
     from vitlab import model_spec
     from vitlab.models import registry
 
@@ -94,8 +95,6 @@ def check_models(models):
     for spec in models if isinstance(models, (list, tuple)) else [models]:
         if not isinstance(spec, (str, Path)):
             continue  # a Keras model or an adapter: checked when it is adapted
-        if model_spec.parse(spec).prefix == "hf":
-            continue  # a Hugging Face name is looked up (and converted) by the runner
         names = names if names is not None else registry.list_models()
         problem = model_spec.problem(str(spec), names)
         if problem:

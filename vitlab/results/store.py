@@ -10,8 +10,6 @@ run.json is replaced atomically; results.h5 is rewritten to a temp file and rena
 experiment, so a killed run never leaves a file that cannot be read.
 """
 
-from vitlab.errors import UserError
-
 import datetime as dt
 import json
 import os
@@ -26,6 +24,7 @@ import h5py
 import numpy as np
 
 from vitlab import atomic
+from vitlab.errors import UserError
 from vitlab.results.result import Curve, Result, Table, dumps, to_jsonable
 
 FORMAT_VERSION = 1

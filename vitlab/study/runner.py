@@ -138,31 +138,32 @@ def measure_snapshots(target, name, limit=1000):
     return metrics
 
 
+# Packs name the cache by this placeholder, so that no committed file holds a machine's path;
+# unpacking writes the new machine's cache root in its place.
+CACHE_PLACEHOLDER = "${VITLAB_STUDY_CACHE}"
+TEXT_FILES = ("run.json", "events.jsonl", METRICS)
+
+
 def pack(name, seed, out):
     """Copy the cell's resume state into OUT/seed-N/NAME, replacing an older pack only once the new
-    one is whole."""
+    one is whole; the final model instead of checkpoints once the cell is done."""
     from vitlab import atomic
-    from vitlab.training.checkpoint import STATE_FILE, read_state
+    from vitlab.training import checkpoint
 
     source, target = cell_dir(seed, name), Path(out) / f"seed-{seed}" / name
     if not (source / "run.json").exists():
         return
-    done = status(seed, name) == "done"
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic.replacing_dir(target) as temp:
-        for file in ("run.json", "events.jsonl", METRICS):
+        for file in TEXT_FILES:
             if (source / file).exists():
-                shutil.copyfile(source / file, temp / file)
-        if done and model_file(seed, name).exists():
+                text = (source / file).read_text().replace(str(root()), CACHE_PLACEHOLDER)
+                (temp / file).write_text(text)
+        if status(seed, name) == "done" and model_file(seed, name).exists():
             (temp / "models").mkdir()
             shutil.copyfile(model_file(seed, name), temp / "models" / f"{name}.keras")
-            return
-        for step in sorted((source / "checkpoints").glob("*")):
-            state = read_state(step)
-            if state and (step / state["weights"]).exists():
-                (temp / "checkpoints" / step.name).mkdir(parents=True)
-                shutil.copyfile(step / state["weights"], temp / "checkpoints" / step.name / state["weights"])
-                shutil.copyfile(step / STATE_FILE, temp / "checkpoints" / step.name / STATE_FILE)
+        else:
+            checkpoint.copy_newest(source, temp)
 
 
 def unpack(name, seed, pack_dir):
@@ -172,6 +173,9 @@ def unpack(name, seed, pack_dir):
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source, target)
+    for file in TEXT_FILES:
+        if (target / file).exists():
+            (target / file).write_text((target / file).read_text().replace(CACHE_PLACEHOLDER, str(root())))
     print(f"study: seed {seed}, {name}: restored from {source}", flush=True)
     return True
 

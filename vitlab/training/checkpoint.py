@@ -36,6 +36,21 @@ def read_state(directory):
     return state
 
 
+def copy_newest(run_dir, out_dir):
+    """Copy each step's last committed checkpoint (weights and state, nothing older) from
+    `run_dir/checkpoints/STEP` into `out_dir/checkpoints/STEP`: what a resume needs, for packs
+    that carry a run to another machine."""
+    import shutil
+
+    for step in sorted((Path(run_dir) / "checkpoints").glob("*")):
+        state = read_state(step)
+        if state:
+            target = Path(out_dir) / "checkpoints" / step.name
+            target.mkdir(parents=True)
+            shutil.copyfile(step / state["weights"], target / state["weights"])
+            shutil.copyfile(step / STATE_FILE, target / STATE_FILE)
+
+
 class TrainingClock:
     """CPU and wall seconds spent training a step, across resumes: what the checkpoint recorded
     before this process, plus this process's own since the clock started (the time between a
