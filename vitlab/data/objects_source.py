@@ -7,13 +7,12 @@ model asks for another size, so the name means what it says.
 
 import dataclasses
 
+from vitlab.data import generated_names
 from vitlab.data.dataset import Dataset, DatasetInfo
-from vitlab.data.errors import DatasetError
 
 NAME = "objects64"
 IMAGE_SIZE = 64
-VARIANTS = ("default", "stylized", "cue_conflict")
-SPLITS = ("train", "test")
+VARIANTS, SPLITS = generated_names.VARIANTS, generated_names.SPLITS
 _TYPES = {"train_size": int, "test_size": int, "seed": int, "p": float, "layout": str}
 
 
@@ -25,30 +24,7 @@ def parse(name, split, options=None):
     """'objects64:cue_conflict,layout=single' -> (variant, split, ObjectsOptions)."""
     from vitlab.data.objects_cache import from_shapes_options
 
-    head, *pairs = name.split(",")
-    variant = head.split(":", 1)[1] if ":" in head else "default"
-    if variant in SPLITS:  # objects64:train / objects64:test name the default variant's split
-        variant, split = "default", variant
-    if variant not in VARIANTS:
-        raise DatasetError(f"unknown {NAME} variant {variant!r} in {name!r}; known: {', '.join(VARIANTS)}")
-    if split not in SPLITS:
-        raise DatasetError(f"{NAME} has no split {split!r}; splits: {', '.join(SPLITS)}")
-    overrides = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        key, value = key.strip(), value.strip()
-        if key not in _TYPES or not value:
-            raise DatasetError(f"bad {NAME} option {pair!r} in {name!r}; use key=value with keys {', '.join(_TYPES)}")
-        try:
-            overrides[key] = _TYPES[key](value)
-        except ValueError:
-            raise DatasetError(f"bad value for {NAME} option {key!r}: {value!r}") from None
-    options = dataclasses.replace(from_shapes_options(options), **overrides)
-    try:
-        options.validate()
-    except ValueError as error:
-        raise DatasetError(str(error)) from None
-    return variant, split, options
+    return generated_names.parse(name, split, NAME, from_shapes_options(options), _TYPES)
 
 
 def describe(name, split, options=None):

@@ -2,43 +2,19 @@
 
 import dataclasses
 
+from vitlab.data import generated_names
 from vitlab.data.dataset import Dataset, DatasetInfo
 from vitlab.data.errors import DatasetError
 
-VARIANTS = ("default", "stylized", "cue_conflict")
-SPLITS = ("train", "test")
+VARIANTS, SPLITS = generated_names.VARIANTS, generated_names.SPLITS
+_TYPES = {"train_size": int, "test_size": int, "seed": int, "p": float}
 
 
 def parse(name, split, options=None):
     """'shapes:cue_conflict,p=0.9' -> (variant, split, ShapesOptions)."""
     from vitlab.data.shapes_cache import ShapesOptions
 
-    head, *pairs = name.split(",")
-    variant = head.split(":", 1)[1] if ":" in head else "default"
-    if variant in SPLITS:  # shapes:train / shapes:test name the default variant's split
-        variant, split = "default", variant
-    if variant not in VARIANTS:
-        raise DatasetError(f"unknown shapes variant {variant!r} in {name!r}; known: {', '.join(VARIANTS)}")
-    if split not in SPLITS:
-        raise DatasetError(f"shapes has no split {split!r}; splits: {', '.join(SPLITS)}")
-    options = options or ShapesOptions()
-    fields = {field.name: field.type for field in dataclasses.fields(ShapesOptions)}
-    overrides = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        key = key.strip()
-        if key not in fields or not value:
-            raise DatasetError(f"bad shapes option {pair!r} in {name!r}; use key=value with keys {', '.join(fields)}")
-        try:
-            overrides[key] = float(value) if key == "p" else int(value)
-        except ValueError:
-            raise DatasetError(f"bad value for shapes option {key!r}: {value!r}") from None
-    options = dataclasses.replace(options, **overrides)
-    try:
-        options.validate()
-    except ValueError as error:
-        raise DatasetError(str(error)) from None
-    return variant, split, options
+    return generated_names.parse(name, split, "shapes", options or ShapesOptions(), _TYPES)
 
 
 def describe(name, split, options=None):
@@ -51,8 +27,7 @@ def describe(name, split, options=None):
 
 
 def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, options=None):
-    from vitlab.data import pipeline
-    from vitlab.data import shapes_cache
+    from vitlab.data import pipeline, shapes_cache
 
     variant, split, options = parse(name, split, options)
     if image_size < 16:
