@@ -30,8 +30,13 @@ def machine_name():
 
 
 def machine_info():
-    return {"name": machine_name(), "cpu": cpu_model(), "cores": os.cpu_count(), "system": platform.platform(),
-            "python": platform.python_version()}
+    return {
+        "name": machine_name(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+    }
 
 
 def versions():
@@ -43,8 +48,14 @@ def versions():
 def write_result(bench, payload, summary):
     """benchmarks/results/<bench>.json with the common header; prints the one-line summary."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    record = {"bench": bench, "summary": summary, "machine": machine_info(), "versions": versions(),
-              "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **payload}
+    record = {
+        "bench": bench,
+        "summary": summary,
+        "machine": machine_info(),
+        "versions": versions(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        **payload,
+    }
     path = RESULTS / f"{bench}.json"
     path.write_text(json.dumps(record, indent=2, default=float))
     print(f"[{bench}] {summary}")

@@ -19,7 +19,6 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-
 from _common import write_result  # noqa: E402
 
 
@@ -56,14 +55,26 @@ def main():
         warm = time.perf_counter() - started
 
     rates = {"serial": count / serial, "pool_cold": count / cold, "pool_warm": count / warm}
-    payload = {"images": args.images, "size": args.size, "severity": args.severity, "pairs": len(pairs),
-               "workers": args.workers, "chunk": args.chunk, "corrupted_images_per_s": rates,
-               "speedup_warm": rates["pool_warm"] / rates["serial"], "speedup_cold": rates["pool_cold"] / rates["serial"],
-               "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "cpu_count": os.cpu_count(),
-               "seconds": {"serial": serial, "pool_cold": cold, "pool_warm": warm}}
-    summary = (f"{args.workers} workers vs loop: {payload['speedup_warm']:.2f}x warm, {payload['speedup_cold']:.2f}x "
-               f"cold ({rates['serial']:.0f} -> {rates['pool_warm']:.0f} corrupted {args.size}px images/s; "
-               f"load {load_before[0]:.1f})")
+    payload = {
+        "images": args.images,
+        "size": args.size,
+        "severity": args.severity,
+        "pairs": len(pairs),
+        "workers": args.workers,
+        "chunk": args.chunk,
+        "corrupted_images_per_s": rates,
+        "speedup_warm": rates["pool_warm"] / rates["serial"],
+        "speedup_cold": rates["pool_cold"] / rates["serial"],
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+        "cpu_count": os.cpu_count(),
+        "seconds": {"serial": serial, "pool_cold": cold, "pool_warm": warm},
+    }
+    summary = (
+        f"{args.workers} workers vs loop: {payload['speedup_warm']:.2f}x warm, {payload['speedup_cold']:.2f}x "
+        f"cold ({rates['serial']:.0f} -> {rates['pool_warm']:.0f} corrupted {args.size}px images/s; "
+        f"load {load_before[0]:.1f})"
+    )
     write_result("bench_corruptions", payload, summary)
 
 

@@ -70,8 +70,9 @@ def pipelines(quick):
     out = {}
     for name, size in (("shapes", 32), ("fashion_mnist", 32), ("shapes:cue_conflict", 224)):
         limit = 512 if size == 224 else (2000 if quick else 10000)
-        dataset = data.load(name, split="test" if size == 224 else "train", image_size=size, batch_size=128,
-                            limit=limit, shuffle=True)
+        dataset = data.load(
+            name, split="test" if size == 224 else "train", image_size=size, batch_size=128, limit=limit, shuffle=True
+        )
         for _ in dataset.batches():  # first pass: builds caches, warms tf.data
             break
         count = [0]
@@ -90,24 +91,34 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         os.environ.setdefault("VITLAB_CACHE", cache)
-        results = {"benchmark": "data", "host": platform.node(), "cpu_count": os.cpu_count(),
-                   "python": platform.python_version(), **generation(args.quick), **objects_generation(args.quick),
-                   **pipelines(args.quick)}
+        results = {
+            "benchmark": "data",
+            "host": platform.node(),
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+            **generation(args.quick),
+            **objects_generation(args.quick),
+            **pipelines(args.quick),
+        }
     path = pathlib.Path(__file__).parent / "results" / "bench_data.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"shapes 32px: {results['images_per_s_32px']:.0f} img/s on one core "
-          f"({results['images_per_cpu_s_32px']:.0f} per CPU-second) "
-          f"({results['speedup_vs_per_image']:.1f}x the per-image loop), "
-          f"224px: {results['images_per_s_224px']:.0f} img/s; "
-          f"pipeline shapes 32px {results['pipeline_images_per_s_shapes_32px']:.0f} img/s, "
-          f"fashion_mnist {results['pipeline_images_per_s_fashion_mnist_32px']:.0f} img/s -> {path}")
-    print(f"objects64 64px, {results['objects64_count']} images on one core: "
-          f"multi {results['objects64_images_per_s_multi']:.0f} img/s, "
-          f"single {results['objects64_images_per_s_single']:.0f} img/s "
-          f"({results['objects64_images_per_cpu_s_multi']:.0f} / {results['objects64_images_per_cpu_s_single']:.0f} "
-          f"per CPU-second) "
-          f"(after {results['objects64_photo_load_s']:.1f}s loading the photographs)")
+    print(
+        f"shapes 32px: {results['images_per_s_32px']:.0f} img/s on one core "
+        f"({results['images_per_cpu_s_32px']:.0f} per CPU-second) "
+        f"({results['speedup_vs_per_image']:.1f}x the per-image loop), "
+        f"224px: {results['images_per_s_224px']:.0f} img/s; "
+        f"pipeline shapes 32px {results['pipeline_images_per_s_shapes_32px']:.0f} img/s, "
+        f"fashion_mnist {results['pipeline_images_per_s_fashion_mnist_32px']:.0f} img/s -> {path}"
+    )
+    print(
+        f"objects64 64px, {results['objects64_count']} images on one core: "
+        f"multi {results['objects64_images_per_s_multi']:.0f} img/s, "
+        f"single {results['objects64_images_per_s_single']:.0f} img/s "
+        f"({results['objects64_images_per_cpu_s_multi']:.0f} / {results['objects64_images_per_cpu_s_single']:.0f} "
+        f"per CPU-second) "
+        f"(after {results['objects64_photo_load_s']:.1f}s loading the photographs)"
+    )
 
 
 if __name__ == "__main__":

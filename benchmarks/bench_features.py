@@ -59,8 +59,9 @@ def main():
     from vitlab.models.adapter import adapt
 
     rng = np.random.default_rng(0)
-    data = from_arrays(rng.random((args.images, 32, 32, 3), dtype=np.float32), np.arange(args.images) % 10,
-                       batch_size=args.batch_size)
+    data = from_arrays(
+        rng.random((args.images, 32, 32, 3), dtype=np.float32), np.arange(args.images) % 10, batch_size=args.batch_size
+    )
     data.preprocessing = {"source": "benchmark"}  # a named source: no content hash, like real datasets
     rows = {}
     for name in args.models.split(","):
@@ -76,17 +77,31 @@ def main():
             bare.append(bare_forward_rate(forward, data))
             graph.append(bare_forward_rate(graph_forward, data))
             extracted.append(extract_rate(adapter, data, args.chunk_rows))
-        rows[name] = {"bare_forward_img_s": round(max(bare), 1), "graph_forward_img_s": round(max(graph), 1),
-                      "extract_img_s": round(max(extracted), 1), "xla": adapter.is_transformer,
-                      "ratio": round(max(extracted) / max(bare), 3),
-                      "ratio_vs_graph_forward": round(max(extracted) / max(graph), 3), "blocks": adapter.num_blocks}
+        rows[name] = {
+            "bare_forward_img_s": round(max(bare), 1),
+            "graph_forward_img_s": round(max(graph), 1),
+            "extract_img_s": round(max(extracted), 1),
+            "xla": adapter.is_transformer,
+            "ratio": round(max(extracted) / max(bare), 3),
+            "ratio_vs_graph_forward": round(max(extracted) / max(graph), 3),
+            "blocks": adapter.num_blocks,
+        }
     worst = min(r["ratio"] for r in rows.values())
     verdict = "ok" if worst >= 0.9 else "BELOW 0.9"
-    parts = ", ".join(f"{n} {r['ratio']:.2f} ({r['ratio_vs_graph_forward']:.2f}x a graph forward)"
-                      for n, r in rows.items())
-    write_result("bench_features", {"images": args.images, "batch_size": args.batch_size,
-                                    "chunk_rows": args.chunk_rows, "repeats": args.repeats, "models": rows},
-                 f"extraction / bare forward throughput: {parts} [{verdict}: target >= 0.90]")
+    parts = ", ".join(
+        f"{n} {r['ratio']:.2f} ({r['ratio_vs_graph_forward']:.2f}x a graph forward)" for n, r in rows.items()
+    )
+    write_result(
+        "bench_features",
+        {
+            "images": args.images,
+            "batch_size": args.batch_size,
+            "chunk_rows": args.chunk_rows,
+            "repeats": args.repeats,
+            "models": rows,
+        },
+        f"extraction / bare forward throughput: {parts} [{verdict}: target >= 0.90]",
+    )
 
 
 if __name__ == "__main__":

@@ -65,8 +65,12 @@ def measure(size, model):
     with tempfile.TemporaryDirectory(prefix="vitlab-bench-memory-") as folder:
         make_folder(Path(folder) / "set", size)
         code = CHILD.format(model=model, image_size=IMAGE_SIZE, batch=BATCH)
-        done = subprocess.run([sys.executable, "-c", code, str(Path(folder) / "set"), str(size)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(Path(folder) / "set"), str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     row = json.loads(done.stdout.strip().splitlines()[-1])
     row["images"] = size
     row["decoded_dataset_mb"] = round(size * IMAGE_SIZE * IMAGE_SIZE * 3 * 4 / 2**20, 1)
@@ -85,13 +89,24 @@ def main():
         print(json.dumps(rows[-1]), flush=True)
     growth = rows[-1]["peak_rss_mb"] - rows[0]["peak_rss_mb"]
     data_growth = rows[-1]["decoded_dataset_mb"] - rows[0]["decoded_dataset_mb"]
-    summary = (f"peak RSS {rows[0]['peak_rss_mb']:.0f} MB at {rows[0]['images']} images, "
-               f"{rows[-1]['peak_rss_mb']:.0f} MB at {rows[-1]['images']} images "
-               f"(decoded data grew {data_growth:.0f} MB, RSS {growth:+.0f} MB)")
+    summary = (
+        f"peak RSS {rows[0]['peak_rss_mb']:.0f} MB at {rows[0]['images']} images, "
+        f"{rows[-1]['peak_rss_mb']:.0f} MB at {rows[-1]['images']} images "
+        f"(decoded data grew {data_growth:.0f} MB, RSS {growth:+.0f} MB)"
+    )
     print(summary)
-    _common.write_result("bench_memory", {"model": args.model or None, "image_size": IMAGE_SIZE, "batch_size": BATCH,
-                                          "rows": rows, "rss_growth_mb": round(growth, 1),
-                                          "decoded_growth_mb": round(data_growth, 1)}, summary)
+    _common.write_result(
+        "bench_memory",
+        {
+            "model": args.model or None,
+            "image_size": IMAGE_SIZE,
+            "batch_size": BATCH,
+            "rows": rows,
+            "rss_growth_mb": round(growth, 1),
+            "decoded_growth_mb": round(data_growth, 1),
+        },
+        summary,
+    )
 
 
 if __name__ == "__main__":

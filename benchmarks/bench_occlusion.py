@@ -75,10 +75,19 @@ def bench_mode(adapter, mode, images, labels, indices, rounds=5, seed=0):
         sweep_times.append(timed(run_sweep))
     baseline_wall, baseline_cpu = np.median(baseline_times, axis=0)
     sweep_wall, sweep_cpu = np.median(sweep_times, axis=0)
-    return {"mode": mode, "variants": count, "rounds": rounds, "baseline_wall_s": baseline_wall,
-            "sweep_wall_s": sweep_wall, "baseline_cpu_s": baseline_cpu, "sweep_cpu_s": sweep_cpu,
-            "bare_forward_s": baseline_wall / (count + len(saliency)), "sweep_per_level_s": sweep_wall / count,
-            "ratio": sweep_wall / baseline_wall, "ratio_cpu_time": sweep_cpu / baseline_cpu}
+    return {
+        "mode": mode,
+        "variants": count,
+        "rounds": rounds,
+        "baseline_wall_s": baseline_wall,
+        "sweep_wall_s": sweep_wall,
+        "baseline_cpu_s": baseline_cpu,
+        "sweep_cpu_s": sweep_cpu,
+        "bare_forward_s": baseline_wall / (count + len(saliency)),
+        "sweep_per_level_s": sweep_wall / count,
+        "ratio": sweep_wall / baseline_wall,
+        "ratio_cpu_time": sweep_cpu / baseline_cpu,
+    }
 
 
 def main():
@@ -103,17 +112,30 @@ def main():
     indices = np.arange(args.batch_size, dtype="int64")
     modes = [m for m in args.modes.split(",") if m and (m == "random" or adapter.is_transformer)]
     results = [bench_mode(adapter, mode, images, labels, indices, args.rounds) for mode in modes]
-    record = {"benchmark": "occlusion_sweep", "model": args.model, "batch_size": args.batch_size,
-              "image_size": size, "device": device(), "host": platform.node(),
-              "backend": keras.backend.backend(), "keras": keras.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "modes": results, "max_ratio": max(r["ratio"] for r in results),
-              "max_ratio_cpu_time": max(r["ratio_cpu_time"] for r in results), "target_ratio": 1.10}
+    record = {
+        "benchmark": "occlusion_sweep",
+        "model": args.model,
+        "batch_size": args.batch_size,
+        "image_size": size,
+        "device": device(),
+        "host": platform.node(),
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "modes": results,
+        "max_ratio": max(r["ratio"] for r in results),
+        "max_ratio_cpu_time": max(r["ratio_cpu_time"] for r in results),
+        "target_ratio": 1.10,
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"occlusion-{args.model}.json"  # the latest run; history lives in git
     path.write_text(json.dumps(record, indent=2))
-    parts = ", ".join(f"{r['mode']}: {r['sweep_per_level_s'] * 1e3:.1f} ms/level vs {r['bare_forward_s'] * 1e3:.1f} "
-                      f"ms/forward (ratio {r['ratio']:.3f}, CPU-time ratio {r['ratio_cpu_time']:.3f})" for r in results)
+    parts = ", ".join(
+        f"{r['mode']}: {r['sweep_per_level_s'] * 1e3:.1f} ms/level vs {r['bare_forward_s'] * 1e3:.1f} "
+        f"ms/forward (ratio {r['ratio']:.3f}, CPU-time ratio {r['ratio_cpu_time']:.3f})"
+        for r in results
+    )
     print(f"occlusion sweep {args.model} b={args.batch_size} {record['device']}: {parts} -> {path}")
 
 

@@ -60,8 +60,13 @@ def run_once(model, batch, steps, onednn, folder):
     out = Path(folder) / f"{model}-{onednn}-{time.time_ns()}"
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": str(onednn)}
     vitlab = str(Path(sys.executable).with_name("vitlab"))
-    done = subprocess.run([vitlab, "recipe", "run", str(recipe), "--out", str(out), "--quiet"], env=env,
-                          capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [vitlab, "recipe", "run", str(recipe), "--out", str(out), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if done.returncode:
         raise RuntimeError(f"{model} onednn={onednn} failed: {done.stderr[-2000:]}")
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines() if line.strip()]
@@ -88,12 +93,14 @@ def main():
             on = [r for r in runs if r["onednn"] == 1]
             ratio = min(r["images_per_s"] for r in on) / max(r["images_per_s"] for r in off)
             ratio_cpu = min(r["images_per_cpu_s"] for r in on) / max(r["images_per_cpu_s"] for r in off)
-            results[model] = {"runs": runs, "worst_on_over_best_off": round(ratio, 2),
-                              "per_cpu_s": round(ratio_cpu, 2)}
-            lines.append(f"{model} b{args.batch}: oneDNN on trains at >= {ratio:.2f}x the images per second "
-                         f"({ratio_cpu:.2f}x per CPU-s) of off")
-    _common.write_result("bench_onednn", {"batch": args.batch, "steps": args.steps, "models": results},
-                         "; ".join(lines))
+            results[model] = {"runs": runs, "worst_on_over_best_off": round(ratio, 2), "per_cpu_s": round(ratio_cpu, 2)}
+            lines.append(
+                f"{model} b{args.batch}: oneDNN on trains at >= {ratio:.2f}x the images per second "
+                f"({ratio_cpu:.2f}x per CPU-s) of off"
+            )
+    _common.write_result(
+        "bench_onednn", {"batch": args.batch, "steps": args.steps, "models": results}, "; ".join(lines)
+    )
 
 
 if __name__ == "__main__":

@@ -79,15 +79,27 @@ def main():
         fn()  # trace and warm up
     grad_s, step_s, forward_s = _interleaved_best([one_grad, one_step, lambda: predict(images)], args.repeats)
     ideal_s, pgd_s = _interleaved_best([ten_grads_and_forward, pgd10], max(3, args.repeats // 2))
-    payload = {"model": args.model, "batch": args.batch, "threads": 2,
-               "seconds": {"forward_backward": grad_s, "pgd_step": step_s, "forward": forward_s, "pgd10_attack": pgd_s,
-                           "ten_forward_backward_plus_forward": ideal_s},
-               "step_over_forward_backward": step_s / grad_s, "pgd10_in_forward_backward_passes": pgd_s / grad_s,
-               "pgd10_over_ideal_11_passes": pgd_s / ideal_s,
-               "loadavg": os.getloadavg()}
-    summary = (f"{args.model} batch {args.batch}: PGD step = {step_s / grad_s:.2f}x one forward+backward "
-               f"({1000 * step_s:.1f} vs {1000 * grad_s:.1f} ms); PGD-10 + eval = {pgd_s / ideal_s:.2f}x the time of "
-               f"10 forward+backward + 1 forward passes")
+    payload = {
+        "model": args.model,
+        "batch": args.batch,
+        "threads": 2,
+        "seconds": {
+            "forward_backward": grad_s,
+            "pgd_step": step_s,
+            "forward": forward_s,
+            "pgd10_attack": pgd_s,
+            "ten_forward_backward_plus_forward": ideal_s,
+        },
+        "step_over_forward_backward": step_s / grad_s,
+        "pgd10_in_forward_backward_passes": pgd_s / grad_s,
+        "pgd10_over_ideal_11_passes": pgd_s / ideal_s,
+        "loadavg": os.getloadavg(),
+    }
+    summary = (
+        f"{args.model} batch {args.batch}: PGD step = {step_s / grad_s:.2f}x one forward+backward "
+        f"({1000 * step_s:.1f} vs {1000 * grad_s:.1f} ms); PGD-10 + eval = {pgd_s / ideal_s:.2f}x the time of "
+        f"10 forward+backward + 1 forward passes"
+    )
     write_result("bench_pgd", payload, summary)
 
 

@@ -55,27 +55,46 @@ def linear_probes(args):
     rows = args.probe_rows + args.test_rows
     labels = np.random.default_rng(1).integers(0, args.classes, size=rows)
     parts = [synthetic(rows, width, args.classes, seed=10 + i, labels=labels)[0] for i, width in enumerate(widths)]
-    train, test = [x[:args.probe_rows] for x in parts], [x[args.probe_rows:] for x in parts]
-    y_train, y_test = labels[:args.probe_rows], labels[args.probe_rows:]
+    train, test = [x[: args.probe_rows] for x in parts], [x[args.probe_rows :] for x in parts]
+    y_train, y_test = labels[: args.probe_rows], labels[args.probe_rows :]
     sets = probe_sets(args.probe_shape)
     batched_probes.initial_kernel(1, 1, 0)  # Keras imported and its backend up before either clock starts
     started = time.perf_counter()
-    batched = batched_probes.linear_layer_probes(train, y_train, test, y_test, sets, args.classes,
-                                                 epochs=args.epochs)
+    batched = batched_probes.linear_layer_probes(train, y_train, test, y_test, sets, args.classes, epochs=args.epochs)
     batched_s = time.perf_counter() - started
     started = time.perf_counter()
-    reference = [probes.linear_layer_probe(np.concatenate([train[p] for p in s], axis=1), y_train,
-                                           np.concatenate([test[p] for p in s], axis=1), y_test, args.classes,
-                                           epochs=args.epochs) for s in sets]
+    reference = [
+        probes.linear_layer_probe(
+            np.concatenate([train[p] for p in s], axis=1),
+            y_train,
+            np.concatenate([test[p] for p in s], axis=1),
+            y_test,
+            args.classes,
+            epochs=args.epochs,
+        )
+        for s in sets
+    ]
     reference_s = time.perf_counter() - started
-    gaps = [abs(a - b) for new, old in zip(batched, reference)
-            for a, b in zip(new.detail["per epoch"], old.detail["per epoch"])]
-    return {"probe_shape": args.probe_shape, "probes": len(sets), "probe_rows": args.probe_rows,
-            "epochs": args.epochs, "part_widths": widths, "linear_batched_s": round(batched_s, 2),
-            "linear_reference_s": round(reference_s, 2), "linear_speedup": round(reference_s / batched_s, 1),
-            "linear_max_top1_gap": max(gaps), "linear_best_top1": max(s.accuracy for s in batched),
-            "linear_same_best_epochs": all(new.detail["best epoch"] == old.detail["best epoch"]
-                                           for new, old in zip(batched, reference))}
+    gaps = [
+        abs(a - b)
+        for new, old in zip(batched, reference)
+        for a, b in zip(new.detail["per epoch"], old.detail["per epoch"])
+    ]
+    return {
+        "probe_shape": args.probe_shape,
+        "probes": len(sets),
+        "probe_rows": args.probe_rows,
+        "epochs": args.epochs,
+        "part_widths": widths,
+        "linear_batched_s": round(batched_s, 2),
+        "linear_reference_s": round(reference_s, 2),
+        "linear_speedup": round(reference_s / batched_s, 1),
+        "linear_max_top1_gap": max(gaps),
+        "linear_best_top1": max(s.accuracy for s in batched),
+        "linear_same_best_epochs": all(
+            new.detail["best epoch"] == old.detail["best epoch"] for new, old in zip(batched, reference)
+        ),
+    }
 
 
 def few_shot_logistic(args):
@@ -97,9 +116,13 @@ def few_shot_logistic(args):
     started = time.perf_counter()
     once = fewshot.episode_accuracies("logistic", features, episodes)
     once_s = time.perf_counter() - started
-    return {"few_shot_episodes": args.episodes, "few_shot_ms_per_episode": round(once_s / args.episodes * 1e3, 2),
-            "few_shot_reference_ms_per_episode": round(each_s / args.episodes * 1e3, 2),
-            "few_shot_speedup": round(each_s / once_s, 1), "few_shot_same_accuracies": each == once}
+    return {
+        "few_shot_episodes": args.episodes,
+        "few_shot_ms_per_episode": round(once_s / args.episodes * 1e3, 2),
+        "few_shot_reference_ms_per_episode": round(each_s / args.episodes * 1e3, 2),
+        "few_shot_speedup": round(each_s / once_s, 1),
+        "few_shot_same_accuracies": each == once,
+    }
 
 
 def main():
@@ -121,8 +144,8 @@ def main():
     from vitlab.features import probes
 
     features, labels = synthetic(args.rows + args.test_rows, args.dim, args.classes)
-    x_train, y_train = features[:args.rows], labels[:args.rows]
-    x_test, y_test = features[args.rows:], labels[args.rows:]
+    x_train, y_train = features[: args.rows], labels[: args.rows]
+    x_test, y_test = features[args.rows :], labels[args.rows :]
     started = time.perf_counter()
     logistic = probes.logistic_probe(x_train, y_train, x_test, y_test, n_jobs=args.jobs)
     logistic_s = time.perf_counter() - started
@@ -131,19 +154,34 @@ def main():
     knn_s = time.perf_counter() - started
     linear = linear_probes(args)
     few_shot = few_shot_logistic(args)
-    payload = {"rows": args.rows, "test_rows": args.test_rows, "dim": args.dim, "classes": args.classes,
-               "n_jobs": args.jobs, "logistic_s": round(logistic_s, 2), "logistic_top1": logistic.accuracy,
-               "logistic_C": logistic.detail["C"], "knn_s": round(knn_s, 2), "knn_top1": knn.accuracy,
-               "limit_s": 60.0, **linear, **few_shot, "load_average_1min": os.getloadavg()[0]}
+    payload = {
+        "rows": args.rows,
+        "test_rows": args.test_rows,
+        "dim": args.dim,
+        "classes": args.classes,
+        "n_jobs": args.jobs,
+        "logistic_s": round(logistic_s, 2),
+        "logistic_top1": logistic.accuracy,
+        "logistic_C": logistic.detail["C"],
+        "knn_s": round(knn_s, 2),
+        "knn_top1": knn.accuracy,
+        "limit_s": 60.0,
+        **linear,
+        **few_shot,
+        "load_average_1min": os.getloadavg()[0],
+    }
     verdict = "ok" if logistic_s < 60 else "SLOW"
-    write_result("bench_probe", payload,
-                 f"logistic probe {args.rows}x{args.dim} (C={logistic.detail['C']} by CV) {logistic_s:.1f}s, "
-                 f"top1 {logistic.accuracy:.3f} [{verdict}: limit 60s]; 20-NN {knn_s:.1f}s top1 {knn.accuracy:.3f}; "
-                 f"{linear['probes']} {args.probe_shape} linear probes x {args.probe_rows} rows x {args.epochs} epochs: "
-                 f"together {linear['linear_batched_s']:.1f}s vs one by one {linear['linear_reference_s']:.1f}s = "
-                 f"{linear['linear_speedup']:.1f}x (largest top-1 gap {linear['linear_max_top1_gap']:.4f}); "
-                 f"few-shot logistic head {few_shot['few_shot_ms_per_episode']:.1f} vs "
-                 f"{few_shot['few_shot_reference_ms_per_episode']:.1f} ms per episode")
+    write_result(
+        "bench_probe",
+        payload,
+        f"logistic probe {args.rows}x{args.dim} (C={logistic.detail['C']} by CV) {logistic_s:.1f}s, "
+        f"top1 {logistic.accuracy:.3f} [{verdict}: limit 60s]; 20-NN {knn_s:.1f}s top1 {knn.accuracy:.3f}; "
+        f"{linear['probes']} {args.probe_shape} linear probes x {args.probe_rows} rows x {args.epochs} epochs: "
+        f"together {linear['linear_batched_s']:.1f}s vs one by one {linear['linear_reference_s']:.1f}s = "
+        f"{linear['linear_speedup']:.1f}x (largest top-1 gap {linear['linear_max_top1_gap']:.4f}); "
+        f"few-shot logistic head {few_shot['few_shot_ms_per_episode']:.1f} vs "
+        f"{few_shot['few_shot_reference_ms_per_episode']:.1f} ms per episode",
+    )
 
 
 if __name__ == "__main__":

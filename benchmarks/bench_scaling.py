@@ -79,19 +79,40 @@ def worker(job):
     after_cold = peak_mb()
     wall, cpu = {p: [] for p in points}, {p: [] for p in points}
     for repeat in range(job["repeats"]):
-        for point in points[repeat % len(points):] + points[:repeat % len(points)]:
+        for point in points[repeat % len(points) :] + points[: repeat % len(points)]:
             seconds, cpu_seconds = sweep(*point)
             wall[point].append(seconds)
             cpu[point].append(cpu_seconds)
-    print(json.dumps({"cold_s": cold_s, "cold_point": points[0], "runs": 1 + job["repeats"] * len(points),
-                      "peak_after_cold_mb": after_cold, "peak_after_all_mb": peak_mb(), "points": [
-                          {"size": p[0], "levels": p[1], "warm_s": statistics.median(wall[p]), "warm_runs_s": wall[p],
-                           "warm_cpu_s": statistics.median(cpu[p])} for p in points]}))
+    print(
+        json.dumps(
+            {
+                "cold_s": cold_s,
+                "cold_point": points[0],
+                "runs": 1 + job["repeats"] * len(points),
+                "peak_after_cold_mb": after_cold,
+                "peak_after_all_mb": peak_mb(),
+                "points": [
+                    {
+                        "size": p[0],
+                        "levels": p[1],
+                        "warm_s": statistics.median(wall[p]),
+                        "warm_runs_s": wall[p],
+                        "warm_cpu_s": statistics.median(cpu[p]),
+                    }
+                    for p in points
+                ],
+            }
+        )
+    )
 
 
 def start_worker(job):
-    return subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(job)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, __file__, "--worker", json.dumps(job)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def answer(process, what):
@@ -130,8 +151,10 @@ def plot(by_size, by_levels, by_memory, fits, cold, path):
     import numpy as np
 
     figure, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for axis, points, key, fit, label in ((axes[0], by_size, "size", "size", "images"),
-                                          (axes[1], by_levels, "levels", "level", "sweep levels")):
+    for axis, points, key, fit, label in (
+        (axes[0], by_size, "size", "size", "images"),
+        (axes[1], by_levels, "levels", "level", "sweep levels"),
+    ):
         xs = np.array([p[key] for p in points], float)
         runs = [p["warm_runs_s"] for p in points]
         medians = np.array([p["warm_s"] for p in points])
@@ -150,8 +173,9 @@ def plot(by_size, by_levels, by_memory, fits, cold, path):
     axes[2].plot(sizes, memory[0] + (sizes - sizes[0]) * IMAGE_MB, ":", label="+ the images, if held")
     axes[2].set(xlabel="images", ylabel="MB", title="peak memory vs dataset size", ylim=(0, None))
     axes[2].legend(fontsize=8)
-    figure.suptitle(f"occlusion sweep (random PatchDrop), {MODEL}, batch {BATCH}, 2 threads; cold first run "
-                    f"{cold:.1f} s")
+    figure.suptitle(
+        f"occlusion sweep (random PatchDrop), {MODEL}, batch {BATCH}, 2 threads; cold first run {cold:.1f} s"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
@@ -179,44 +203,73 @@ def main(argv=None):
     memory = [p["peak_rss_mb"] for p in by_memory]
     memory_growth = (memory[-1] - memory[0]) / memory[0]
     held_mb = (memory_sizes[-1] - memory_sizes[0]) * IMAGE_MB
-    fits = {"per_image_ms": per_image * 1e3, "size_intercept_s": a_size, "size_r2": r2_size,
-            "size_r2_cpu": r2_size_cpu, "per_level_s": per_level, "level_intercept_s": a_level,
-            "level_r2": r2_level, "level_r2_cpu": r2_level_cpu,
-            "level_intercept_over_level": a_level / per_level if per_level else None,
-            "peak_memory_growth": memory_growth, "peak_memory_growth_mb": memory[-1] - memory[0],
-            "held_images_mb": held_mb}
+    fits = {
+        "per_image_ms": per_image * 1e3,
+        "size_intercept_s": a_size,
+        "size_r2": r2_size,
+        "size_r2_cpu": r2_size_cpu,
+        "per_level_s": per_level,
+        "level_intercept_s": a_level,
+        "level_r2": r2_level,
+        "level_r2_cpu": r2_level_cpu,
+        "level_intercept_over_level": a_level / per_level if per_level else None,
+        "peak_memory_growth": memory_growth,
+        "peak_memory_growth_mb": memory[-1] - memory[0],
+        "held_images_mb": held_mb,
+    }
     _common.RESULTS.mkdir(parents=True, exist_ok=True)
     plot(by_size, by_levels, by_memory, fits, measured["cold_s"], _common.RESULTS / "scaling.png")
-    summary = (f"median of {REPEATS} warm runs: time vs images R2 {r2_size:.3f} (CPU s {r2_size_cpu:.3f}; "
-               f"{per_image * 1e3:.2f} ms/image); time vs levels R2 {r2_level:.3f} (CPU s {r2_level_cpu:.3f}; "
-               f"{per_level:.2f} s/level, intercept {a_level:.2f} s = "
-               f"{a_level / per_level:.1f} levels); peak memory {memory[0]:.0f} -> {memory[-1]:.0f} MB over "
-               f"{memory_sizes[0]}..{memory_sizes[-1]} images ({memory[-1] - memory[0]:+.0f} MB; "
-               f"holding them: +{held_mb:.0f} MB)")
+    summary = (
+        f"median of {REPEATS} warm runs: time vs images R2 {r2_size:.3f} (CPU s {r2_size_cpu:.3f}; "
+        f"{per_image * 1e3:.2f} ms/image); time vs levels R2 {r2_level:.3f} (CPU s {r2_level_cpu:.3f}; "
+        f"{per_level:.2f} s/level, intercept {a_level:.2f} s = "
+        f"{a_level / per_level:.1f} levels); peak memory {memory[0]:.0f} -> {memory[-1]:.0f} MB over "
+        f"{memory_sizes[0]}..{memory_sizes[-1]} images ({memory[-1] - memory[0]:+.0f} MB; "
+        f"holding them: +{held_mb:.0f} MB)"
+    )
     table = ["| images | levels | warm s (median) | warm runs s | warm CPU s |", "|---|---|---|---|---|"]
     for p in measured["points"]:
         runs = " / ".join(f"{t:.2f}" for t in p["warm_runs_s"])
         table.append(f"| {p['size']} | {p['levels']} | {p['warm_s']:.2f} | {runs} | {p['warm_cpu_s']:.2f} |")
-    table += ["", "| images | levels | peak RSS MB (fresh process, one sweep) | if the images were held |",
-              "|---|---|---|---|"]
-    table += [f"| {p['size']} | {p['levels']} | {p['peak_rss_mb']:.0f} | "
-              f"+{(p['size'] - memory_sizes[0]) * IMAGE_MB:.0f} MB |" for p in by_memory]
+    table += [
+        "",
+        "| images | levels | peak RSS MB (fresh process, one sweep) | if the images were held |",
+        "|---|---|---|---|",
+    ]
+    table += [
+        f"| {p['size']} | {p['levels']} | {p['peak_rss_mb']:.0f} | +{(p['size'] - memory_sizes[0]) * IMAGE_MB:.0f} MB |"
+        for p in by_memory
+    ]
     cold_size, cold_levels = measured["cold_point"]
-    notes = (f"One process; cold first run ({cold_size} images, {cold_levels} levels, with tracing) "
-             f"{measured['cold_s']:.2f} s; peak RSS of that process {measured['peak_after_cold_mb']:.0f} MB after it,"
-             f" {measured['peak_after_all_mb']:.0f} MB after all {measured['runs']} runs. Fits on CPU seconds: "
-             f"R2 {r2_size_cpu:.3f} (images), {r2_level_cpu:.3f} (levels). Linear in levels means every level "
-             "costs the same (no setup per level); the level fit's intercept is the level-independent work "
-             "(data, bookkeeping), given in units of one level. The source runs with tf.data autotuning off: "
-             "with it on, single runs often ended at 5.13, 10.27 or 20.50 s whatever their CPU time (10 ms x "
-             "(2^k - 1), the autotuner's doubling wake-up period), which is what made the old fits noisy.")
-    _common.write_result("bench_scaling", {"model": MODEL, "batch": BATCH, "step": "occlusion random",
-                                           "repeats": REPEATS, "cold_s": measured["cold_s"],
-                                           "process_peak_mb": [measured["peak_after_cold_mb"],
-                                                               measured["peak_after_all_mb"]],
-                                           "by_size": by_size, "by_levels": by_levels, "by_memory": by_memory,
-                                           "fits": fits, "plot": "scaling.png",
-                                           "notes": notes, "table": "\n".join(table)}, summary)
+    notes = (
+        f"One process; cold first run ({cold_size} images, {cold_levels} levels, with tracing) "
+        f"{measured['cold_s']:.2f} s; peak RSS of that process {measured['peak_after_cold_mb']:.0f} MB after it,"
+        f" {measured['peak_after_all_mb']:.0f} MB after all {measured['runs']} runs. Fits on CPU seconds: "
+        f"R2 {r2_size_cpu:.3f} (images), {r2_level_cpu:.3f} (levels). Linear in levels means every level "
+        "costs the same (no setup per level); the level fit's intercept is the level-independent work "
+        "(data, bookkeeping), given in units of one level. The source runs with tf.data autotuning off: "
+        "with it on, single runs often ended at 5.13, 10.27 or 20.50 s whatever their CPU time (10 ms x "
+        "(2^k - 1), the autotuner's doubling wake-up period), which is what made the old fits noisy."
+    )
+    _common.write_result(
+        "bench_scaling",
+        {
+            "model": MODEL,
+            "batch": BATCH,
+            "step": "occlusion random",
+            "repeats": REPEATS,
+            "cold_s": measured["cold_s"],
+            "process_peak_mb": [measured["peak_after_cold_mb"], measured["peak_after_all_mb"]],
+            "by_size": by_size,
+            "by_levels": by_levels,
+            "by_memory": by_memory,
+            "fits": fits,
+            "plot": "scaling.png",
+            "notes": notes,
+            "table": "\n".join(table),
+        },
+        summary,
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PROBE = r'''
+PROBE = r"""
 import time
 t0 = time.perf_counter()
 import asyncio, sys
@@ -35,7 +35,7 @@ async def main():
         print(imported, first_paint, listed, filter_s, tick_s, "tensorflow" in sys.modules)
 
 asyncio.run(main())
-'''
+"""
 
 
 def main():
@@ -53,23 +53,31 @@ def main():
     made_s = time.perf_counter() - started
     samples = []
     for _ in range(args.repeats):
-        done = subprocess.run([sys.executable, "-c", PROBE, str(root), str(args.runs)], capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE, str(root), str(args.runs)], capture_output=True, text=True, check=True
+        )
         samples.append(done.stdout.split())
     columns = list(zip(*samples))
     median = lambda i: round(statistics.median(float(v) for v in columns[i]), 4)  # noqa: E731
     result = {
-        "runs": args.runs, "repeats": args.repeats, "create_runs_s": round(made_s, 2),
-        "import_s": median(0), "first_paint_s": median(1), "runs_listed_s": median(2),
-        "filter_redraw_s": median(3), "quiet_tick_s": median(4),
+        "runs": args.runs,
+        "repeats": args.repeats,
+        "create_runs_s": round(made_s, 2),
+        "import_s": median(0),
+        "first_paint_s": median(1),
+        "runs_listed_s": median(2),
+        "filter_redraw_s": median(3),
+        "quiet_tick_s": median(4),
         "tensorflow_imported": any(s[5] == "True" for s in samples),
         "first_paint_under_1s": median(1) < 1.0,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
-    print(f"tui: first paint {result['first_paint_s']:.3f}s, {args.runs} runs listed {result['runs_listed_s']:.3f}s, "
-          f"filter {result['filter_redraw_s'] * 1000:.0f}ms, quiet tick {result['quiet_tick_s'] * 1000:.1f}ms "
-          f"(median of {args.repeats}) -> {args.out}")
+    print(
+        f"tui: first paint {result['first_paint_s']:.3f}s, {args.runs} runs listed {result['runs_listed_s']:.3f}s, "
+        f"filter {result['filter_redraw_s'] * 1000:.0f}ms, quiet tick {result['quiet_tick_s'] * 1000:.1f}ms "
+        f"(median of {args.repeats}) -> {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -88,8 +88,11 @@ def keras_side(args):
         return loss, (trainable, non_trainable, opt_vars)
 
     step = jax.jit(train_step, donate_argnums=0)
-    state = ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables],
-             [v.value for v in optimizer.variables])
+    state = (
+        [v.value for v in model.trainable_variables],
+        [v.value for v in model.non_trainable_variables],
+        [v.value for v in optimizer.variables],
+    )
     holder = {"state": state}
 
     def run_step():
@@ -104,11 +107,10 @@ def occlusion_side(args):
     """Sweep seconds per level vs a bare jitted forward pass, per mode (bench_occlusion.bench_mode)."""
     import jax
     import numpy as np
-
     from bench_occlusion import bench_mode
 
-    from vitlab.models.adapter import ModelAdapter
     from vitlab import models
+    from vitlab.models.adapter import ModelAdapter
 
     adapter = ModelAdapter(models.create(args.model, num_classes=1000), name=args.model)
     size = adapter.image_size
@@ -116,8 +118,10 @@ def occlusion_side(args):
     rng = np.random.default_rng(0)
     images = rng.random((batch, size, size, 3), dtype=np.float32)
     labels = rng.integers(0, 1000, batch).astype("int32")
-    modes = [bench_mode(adapter, mode, images, labels, np.arange(batch), rounds=args.occlusion_rounds)
-             for mode in ("random", "salient")]
+    modes = [
+        bench_mode(adapter, mode, images, labels, np.arange(batch), rounds=args.occlusion_rounds)
+        for mode in ("random", "salient")
+    ]
     return {"device": jax.devices()[0].device_kind, "batch": batch, "modes": modes}
 
 
@@ -137,8 +141,11 @@ def timm_side(args):
     y = torch.randint(0, 1000, (args.batch,), device=device)
     sync = (lambda _: torch.cuda.synchronize()) if device == "cuda" else (lambda _: None)
     autocast = lambda: torch.autocast(device, dtype=torch.bfloat16)  # noqa: E731
-    result = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,
-              "timm": timm.__version__}
+    result = {
+        "device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "timm": timm.__version__,
+    }
     variants = {"eager": model}
     if args.torch_compile:
         variants["compiled"] = torch.compile(model)
@@ -167,8 +174,13 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--policy", default="mixed_bfloat16")
-    parser.add_argument("--tiny", "--cpu-smoke", dest="tiny", action="store_true",
-                        help="CPU smoke test: 2-block ViT at 32px, batch 8 (timm skipped if not installed)")
+    parser.add_argument(
+        "--tiny",
+        "--cpu-smoke",
+        dest="tiny",
+        action="store_true",
+        help="CPU smoke test: 2-block ViT at 32px, batch 8 (timm skipped if not installed)",
+    )
     parser.add_argument("--occlusion-batch", type=int, default=64)
     parser.add_argument("--occlusion-rounds", type=int, default=3)
     parser.add_argument("--no-torch-compile", dest="torch_compile", action="store_false")
@@ -189,13 +201,25 @@ def main(argv=None):
     from vitlab import models
 
     kw = models.get_spec(args.model).kwargs
-    timm_config = {"timm_name": "vit_small_patch16_224" if not args.tiny else "vit_tiny_patch16_224",
-                   "timm_kwargs": {"num_classes": 1000} if not args.tiny else {
-                       "img_size": 32, "patch_size": kw["patch_size"], "embed_dim": kw["hidden_dim"],
-                       "depth": kw["depth"], "num_heads": kw["num_heads"], "mlp_ratio": kw["mlp_ratio"],
-                       "num_classes": 1000},
-                   "image_size": kw["image_size"], "batch": args.batch, "steps": args.steps,
-                   "warmup": args.warmup, "torch_compile": args.torch_compile}
+    timm_config = {
+        "timm_name": "vit_small_patch16_224" if not args.tiny else "vit_tiny_patch16_224",
+        "timm_kwargs": {"num_classes": 1000}
+        if not args.tiny
+        else {
+            "img_size": 32,
+            "patch_size": kw["patch_size"],
+            "embed_dim": kw["hidden_dim"],
+            "depth": kw["depth"],
+            "num_heads": kw["num_heads"],
+            "mlp_ratio": kw["mlp_ratio"],
+            "num_classes": 1000,
+        },
+        "image_size": kw["image_size"],
+        "batch": args.batch,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "torch_compile": args.torch_compile,
+    }
     if not args.tiny:  # DeiT-S/16 is timm's vit_small_patch16_224 architecture with ImageNet stats
         timm_config["timm_name"] = "deit_small_patch16_224"
     ours = keras_side(args)
@@ -204,43 +228,69 @@ def main(argv=None):
     if args.side == "both" and args.tiny and not timm_available(args.timm_python):
         print(f"timm side skipped: {args.timm_python} has no torch/timm (smoke test)")
     elif args.side == "both":
-        done = subprocess.run([args.timm_python, __file__, "--side", "timm"], capture_output=True, text=True,
-                              env={**os.environ, "GPU_DEIT_TIMM": json.dumps(timm_config)})
+        done = subprocess.run(
+            [args.timm_python, __file__, "--side", "timm"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GPU_DEIT_TIMM": json.dumps(timm_config)},
+        )
         if done.returncode:
             sys.stderr.write(done.stderr[-3000:])
             raise RuntimeError("timm side failed")
-        theirs = json.loads(next(l for l in done.stdout.splitlines() if l.startswith("TIMM "))[5:])
+        theirs = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("TIMM "))[5:])
     report(args, kw, ours, theirs)
 
 
 def report(args, kw, ours, theirs):
     import _common
 
-    flops = vit_flops(kw["image_size"], kw["patch_size"], kw["hidden_dim"], kw["depth"], 1000,
-                      mlp_ratio=kw.get("mlp_ratio", 4.0))
+    flops = vit_flops(
+        kw["image_size"], kw["patch_size"], kw["hidden_dim"], kw["depth"], 1000, mlp_ratio=kw.get("mlp_ratio", 4.0)
+    )
     peak = peak_flops(ours["device"])
     rates = {f"keras_{k[:-2]}": args.batch / v for k, v in ours.items() if k.endswith("_s")}
-    occlusion = {m["mode"]: {"sweep_per_level_s": m["sweep_per_level_s"], "bare_forward_s": m["bare_forward_s"],
-                             "ratio": m["ratio"]} for m in ours["occlusion"]["modes"]}
+    occlusion = {
+        m["mode"]: {
+            "sweep_per_level_s": m["sweep_per_level_s"],
+            "bare_forward_s": m["bare_forward_s"],
+            "ratio": m["ratio"],
+        }
+        for m in ours["occlusion"]["modes"]
+    }
     if theirs:
         rates.update({f"timm_{k[:-2]}": args.batch / v for k, v in theirs.items() if k.endswith("_s")})
     mfu = {k: rate * flops * (3 if "train" in k else 1) / peak for k, rate in rates.items()} if peak else {}
     best_keras = max(v for k, v in rates.items() if k.startswith("keras_train"))
     best_timm = max((v for k, v in rates.items() if k.startswith("timm_train")), default=None)
     ratio = best_keras / best_timm if best_timm else None
-    summary = (f"{args.model} b{args.batch} {args.policy} on {ours['device']}: keras train {best_keras:.0f} img/s"
-               + (f", timm {best_timm:.0f} img/s ({ratio:.2f}x)" if ratio else "")
-               + (f", MFU {max(v for k, v in mfu.items() if k.startswith('keras_train')):.1%}" if mfu else "")
-               + "; occlusion per level / forward: "
-               + ", ".join(f"{mode} {o['ratio']:.2f}" for mode, o in occlusion.items()))
+    summary = (
+        f"{args.model} b{args.batch} {args.policy} on {ours['device']}: keras train {best_keras:.0f} img/s"
+        + (f", timm {best_timm:.0f} img/s ({ratio:.2f}x)" if ratio else "")
+        + (f", MFU {max(v for k, v in mfu.items() if k.startswith('keras_train')):.1%}" if mfu else "")
+        + "; occlusion per level / forward: "
+        + ", ".join(f"{mode} {o['ratio']:.2f}" for mode, o in occlusion.items())
+    )
     lines = ["| path | images/s | MFU |", "|---|---|---|"]
     lines += [f"| {k} | {v:.1f} | {mfu[k]:.1%} |" if k in mfu else f"| {k} | {v:.1f} | - |" for k, v in rates.items()]
     name = "gpu_deit" + ("_tiny" if args.tiny else "")
-    path = _common.write_result(name, {"model": args.model, "batch": args.batch, "policy": args.policy,
-                                       "flops_per_image_forward": flops, "peak_flops": peak, "keras": ours,
-                                       "timm": theirs, "images_per_s": rates, "mfu": mfu,
-                                       "train_ratio": ratio, "occlusion": occlusion,
-                                       "table": "\n".join(lines)}, summary)
+    path = _common.write_result(
+        name,
+        {
+            "model": args.model,
+            "batch": args.batch,
+            "policy": args.policy,
+            "flops_per_image_forward": flops,
+            "peak_flops": peak,
+            "keras": ours,
+            "timm": theirs,
+            "images_per_s": rates,
+            "mfu": mfu,
+            "train_ratio": ratio,
+            "occlusion": occlusion,
+            "table": "\n".join(lines),
+        },
+        summary,
+    )
     print("\n".join(lines))
     if args.out_dir:
         Path(args.out_dir, path.name).write_text(path.read_text())

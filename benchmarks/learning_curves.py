@@ -35,7 +35,6 @@ BUDGET_CPU_S = 800.0
 ZOO_RUN = CACHE.parent / "zoo" / "runs" / "seed-0"
 
 
-
 def _taught_by(teacher):
     """Recipe lines of a DeiT distilled (hard) from a shipped zoo model, as recipes/zoo.toml does it."""
     return f'distill.teacher = "{ROOT.parent / "zoo" / teacher}"\ndistill.kind = "hard"'
@@ -66,25 +65,58 @@ CANDIDATES = {
     "deit_sin_b64_x6": ("vit", "vit_nano_patch4_32", "shapes:stylized", 64, 1_440_000, 1e-3, ""),
     # deit_shape: the DeiT taught by the shipped shape-biased teacher, as recipes/zoo.toml
     # trains it (its steps cost 1.2-2.0x a ViT step: the teacher runs in each).
-    "deit_shape_b64_x6": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 1_440_000, 1e-3,
-                          _taught_by("resnet_sin.keras")),
+    "deit_shape_b64_x6": (
+        "vit",
+        "deit_nano_distilled_patch4_32",
+        "shapes",
+        64,
+        1_440_000,
+        1e-3,
+        _taught_by("resnet_sin.keras"),
+    ),
     # deit_tex: the same DeiT taught by the texture-biased teacher (zoo/resnet.keras).
-    "deit_tex_b64_x6": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 1_440_000, 1e-3,
-                        _taught_by("resnet.keras")),
+    "deit_tex_b64_x6": (
+        "vit",
+        "deit_nano_distilled_patch4_32",
+        "shapes",
+        64,
+        1_440_000,
+        1e-3,
+        _taught_by("resnet.keras"),
+    ),
     # Measured 2026-12-05: deit_shape first >= 0.85 at 20,625 steps, deit_tex ends at 0.810 (its
     # rate decayed), so deit_tex's budget needs the longer schedule, x12 as the ViT's. It spans
     # sessions: it resumes from state/curves (--pack-to). Over two sessions: first >= 0.85 at
     # 28,125 steps (0.879, 7,907 CPU-s), 0.916 at the end (12,037 CPU-s).
-    "deit_tex_b64_x12": ("vit", "deit_nano_distilled_patch4_32", "shapes", 64, 2_880_000, 1e-3,
-                         _taught_by("resnet.keras")),
+    "deit_tex_b64_x12": (
+        "vit",
+        "deit_nano_distilled_patch4_32",
+        "shapes",
+        64,
+        2_880_000,
+        1e-3,
+        _taught_by("resnet.keras"),
+    ),
 }
-POINTS = {"vit_nano_b64_x12": 24, "vit_nopos_b64_x6": 12, "deit_sin_b64_x6": 12, "deit_shape_b64_x6": 12, "deit_tex_b64_x6": 12, "deit_tex_b64_x12": 24}  # evaluations along a schedule, where not --points
+POINTS = {
+    "vit_nano_b64_x12": 24,
+    "vit_nopos_b64_x6": 12,
+    "deit_sin_b64_x6": 12,
+    "deit_shape_b64_x6": 12,
+    "deit_tex_b64_x6": 12,
+    "deit_tex_b64_x12": 24,
+}  # evaluations along a schedule, where not --points
 # Distinct training images, where fewer than the schedule's: the shapes set is generated into
 # memory and then copied into a tensor (uint8, 4.1 KB an image with its mask), so 2.88M fresh
 # images would need 24 GB, the whole machine. x12 sees each of x4's 960,000 images 3 times.
-TRAIN_SIZE = {"vit_nano_b64_x12": 960_000, "vit_nopos_b64_x6": 960_000, "deit_sin_b64_x6": 480_000,
-              "deit_shape_b64_x6": 960_000, "deit_tex_b64_x6": 960_000,
-              "deit_tex_b64_x12": 960_000}
+TRAIN_SIZE = {
+    "vit_nano_b64_x12": 960_000,
+    "vit_nopos_b64_x6": 960_000,
+    "deit_sin_b64_x6": 480_000,
+    "deit_shape_b64_x6": 960_000,
+    "deit_tex_b64_x6": 960_000,
+    "deit_tex_b64_x12": 960_000,
+}
 PACK_EVERY_S = 600  # how often a --pack-to run copies its resume state into the repository
 
 
@@ -173,10 +205,12 @@ def pack(name, out):
 # deit_sin_b64_x6 from 2026-12-05 06:42 on a98b393's; deit_shape_b64_x6 from 08:14 on 51a229f's,
 # resumed at 11:14 with vitlab/'s training code unchanged; deit_tex_b64_x6 from 12:05 on 26f4e9d's).
 # `--ship` publishes those not yet in zoo/.
-SHIPPED = {"vit_nano_b64_x12": ("vit_long", "d3c9603"),
-           "deit_sin_b64_x6": ("deit_sin_long", "a98b393"),
-           "deit_shape_b64_x6": ("deit_shape_long", "51a229f"),
-           "deit_tex_b64_x6": ("deit_tex_long", "26f4e9d")}
+SHIPPED = {
+    "vit_nano_b64_x12": ("vit_long", "d3c9603"),
+    "deit_sin_b64_x6": ("deit_sin_long", "a98b393"),
+    "deit_shape_b64_x6": ("deit_shape_long", "51a229f"),
+    "deit_tex_b64_x6": ("deit_tex_long", "26f4e9d"),
+}
 
 
 def ship(name, pack_dir, zoo_dir):
@@ -184,8 +218,9 @@ def ship(name, pack_dir, zoo_dir):
     does: the training model, compiled, its optimizer built) and publish it into `zoo_dir` with a
     card, so the model a curve ends at can be studied (`zoo:ROLE`)."""
     from vitlab import atomic, models, zoo
+    from vitlab.training import checkpoint, plan, trainer
+    from vitlab.training import recipe as recipe_lib
     from vitlab.zoo import cards
-    from vitlab.training import checkpoint, plan, recipe as recipe_lib, trainer
 
     role, commit = SHIPPED[name]
     family, model, dataset, batch, images, lr, extra = CANDIDATES[name]
@@ -209,11 +244,21 @@ def ship(name, pack_dir, zoo_dir):
     with atomic.replacing(target, suffix=".keras") as saved:
         student.save(str(saved))
         zoo.compress(saved)
-    card = cards.card_for(role, 0, run, target, step_name=step.name,
-                          recipe=f"benchmarks/learning_curves.py --only {name}", commits=[commit])
+    card = cards.card_for(
+        role,
+        0,
+        run,
+        target,
+        step_name=step.name,
+        recipe=f"benchmarks/learning_curves.py --only {name}",
+        commits=[commit],
+    )
     atomic.write_json(zoo.card_path(target), card, indent=2)
-    print(f"{name}: shipped as zoo:{role} ({target}), clean top-1 {card['clean_accuracy']:.3f} "
-          f"on {card['eval_images']} images", flush=True)
+    print(
+        f"{name}: shipped as zoo:{role} ({target}), clean top-1 {card['clean_accuracy']:.3f} "
+        f"on {card['eval_images']} images",
+        flush=True,
+    )
 
 
 def read_curve(name, target):
@@ -224,13 +269,28 @@ def read_curve(name, target):
     points = []
     for event, cpu_s in cumulative_cpu_seconds(events, f"train:{family}"):
         if event.get("kind") == "metric" and event.get("name") == "val_accuracy":
-            points.append({"steps": event["done"], "images": event["done"] * batch, "cpu_s": cpu_s,
-                           "time": event["time"], "val_accuracy": event["value"]})
+            points.append(
+                {
+                    "steps": event["done"],
+                    "images": event["done"] * batch,
+                    "cpu_s": cpu_s,
+                    "time": event["time"],
+                    "val_accuracy": event["value"],
+                }
+            )
     start = next(json.loads(line)["time"] for line in (target / "events.jsonl").read_text().splitlines())
     for point in points:
         point["wall_s"] = round(point.pop("time") - start, 1)
-    return {"name": name, "family": family, "model": model, "dataset": dataset, "batch": batch,
-            "learning_rate": lr, "images": images, "points": points}
+    return {
+        "name": name,
+        "family": family,
+        "model": model,
+        "dataset": dataset,
+        "batch": batch,
+        "learning_rate": lr,
+        "images": images,
+        "points": points,
+    }
 
 
 def zoo_curves(run):
@@ -251,12 +311,25 @@ def zoo_curves(run):
         batch = steps.get(role, {}).get("optim", {}).get("batch_size", 0)
         for event, cpu_s in cumulative_cpu_seconds(parsed, key):  # a resumed role's CPU-seconds continue
             if event.get("kind") == "metric" and event.get("name") == "val_accuracy":
-                curves.setdefault(role, []).append({"steps": event["done"], "images": event["done"] * batch,
-                                                    "cpu_s": cpu_s, "val_accuracy": event["value"]})
-    return [{"name": f"zoo:{role}", "family": "zoo", "model": steps.get(role, {}).get("model"),
-             "dataset": steps.get(role, {}).get("data", {}).get("dataset"),
-             "batch": steps.get(role, {}).get("optim", {}).get("batch_size"), "points": points}
-            for role, points in curves.items()]
+                curves.setdefault(role, []).append(
+                    {
+                        "steps": event["done"],
+                        "images": event["done"] * batch,
+                        "cpu_s": cpu_s,
+                        "val_accuracy": event["value"],
+                    }
+                )
+    return [
+        {
+            "name": f"zoo:{role}",
+            "family": "zoo",
+            "model": steps.get(role, {}).get("model"),
+            "dataset": steps.get(role, {}).get("data", {}).get("dataset"),
+            "batch": steps.get(role, {}).get("optim", {}).get("batch_size"),
+            "points": points,
+        }
+        for role, points in curves.items()
+    ]
 
 
 def plot(curves, path, screens=(), day_img_s=None):
@@ -277,22 +350,31 @@ def plot(curves, path, screens=(), day_img_s=None):
         by_images.plot([p["images"] for p in curve["points"]], ys, **style)
         by_cpu.plot([p["cpu_s"] for p in curve["points"]], ys, **style)
     for screen in screens:
-        screened.plot([p["cpu_s"] for p in screen["points"]], [p["val_accuracy"] for p in screen["points"]],
-                      marker="o", ms=3, label=f"{screen['name']} (b{screen['batch']})")
+        screened.plot(
+            [p["cpu_s"] for p in screen["points"]],
+            [p["val_accuracy"] for p in screen["points"]],
+            marker="o",
+            ms=3,
+            label=f"{screen['name']} (b{screen['batch']})",
+        )
     by_cpu.axvline(BUDGET_CPU_S, color="grey", ls=":", lw=1, label="budget at 500 img/s (800 CPU-s)")
     if day_img_s:  # the budget scales with the day's bench_throughput figure
         scaled = BUDGET_CPU_S * 500.0 / day_img_s
         by_cpu.axvline(scaled, color="black", ls=":", lw=1, label=f"budget at {day_img_s:g} img/s ({scaled:.0f} CPU-s)")
-    for axis, label in ((by_images, "training images"), (by_cpu, "CPU-seconds of training"),
-                        (screened, "CPU-seconds (screening, 240 s wall each)")):
+    for axis, label in (
+        (by_images, "training images"),
+        (by_cpu, "CPU-seconds of training"),
+        (screened, "CPU-seconds (screening, 240 s wall each)"),
+    ):
         axis.set_xlabel(label)
         axis.set_ylabel("clean top-1 (1,000 test images)")
         axis.grid(alpha=0.3)
         axis.set_ylim(0, 1)
     by_cpu.legend(fontsize=6)
     screened.legend(fontsize=6)
-    by_images.set_title("dashed: candidate runs; solid: the zoo (seed 0); grey lines: targets 0.85, 0.75, 0.70",
-                        fontsize=8)
+    by_images.set_title(
+        "dashed: candidate runs; solid: the zoo (seed 0); grey lines: targets 0.85, 0.75, 0.70", fontsize=8
+    )
     screened.set_title("benchmarks/screen_configs.py", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -303,14 +385,24 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated candidate names (default: all)")
     parser.add_argument("--points", type=int, default=12, help="evaluations along each schedule")
     parser.add_argument("--plot-only", action="store_true", help="read finished runs, write JSON and plot")
-    parser.add_argument("--pack-to", default=None,
-                        help="copy each run's resume state here every 10 minutes and at its end, and "
-                             "restore it from here into an empty cache (e.g. state/curves)")
-    parser.add_argument("--day-img-s", type=float, default=None,
-                        help="the day's bench_throughput vit_nano training img/s: draws the scaled budget too")
-    parser.add_argument("--ship", action="store_true",
-                        help="publish the finished candidates of SHIPPED into zoo/ with cards (from --pack-to "
-                             "when the cache no longer holds them), then stop")
+    parser.add_argument(
+        "--pack-to",
+        default=None,
+        help="copy each run's resume state here every 10 minutes and at its end, and "
+        "restore it from here into an empty cache (e.g. state/curves)",
+    )
+    parser.add_argument(
+        "--day-img-s",
+        type=float,
+        default=None,
+        help="the day's bench_throughput vit_nano training img/s: draws the scaled budget too",
+    )
+    parser.add_argument(
+        "--ship",
+        action="store_true",
+        help="publish the finished candidates of SHIPPED into zoo/ with cards (from --pack-to "
+        "when the cache no longer holds them), then stop",
+    )
     args = parser.parse_args()
     if args.ship:
         from vitlab import zoo
@@ -336,12 +428,16 @@ def main():
             print(f"{name}: {last}", flush=True)
     curves += zoo_curves(ZOO_RUN) or [c for name, c in earlier.items() if name.startswith("zoo:")]
     screens_file = RESULTS / "screen_configs.json"
-    screens = [v for k, v in json.loads(screens_file.read_text()).items()
-               if not k.startswith("_")] if screens_file.exists() else []
+    screens = (
+        [v for k, v in json.loads(screens_file.read_text()).items() if not k.startswith("_")]
+        if screens_file.exists()
+        else []
+    )
     RESULTS.mkdir(exist_ok=True)
     curves = [c for c in curves if c["points"]]  # a run stopped before its first evaluation says nothing
-    (RESULTS / "learning_curves.json").write_text(json.dumps({"budget_cpu_s": BUDGET_CPU_S, "curves": curves},
-                                                             indent=1))
+    (RESULTS / "learning_curves.json").write_text(
+        json.dumps({"budget_cpu_s": BUDGET_CPU_S, "curves": curves}, indent=1)
+    )
     plot(curves, RESULTS / "learning_curves.png", screens, args.day_img_s)
 
 

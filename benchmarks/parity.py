@@ -30,9 +30,8 @@ import _common  # noqa: E402
 
 _common.limit_threads(2)
 
-import numpy as np  # noqa: E402
-
 import _timm  # noqa: E402
+import numpy as np  # noqa: E402
 
 TOLERANCE = 1e-4
 RESIZED = {"deit_tiny_patch16_224@160": 160, "deit_tiny_distilled_patch16_224@288": 288}
@@ -53,9 +52,15 @@ def check(label, batch, workdir):
     name, _, size = label_name.partition("@")
     spec = models.get_spec(name)
     model_mean, model_std = spec.kwargs["mean"], spec.kwargs["std"]
-    job = {"timm_name": spec.timm_name, "seed": 0, "mean": model_mean, "std": model_std,
-           "images": str(images(batch, spec.image_size, 1, workdir / "x.npy")),
-           "weights": str(workdir / "w.safetensors"), "outputs": str(workdir / "ref.npz")}
+    job = {
+        "timm_name": spec.timm_name,
+        "seed": 0,
+        "mean": model_mean,
+        "std": model_std,
+        "images": str(images(batch, spec.image_size, 1, workdir / "x.npy")),
+        "weights": str(workdir / "w.safetensors"),
+        "outputs": str(workdir / "ref.npz"),
+    }
     if name == DINO:
         job.update(attention=True, dino_full=layout == "full")
     eval_size = int(size) if size else spec.image_size
@@ -77,18 +82,24 @@ def check(label, batch, workdir):
         features = np.concatenate([np.asarray(s).reshape(-1) for s in stages])
         maps_logits = logits
     row = {
-        "name": label, "timm": spec.timm_name, "params": models.parameter_count(model),
+        "name": label,
+        "timm": spec.timm_name,
+        "params": models.parameter_count(model),
         "timm_params": int(reference["params"]),
         "logits": float(np.abs(logits - reference["logits"]).max()),
         "maps_logits": float(np.abs(maps_logits - reference["logits"]).max()),
         "features": float(np.abs(features - reference["features"]).max()),
         "logit_scale": float(np.abs(reference["logits"]).max()),
-        "seconds": time.perf_counter() - start, "notes": notes,
+        "seconds": time.perf_counter() - start,
+        "notes": notes,
     }
     if "attention" in reference:
         row.update(_attention_rows(model, x, reference["attention"]))
-    row["ok"] = (max(row["logits"], row["maps_logits"], row["features"], row.get("attention", 0.0)) <= TOLERANCE
-                 and row.get("masks_equal", True) and (size or row["params"] == row["timm_params"]))
+    row["ok"] = (
+        max(row["logits"], row["maps_logits"], row["features"], row.get("attention", 0.0)) <= TOLERANCE
+        and row.get("masks_equal", True)
+        and (size or row["params"] == row["timm_params"])
+    )
     for path in workdir.iterdir():
         path.unlink()
     return row
@@ -102,18 +113,24 @@ def _attention_rows(model, x, reference):
     prefix = model.num_prefix_tokens
     ours = attention[:, saliency.DINO_HEAD, 0, prefix:]
     theirs = reference[:, saliency.DINO_HEAD, 0, prefix:]
-    masks_equal = all(np.array_equal(saliency.salient_mask(ours, m), saliency.salient_mask(theirs, m))
-                      for m in saliency.PAPER_LAMBDAS)
+    masks_equal = all(
+        np.array_equal(saliency.salient_mask(ours, m), saliency.salient_mask(theirs, m)) for m in saliency.PAPER_LAMBDAS
+    )
     return {"attention": float(np.abs(attention - reference).max()), "masks_equal": bool(masks_equal)}
 
 
 def table(rows):
-    lines = ["| model | params (vitlab / timm) | logits max|d| | maps-path logits | block tokens / stages | "
-             "|logits| max | ok |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | params (vitlab / timm) | logits max|d| | maps-path logits | block tokens / stages | "
+        "|logits| max | ok |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['name']} | {r['params']:,} / {r['timm_params']:,} | {r['logits']:.2e} | "
-                     f"{r['maps_logits']:.2e} | {r['features']:.2e} | {r['logit_scale']:.2f} | "
-                     f"{'yes' if r['ok'] else 'NO'} |")
+        lines.append(
+            f"| {r['name']} | {r['params']:,} / {r['timm_params']:,} | {r['logits']:.2e} | "
+            f"{r['maps_logits']:.2e} | {r['features']:.2e} | {r['logit_scale']:.2f} | "
+            f"{'yes' if r['ok'] else 'NO'} |"
+        )
     return "\n".join(lines)
 
 
@@ -123,8 +140,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", default=None, help="comma-separated subset (default: all timm names + resized rows)")
     parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("--merge", action="store_true",
-                        help="keep the other rows of results/parity.json (re-check a few names only)")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other rows of results/parity.json (re-check a few names only)"
+    )
     args = parser.parse_args(argv)
     labels = args.names.split(",") if args.names else models.timm_models() + list(RESIZED) + list(DINO_ROWS)
     _timm.ensure_venv()
@@ -133,24 +151,35 @@ def main(argv=None):
         for label in labels:
             rows.append(check(label, args.batch, Path(tmp)))
             r = rows[-1]
-            attention = (f", last-block attention {r['attention']:.2e}, DINO masks "
-                         f"{'equal' if r['masks_equal'] else 'DIFFER'}") if "attention" in r else ""
-            print(f"{label}: logits {r['logits']:.2e}, tokens {r['features']:.2e}{attention} "
-                  f"({r['seconds']:.0f} s){' ' + '; '.join(r['notes']) if r['notes'] else ''}", flush=True)
+            attention = (
+                (f", last-block attention {r['attention']:.2e}, DINO masks {'equal' if r['masks_equal'] else 'DIFFER'}")
+                if "attention" in r
+                else ""
+            )
+            print(
+                f"{label}: logits {r['logits']:.2e}, tokens {r['features']:.2e}{attention} "
+                f"({r['seconds']:.0f} s){' ' + '; '.join(r['notes']) if r['notes'] else ''}",
+                flush=True,
+            )
     if args.merge and (_common.RESULTS / "parity.json").exists():
         import json
 
         checked = {r["name"] for r in rows}
-        kept = [r for r in json.loads((_common.RESULTS / "parity.json").read_text()).get("rows", [])
-                if r["name"] not in checked]
+        kept = [
+            r
+            for r in json.loads((_common.RESULTS / "parity.json").read_text()).get("rows", [])
+            if r["name"] not in checked
+        ]
         rows = kept + rows
     print()
     print(table(rows))
     failed = [r["name"] for r in rows if not r["ok"]]
-    summary = (f"{len(rows) - len(failed)}/{len(rows)} models match timm within {TOLERANCE:g}"
-               + (f"; FAILED: {', '.join(failed)}" if failed else ""))
-    _common.write_result("parity", {"tolerance": TOLERANCE, "batch": args.batch, "rows": rows,
-                                    "table": table(rows)}, summary)
+    summary = f"{len(rows) - len(failed)}/{len(rows)} models match timm within {TOLERANCE:g}" + (
+        f"; FAILED: {', '.join(failed)}" if failed else ""
+    )
+    _common.write_result(
+        "parity", {"tolerance": TOLERANCE, "batch": args.batch, "rows": rows, "table": table(rows)}, summary
+    )
     return 1 if failed else 0
 
 

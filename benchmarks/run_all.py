@@ -48,9 +48,14 @@ def run_script(path, full, timeout):
         output = output.decode() if isinstance(output, bytes) else output
         errors = errors.decode() if isinstance(errors, bytes) else errors
     lines = [line for line in output.splitlines() if line.strip()]
-    return {"script": path.name, "status": status, "seconds": round(time.perf_counter() - start, 1),
-            "args": args[2:], "last_line": lines[-1].replace(f"{HERE.parent}/", "") if lines else "",
-            "stderr_tail": "" if status == "ok" else errors[-2000:]}
+    return {
+        "script": path.name,
+        "status": status,
+        "seconds": round(time.perf_counter() - start, 1),
+        "args": args[2:],
+        "last_line": lines[-1].replace(f"{HERE.parent}/", "") if lines else "",
+        "stderr_tail": "" if status == "ok" else errors[-2000:],
+    }
 
 
 def collect(started):
@@ -73,14 +78,20 @@ def summary_of(result):
 
 
 def markdown(machine, runs, results, total_s):
-    lines = [f"# vitlab benchmarks on {machine['name']}", "",
-             f"{machine['cpu']}, {machine['cores']} cores; made by `make bench` "
-             f"(`.venv/bin/python benchmarks/run_all.py`) in {total_s / 60:.1f} min on {time.strftime('%Y-%m-%d')}. "
-             "Each figure's baseline was measured in the same run.", "",
-             "| script | status | seconds | result |", "|---|---|---|---|"]
+    lines = [
+        f"# vitlab benchmarks on {machine['name']}",
+        "",
+        f"{machine['cpu']}, {machine['cores']} cores; made by `make bench` "
+        f"(`.venv/bin/python benchmarks/run_all.py`) in {total_s / 60:.1f} min on {time.strftime('%Y-%m-%d')}. "
+        "Each figure's baseline was measured in the same run.",
+        "",
+        "| script | status | seconds | result |",
+        "|---|---|---|---|",
+    ]
     for run in runs:
-        lines.append(f"| {run['script']} | {run['status']} | {run['seconds']:.0f} | "
-                     f"{run['last_line'].replace('|', '/')[:300]} |")
+        lines.append(
+            f"| {run['script']} | {run['status']} | {run['seconds']:.0f} | {run['last_line'].replace('|', '/')[:300]} |"
+        )
     for name, result in results.items():
         if result.get("table") or summary_of(result):
             lines += ["", f"## {name}", "", summary_of(result), ""]
@@ -109,14 +120,22 @@ def main(argv=None):
     total = time.time() - started
     machine = _common.machine_info()
     results = collect(started)
-    record = {"machine": machine, "versions": _common.versions(), "total_s": total, "runs": runs,
-              "results": results, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    record = {
+        "machine": machine,
+        "versions": _common.versions(),
+        "total_s": total,
+        "runs": runs,
+        "results": results,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     out = _common.RESULTS / f"{machine['name']}.json"
     out.write_text(json.dumps(record, indent=2, default=float))
     out.with_suffix(".md").write_text(markdown(machine, runs, results, total))
     failed = [run["script"] for run in runs if run["status"] != "ok"]
-    print(f"wrote {out} and {out.with_suffix('.md')} ({total / 60:.1f} min)"
-          + (f"; not ok: {', '.join(failed)}" if failed else ""))
+    print(
+        f"wrote {out} and {out.with_suffix('.md')} ({total / 60:.1f} min)"
+        + (f"; not ok: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

@@ -50,10 +50,14 @@ def screen(name, budget, horizon):
     y_test = np.concatenate([b["label"] for b in test.batches()])
     model = models.create(base, **overrides)
     warmup = 150
-    schedule = keras.optimizers.schedules.CosineDecay(lr * 0.01, horizon - warmup, alpha=0.01, warmup_target=lr,
-                                                      warmup_steps=warmup)
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.05, global_clipnorm=1.0),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1), jit_compile=True)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        lr * 0.01, horizon - warmup, alpha=0.01, warmup_target=lr, warmup_steps=warmup
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=0.05, global_clipnorm=1.0),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+        jit_compile=True,
+    )
     rng = np.random.default_rng(0)
     started, cpu_started, step, last, points = time.time(), time.process_time(), 0, time.time(), []
     batches = iter(train.batches())
@@ -70,11 +74,25 @@ def screen(name, budget, horizon):
         if time.time() - last > budget / 8 or time.time() - started >= budget:
             accuracy = float((np.argmax(model.predict(x_test, batch_size=500, verbose=0), -1) == y_test).mean())
             last = time.time()
-            points.append({"steps": step, "images": step * batch_size_of(batch), "cpu_s": round(time.process_time() - cpu_started, 1),
-                           "wall_s": round(last - started, 1), "val_accuracy": accuracy})
+            points.append(
+                {
+                    "steps": step,
+                    "images": step * batch_size_of(batch),
+                    "cpu_s": round(time.process_time() - cpu_started, 1),
+                    "wall_s": round(last - started, 1),
+                    "val_accuracy": accuracy,
+                }
+            )
             print(name, points[-1], flush=True)
-    return {"name": name, "model": base, "overrides": overrides, "learning_rate": lr, "batch": batch_size_of(batch),
-            "budget_s": budget, "points": points}
+    return {
+        "name": name,
+        "model": base,
+        "overrides": overrides,
+        "learning_rate": lr,
+        "batch": batch_size_of(batch),
+        "budget_s": budget,
+        "points": points,
+    }
 
 
 def batch_size_of(batch):
@@ -90,7 +108,7 @@ def main():
     names = [n for n in args.only.split(",") if n] or list(CANDIDATES)
     path = RESULTS / "screen_configs.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    results["_measured"] = (f"{time.strftime('%Y-%m-%d')}; compare with that day's bench_throughput figure")
+    results["_measured"] = f"{time.strftime('%Y-%m-%d')}; compare with that day's bench_throughput figure"
     for name in names:
         results[name] = screen(name, args.budget, args.horizon)
         RESULTS.mkdir(exist_ok=True)

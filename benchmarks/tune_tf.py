@@ -11,7 +11,6 @@ load of a shared machine cancels. Per CPU-second ratios are given too.
 """
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -34,12 +33,15 @@ def main(argv=None):
     names = [args.baseline] + [v for v in args.variants.split(",") if v != args.baseline]
     runs = {name: [] for name in names}
     for round_index in range(args.rounds):
-        order = names[round_index % len(names):] + names[:round_index % len(names)]
+        order = names[round_index % len(names) :] + names[: round_index % len(names)]
         for name in order:
             runs[name].append(bench_throughput.measure_vitlab(args.model, batch, name, args.warmup, args.steps))
             result = runs[name][-1]
-            print(f"round {round_index + 1} {name}: train {result['train']['images_per_s']:.1f}, inference "
-                  f"{result['inference']['images_per_s']:.1f} img/s", flush=True)
+            print(
+                f"round {round_index + 1} {name}: train {result['train']['images_per_s']:.1f}, inference "
+                f"{result['inference']['images_per_s']:.1f} img/s",
+                flush=True,
+            )
     ratios = {}
     for name in names[1:]:
         ratios[name] = {}
@@ -50,11 +52,21 @@ def main(argv=None):
     summary = f"{args.model} vs {args.baseline}: " + "; ".join(
         f"{name} train {r['train']['median']:.2f}x, inference {r['inference']['median']:.2f}x "
         f"(per CPU-s {r['train_cpu']['median']:.2f}x / {r['inference_cpu']['median']:.2f}x)"
-        for name, r in ratios.items())
-    _common.write_result(f"tune_tf-{args.model}-{'+'.join(names)}", {
-        "model": args.model, "batch": batch, "baseline": args.baseline, "rounds": args.rounds, "runs": runs,
-        "ratios": ratios, "settings": {n: {**bench_throughput.VARIANTS, **bench_throughput.TUNING}[n] for n in names}},
-        summary)
+        for name, r in ratios.items()
+    )
+    _common.write_result(
+        f"tune_tf-{args.model}-{'+'.join(names)}",
+        {
+            "model": args.model,
+            "batch": batch,
+            "baseline": args.baseline,
+            "rounds": args.rounds,
+            "runs": runs,
+            "ratios": ratios,
+            "settings": {n: {**bench_throughput.VARIANTS, **bench_throughput.TUNING}[n] for n in names},
+        },
+        summary,
+    )
 
 
 if __name__ == "__main__":

@@ -90,8 +90,9 @@ def decoder_losses(encoder, decoder, content, style, style_weight=10.0):
     return content_loss + style_weight * style_loss, content_loss, style_loss
 
 
-def train_decoder(encoder, decoder, content_batches, style_batches, steps, learning_rate=1e-4, style_weight=10.0,
-                  on_step=None):
+def train_decoder(
+    encoder, decoder, content_batches, style_batches, steps, learning_rate=1e-4, style_weight=10.0, on_step=None
+):
     """Train the decoder (encoder frozen) on paired batches of content and style images.
 
     content_batches / style_batches: iterables of float [0, 1] image batches (cycled if short).
@@ -115,8 +116,9 @@ def train_decoder(encoder, decoder, content_batches, style_batches, steps, learn
     history = []
     pairs = zip(itertools.cycle(content_batches), itertools.cycle(style_batches))
     for step, (content, style) in zip(range(steps), pairs):
-        total, content_loss, style_loss = step_fn(tf.convert_to_tensor(content, tf.float32),
-                                                  tf.convert_to_tensor(style, tf.float32))
+        total, content_loss, style_loss = step_fn(
+            tf.convert_to_tensor(content, tf.float32), tf.convert_to_tensor(style, tf.float32)
+        )
         losses = {"loss": float(total), "content": float(content_loss), "style": float(style_loss)}
         history.append(losses)
         if on_step:

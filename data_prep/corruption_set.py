@@ -103,7 +103,7 @@ def run_chunks(images, indices, pairs, seed, workers, chunk_size=64, on_pair=Non
     def accept(result):
         c, s, start, out = result
         buffer = buffers.setdefault((c, s), np.empty_like(images))
-        buffer[start:start + len(out)] = out
+        buffer[start : start + len(out)] = out
         remaining[(c, s)] -= 1
         if remaining[(c, s)] == 0:
             finished = buffers.pop((c, s))
@@ -128,45 +128,75 @@ def _load_dataset(dataset, split, image_size, limit, seed, data_dir):
         return dataset
     from vitlab import data as data_lib
 
-    return data_lib.load(dataset, split=split, image_size=image_size, batch_size=256, limit=limit, seed=seed,
-                         data_dir=data_dir)
+    return data_lib.load(
+        dataset, split=split, image_size=image_size, batch_size=256, limit=limit, seed=seed, data_dir=data_dir
+    )
 
 
-def prepare_corruptions(dataset="shapes", out="corruptions", split="test", limit=None, image_size=32,
-                        corruptions=corruption_lib.ALL, severities=corruption_lib.SEVERITIES, workers=2, seed=0,
-                        data_dir=None, chunk_size=64, log=print):
+def prepare_corruptions(
+    dataset="shapes",
+    out="corruptions",
+    split="test",
+    limit=None,
+    image_size=32,
+    corruptions=corruption_lib.ALL,
+    severities=corruption_lib.SEVERITIES,
+    workers=2,
+    seed=0,
+    data_dir=None,
+    chunk_size=64,
+    log=print,
+):
     """Write (or finish) a corruption set; returns its manifest. `dataset`: a name or a Dataset."""
     corruptions = corruption_lib.check_corruptions(corruptions)
     severities = corruption_lib.check_severities(severities)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    identity = {"dataset": dataset if isinstance(dataset, str) else dataset.name, "split": split,
-                "limit": limit, "image_size": image_size, "seed": int(seed)}
+    identity = {
+        "dataset": dataset if isinstance(dataset, str) else dataset.name,
+        "split": split,
+        "limit": limit,
+        "image_size": image_size,
+        "seed": int(seed),
+    }
     manifest_path = out / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
     if manifest is not None:
         for key, value in identity.items():
             if manifest.get(key) != value:
-                raise CorruptionSetError(f"{out}: holds a set made with {key}={manifest.get(key)!r}, not {value!r}; "
-                                         f"choose another --out")
+                raise CorruptionSetError(
+                    f"{out}: holds a set made with {key}={manifest.get(key)!r}, not {value!r}; choose another --out"
+                )
     if manifest is None or not (out / CLEAN).exists():
         data = _load_dataset(dataset, split, image_size, limit, seed, data_dir)
         clean = _collect(data)
         _atomic_savez(out / CLEAN, **clean)
-        manifest = {"format": FORMAT, **identity, "num_images": int(len(clean["image"])),
-                    "image_shape": list(clean["image"].shape[1:]), "num_classes": int(data.num_classes),
-                    "class_names": list(map(str, data.class_names)), "pairs": {}}
+        manifest = {
+            "format": FORMAT,
+            **identity,
+            "num_images": int(len(clean["image"])),
+            "image_shape": list(clean["image"].shape[1:]),
+            "num_classes": int(data.num_classes),
+            "class_names": list(map(str, data.class_names)),
+            "pairs": {},
+        }
         _atomic_json(manifest_path, manifest)
     else:
         with np.load(out / CLEAN) as stored:
             clean = {key: stored[key] for key in stored.files}
     height, width = clean["image"].shape[1:3]
     if corruption_lib.needs_upscale(height, width):
-        manifest["note"] = (f"images are {height}x{width}: each was resized up to {corruption_lib.MIN_SIZE} pixels "
-                            f"a side for the corruption (imagecorruptions refuses smaller) and back down")
+        manifest["note"] = (
+            f"images are {height}x{width}: each was resized up to {corruption_lib.MIN_SIZE} pixels "
+            f"a side for the corruption (imagecorruptions refuses smaller) and back down"
+        )
         log(manifest["note"])
-    todo = [(c, s) for c in corruptions for s in severities
-            if pair_file(c, s) not in manifest["pairs"] or not (out / pair_file(c, s)).exists()]
+    todo = [
+        (c, s)
+        for c in corruptions
+        for s in severities
+        if pair_file(c, s) not in manifest["pairs"] or not (out / pair_file(c, s)).exists()
+    ]
     skipped = len(corruptions) * len(severities) - len(todo)
     if skipped:
         log(f"{skipped} (corruption, severity) pairs already done in {out}")

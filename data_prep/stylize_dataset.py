@@ -50,9 +50,23 @@ def _folder_name(label, name):
     return f"{label:03d}_{re.sub(r'[^A-Za-z0-9._-]+', '-', str(name))}"
 
 
-def stylize_dataset(dataset, styles, out, encoder_weights=None, decoder_weights=None, split="test", image_size=224,
-                    alpha=1.0, limit=None, seed=0, data_dir=None, batch_size=16, progress=None, encoder=None,
-                    decoder=None):
+def stylize_dataset(
+    dataset,
+    styles,
+    out,
+    encoder_weights=None,
+    decoder_weights=None,
+    split="test",
+    image_size=224,
+    alpha=1.0,
+    limit=None,
+    seed=0,
+    data_dir=None,
+    batch_size=16,
+    progress=None,
+    encoder=None,
+    decoder=None,
+):
     """Write the stylized split; returns the number of images written. `encoder`/`decoder` models
     may be passed directly (tests) instead of weight files."""
     import tensorflow as tf
@@ -62,8 +76,9 @@ def stylize_dataset(dataset, styles, out, encoder_weights=None, decoder_weights=
 
     if not 0.0 <= alpha <= 1.0:
         raise DatasetError(f"--alpha must be in [0, 1], got {alpha}")
-    source = data.load(dataset, split=split, image_size=image_size, batch_size=batch_size, limit=limit,
-                       data_dir=data_dir)
+    source = data.load(
+        dataset, split=split, image_size=image_size, batch_size=batch_size, limit=limit, data_dir=data_dir
+    )
     style_images = load_styles(styles, image_size)
     if encoder is None:
         encoder = _with_weights("encoder", lambda: adain.build_encoder(encoder_weights), encoder_weights)
@@ -77,8 +92,10 @@ def stylize_dataset(dataset, styles, out, encoder_weights=None, decoder_weights=
         (root / _folder_name(label, name)).mkdir(parents=True, exist_ok=True)
     written, done = 0, 0
     for batch in source.batches():
-        paths = [root / _folder_name(label, source.class_names[label]) / f"{index:08d}.png"
-                 for label, index in zip(batch["label"], batch["index"])]
+        paths = [
+            root / _folder_name(label, source.class_names[label]) / f"{index:08d}.png"
+            for label, index in zip(batch["label"], batch["index"])
+        ]
         todo = [i for i, path in enumerate(paths) if not path.exists()]
         if todo:
             choice = [np.random.default_rng([seed, int(batch["index"][i])]).integers(len(style_images)) for i in todo]

@@ -22,8 +22,9 @@ def main(argv=None):
     runs = [vitlab.open_run(path) for path in args.runs]
     frame = pd.concat([run.to_frame() for run in runs], ignore_index=True)
     summary = frame[frame.curve == "summary"]
-    table = summary.pivot_table(index=["key", "metric", "model", "head"], columns="run", values="value",
-                                sort=False)[[run.id for run in runs]]
+    table = summary.pivot_table(index=["key", "metric", "model", "head"], columns="run", values="value", sort=False)[
+        [run.id for run in runs]
+    ]
     if len(runs) == 2:
         table["difference"] = table[runs[1].id] - table[runs[0].id]
     print(table.to_string(float_format="%.4f"))

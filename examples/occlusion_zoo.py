@@ -14,16 +14,26 @@ import vitlab
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="PatchDrop accuracy of zoo models, as a table and a figure.")
-    parser.add_argument("--model", action="append", help="zoo:ROLE, a .keras file, RUN:NAME or a registry name "
-                                                         "(repeatable; default zoo:vit)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        help="zoo:ROLE, a .keras file, RUN:NAME or a registry name (repeatable; default zoo:vit)",
+    )
     parser.add_argument("--dataset", default="shapes")
     parser.add_argument("--limit", type=int, default=256)
     parser.add_argument("--levels", default="0,0.25,0.5,0.75", help="fractions of patches dropped")
     parser.add_argument("--out", default="occlusion.png", help="where to write the figure")
     args = parser.parse_args(argv)
 
-    result = vitlab.evaluate("occlusion", models=args.model or ["zoo:vit"], dataset=args.dataset, limit=args.limit,
-                             modes=["random"], levels=[float(v) for v in args.levels.split(",")], repeats=1)
+    result = vitlab.evaluate(
+        "occlusion",
+        models=args.model or ["zoo:vit"],
+        dataset=args.dataset,
+        limit=args.limit,
+        modes=["random"],
+        levels=[float(v) for v in args.levels.split(",")],
+        repeats=1,
+    )
     frame = result.to_frame()
     curve = result.curves[0]  # "PatchDrop random: top-1 accuracy"
     table = frame[frame.curve == curve.title].pivot_table(index="x", columns="model", values="value")

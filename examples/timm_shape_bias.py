@@ -17,7 +17,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Shape bias of a timm checkpoint, per head.")
     parser.add_argument("--name", default="timm/deit_small_patch16_224.fb_in1k", help="timm / Hugging Face name")
     parser.add_argument("--cue-conflict", required=True, help="Geirhos's cue-conflict folder")
-    parser.add_argument("--cache-dir", help="Hugging Face hub cache (default: $HF_HUB_CACHE or ~/.cache/huggingface/hub)")
+    parser.add_argument(
+        "--cache-dir", help="Hugging Face hub cache (default: $HF_HUB_CACHE or ~/.cache/huggingface/hub)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="use at most this many images")
     args = parser.parse_args(argv)
 

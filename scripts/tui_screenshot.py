@@ -17,6 +17,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 sys.path.insert(0, str(DOCS.parent / "tests"))
 
 from sample_runs import make_broken_runs, make_demo_run, make_runs
+
 from vitlab.tui.app import create_app
 
 SIZE = (150, 34)

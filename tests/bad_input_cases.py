@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+
 def _copy(src, dst):
     dst.write_bytes(Path(src).read_bytes())
     return dst
@@ -44,8 +45,16 @@ def model_zip_without_config(tmp, saved):
 
 
 def model_unrelated(tmp, saved):
-    return ["eval", "occlusion", "-m", str(_copy(saved[0] / "dense.keras", tmp / "m.keras")), "--limit", "2",
-            "--runs", str(tmp / "runs")]
+    return [
+        "eval",
+        "occlusion",
+        "-m",
+        str(_copy(saved[0] / "dense.keras", tmp / "m.keras")),
+        "--limit",
+        "2",
+        "--runs",
+        str(tmp / "runs"),
+    ]
 
 
 def model_lambda(tmp, saved):
@@ -53,16 +62,34 @@ def model_lambda(tmp, saved):
 
 
 def model_custom_class(tmp, saved):
-    return ["eval", "occlusion", "-m", str(_copy(saved[0] / "custom.keras", tmp / "m.keras")), "--limit", "2",
-            "--runs", str(tmp / "runs")]
+    return [
+        "eval",
+        "occlusion",
+        "-m",
+        str(_copy(saved[0] / "custom.keras", tmp / "m.keras")),
+        "--limit",
+        "2",
+        "--runs",
+        str(tmp / "runs"),
+    ]
 
 
 def _checkpoint(tmp, saved, change):
     state = dict(saved[1])
     change(state)
     np.savez(tmp / "w.npz", **state)
-    return ["weights", "import", "vit_test", str(tmp / "w.npz"), "-o", str(tmp / "m.keras"), "--num-classes", "3",
-            "--image-size", "32"]
+    return [
+        "weights",
+        "import",
+        "vit_test",
+        str(tmp / "w.npz"),
+        "-o",
+        str(tmp / "m.keras"),
+        "--num-classes",
+        "3",
+        "--image-size",
+        "32",
+    ]
 
 
 def checkpoint_missing_key(tmp, saved):
@@ -122,8 +149,10 @@ def folder_classes_without_images(tmp, saved):
 
 def folder_one_class_for_training(tmp, saved):
     _image(tmp / "data" / "cat" / "a.png")
-    (tmp / "r.toml").write_text(f'[data]\ndataset = "{tmp / "data"}"\nsplit = "train"\neval_split = ""\n'
-                                '[[train]]\nname = "s"\nmodel = "vit_test"\n')
+    (tmp / "r.toml").write_text(
+        f'[data]\ndataset = "{tmp / "data"}"\nsplit = "train"\neval_split = ""\n'
+        '[[train]]\nname = "s"\nmodel = "vit_test"\n'
+    )
     return ["recipe", "run", str(tmp / "r.toml"), "--runs", str(tmp / "runs"), "--quiet"]
 
 
@@ -189,12 +218,14 @@ def _exif_rotated(path):
 
 def _png_header_only(path, width, height):
     """A PNG that claims width x height: decoding it in full would need gigabytes."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 # --- recipes and options ----------------------------------------------------------------
@@ -219,8 +250,10 @@ def recipe_wrong_type(tmp, saved):
 
 
 def recipe_teacher_cycle(tmp, saved):
-    return _recipe(tmp, TRAIN.format(name="a", extra='distill.teacher = "b"')
-                   + TRAIN.format(name="b", extra='distill.teacher = "a"'))
+    return _recipe(
+        tmp,
+        TRAIN.format(name="a", extra='distill.teacher = "b"') + TRAIN.format(name="b", extra='distill.teacher = "a"'),
+    )
 
 
 def recipe_teacher_itself(tmp, saved):
@@ -251,8 +284,9 @@ def output_existing_file(tmp, saved):
 
 def output_read_only(tmp, saved, monkeypatch):
     real = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if str(path) == str(tmp / "ro") else real(
-        path, mode, **kw))  # root ignores chmod: refuse the way a user without write access would be
+    monkeypatch.setattr(
+        os, "access", lambda path, mode, **kw: False if str(path) == str(tmp / "ro") else real(path, mode, **kw)
+    )  # root ignores chmod: refuse the way a user without write access would be
     (tmp / "ro").mkdir()
     return ["export", str(_copy(saved[0] / "vit.keras", tmp / "m.keras")), "-o", str(tmp / "ro" / "out")]
 
@@ -264,8 +298,21 @@ def output_disk_full(tmp, saved, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp / "run" / ".results.h5.tmp"))
 
     monkeypatch.setattr(store.Run, "_write_group", staticmethod(full))
-    return ["eval", "occlusion", "-m", "vit_test", "--limit", "2", "--batch-size", "2", "--set", "levels=0,0.5",
-            "--out", str(tmp / "run"), "--quiet"]
+    return [
+        "eval",
+        "occlusion",
+        "-m",
+        "vit_test",
+        "--limit",
+        "2",
+        "--batch-size",
+        "2",
+        "--set",
+        "levels=0,0.5",
+        "--out",
+        str(tmp / "run"),
+        "--quiet",
+    ]
 
 
 # --- run directories --------------------------------------------------------------------
@@ -273,8 +320,9 @@ def _run(tmp, with_model=False):
     from vitlab.results import Result, RunStore
 
     run = RunStore(tmp / "runs").create("r", "eval", {}, path=tmp / "run")
-    run.write_result(Result(experiment="occlusion", config={}, models=["m"], summary={"acc": 0.5},
-                            arrays={"x": np.arange(3)}))
+    run.write_result(
+        Result(experiment="occlusion", config={}, models=["m"], summary={"acc": 0.5}, arrays={"x": np.arange(3)})
+    )
     if with_model:
         (run.path / "models").mkdir()
     return run

@@ -13,12 +13,19 @@ os.environ.setdefault("VITLAB_EAGER", "1")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-
 # The longest files first (kill-anywhere, the zoo group, the experiment groups): xdist hands
 # out work in collection order, and test_zoo.py's ~200 s group, collected last by name, ran
 # alone at the end while the other worker idled.
-LONGEST_FIRST = ("test_kill_anywhere.py", "test_zoo.py", "test_experiments.py", "test_training_mirrored.py",
-                 "test_jax_training.py", "test_backends_agree.py", "test_jax.py", "test_training_backup.py")
+LONGEST_FIRST = (
+    "test_kill_anywhere.py",
+    "test_zoo.py",
+    "test_experiments.py",
+    "test_training_mirrored.py",
+    "test_jax_training.py",
+    "test_backends_agree.py",
+    "test_jax.py",
+    "test_training_backup.py",
+)
 
 
 def pytest_collection_modifyitems(config, items):

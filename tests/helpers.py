@@ -33,8 +33,16 @@ def _policy_names(layer):
     return {sub.name: sub.dtype_policy.name for sub in layer._flatten_layers(include_self=True)}
 
 
-def run_layer_test(layer_cls, init_kwargs, input_data, expected_output_shape, tmp_path, select=lambda out: out,
-                   call_kwargs=None, atol=1e-6):
+def run_layer_test(
+    layer_cls,
+    init_kwargs,
+    input_data,
+    expected_output_shape,
+    tmp_path,
+    select=lambda out: out,
+    call_kwargs=None,
+    atol=1e-6,
+):
     """Check one layer class; `select` picks the tensor from outputs that are tuples."""
     call_kwargs = call_kwargs or {}
     layer = layer_cls(**init_kwargs)
@@ -46,7 +54,8 @@ def run_layer_test(layer_cls, init_kwargs, input_data, expected_output_shape, tm
         assert key in config, f"{layer_cls.__name__}.get_config() lacks {key!r}"
         stored = config[key]
         assert (list(stored) if isinstance(stored, tuple) else stored) == (
-            list(value) if isinstance(value, tuple) else value), key
+            list(value) if isinstance(value, tuple) else value
+        ), key
     clone = layer_cls.from_config(config)
     assert clone.get_config() == config
     clone_output = select(clone(input_data, **call_kwargs))
@@ -116,9 +125,10 @@ def tiny_data(rows=24, num_classes=4, size=32, batch_size=8):
     labels = np.arange(rows) % num_classes
     images = rng.random((rows, size, size, 3), dtype=np.float32) * 0.5 + labels[:, None, None, None] * 0.15
     masks = np.zeros((rows, size, size), dtype=np.float32)
-    masks[:, size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1.0
-    return from_arrays(images, labels, masks=masks, labels2=(labels + 1) % num_classes, batch_size=batch_size,
-                       num_classes=num_classes)
+    masks[:, size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 1.0
+    return from_arrays(
+        images, labels, masks=masks, labels2=(labels + 1) % num_classes, batch_size=batch_size, num_classes=num_classes
+    )
 
 
 def tiny_adapters(experiment, num_classes=4):
@@ -144,8 +154,9 @@ def run_experiment_test(name, tmp_path, adapters=None, data=None):
     data = data or tiny_data()
     adapters = adapters or tiny_adapters(experiment, data.num_classes)
     config = runner.build_config(name, values=experiment.smoke)
-    run = RunStore(tmp_path / "runs").create(name=name, kind="eval", config={"experiment": name},
-                                             models=[a.name for a in adapters], dataset=data.name)
+    run = RunStore(tmp_path / "runs").create(
+        name=name, kind="eval", config={"experiment": name}, models=[a.name for a in adapters], dataset=data.name
+    )
     result = runner.run_step(run, name, name, adapters, data, config, seed=0, quiet=True)
 
     assert result.experiment == name

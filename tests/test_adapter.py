@@ -20,8 +20,9 @@ def test_transformer_view():
     assert adapter.patch_grid == (4, 4) and adapter.num_prefix_tokens == 2
     images = _images()
     heads = adapter.forward(images)["heads"]
-    np.testing.assert_allclose(ops.convert_to_numpy(adapter.logits(images, head="dist")),
-                               ops.convert_to_numpy(heads["dist"]), atol=1e-6)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(adapter.logits(images, head="dist")), ops.convert_to_numpy(heads["dist"]), atol=1e-6
+    )
     features = adapter.block_features(images, kinds=("class", "dist", "patch_mean"))
     assert set(features) == {"class", "dist", "patch_mean"}
     assert len(features["class"]) == adapter.num_blocks == 2
@@ -69,5 +70,6 @@ def test_adapt_loads_keras_files(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     adapter = adapt(str(path))
-    np.testing.assert_allclose(ops.convert_to_numpy(adapter.logits(_images())),
-                               ops.convert_to_numpy(model(_images())), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(adapter.logits(_images())), ops.convert_to_numpy(model(_images())), atol=1e-5
+    )

@@ -16,8 +16,10 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "python-api.md"
 
 
 def test_import_is_light_until_a_name_is_used():
-    code = ("import sys, vitlab; names = vitlab.list_models('vit_*'); vitlab.evaluate; vitlab.RunView; "
-            "print(len(names) > 0, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys, vitlab; names = vitlab.list_models('vit_*'); vitlab.evaluate; vitlab.RunView; "
+        "print(len(names) > 0, 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "False", "False"]
@@ -56,8 +58,9 @@ def test_create_and_load_model_round_trip(tmp_path):
 
 def test_evaluate_in_memory_matches_the_experiment_arrays(tiny_dataset):
     model = vitlab.create_model("vit_test", num_classes=10, name="mine")
-    result = vitlab.evaluate("shuffle", models=[model, "resnet_test"], dataset=tiny_dataset,
-                             grids="2x2,4x4", repeats=1)  # text is parsed as --set parses it
+    result = vitlab.evaluate(
+        "shuffle", models=[model, "resnet_test"], dataset=tiny_dataset, grids="2x2,4x4", repeats=1
+    )  # text is parsed as --set parses it
     assert result.models == ["mine", "resnet_test"] and result.run_path is None
     assert result.config["grids"] == ["2x2", "4x4"]
     frame = result.to_frame(summary=False)
@@ -68,11 +71,14 @@ def test_evaluate_in_memory_matches_the_experiment_arrays(tiny_dataset):
         np.testing.assert_allclose(rows.value.to_numpy(dtype=float), result.arrays["top1_mean"][i])
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"gridz": ["2x2"]}, "shuffle: unknown key 'gridz'"),
-    ({"repeats": "many"}, "repeats: expected an integer, got 'many'"),
-    ({"repeats": 1.5}, "repeats: expected int, got 1.5"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"gridz": ["2x2"]}, "shuffle: unknown key 'gridz'"),
+        ({"repeats": "many"}, "repeats: expected an integer, got 'many'"),
+        ({"repeats": 1.5}, "repeats: expected int, got 1.5"),
+    ],
+)
 def test_evaluate_validates_options_like_set(tiny_dataset, options, message):
     with pytest.raises(ConfigError, match=message):
         vitlab.evaluate("shuffle", models=["vit_test"], dataset=tiny_dataset, **options)
@@ -90,8 +96,16 @@ def test_evaluate_refuses_what_is_not_a_model_or_a_stored_array_dataset(tiny_dat
 def test_evaluate_into_a_run_is_what_the_cli_stores(tmp_path):
     model = vitlab.create_model("vit_test", num_classes=10, name="mine")
     out = tmp_path / "run"
-    result = vitlab.evaluate("shuffle", models=[model, "resnet_test"], dataset="shapes", limit=16,
-                             batch_size=8, run_dir=out, grids=["2x2"], repeats=1)
+    result = vitlab.evaluate(
+        "shuffle",
+        models=[model, "resnet_test"],
+        dataset="shapes",
+        limit=16,
+        batch_size=8,
+        run_dir=out,
+        grids=["2x2"],
+        repeats=1,
+    )
     run = vitlab.open_run(out)
     assert run.status == "done" and result.run_path == str(out)
     options = run.info["config"]["options"]  # the validated config, as values (never turned back into text)
@@ -105,8 +119,9 @@ def test_evaluate_into_a_run_is_what_the_cli_stores(tmp_path):
     assert set(frame.run) == {run.id} and set(frame.key) == {"shuffle"}
     assert isinstance(run.models()["mine"], type(model))
     assert vitlab.list_runs(tmp_path)[0].id == run.id
-    named = vitlab.evaluate("shuffle", models=["vit_test"], dataset="shapes", limit=8, runs_root=tmp_path / "root",
-                            grids=["2x2"], repeats=1)  # a new run under the root, named as `vitlab eval` names it
+    named = vitlab.evaluate(
+        "shuffle", models=["vit_test"], dataset="shapes", limit=8, runs_root=tmp_path / "root", grids=["2x2"], repeats=1
+    )  # a new run under the root, named as `vitlab eval` names it
     (under,) = vitlab.list_runs(tmp_path / "root")
     assert named.run_path == str(under.path) and "-shuffle-" in under.id
     with pytest.raises(UserError, match="already holds a run"):
@@ -129,9 +144,11 @@ def test_open_run_refuses_a_folder_that_is_not_a_run(tmp_path):
 @pytest.mark.slow
 def test_train_runs_a_recipe_and_returns_its_run(tmp_path):
     recipe = tmp_path / "tiny.toml"
-    recipe.write_text('name = "tiny"\n[model]\nname = "vit_test"\n[data]\ndataset = "shapes"\nlimit = 32\n'
-                      'eval_limit = 16\n[optim]\nepochs = 1\nbatch_size = 16\n'
-                      '[[evaluate]]\nexperiment = "shuffle"\nmodels = ["final"]\nlimit = 16\n')
+    recipe.write_text(
+        'name = "tiny"\n[model]\nname = "vit_test"\n[data]\ndataset = "shapes"\nlimit = 32\n'
+        "eval_limit = 16\n[optim]\nepochs = 1\nbatch_size = 16\n"
+        '[[evaluate]]\nexperiment = "shuffle"\nmodels = ["final"]\nlimit = 16\n'
+    )
     run = vitlab.train(recipe, {"seed": 3}, runs_root=tmp_path / "runs", quiet=True)
     assert run.status == "done" and run.info["seed"] == 3 and run.info["config"]["overrides"] == ["seed=3"]
     assert set(run.models(load=False)) == {"final"} and "shuffle" in run.results()

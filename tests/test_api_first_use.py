@@ -16,11 +16,15 @@ from vitlab.results import Curve, Result, RunStore
 
 
 def _big_result(run_path=None):
-    return Result("occlusion", {"levels": list(range(10))}, ["vit", "resnet"],
-                  arrays={"top1": np.zeros((2, 3, 10, 10_000)), "names": np.array(["a"] * 500)},
-                  curves=[Curve("PatchDrop random", "loss", "top-1", list(range(10)), {"vit": [0.5] * 10})],
-                  summary={f"top1_random_{i / 10:.2f}/vit": i / 10 for i in range(10)} | {"note/vit": "x" * 500},
-                  run_path=run_path)
+    return Result(
+        "occlusion",
+        {"levels": list(range(10))},
+        ["vit", "resnet"],
+        arrays={"top1": np.zeros((2, 3, 10, 10_000)), "names": np.array(["a"] * 500)},
+        curves=[Curve("PatchDrop random", "loss", "top-1", list(range(10)), {"vit": [0.5] * 10})],
+        summary={f"top1_random_{i / 10:.2f}/vit": i / 10 for i in range(10)} | {"note/vit": "x" * 500},
+        run_path=run_path,
+    )
 
 
 def test_result_repr_is_a_few_lines_with_the_headline_numbers():
@@ -48,18 +52,19 @@ def test_eval_results_are_metric_events_too(tmp_path):
     run.write_result(_big_result(), key="occlusion")
     metrics = vitlab.open_run(run.path).events("metric")
     assert [(e["step"], e["name"], e["value"]) for e in metrics] == [
-        ("occlusion", f"top1_random_{i / 10:.2f}/vit", i / 10) for i in range(10)]  # the text entry is no metric
+        ("occlusion", f"top1_random_{i / 10:.2f}/vit", i / 10) for i in range(10)
+    ]  # the text entry is no metric
 
 
 def test_runs_are_listed_newest_first_whatever_their_folder_names(tmp_path):
     store = RunStore(tmp_path)
-    created = [store.create(name=name, kind="eval", config={}, path=tmp_path / folder)
-               for name, folder in (("first", "zzz-named-by-hand"), ("second", "20990101-000000-x-aaaaaa"),
-                                    ("third", "mine"))]  # all within one second: ordered by created_unix
+    created = [
+        store.create(name=name, kind="eval", config={}, path=tmp_path / folder)
+        for name, folder in (("first", "zzz-named-by-hand"), ("second", "20990101-000000-x-aaaaaa"), ("third", "mine"))
+    ]  # all within one second: ordered by created_unix
     (tmp_path / "broken").mkdir()
     os.utime(tmp_path / "broken", (time.time() + 60, time.time() + 60))  # unreadable: its folder's time
-    assert [run.id for run, _, _ in store.list()] == ["broken", "mine", "20990101-000000-x-aaaaaa",
-                                                      "zzz-named-by-hand"]
+    assert [run.id for run, _, _ in store.list()] == ["broken", "mine", "20990101-000000-x-aaaaaa", "zzz-named-by-hand"]
     assert [view.id for view in vitlab.list_runs(tmp_path)] == [run.id for run in reversed(created)]
 
 
@@ -108,10 +113,12 @@ def test_bad_names_and_options_are_refused_before_tensorflow_loads(tmp_path):
         "ConfigError | shuffle: repeats: expected an integer, got 'many'",
         "ConfigError | shuffle: unknown option 'limits'; did you mean the argument limit=?",
         "UserError | unknown model 'vit_tset'; did you mean vit_test?",
-        lines[5], "UserError | model file missing.keras does not exist",
-        lines[7], "DatasetError | unknown shapes variant 'stylised' in 'shapes:stylised'; known: default, stylized, "
-                  "cue_conflict",
-        lines[9]]
+        lines[5],
+        "UserError | model file missing.keras does not exist",
+        lines[7],
+        "DatasetError | unknown shapes variant 'stylised' in 'shapes:stylised'; known: default, stylized, cue_conflict",
+        lines[9],
+    ]
     assert lines[5].startswith("UserError | unknown zoo role 'nope'")
     assert lines[7].startswith("DatasetError | unknown dataset 'shapez'")
     assert lines[9].startswith("UnknownExperimentError | unknown experiment 'shufle'")
@@ -122,10 +129,12 @@ def test_bad_names_and_options_are_refused_before_tensorflow_loads(tmp_path):
 def test_precheck_accepts_what_the_full_check_accepts(tiny_dataset):
     from vitlab.experiments import evaluation, precheck
 
-    for name, values, texts in [("occlusion", {"levels": [0, 0.5], "repeats": 1}, ["grid=4x4", "crop_pct=0.9"]),
-                                ("adversarial", {"epsilons": ["8/255"]}, ["step_size=none"]),
-                                ("linear-probe", {"blocks": "last"}, ["limit_train=10"]),
-                                ("token-similarity", {}, [])]:
+    for name, values, texts in [
+        ("occlusion", {"levels": [0, 0.5], "repeats": 1}, ["grid=4x4", "crop_pct=0.9"]),
+        ("adversarial", {"epsilons": ["8/255"]}, ["step_size=none"]),
+        ("linear-probe", {"blocks": "last"}, ["limit_train=10"]),
+        ("token-similarity", {}, []),
+    ]:
         assert precheck.check(name.replace("-", "_"), ["vit_test", "zoo:vit"], "shapes", values, texts) == name
         evaluation.options(name, values=values, overrides=texts)  # and the full check agrees
     assert precheck.check("shuffle", [tiny_dataset], tiny_dataset) == "shuffle"  # objects are checked later
@@ -134,8 +143,12 @@ def test_precheck_accepts_what_the_full_check_accepts(tiny_dataset):
 def test_every_option_says_what_it_means(capsys):
     from vitlab.experiments import options
 
-    missing = [(name, o["name"]) for name, entry in options.shipped().items() for o in entry["options"]
-               if len(o.get("help", "")) < 10]
+    missing = [
+        (name, o["name"])
+        for name, entry in options.shipped().items()
+        for o in entry["options"]
+        if len(o.get("help", "")) < 10
+    ]
     assert not missing
     code, out, _ = run_cli(capsys, "eval", "shuffle", "--help")
     assert code == 0 and "zoo:ROLE" in out

@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from helpers import run_cli
+
 from vitlab.results import Curve, Result, RunStore, Table
 from vitlab.results.frames import COLUMNS, MissingExtraError, split_label
 
@@ -17,31 +17,53 @@ pandas = pytest.importorskip("pandas")
 def hand_made():
     """Two models, a DeiT with two heads: the shapes of labels experiments actually use."""
     return Result(
-        experiment="adversarial", config={"eps": [1, 2]}, models=["vit", "deit"],
+        experiment="adversarial",
+        config={"eps": [1, 2]},
+        models=["vit", "deit"],
         curves=[
-            Curve("FGSM accuracy vs epsilon", "epsilon (x/255, L-inf)", "top-1 accuracy", x=[0, 1, 2],
-                  series={"vit": [0.5, 0.25, 0.125], "deit/class": [0.75, 0.5, None], "deit/dist": [1.0, 0.5, 0.0]},
-                  errors={"vit": [0.01, 0.02, 0.03]}),
-            Curve("shape bias per model and head", "model / head", "shape bias", x=[0, 1], kind="bar",
-                  x_ticks=["vit", "deit/dist"], series={"shape bias": [0.3, 0.6]}),
-            Curve("Feature correlation, clean vs PatchDrop: deit", "block", "correlation", x=[1, 2],
-                  series={"50% dropped": [0.9, 0.8]}),
+            Curve(
+                "FGSM accuracy vs epsilon",
+                "epsilon (x/255, L-inf)",
+                "top-1 accuracy",
+                x=[0, 1, 2],
+                series={"vit": [0.5, 0.25, 0.125], "deit/class": [0.75, 0.5, None], "deit/dist": [1.0, 0.5, 0.0]},
+                errors={"vit": [0.01, 0.02, 0.03]},
+            ),
+            Curve(
+                "shape bias per model and head",
+                "model / head",
+                "shape bias",
+                x=[0, 1],
+                kind="bar",
+                x_ticks=["vit", "deit/dist"],
+                series={"shape bias": [0.3, 0.6]},
+            ),
+            Curve(
+                "Feature correlation, clean vs PatchDrop: deit",
+                "block",
+                "correlation",
+                x=[1, 2],
+                series={"50% dropped": [0.9, 0.8]},
+            ),
         ],
         tables=[Table("t", ["a"], [[1]])],
         summary={"deit/dist/fgsm@2": 0.0, "top1_none/vit": 0.5, "deit/mCE": 1.25},
     )
 
 
-@pytest.mark.parametrize("key, expected", [
-    ("top1_random_0.50/vit", ("top1_random_0.50", "vit", "")),
-    ("deit/dist/fgsm@8/255", ("fgsm@8/255", "deit", "dist")),
-    ("vit/pgd@0.5", ("pgd@0.5", "vit", "")),
-    ("deit/mCE", ("mCE", "deit", "")),
-    ("deit best block top1", ("best block top1", "deit", "")),
-    ("visible_share_last/deit/class", ("visible_share_last", "deit", "class")),
-    ("vit_small/shape_bias", ("shape_bias", "vit_small", "")),
-    ("overall", ("overall", "", "")),
-])
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("top1_random_0.50/vit", ("top1_random_0.50", "vit", "")),
+        ("deit/dist/fgsm@8/255", ("fgsm@8/255", "deit", "dist")),
+        ("vit/pgd@0.5", ("pgd@0.5", "vit", "")),
+        ("deit/mCE", ("mCE", "deit", "")),
+        ("deit best block top1", ("best block top1", "deit", "")),
+        ("visible_share_last/deit/class", ("visible_share_last", "deit", "class")),
+        ("vit_small/shape_bias", ("shape_bias", "vit_small", "")),
+        ("overall", ("overall", "", "")),
+    ],
+)
 def test_summary_keys_split_in_every_form_experiments_use(key, expected):
     from vitlab.results.frames import split_summary_key
 
@@ -65,8 +87,10 @@ def test_to_frame_is_tidy_with_one_row_per_number():
     assert math.isnan(fgsm[fgsm.series == "deit/class"].value.iloc[2])  # a missing point stays NaN
     assert (fgsm.x_name == "epsilon (x/255, L-inf)").all() and (fgsm.metric == "top-1 accuracy").all()
     bars = frame[frame.curve == "shape bias per model and head"]
-    assert list(zip(bars.model, bars["head"], bars.x, bars.value)) == [("vit", "", "vit", 0.3),
-                                                                      ("deit", "dist", "deit/dist", 0.6)]
+    assert list(zip(bars.model, bars["head"], bars.x, bars.value)) == [
+        ("vit", "", "vit", 0.3),
+        ("deit", "dist", "deit/dist", 0.6),
+    ]
     correlation = frame[frame.metric == "correlation"]
     assert set(correlation.model) == {"deit"} and set(correlation.series) == {"50% dropped"}
 
@@ -120,8 +144,11 @@ def test_export_round_trips_every_result(stored_run, tmp_path, fmt):
         pytest.importorskip("pyarrow")
     paths = export_run(stored_run, fmt, tmp_path / "out")
     assert sorted(p.name for p in paths) == sorted([f"adversarial.{fmt}", f"shuffle.{fmt}", f"all.{fmt}"])
-    read = {"csv": pandas.read_csv, "json": lambda p: pandas.DataFrame(json.loads(p.read_text())),
-            "parquet": pandas.read_parquet}[fmt]
+    read = {
+        "csv": pandas.read_csv,
+        "json": lambda p: pandas.DataFrame(json.loads(p.read_text())),
+        "parquet": pandas.read_parquet,
+    }[fmt]
     back = read(tmp_path / "out" / f"all.{fmt}")
     assert list(back.columns) == ["run", "key", *COLUMNS] and len(back) == 16 + 2 + 3
     assert set(back.run) == {stored_run.id} and set(back.key) == {"adversarial", "shuffle"}
@@ -130,12 +157,16 @@ def test_export_round_trips_every_result(stored_run, tmp_path, fmt):
 
 
 def test_runs_export_command_and_its_errors(stored_run, tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "runs", "export", str(stored_run.path), "--format", "json", "-o", str(tmp_path / "t"))
+    code, out, _ = run_cli(
+        capsys, "runs", "export", str(stored_run.path), "--format", "json", "-o", str(tmp_path / "t")
+    )
     assert code == 0 and f"wrote {tmp_path / 't' / 'all.json'}" in out
     code, _, _ = run_cli(capsys, "runs", "export", str(stored_run.path))  # default: csv into RUN/tables
     assert code == 0 and (stored_run.path / "tables" / "all.csv").exists()
-    for argv, message in [(["runs", "export", str(stored_run.path), "--format", "xlsx"], "choose from csv"),
-                          (["runs", "export", str(tmp_path / "nope")], "no run.json")]:
+    for argv, message in [
+        (["runs", "export", str(stored_run.path), "--format", "xlsx"], "choose from csv"),
+        (["runs", "export", str(tmp_path / "nope")], "no run.json"),
+    ]:
         code, _, err = run_cli(capsys, *argv)
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 

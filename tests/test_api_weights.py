@@ -5,15 +5,21 @@ import json
 
 import numpy as np
 import pytest
-
 from helpers import run_cli
+
 from vitlab import models
 from vitlab.models import hf_cache
 from vitlab.models.timm_convert import export_timm_state
 
 REPO = "timm/deit_test_distilled.fake_in1k"
-PRETRAINED_CFG = {"mean": [0.5, 0.4, 0.3], "std": [0.2, 0.25, 0.3], "input_size": [3, 32, 32], "num_classes": 10,
-                  "crop_pct": 0.95, "interpolation": "bicubic"}
+PRETRAINED_CFG = {
+    "mean": [0.5, 0.4, 0.3],
+    "std": [0.2, 0.25, 0.3],
+    "input_size": [3, 32, 32],
+    "num_classes": 10,
+    "crop_pct": 0.95,
+    "interpolation": "bicubic",
+}
 
 
 def build_cache(root, model, repo=REPO, revision="0123abcd", ref=True, architecture="deit_test_distilled"):
@@ -26,8 +32,13 @@ def build_cache(root, model, repo=REPO, revision="0123abcd", ref=True, architect
     snapshot.mkdir(parents=True)
     staged = folder / "staged.safetensors"
     save_file(export_timm_state(model), str(staged))
-    config = json.dumps({"architecture": architecture, "num_classes": model.num_classes,
-                         "pretrained_cfg": {**PRETRAINED_CFG, "num_classes": model.num_classes}}).encode()
+    config = json.dumps(
+        {
+            "architecture": architecture,
+            "num_classes": model.num_classes,
+            "pretrained_cfg": {**PRETRAINED_CFG, "num_classes": model.num_classes},
+        }
+    ).encode()
     for name, data in (("model.safetensors", staged.read_bytes()), ("config.json", config)):
         blob = folder / "blobs" / hashlib.sha256(data).hexdigest()
         blob.write_bytes(data)
@@ -60,7 +71,9 @@ def test_cache_location_follows_huggingface_hub(tmp_path, monkeypatch, variable,
 
 def test_names_parse_like_timm_hub_names():
     assert hf_cache.parse_name("timm/deit_small_patch16_224.fb_in1k") == (
-        "timm/deit_small_patch16_224.fb_in1k", "deit_small_patch16_224")
+        "timm/deit_small_patch16_224.fb_in1k",
+        "deit_small_patch16_224",
+    )
     assert hf_cache.parse_name("hf-hub:timm/resnet50.a1_in1k") == ("timm/resnet50.a1_in1k", "resnet50")
     assert hf_cache.parse_name("vit_base_patch16_224.augreg_in21k")[0] == "timm/vit_base_patch16_224.augreg_in21k"
     assert not hf_cache.looks_like_hub_name("deit_small_patch16_224")
@@ -112,7 +125,9 @@ def test_cli_imports_from_the_cache_with_timm_preprocessing(tmp_path, source, ca
 
 def test_cli_missing_entry_says_where_it_looked(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    code, _, err = run_cli(capsys, "weights", "import", "timm/deit_small_patch16_224.fb_in1k", "-o", tmp_path / "m.keras")
+    code, _, err = run_cli(
+        capsys, "weights", "import", "timm/deit_small_patch16_224.fb_in1k", "-o", tmp_path / "m.keras"
+    )
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert str(tmp_path / "hub" / "models--timm--deit_small_patch16_224.fb_in1k") in err
     assert "huggingface-cli download timm/deit_small_patch16_224.fb_in1k" in err

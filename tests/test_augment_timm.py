@@ -33,19 +33,40 @@ def ks_statistic(a, b):
 
 # --- presets ------------------------------------------------------------------------------------
 
+
 def test_presets_fill_unset_fields_and_written_fields_win():
     from vitlab.config import ConfigError, build
 
     deit = AugmentSection(preset="deit").validate()
-    assert (deit.crop, deit.flip, deit.rand_augment, deit.rand_augment_ops, deit.rand_augment_magnitude,
-            deit.rand_augment_magnitude_std, deit.mixup_alpha, deit.cutmix_alpha, deit.erasing_prob, deit.repeats,
-            deit.label_smoothing) == ("auto", True, True, 2, 9.0, 0.5, 0.8, 1.0, 0.25, 3, 0.1)
+    assert (
+        deit.crop,
+        deit.flip,
+        deit.rand_augment,
+        deit.rand_augment_ops,
+        deit.rand_augment_magnitude,
+        deit.rand_augment_magnitude_std,
+        deit.mixup_alpha,
+        deit.cutmix_alpha,
+        deit.erasing_prob,
+        deit.repeats,
+        deit.label_smoothing,
+    ) == ("auto", True, True, 2, 9.0, 0.5, 0.8, 1.0, 0.25, 3, 0.1)
     ablation = build(AugmentSection, {"preset": "deit", "cutmix_alpha": 0, "erasing_prob": 0.0})
     assert (ablation.cutmix_alpha, ablation.erasing_prob, ablation.mixup_alpha, ablation.rand_augment) == (
-        0.0, 0.0, 0.8, True)
+        0.0,
+        0.0,
+        0.8,
+        True,
+    )
     basic = build(AugmentSection, overrides=["preset=basic"])
-    assert (basic.crop, basic.flip, basic.label_smoothing, basic.rand_augment, basic.mixup_alpha,
-            basic.repeats) == ("auto", True, 0.1, False, 0.0, 1)
+    assert (basic.crop, basic.flip, basic.label_smoothing, basic.rand_augment, basic.mixup_alpha, basic.repeats) == (
+        "auto",
+        True,
+        0.1,
+        False,
+        0.0,
+        1,
+    )
     plain = AugmentSection().validate()
     assert (plain.crop, plain.flip, plain.erasing_prob, plain.repeats) == ("none", False, 0.0, 1)
     for bad in ({"preset": "timm"}, {"crop": "centre"}, {"rand_augment_magnitude": 11.0}):
@@ -58,11 +79,15 @@ def test_crop_auto_follows_deit_datasets_rule():
 
     config = AugmentSection(preset="deit").validate()
     assert (crop_kind(config, 32), crop_kind(config, 64), crop_kind(config, 224)) == (
-        "padded", "random_resized", "random_resized")
+        "padded",
+        "random_resized",
+        "random_resized",
+    )
     assert (crops.padding_for(32), crops.padding_for(64)) == (4, 8)
 
 
 # --- random erasing -----------------------------------------------------------------------------
+
 
 def timm_erasing_area(rng, height, width, probability=0.25):
     """timm RandomErasing._erase with max_count 1: the erased fraction of the image (0: none)."""
@@ -107,10 +132,15 @@ def test_erasing_probability_area_and_fill_follow_timm():
 
 # --- MixUp / CutMix -----------------------------------------------------------------------------
 
+
 def many_draws(mixup_alpha, cutmix_alpha):
     keys = tf.stack([tf.fill([N], tf.constant(5, tf.int64)), tf.range(N, dtype=tf.int64)], axis=1)
-    draw = tf.function(lambda ks: tf.map_fn(lambda k: mixing.draw(k, mixup_alpha, cutmix_alpha), ks,
-                                            fn_output_signature=(tf.bool, tf.float64)), autograph=False)
+    draw = tf.function(
+        lambda ks: tf.map_fn(
+            lambda k: mixing.draw(k, mixup_alpha, cutmix_alpha), ks, fn_output_signature=(tf.bool, tf.float64)
+        ),
+        autograph=False,
+    )
     use_cutmix, lam = draw(keys)
     return use_cutmix.numpy(), lam.numpy()
 
@@ -123,7 +153,7 @@ def test_one_lambda_per_batch_from_the_chosen_beta_and_the_switch_rate():
         variance = 1 / (4 * (2 * alpha + 1))  # Beta(a, a): mean 1/2, variance 1 / (4 (2a + 1))
         assert abs(values.mean() - 0.5) < 4 * math.sqrt(variance / n)
         fourth = 3 / (16 * (2 * alpha + 1) * (2 * alpha + 3))  # E(lam - 1/2)^4 of Beta(a, a)
-        assert abs(values.var() - variance) < 4 * math.sqrt((fourth - variance ** 2) / n)
+        assert abs(values.var() - variance) < 4 * math.sqrt((fourth - variance**2) / n)
     only_mixup, lam_mixup = many_draws(0.8, 0.0)
     assert not only_mixup.any() and abs(lam_mixup.var() - 1 / 10.4) < 0.01
     only_cutmix, _ = many_draws(0.0, 1.0)
@@ -133,8 +163,12 @@ def test_one_lambda_per_batch_from_the_chosen_beta_and_the_switch_rate():
 def timm_rand_bbox(lam, cy, cx, height, width):
     ratio = np.sqrt(1 - lam)
     cut_h, cut_w = int(height * ratio), int(width * ratio)
-    return (np.clip(cy - cut_h // 2, 0, height), np.clip(cy + cut_h // 2, 0, height),
-            np.clip(cx - cut_w // 2, 0, width), np.clip(cx + cut_w // 2, 0, width))
+    return (
+        np.clip(cy - cut_h // 2, 0, height),
+        np.clip(cy + cut_h // 2, 0, height),
+        np.clip(cx - cut_w // 2, 0, width),
+        np.clip(cx + cut_w // 2, 0, width),
+    )
 
 
 def test_cutmix_box_is_timms_and_lambda_is_corrected_to_its_area():
@@ -151,8 +185,12 @@ def test_cutmix_box_is_timms_and_lambda_is_corrected_to_its_area():
         return pasted, tf.cast(mixed_targets[0, 3], tf.float64), lam
 
     keys = tf.stack([tf.fill([N], tf.constant(9, tf.int64)), tf.range(N, dtype=tf.int64)], axis=1)
-    pasted, weight, corrected = (t.numpy() for t in tf.function(
-        lambda ks: tf.map_fn(one, ks, fn_output_signature=(tf.float64,) * 3), autograph=False)(keys))
+    pasted, weight, corrected = (
+        t.numpy()
+        for t in tf.function(lambda ks: tf.map_fn(one, ks, fn_output_signature=(tf.float64,) * 3), autograph=False)(
+            keys
+        )
+    )
     np.testing.assert_allclose(pasted, 1 - corrected, atol=1e-9)
     np.testing.assert_allclose(weight, 1 - corrected, atol=1e-6)
     rng = np.random.default_rng(0)
@@ -172,8 +210,9 @@ def test_mixup_targets_are_the_pixel_mix_with_the_reversed_batch():
         mixed, mixed_targets, lam = mixing.mix(images, targets, key(2, index), 0.8, 0.0)
         values = mixed.numpy()[:, 0, 0, 0]
         lam = float(lam)
-        np.testing.assert_allclose(values, lam * np.array([0, .1, .6, .9]) + (1 - lam) * np.array([.9, .6, .1, 0]),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            values, lam * np.array([0, 0.1, 0.6, 0.9]) + (1 - lam) * np.array([0.9, 0.6, 0.1, 0]), atol=1e-6
+        )
         expected = lam * targets.numpy() + (1 - lam) * targets.numpy()[::-1]
         np.testing.assert_allclose(mixed_targets.numpy(), expected, atol=1e-6)
         assert mixed_targets.numpy()[0, 0] == pytest.approx(lam * (0.9 + 0.02) + (1 - lam) * 0.02, abs=1e-6)
@@ -181,9 +220,23 @@ def test_mixup_targets_are_the_pixel_mix_with_the_reversed_batch():
 
 # --- RandAugment --------------------------------------------------------------------------------
 
-TIMM_INCREASING = ["AutoContrast", "Equalize", "Invert", "Rotate", "PosterizeIncreasing", "SolarizeIncreasing",
-                   "SolarizeAdd", "ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing",
-                   "SharpnessIncreasing", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel"]
+TIMM_INCREASING = [
+    "AutoContrast",
+    "Equalize",
+    "Invert",
+    "Rotate",
+    "PosterizeIncreasing",
+    "SolarizeIncreasing",
+    "SolarizeAdd",
+    "ColorIncreasing",
+    "ContrastIncreasing",
+    "BrightnessIncreasing",
+    "SharpnessIncreasing",
+    "ShearX",
+    "ShearY",
+    "TranslateXRel",
+    "TranslateYRel",
+]
 
 
 def test_rand_augment_draws_timms_ops_probability_and_magnitudes():
@@ -226,10 +279,12 @@ def timm_op(name, image, magnitude, sign, fill):
         "SharpnessIncreasing": lambda: ImageEnhance.Sharpness(image).enhance(enhance),
         "ShearX": lambda: image.transform(image.size, Image.AFFINE, (1, sign * level * 0.3, 0, 0, 1, 0), **affine),
         "ShearY": lambda: image.transform(image.size, Image.AFFINE, (1, 0, 0, sign * level * 0.3, 1, 0), **affine),
-        "TranslateXRel": lambda: image.transform(image.size, Image.AFFINE,
-                                                 (1, 0, sign * level * 0.45 * image.size[0], 0, 1, 0), **affine),
-        "TranslateYRel": lambda: image.transform(image.size, Image.AFFINE,
-                                                 (1, 0, 0, 0, 1, sign * level * 0.45 * image.size[1]), **affine),
+        "TranslateXRel": lambda: image.transform(
+            image.size, Image.AFFINE, (1, 0, sign * level * 0.45 * image.size[0], 0, 1, 0), **affine
+        ),
+        "TranslateYRel": lambda: image.transform(
+            image.size, Image.AFFINE, (1, 0, 0, 0, 1, sign * level * 0.45 * image.size[1]), **affine
+        ),
     }[name]()
 
 
@@ -243,9 +298,13 @@ def test_each_rand_augment_op_gives_pillows_pixels(name):
     fill = randaugment.fill_colour((0.485, 0.456, 0.406))
     assert fill == (124, 116, 104)
     for magnitude, sign in ((9.0, 1.0), (6.3, -1.0), (10.0, 1.0)):
-        ours = randaugment.apply_op(tf.constant(pixels, tf.float32), TIMM_INCREASING.index(name),
-                                    tf.constant(magnitude, tf.float64), tf.constant(sign, tf.float64),
-                                    tf.constant(fill, tf.float32))
+        ours = randaugment.apply_op(
+            tf.constant(pixels, tf.float32),
+            TIMM_INCREASING.index(name),
+            tf.constant(magnitude, tf.float64),
+            tf.constant(sign, tf.float64),
+            tf.constant(fill, tf.float32),
+        )
         theirs = np.asarray(timm_op(name, Image.fromarray(pixels), magnitude, sign, fill))
         np.testing.assert_array_equal(ours.numpy().astype(np.uint8), theirs, err_msg=f"{name} m={magnitude}")
 
@@ -264,6 +323,7 @@ def test_rand_augment_batch_stays_on_the_uint8_grid_and_changes_about_three_quar
 
 # --- crops --------------------------------------------------------------------------------------
 
+
 def timm_resized_crop(rng, height, width, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3)):
     area = height * width
     for _ in range(10):
@@ -280,8 +340,10 @@ def test_random_resized_crop_areas_and_ratios_follow_timm():
     assert ((top >= 0) & (left >= 0) & (top + h <= 32) & (left + w <= 32) & (h >= 1) & (w >= 1)).all()
     rng = random.Random(0)
     theirs = np.array([timm_resized_crop(rng, 32, 32) for _ in range(20 * N)])
-    for ours_values, their_values in ((h * w / 1024, theirs[:, 0] * theirs[:, 1] / 1024),
-                                      (np.log(w / h), np.log(theirs[:, 1] / theirs[:, 0]))):
+    for ours_values, their_values in (
+        (h * w / 1024, theirs[:, 0] * theirs[:, 1] / 1024),
+        (np.log(w / h), np.log(theirs[:, 1] / theirs[:, 0])),
+    ):
         distance, critical = ks_statistic(ours_values, their_values)
         assert distance < critical, (distance, critical)
     fallback = (theirs[:, 0] == 32) & (theirs[:, 1] == 32)
@@ -299,10 +361,11 @@ def test_padded_crop_is_torchvisions_random_crop():
     assert len(counts) == 5 and ((counts - N / 5) ** 2 / (N / 5)).sum() < 18.5  # uniform on 0..4, 4 dof
     padded = np.pad(images.numpy(), ((0, 0), (2, 2), (2, 2), (0, 0)))
     for i in range(0, N, 97):
-        np.testing.assert_array_equal(out[i], padded[i, top[i]:top[i] + 8, left[i]:left[i] + 8])
+        np.testing.assert_array_equal(out[i], padded[i, top[i] : top[i] + 8, left[i] : left[i] + 8])
 
 
 # --- the stage in tf.data -----------------------------------------------------------------------
+
 
 def deit_batches(parallel=False):
     from vitlab.data.dataset import from_arrays
@@ -311,9 +374,12 @@ def deit_batches(parallel=False):
     rng = np.random.default_rng(0)
     data = from_arrays(rng.random((12, 32, 32, 3), dtype=np.float32), np.arange(12) % 4, batch_size=4)
     config = AugmentSection(preset="deit", parallel=parallel)
-    return [(x.numpy(), y.numpy()) for x, y in training_batches(data.pipeline, config, 4, 6, seed=0,
-                                                                 shuffle_buffer=0, mean=(0.5,) * 3,
-                                                                 std=(0.25,) * 3).take(3)]
+    return [
+        (x.numpy(), y.numpy())
+        for x, y in training_batches(
+            data.pipeline, config, 4, 6, seed=0, shuffle_buffer=0, mean=(0.5,) * 3, std=(0.25,) * 3
+        ).take(3)
+    ]
 
 
 def test_deit_stage_is_keyed_by_position_whatever_the_parallelism():

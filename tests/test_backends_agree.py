@@ -38,8 +38,17 @@ def run_experiments(folder):
     masks[3, 2:10, 2:30] = 1.0  # one image with an odd mask: tie-breaks differ from the others
     data = from_arrays(images, np.arange(8) % 10, masks=masks, batch_size=8, num_classes=10)
     runs = {
-        "occlusion": (occlusion, occlusion.Config(modes=list(occlusion.MODES), levels=[0.25, 0.5], repeats=2,
-                                                  lambdas=[0.5, 0.9], lesion_blocks=[0], lesion_levels=[0.5])),
+        "occlusion": (
+            occlusion,
+            occlusion.Config(
+                modes=list(occlusion.MODES),
+                levels=[0.25, 0.5],
+                repeats=2,
+                lambdas=[0.5, 0.9],
+                lesion_blocks=[0],
+                lesion_levels=[0.5],
+            ),
+        ),
         "shuffle": (shuffle, shuffle.Config(grids=["2x2", "4x4"], repeats=2)),
         "correlation": (correlation, correlation.Config(levels=[0.5])),
         "segmentation": (segmentation, segmentation.Config()),
@@ -77,10 +86,19 @@ def both_backends(tmp_path_factory):
     for name in NAMES:
         models.create(name).save(folder / f"{name}.keras")
     # Tiny models: XLA compile time dominates, so compile without the expensive passes.
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
-    jax_side = subprocess.Popen([sys.executable, "-c", JAX_SIDE, str(folder)], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true",
+    }
+    jax_side = subprocess.Popen(
+        [sys.executable, "-c", JAX_SIDE, str(folder)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     tensorflow = run_experiments(folder)
     _, stderr = jax_side.communicate(timeout=600)
     assert jax_side.returncode == 0, stderr[-3000:]

@@ -7,13 +7,11 @@ files that existed before the command are byte for byte the same afterwards.
 """
 
 import errno
-import json
 import os
 
+import bad_input_cases as cases
 import numpy as np
 import pytest
-
-import bad_input_cases as cases
 from helpers import run_cli
 
 pytestmark = pytest.mark.xdist_group("bad_input")  # one worker: shares the tiny models
@@ -69,8 +67,12 @@ CASES = [
     ("folder without images", cases.folder_classes_without_images, 2, ["has no images", "2 class folders"]),
     ("folder one class to train", cases.folder_one_class_for_training, 2, ["has 1 class", "cat", "two or more"]),
     ("folder gray rgba cmyk 16-bit exif", cases.folder_modes_converted, 0, ["wrote", "8 samples"]),
-    ("folder unreadable skipped", cases.folder_unreadable_files_skipped, 0,
-     ["skipped 3 unreadable files", "zero.jpg", "cut.png", "notes.jpg"]),
+    (
+        "folder unreadable skipped",
+        cases.folder_unreadable_files_skipped,
+        0,
+        ["skipped 3 unreadable files", "zero.jpg", "cut.png", "notes.jpg"],
+    ),
     ("folder huge image", cases.folder_huge_image_refused, 0, ["skipped 1 unreadable files", "huge.png"]),
     ("folder unicode names", cases.folder_unicode_and_spaces, 0, ["wrote", "2 samples"]),
     ("folder symlink loop", cases.folder_symlink_loop, 2, ["loop", "symlink loop"]),
@@ -88,7 +90,12 @@ CASES = [
     ("output read-only folder", cases.output_read_only, 2, ["ro", "not writable"]),
     ("output disk full", cases.output_disk_full, 2, ["results.h5", "disk is full"]),
     ("run corrupt run.json", cases.run_corrupt_json, 2, ["run.json", "unreadable"]),
-    ("run truncated results.h5", cases.run_truncated_results, 0, ["status:", "results.h5", "unreadable"]),  # the rest shows
+    (
+        "run truncated results.h5",
+        cases.run_truncated_results,
+        0,
+        ["status:", "results.h5", "unreadable"],
+    ),  # the rest shows
     ("run torn events line", cases.run_torn_events, 0, ["occlusion"]),
     ("run future version", cases.run_future_version, 2, ["run.json", "newer vitlab", "format version 7"]),
     ("run models deleted", cases.run_models_deleted, 2, ["models there: none"]),

@@ -4,7 +4,6 @@ recipe trained traced equal to one trained eagerly."""
 
 import numpy as np
 import pytest
-
 from helpers import keras_file_weights, run_experiment_test
 
 
@@ -59,9 +58,11 @@ def test_traced_and_eager_training_give_the_same_model(tmp_path, monkeypatch, ca
     from helpers import run_cli
 
     recipe = tmp_path / "r.toml"
-    recipe.write_text('name = "c"\nseed = 1\n[data]\ndataset = "shapes"\nlimit = 32\neval_split = ""\n'
-                      '[augment]\nflip = true\n[optim]\nepochs = 1\nbatch_size = 8\nwarmup_epochs = 0.5\n'
-                      '[[train]]\nname = "net"\nmodel = "vit_test"\n')
+    recipe.write_text(
+        'name = "c"\nseed = 1\n[data]\ndataset = "shapes"\nlimit = 32\neval_split = ""\n'
+        "[augment]\nflip = true\n[optim]\nepochs = 1\nbatch_size = 8\nwarmup_epochs = 0.5\n"
+        '[[train]]\nname = "net"\nmodel = "vit_test"\n'
+    )
     weights = {}
     for eager, xla in (("1", "0"), ("0", "1")):
         for key, value in (("VITLAB_EAGER", eager), ("VITLAB_XLA", xla), ("VITLAB_CACHE", str(tmp_path / "cache"))):

@@ -9,7 +9,6 @@ import time
 
 import h5py
 import pytest
-
 from helpers import VITLAB
 
 
@@ -25,8 +24,22 @@ def _finish(process, timeout=600):
 @pytest.mark.slow
 def test_two_extractions_of_the_same_features_share_one_complete_file(tmp_path):
     cache = tmp_path / "cache"
-    args = ["features", "extract", "-m", "vit_test", "-d", "shapes", "--limit", "24", "--blocks", "last",
-            "--cache-dir", str(cache), "--chunk-rows", "8"]
+    args = [
+        "features",
+        "extract",
+        "-m",
+        "vit_test",
+        "-d",
+        "shapes",
+        "--limit",
+        "24",
+        "--blocks",
+        "last",
+        "--cache-dir",
+        str(cache),
+        "--chunk-rows",
+        "8",
+    ]
     first, second = _vitlab(*args), _vitlab(*args)
     results = [_finish(first), _finish(second)]
     for code, output in results:
@@ -43,8 +56,25 @@ def test_two_extractions_of_the_same_features_share_one_complete_file(tmp_path):
 @pytest.mark.slow
 def test_two_launches_into_one_runs_root_get_their_own_directories(tmp_path):
     runs = tmp_path / "runs"
-    args = ["eval", "occlusion", "-m", "resnet_test", "--limit", "4", "--batch-size", "4", "--set",
-            "levels=0,0.5", "--set", "modes=random", "--set", "repeats=1", "--runs", str(runs), "--quiet"]
+    args = [
+        "eval",
+        "occlusion",
+        "-m",
+        "resnet_test",
+        "--limit",
+        "4",
+        "--batch-size",
+        "4",
+        "--set",
+        "levels=0,0.5",
+        "--set",
+        "modes=random",
+        "--set",
+        "repeats=1",
+        "--runs",
+        str(runs),
+        "--quiet",
+    ]
     same_out = ["--out", str(tmp_path / "shared")]
     processes = [_vitlab(*args), _vitlab(*args), _vitlab(*args, *same_out), _vitlab(*args, *same_out)]
     results = [_finish(p) for p in processes]
@@ -79,8 +109,9 @@ def test_a_run_read_while_another_process_writes_it(tmp_path):
     from vitlab.tui import run_index
 
     run_dir = tmp_path / "runs" / "busy"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "runs"), str(run_dir)],
-                              stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path / "runs"), str(run_dir)], stderr=subprocess.PIPE, text=True
+    )
     reads, seen_results, offset, events = 0, 0, 0, []
     index = run_index.RunIndex(tmp_path / "runs")
     while writer.poll() is None or reads == 0:
@@ -116,8 +147,9 @@ def test_a_second_process_cannot_work_in_a_run_that_is_in_use(tmp_path):
     from vitlab.results.run_status import exclusive
 
     run_dir = tmp_path / "runs" / "held"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "runs"), str(run_dir)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path / "runs"), str(run_dir)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         with pytest.raises(RunStoreError, match=rf"in use by process {holder.pid}"):

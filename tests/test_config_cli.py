@@ -2,15 +2,15 @@
 
 import dataclasses
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import time
 
 import pytest
-
 from helpers import run_cli, run_cli_process
+
 from vitlab import config as config_lib
 
 
@@ -58,8 +58,10 @@ def test_typed_values_from_toml_are_checked():
 
 
 def test_help_is_fast_and_does_not_import_tensorflow():
-    code = ("import sys, time; t=time.time(); import vitlab.cli; "
-            "print(time.time()-t, 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys, time; t=time.time(); import vitlab.cli; "
+        "print(time.time()-t, 'tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[1:] == ["False", "False"]
     started = time.perf_counter()

@@ -47,8 +47,9 @@ def fake_tensorflow(tmp_path):
 def _run_fake(path, *args, **env):
     repo = Path(__file__).resolve().parents[1]
     environment = _clean_env(PYTHONPATH=f"{path}{os.pathsep}{repo}", **env)
-    return subprocess.run([sys.executable, "-c", PROGRAM, *args], capture_output=True, text=True,
-                          env=environment, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", PROGRAM, *args], capture_output=True, text=True, env=environment, timeout=60
+    )
 
 
 def test_quiet_console_hides_import_noise_and_library_warnings(fake_tensorflow):
@@ -113,8 +114,9 @@ print(tensorflow.MARK, os.environ.get("TF_CPP_MIN_LOG_LEVEL"), warnings.filters 
 def _run_api(path, mode, **env):
     repo = Path(__file__).resolve().parents[1]
     environment = _clean_env(PYTHONPATH=f"{path}{os.pathsep}{repo}", **env)
-    return subprocess.run([sys.executable, "-c", API_PROGRAM, mode], capture_output=True, text=True,
-                          env=environment, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", API_PROGRAM, mode], capture_output=True, text=True, env=environment, timeout=60
+    )
 
 
 def test_an_api_call_is_quiet_and_gives_the_host_its_settings_back(fake_tensorflow):
@@ -125,8 +127,9 @@ def test_an_api_call_is_quiet_and_gives_the_host_its_settings_back(fake_tensorfl
     assert done.stdout.split() == ["loaded", "3", "True", "True", "False"]
 
 
-@pytest.mark.parametrize("mode, env", [("verbose", {}), ("quiet", {"VITLAB_DEBUG": "1"}),
-                                       ("user-import-after-a-call", {})])
+@pytest.mark.parametrize(
+    "mode, env", [("verbose", {}), ("quiet", {"VITLAB_DEBUG": "1"}), ("user-import-after-a-call", {})]
+)
 def test_api_verbose_debug_or_the_users_own_import_shows_everything(fake_tensorflow, mode, env):
     done = _run_api(fake_tensorflow, mode, **env)
     assert done.returncode == 0, done.stderr
@@ -155,10 +158,13 @@ def test_a_quiet_call_then_a_verbose_one_takes_the_level_back(monkeypatch):
 
 def test_real_evaluate_prints_nothing_from_tensorflow(tmp_path):
     """The real thing, from Python: TensorFlow loads inside vitlab.evaluate and says nothing."""
-    code = ("import vitlab; r = vitlab.evaluate('shuffle', models=['vit_test'], dataset='shapes', limit=8, "
-            "grids=['2x2'], repeats=1); print(r.models)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_clean_env(),
-                          cwd=tmp_path, timeout=300)
+    code = (
+        "import vitlab; r = vitlab.evaluate('shuffle', models=['vit_test'], dataset='shapes', limit=8, "
+        "grids=['2x2'], repeats=1); print(r.models)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_clean_env(), cwd=tmp_path, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['vit_test']"
     assert done.stderr == ""

@@ -2,22 +2,55 @@
 
 import h5py
 import pytest
-
 from helpers import run_cli
 
 
 @pytest.mark.slow
 def test_prepare_then_evaluate_from_the_cli(tmp_path, capsys):
     prepared = tmp_path / "set"
-    code, out, err = run_cli(capsys, "data", "prepare", "corruptions", "--dataset", "shapes", "--limit", "8",
-                             "--corruptions", "fog,contrast", "--severities", "2", "--workers", "1", "--out", prepared)
+    code, out, err = run_cli(
+        capsys,
+        "data",
+        "prepare",
+        "corruptions",
+        "--dataset",
+        "shapes",
+        "--limit",
+        "8",
+        "--corruptions",
+        "fog,contrast",
+        "--severities",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        prepared,
+    )
     assert code == 0, out + err
     assert (prepared / "fog" / "2.npz").exists() and (prepared / "contrast" / "2.npz").exists()
     run_dir = tmp_path / "run"
-    code, out, err = run_cli(capsys, "eval", "corruption", "--model", "vit_test", "--model", "resnet_test",
-                             "--dataset", "shapes", "--limit", "8", "--quiet", "--out", run_dir,
-                             "--set", "corruptions=fog,contrast", "--set", "severities=2",
-                             "--set", f"corruption_dir={prepared}")
+    code, out, err = run_cli(
+        capsys,
+        "eval",
+        "corruption",
+        "--model",
+        "vit_test",
+        "--model",
+        "resnet_test",
+        "--dataset",
+        "shapes",
+        "--limit",
+        "8",
+        "--quiet",
+        "--out",
+        run_dir,
+        "--set",
+        "corruptions=fog,contrast",
+        "--set",
+        "severities=2",
+        "--set",
+        f"corruption_dir={prepared}",
+    )
     assert code == 0, out + err
     with h5py.File(run_dir / "results.h5") as handle:
         assert handle["corruption/arrays/errors"].shape == (2, 2, 1)

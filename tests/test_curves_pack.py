@@ -33,14 +33,18 @@ def test_a_pack_holds_the_newest_checkpoint_and_replaces_the_older_pack(tmp_path
     curves.pack("cand", tmp_path / "state")
     packed = tmp_path / "state" / "cand"
     assert sorted(p.name for p in (packed / "checkpoints" / "vit").iterdir()) == [
-        "ckpt-00002-0000000.weights.h5", "state.json"]
+        "ckpt-00002-0000000.weights.h5",
+        "state.json",
+    ]
     assert (packed / "run.json").read_text() == (run / "run.json").read_text()
 
     (run / "checkpoints" / "vit" / "ckpt-00001-0000000.weights.h5").unlink()
     fake_run(run, "ckpt-00003-0000500.weights.h5")
     curves.pack("cand", tmp_path / "state")
     assert sorted(p.name for p in (packed / "checkpoints" / "vit").iterdir()) == [
-        "ckpt-00003-0000500.weights.h5", "state.json"]
+        "ckpt-00003-0000500.weights.h5",
+        "state.json",
+    ]
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["cand"]  # no temp or old copy left
 
 

@@ -24,8 +24,9 @@ def test_adain_output_has_the_style_channel_mean_and_std():
     assert np.allclose(out.mean(axis=(1, 2)), style.mean(axis=(1, 2)), atol=1e-4)
     assert np.allclose(out.std(axis=(1, 2)), style.std(axis=(1, 2)), rtol=1e-3)
     normalized = (content - content.mean(axis=(1, 2), keepdims=True)) / content.std(axis=(1, 2), keepdims=True)
-    assert np.allclose((out - out.mean(axis=(1, 2), keepdims=True)) / out.std(axis=(1, 2), keepdims=True),
-                       normalized, atol=1e-3)  # the content's spatial pattern survives
+    assert np.allclose(
+        (out - out.mean(axis=(1, 2), keepdims=True)) / out.std(axis=(1, 2), keepdims=True), normalized, atol=1e-3
+    )  # the content's spatial pattern survives
 
 
 def test_full_depth_encoder_and_decoder_shapes():
@@ -53,8 +54,15 @@ def test_train_decoder_lowers_the_loss_and_leaves_the_encoder_alone(tiny_models)
     decoder = adain.build_decoder(depth=2, seed=1)
     encoder_before = np.asarray(encoder.weights[0]).copy()
     steps = []
-    history = adain.train_decoder(encoder, decoder, [_images(4, 4)], [_images(5, 4)], steps=12,
-                                  learning_rate=1e-3, on_step=lambda step, losses: steps.append(step))
+    history = adain.train_decoder(
+        encoder,
+        decoder,
+        [_images(4, 4)],
+        [_images(5, 4)],
+        steps=12,
+        learning_rate=1e-3,
+        on_step=lambda step, losses: steps.append(step),
+    )
     assert steps == list(range(1, 13))
     assert history[-1]["loss"] < history[0]["loss"]
     assert np.array_equal(encoder_before, np.asarray(encoder.weights[0]))
@@ -72,11 +80,22 @@ def test_stylize_dataset_writes_a_loadable_folder_tree(tiny_models, tmp_path, mo
     for i in range(2):
         (styles / f"s{i}.png").write_bytes(tf.io.encode_png(tf.cast(_images(i, 1, 40)[0] * 255, tf.uint8)).numpy())
     encoder, decoder = tiny_models
-    written = stylize_dataset("shapes,test_size=6", str(styles), str(tmp_path / "out"), image_size=32, batch_size=4,
-                              encoder=encoder, decoder=decoder)
+    written = stylize_dataset(
+        "shapes,test_size=6",
+        str(styles),
+        str(tmp_path / "out"),
+        image_size=32,
+        batch_size=4,
+        encoder=encoder,
+        decoder=decoder,
+    )
     assert written == 6
-    assert stylize_dataset("shapes,test_size=6", str(styles), str(tmp_path / "out"), image_size=32,
-                           encoder=encoder, decoder=decoder) == 0  # resumes: nothing left to do
+    assert (
+        stylize_dataset(
+            "shapes,test_size=6", str(styles), str(tmp_path / "out"), image_size=32, encoder=encoder, decoder=decoder
+        )
+        == 0
+    )  # resumes: nothing left to do
     loaded = data.load(str(tmp_path / "out"), image_size=32, batch_size=8)
     original = next(data.load("shapes,test_size=6", batch_size=8).batches())
     assert sorted(next(loaded.batches())["label"].tolist()) == sorted(original["label"].tolist())

@@ -1,7 +1,6 @@
 """`vitlab data show|list|prepare` through the real entry point (errors exit 2 with one line)."""
 
 import pytest
-
 from helpers import run_cli
 
 
@@ -43,8 +42,17 @@ def test_list_names_every_source(capsys):
 
 
 def test_prepare_stylized_reports_missing_inputs(tmp_path, capsys):
-    base = ["data", "prepare", "stylized", "--dataset", "shapes,test_size=4", "-o", str(tmp_path / "out"),
-            "--image-size", "32"]
+    base = [
+        "data",
+        "prepare",
+        "stylized",
+        "--dataset",
+        "shapes,test_size=4",
+        "-o",
+        str(tmp_path / "out"),
+        "--image-size",
+        "32",
+    ]
     code, _, stderr = run_cli(capsys, *base, "--styles", tmp_path / "nostyles", "--decoder", "d.weights.h5")
     assert code == 2 and "style folder" in stderr and stderr.count("\n") == 1
     (tmp_path / "styles").mkdir()

@@ -74,8 +74,7 @@ def test_cache_writes_one_file_atomically_and_reads_it_back(tmp_path):
     with np.load(path) as stored:
         stored_images = stored["images"]
     assert np.array_equal(stored_images, built.images)
-    np.savez(path, images=np.zeros_like(built.images), masks=built.masks, labels=built.labels,
-             textures=built.textures)
+    np.savez(path, images=np.zeros_like(built.images), masks=built.masks, labels=built.labels, textures=built.textures)
     assert shapes_cache.load_or_build("stylized", "test", 32, options).images.max() == 0  # read, not rebuilt
 
 
@@ -116,7 +115,11 @@ def test_shuffle_is_seeded_and_limit_takes_the_first_examples():
 def test_bad_shapes_names_raise_dataset_error():
     from vitlab import data
 
-    for name, split, words in [("shapes:nope", "test", "variant"), ("shapes", "validation", "split"),
-                               ("shapes,q=1", "test", "option"), ("shapes,p=2", "test", "p must")]:
+    for name, split, words in [
+        ("shapes:nope", "test", "variant"),
+        ("shapes", "validation", "split"),
+        ("shapes,q=1", "test", "option"),
+        ("shapes,p=2", "test", "p must"),
+    ]:
         with pytest.raises(data.DatasetError, match=words):
             data.describe(name, split=split)

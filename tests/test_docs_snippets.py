@@ -30,10 +30,11 @@ def blocks(path):
     text = path.read_text()
     found = []
     for match in FENCE.finditer(text):
-        before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        before = text[: match.start()].rstrip("\n").rsplit("\n", 1)[-1]
         skip = SKIP.search(before)
-        found.append((match.group(1), match.group(2), text.count("\n", 0, match.start()) + 1,
-                      skip.group(1) if skip else None))
+        found.append(
+            (match.group(1), match.group(2), text.count("\n", 0, match.start()) + 1, skip.group(1) if skip else None)
+        )
     return found
 
 
@@ -60,10 +61,15 @@ def test_skipped_blocks_say_why_and_call_only_public_names():
 
 def test_block_parser_reads_languages_lines_and_skips(tmp_path):
     doc = tmp_path / "d.md"
-    doc.write_text("# t\n\n```python\na = 1\n```\n\n<!-- no-test: needs your own folder -->\n```python\nb\n```\n"
-                   "```toml\n# x.toml\nk = 1\n```\n")
-    assert blocks(doc) == [("python", "a = 1\n", 3, None), ("python", "b\n", 8, "needs your own folder"),
-                           ("toml", "# x.toml\nk = 1\n", 11, None)]
+    doc.write_text(
+        "# t\n\n```python\na = 1\n```\n\n<!-- no-test: needs your own folder -->\n```python\nb\n```\n"
+        "```toml\n# x.toml\nk = 1\n```\n"
+    )
+    assert blocks(doc) == [
+        ("python", "a = 1\n", 3, None),
+        ("python", "b\n", 8, "needs your own folder"),
+        ("toml", "# x.toml\nk = 1\n", 11, None),
+    ]
 
 
 def test_the_guide_runs_as_written(tmp_path, monkeypatch, capsys):

@@ -37,12 +37,28 @@ def _summary(run_dir, key="shuffle"):
 
 def test_every_entry_point_gives_the_same_numbers(setup, tmp_path, capsys):
     data, model = str(setup / "data"), str(setup / "cnn.keras")
-    code, _, err = run_cli(capsys, "eval", "shuffle", "-m", model, "--dataset", data, "--set", "grids=2x2",
-                           "--batch-size", "4", "--out", tmp_path / "cli", "-q")
+    code, _, err = run_cli(
+        capsys,
+        "eval",
+        "shuffle",
+        "-m",
+        model,
+        "--dataset",
+        data,
+        "--set",
+        "grids=2x2",
+        "--batch-size",
+        "4",
+        "--out",
+        tmp_path / "cli",
+        "-q",
+    )
     assert code == 0, err
     recipe = tmp_path / "r.toml"
-    recipe.write_text(f'name = "path"\n[[evaluate]]\nexperiment = "shuffle"\nmodels = ["{model}"]\n'
-                      f'dataset = "{data}"\nbatch_size = 4\nset = {{grids = ["2x2"]}}\n')
+    recipe.write_text(
+        f'name = "path"\n[[evaluate]]\nexperiment = "shuffle"\nmodels = ["{model}"]\n'
+        f'dataset = "{data}"\nbatch_size = 4\nset = {{grids = ["2x2"]}}\n'
+    )
     vitlab.train(recipe, runs_root=tmp_path / "runs", run_dir=tmp_path / "recipe", quiet=True)
     vitlab.evaluate("shuffle", models=[model], dataset=data, batch_size=4, grids=["2x2"], run_dir=tmp_path / "api")
     in_memory = vitlab.evaluate("shuffle", models=[model], dataset=data, batch_size=4, grids="2x2")
@@ -73,8 +89,10 @@ def test_a_recipe_step_can_override_the_crop(setup, tmp_path):
     from vitlab.training import recipe as recipe_lib
 
     path = tmp_path / "r.toml"
-    path.write_text(f'name = "c"\n[[evaluate]]\nexperiment = "shuffle"\nmodels = ["{setup / "cnn.keras"}"]\n'
-                    f'dataset = "{setup / "data"}"\nset = {{grids = ["2x2"], crop_pct = 0.95}}\n')
+    path.write_text(
+        f'name = "c"\n[[evaluate]]\nexperiment = "shuffle"\nmodels = ["{setup / "cnn.keras"}"]\n'
+        f'dataset = "{setup / "data"}"\nset = {{grids = ["2x2"], crop_pct = 0.95}}\n'
+    )
     step = recipe_lib.load(path).evaluate[0]
     assert step.crop.crop_pct == 0.95 and step.config.grids == ["2x2"]
     with pytest.raises(ConfigError, match="crop_pct must be in"):

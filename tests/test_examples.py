@@ -56,8 +56,15 @@ def test_compare_runs(tmp_path, monkeypatch, capsys):
     store, paths = RunStore(tmp_path), []
     for index, accuracy in enumerate([0.5, 0.75]):
         run = store.create(name=f"r{index}", kind="eval", config={}, path=tmp_path / f"run{index}")
-        run.write_result(Result("shuffle", {}, ["vit"], curves=[Curve("c", "grid", "top-1", [1], {"vit": [accuracy]})],
-                                summary={"top1_none/vit": accuracy}))
+        run.write_result(
+            Result(
+                "shuffle",
+                {},
+                ["vit"],
+                curves=[Curve("c", "grid", "top-1", [1], {"vit": [accuracy]})],
+                summary={"top1_none/vit": accuracy},
+            )
+        )
         paths.append(run.path)
     seconds, namespace = run_example("compare_runs.py", monkeypatch, *paths, "--csv", tmp_path / "c.csv")
     table = namespace["main"]([str(p) for p in paths])
@@ -81,8 +88,16 @@ def test_timm_shape_bias(tmp_path, monkeypatch, capsys):
         for n in range(2):
             pixels = rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)
             Image.fromarray(pixels).save(folder / shape / f"{shape}{n + 1}-{texture}{n + 1}.png")
-    seconds, namespace = run_example("timm_shape_bias.py", monkeypatch, "--name", "timm/deit_test_distilled.fake_in1k",
-                                     "--cue-conflict", folder, "--cache-dir", tmp_path / "hub")
+    seconds, namespace = run_example(
+        "timm_shape_bias.py",
+        monkeypatch,
+        "--name",
+        "timm/deit_test_distilled.fake_in1k",
+        "--cue-conflict",
+        folder,
+        "--cache-dir",
+        tmp_path / "hub",
+    )
     out = capsys.readouterr().out
     assert "shape_bias" in out and {"class", "dist", "average"} <= set(out.split())
     assert seconds < 20, seconds

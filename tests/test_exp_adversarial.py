@@ -5,8 +5,8 @@ import pytest
 
 from vitlab.config import ConfigError
 from vitlab.experiments import runner
-from vitlab.experiments.run_context import Context
 from vitlab.experiments.heads import head_logits
+from vitlab.experiments.run_context import Context
 from vitlab.perturb import adversarial as lib
 
 
@@ -90,9 +90,14 @@ def test_epsilon_zero_keeps_accuracy_and_transfer_diagonal(tiny_dataset):
             if not adapter.has_dist_token and head != "class":
                 assert np.isnan(accuracy[m, h]).all()
                 continue
-            clean = np.mean(np.concatenate([
-                np.asarray(adapter.logits(b["image"], head=head)).argmax(-1) == b["label"]
-                for b in tiny_dataset.batches()]))
+            clean = np.mean(
+                np.concatenate(
+                    [
+                        np.asarray(adapter.logits(b["image"], head=head)).argmax(-1) == b["label"]
+                        for b in tiny_dataset.batches()
+                    ]
+                )
+            )
             np.testing.assert_allclose(accuracy[m, h, :, 0], clean)
     # crafted on a model and judged by itself (average head) = its white-box accuracy
     transfer = result.arrays["transfer"]
@@ -102,9 +107,10 @@ def test_epsilon_zero_keeps_accuracy_and_transfer_diagonal(tiny_dataset):
     assert result.summary["pgd@4_255/deit_test_distilled/average"] == accuracy[0, 1, 1, 1]
 
 
-@pytest.mark.parametrize("override,message", [("attacks=cw", "'cw'"), ("epsilons=0,2", "epsilon 2"),
-                                              ("norm=l1", "'l1'"), ("heads=shape", "'shape'")])
+@pytest.mark.parametrize(
+    "override,message",
+    [("attacks=cw", "'cw'"), ("epsilons=0,2", "epsilon 2"), ("norm=l1", "'l1'"), ("heads=shape", "'shape'")],
+)
 def test_bad_attack_settings_are_named(override, message):
     with pytest.raises(ConfigError, match=message):
         runner.build_config("adversarial", overrides=[override])
-

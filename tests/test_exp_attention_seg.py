@@ -31,8 +31,11 @@ def test_segmentation_class_vs_shape_token(tiny_dataset):
     assert "vit_test/dist/jaccard_best_head" not in result.arrays
     best = result.arrays["vit_test/class/jaccard_best_head"]
     assert ((best >= result.arrays["vit_test/class/jaccard_per_head"].max(axis=1) - 1e-6) & (best <= 1)).all()
-    assert [row[:2] for row in result.tables[0].rows] == [["vit_test", "class"], ["deit_test_distilled", "class"],
-                                                         ["deit_test_distilled", "dist"]]
+    assert [row[:2] for row in result.tables[0].rows] == [
+        ["vit_test", "class"],
+        ["deit_test_distilled", "class"],
+        ["deit_test_distilled", "dist"],
+    ]
 
 
 def test_segmentation_threshold_one_covers_every_pixel(tiny_arrays):

@@ -24,8 +24,12 @@ def test_shape_bias_by_hand():
 
 def test_cue_conflict_names():
     assert shape_bias.parse_cue_conflict_name("x/airplane/airplane1-bicycle2.png") == ("airplane", "bicycle")
-    for bad in ["airplane/airplane1_bicycle2.png", "airplane/plane1-bicycle2.png", "cat/airplane1-bicycle2.png",
-                "airplane/airplane1-bicycle2.jpg"]:
+    for bad in [
+        "airplane/airplane1_bicycle2.png",
+        "airplane/plane1-bicycle2.png",
+        "cat/airplane1-bicycle2.png",
+        "airplane/airplane1-bicycle2.jpg",
+    ]:
         with pytest.raises(shape_bias.CueConflictError, match=bad.split("/")[-1]):
             shape_bias.parse_cue_conflict_name(bad)
 
@@ -61,8 +65,9 @@ def test_geirhos_folder_end_to_end(tmp_path):
     assert result.tables[0].rows[0][-1] == 2  # the cat-on-cat image is no conflict
     assert result.arrays["per_class"].shape == (1, 16)
     small_model = runner.resolve_model("vit_test", num_classes=10)
-    assert shape_bias.run([runner.resolve_model("resnet_test", num_classes=16)], dummy, config,
-                          Context()).arrays["shape_bias"].shape == (1,)  # a 16-category model decides directly
+    assert shape_bias.run([runner.resolve_model("resnet_test", num_classes=16)], dummy, config, Context()).arrays[
+        "shape_bias"
+    ].shape == (1,)  # a 16-category model decides directly
     with pytest.raises(shape_bias.CueConflictError, match="1000"):
         shape_bias.run([small_model], dummy, config, Context())
     _write_folder(tmp_path, ["airplane/airplane-bicycle.png"])
@@ -75,8 +80,12 @@ def test_dataset_with_texture_labels(tiny_arrays):
     data = from_arrays(images, labels, labels2=(labels + 1) % 10, batch_size=8, num_classes=10)
     adapters = [runner.resolve_model(n, num_classes=10) for n in ("deit_test_distilled", "resnet_test")]
     result = shape_bias.run(adapters, data, runner.build_config("shape-bias"), Context())
-    assert result.config["rows"] == ["deit_test_distilled/class", "deit_test_distilled/dist",
-                                     "deit_test_distilled/average", "resnet_test"]
+    assert result.config["rows"] == [
+        "deit_test_distilled/class",
+        "deit_test_distilled/dist",
+        "deit_test_distilled/average",
+        "resnet_test",
+    ]
     predictions = np.concatenate([np.asarray(adapters[1].logits(b["image"])).argmax(-1) for b in data.batches()])
     expected = shape_bias.shape_bias_stats(predictions, labels, (labels + 1) % 10, 10)
     np.testing.assert_equal(result.arrays["shape_bias"][3], expected["shape_bias"])

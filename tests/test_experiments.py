@@ -16,8 +16,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-
 from helpers import TINY_MODELS, run_experiment_test, tiny_adapters, tiny_data
+
 from vitlab import experiments
 from vitlab.experiments import base, options, runner
 from vitlab.experiments.base import RequirementError
@@ -95,8 +95,15 @@ def test_unknown_experiment_is_one_line():
 def test_metric_names_and_values_are_read_by_name():
     from vitlab.results.result import Result
 
-    result = Result(experiment="x", config={}, models=["a", "b"], arrays={}, curves=[], tables=[],
-                    summary={"top1_16x16/a": 0.5, "top1_16x16/b": 0.25, "mCE/deit/dist": 0.75})
+    result = Result(
+        experiment="x",
+        config={},
+        models=["a", "b"],
+        arrays={},
+        curves=[],
+        tables=[],
+        summary={"top1_16x16/a": 0.5, "top1_16x16/b": 0.25, "mCE/deit/dist": 0.75},
+    )
     assert base.metric_names(result) == ["top1_16x16", "mCE"]
     assert base.metric_values(result, "top1_16x16") == {"a": 0.5, "b": 0.25}
     assert base.metric_values(result, "mCE") == {"deit/dist": 0.75}
@@ -205,13 +212,23 @@ def test_experiments_on_jax_give_the_tensorflow_numbers(tmp_path, tensorflow_sum
     names = [name for name in NAMES if name not in COMPARED_BY_ARRAY]
     assert set(names) | set(COMPARED_BY_ARRAY) == set(NAMES)
     expected = {name: tensorflow_summaries.get(name, tmp_path) for name in names}
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "VITLAB_CACHE": str(tmp_path / "jax-cache"),
-           "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
-    done = subprocess.run([sys.executable, "-c", JAX_SIDE, str(tensorflow_summaries.folder), ",".join(names),
-                           str(Path(__file__).parent)], env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "VITLAB_CACHE": str(tmp_path / "jax-cache"),
+        "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", JAX_SIDE, str(tensorflow_summaries.folder), ",".join(names), str(Path(__file__).parent)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     line = next(line for line in done.stdout.splitlines() if line.startswith("JAX-SUMMARIES "))
-    got = json.loads(line[len("JAX-SUMMARIES "):])
+    got = json.loads(line[len("JAX-SUMMARIES ") :])
     assert got.pop("backend") == "jax"
     for name in names:
         assert set(got[name]) == set(expected[name]), name

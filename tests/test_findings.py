@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-
 from helpers import run_cli
+
 from vitlab.commands.arguments import parse_seeds
 from vitlab.errors import UserError
 from vitlab.findings import aggregate, metrics, stats, write
@@ -92,9 +92,16 @@ def _occlusion(clean_vit, clean_resnet, scale):
 
 
 def _shuffle():
-    return Result("shuffle", {}, ["vit", "vit_nopos", "resnet"],
-                  arrays={"grids": np.array(["none", "2x2", "8x8"]), "cells": np.array([1, 4, 64]),
-                          "top1_mean": np.array([[0.8, 0.6, 0.4], [0.7, 0.7, 0.7], [0.9, 0.3, 0.1]])})
+    return Result(
+        "shuffle",
+        {},
+        ["vit", "vit_nopos", "resnet"],
+        arrays={
+            "grids": np.array(["none", "2x2", "8x8"]),
+            "cells": np.array([1, 4, 64]),
+            "top1_mean": np.array([[0.8, 0.6, 0.4], [0.7, 0.7, 0.7], [0.9, 0.3, 0.1]]),
+        },
+    )
 
 
 def test_occlusion_and_shuffle_measurements_are_relative_to_clean():
@@ -146,22 +153,42 @@ def test_report_from_stored_runs(tmp_path):
     assert "| vit | 0.800 [0.800, 0.800] | 0.800, 0.800, 0.800 | 12 | n/a |" in text
     first = claim1.checks[0]  # its paired difference per seed, beside the mean and interval
     row = next(line for line in text.splitlines() if line.startswith(f"| {first.check.label} |"))
-    assert row.endswith(" | " + ", ".join(f"{d:.3f}" for d in first.per_seed) + " | holds |") and len(first.per_seed) == 3
+    assert (
+        row.endswith(" | " + ", ".join(f"{d:.3f}" for d in first.per_seed) + " | holds |") and len(first.per_seed) == 3
+    )
 
 
 def test_zoo_cards_give_clean_accuracy_and_training_time():
-    cards = [{"role": "vit", "clean_accuracy": 0.62, "training_seconds": 1506.5, "training_cpu_seconds": 2178.3,
-              "training_seconds_steady": 900.0}]
-    assert metrics.training({"zoo_cards": cards}) == {"training/validation/vit": 0.62,
-                                                      "training/train_seconds/vit": 1506.5,
-                                                      "training/train_cpu_seconds/vit": 2178.3,
-                                                      "training/train_steady_seconds/vit": 900.0}
+    cards = [
+        {
+            "role": "vit",
+            "clean_accuracy": 0.62,
+            "training_seconds": 1506.5,
+            "training_cpu_seconds": 2178.3,
+            "training_seconds_steady": 900.0,
+        }
+    ]
+    assert metrics.training({"zoo_cards": cards}) == {
+        "training/validation/vit": 0.62,
+        "training/train_seconds/vit": 1506.5,
+        "training/train_cpu_seconds/vit": 2178.3,
+        "training/train_steady_seconds/vit": 900.0,
+    }
 
 
 def test_the_report_says_what_would_decide_an_open_check(tmp_path):
-    runs = [_seed(s, **{"m/a": 0.5 + d, "m/b": 0.5, "training/train_seconds/vit": 1800.0,
-                         "training/train_cpu_seconds/vit": 2520.0}) for s, d in
-            enumerate([0.02, 0.05, -0.01])]
+    runs = [
+        _seed(
+            s,
+            **{
+                "m/a": 0.5 + d,
+                "m/b": 0.5,
+                "training/train_seconds/vit": 1800.0,
+                "training/train_cpu_seconds/vit": 2520.0,
+            },
+        )
+        for s, d in enumerate([0.02, 0.05, -0.01])
+    ]
     for run in runs:
         run.info = {"duration_s": 1800.0, "config": {"evaluate": [{"limit": 400}, {"limit": 1000}]}}
     findings = aggregate.evaluate(runs, [_claim(Check("a>b", "m/a", "m/b"))])
@@ -176,8 +203,18 @@ def test_the_report_says_what_would_decide_an_open_check(tmp_path):
     one = aggregate.evaluate(runs[:1], [_claim(Check("a>b", "m/a", "m/b"))])
     assert "2 more seed(s) (2.0 h) give the first intervals" in write.render(one, tmp_path, "f")
     # Cards with the steady pace (a quiet build's time): the cost uses it, and says so
-    steady = [_seed(s, **{"m/a": 0.5 + d, "m/b": 0.5, "training/train_seconds/vit": 1800.0,
-                          "training/train_steady_seconds/vit": 720.0}) for s, d in enumerate([0.02, 0.05, -0.01])]
+    steady = [
+        _seed(
+            s,
+            **{
+                "m/a": 0.5 + d,
+                "m/b": 0.5,
+                "training/train_seconds/vit": 1800.0,
+                "training/train_steady_seconds/vit": 720.0,
+            },
+        )
+        for s, d in enumerate([0.02, 0.05, -0.01])
+    ]
     for run in steady:
         run.info = {"duration_s": 1800.0}
     text = write.render(aggregate.evaluate(steady, [_claim(Check("a>b", "m/a", "m/b"))]), tmp_path, "f")

@@ -8,7 +8,7 @@ import pytest
 
 from vitlab import zoo
 from vitlab.findings import long_vit
-from vitlab.findings.claims import CLAIMS, Check
+from vitlab.findings.claims import Check
 from vitlab.findings.metrics import SeedCurve
 
 
@@ -36,10 +36,17 @@ def test_only_checks_naming_a_role_with_a_measured_long_model_are_remeasured():
 
 
 def test_differences_are_signed_to_the_papers_side():
-    scalars = {"occlusion/random/relative_50/vit": 0.30, "occlusion/random/relative_50/vit_long": 0.80,
-               "occlusion/random/relative_50/resnet": 0.55, "corruption/mce/vit": 1.20,
-               "corruption/mce/vit_long": 0.70, "shape_bias/deit_sin": 0.8, "shape_bias/deit_sin_long": 0.85,
-               "shape_bias/vit": 0.4, "shape_bias/vit_long": 0.9}
+    scalars = {
+        "occlusion/random/relative_50/vit": 0.30,
+        "occlusion/random/relative_50/vit_long": 0.80,
+        "occlusion/random/relative_50/resnet": 0.55,
+        "corruption/mce/vit": 1.20,
+        "corruption/mce/vit_long": 0.70,
+        "shape_bias/deit_sin": 0.8,
+        "shape_bias/deit_sin_long": 0.85,
+        "shape_bias/vit": 0.4,
+        "shape_bias/vit_long": 0.9,
+    }
     long = {"vit": "vit_long", "deit_sin": "deit_sin_long"}
     above = Check("x", "occlusion/random/relative_50/vit", "occlusion/random/relative_50/resnet", ">")
     below = Check("y", "corruption/mce/vit", 1.0, "<")
@@ -55,11 +62,18 @@ def test_differences_are_signed_to_the_papers_side():
 
 def test_render_shows_both_columns_and_the_three_seed_status():
     label = "ViT vs ResNet, random drop at 50% (relative accuracy)"
-    scalars = {"occlusion/random/relative_50/vit": 0.30, "occlusion/random/relative_50/vit_long": 0.80,
-               "occlusion/random/relative_50/resnet": 0.55, "clean/vit_long": 0.95, "clean/vit": 0.62,
-               "clean/resnet": 0.91}
-    curves = {f"occlusion/random/{m}": SeedCurve([0.0, 0.5], np.array([c, c / 2]))
-              for m, c in (("vit_long", 0.95), ("vit", 0.62), ("resnet", 0.91))}
+    scalars = {
+        "occlusion/random/relative_50/vit": 0.30,
+        "occlusion/random/relative_50/vit_long": 0.80,
+        "occlusion/random/relative_50/resnet": 0.55,
+        "clean/vit_long": 0.95,
+        "clean/vit": 0.62,
+        "clean/resnet": 0.91,
+    }
+    curves = {
+        f"occlusion/random/{m}": SeedCurve([0.0, 0.5], np.array([c, c / 2]))
+        for m, c in (("vit_long", 0.95), ("vit", 0.62), ("resnet", 0.91))
+    }
     text = long_vit.render(scalars, curves, {label: "contradicted"})
     row = next(line for line in text.splitlines() if label in line)
     assert "-0.250 (no)" in row and "+0.250 (yes)" in row and "contradicted" in row
@@ -92,8 +106,19 @@ def test_findings_long_smoke_writes_the_report(tmp_path):
     from helpers import run_cli_process
 
     output = tmp_path / "long.md"
-    done = run_cli_process("findings", "long", "--smoke", "--quiet", "--runs", tmp_path / "runs",
-                           "--study", tmp_path / "none", "-o", output, timeout=900)
+    done = run_cli_process(
+        "findings",
+        "long",
+        "--smoke",
+        "--quiet",
+        "--runs",
+        tmp_path / "runs",
+        "--study",
+        tmp_path / "none",
+        "-o",
+        output,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     info = json.loads((tmp_path / "runs" / "seed-0" / "run.json").read_text())
     assert info["status"] == "done" and not info.get("training")

@@ -80,8 +80,9 @@ def test_imagenet_c_folder_is_scored_against_alexnet_and_labelled_released(tmp_p
         write_release(tmp_path / "c" / "fog" / str(severity), rng, [(300, 360)] * 4)
     data = data_lib.load(str(clean_root), image_size=32, batch_size=4)
     adapter = runner.resolve_model("vit_test", num_classes=2)
-    config = runner.build_config("corruption", overrides=["corruptions=fog", "severities=1,2",
-                                                          f"imagenet_c={tmp_path / 'c'}"])
+    config = runner.build_config(
+        "corruption", overrides=["corruptions=fog", "severities=1,2", f"imagenet_c={tmp_path / 'c'}"]
+    )
     context = Context()
     result = corruption.run([adapter], data, config, context)
     errors = result.arrays["errors"][0, 0]
@@ -99,8 +100,9 @@ def test_on_the_fly_corruptions_say_they_are_not_the_release(tmp_path):
     run.json (facts) and in the report."""
     from vitlab.experiments import eval_command, evaluation
 
-    options = evaluation.options("corruption", overrides=["corruptions=gaussian_noise", "severities=1"],
-                                 limit=8, batch_size=8)
+    options = evaluation.options(
+        "corruption", overrides=["corruptions=gaussian_noise", "severities=1"], limit=8, batch_size=8
+    )
     run = eval_command.evaluate(options, ["vit_test"], "shapes", out=str(tmp_path / "run"), quiet=True)
     result = run.result("corruption")
     assert result.config["corruption_images"] == protocol.IMAGES_ON_THE_FLY

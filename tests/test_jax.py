@@ -82,13 +82,22 @@ def jax_run(tmp_path_factory):
         model.save(folder / f"{name}.keras")
         expected[name] = tensorflow_outputs(ModelAdapter(model), x, keep)
     # Tiny models: XLA compile time dominates, so compile without the expensive passes.
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
-    done = subprocess.run([sys.executable, "-c", JAX_SIDE, str(folder), ",".join(NAMES)], env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", JAX_SIDE, str(folder), ",".join(NAMES)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     line = next(line for line in done.stdout.splitlines() if line.startswith("JAX-REPORT "))
-    return folder, json.loads(line[len("JAX-REPORT "):]), expected
+    return folder, json.loads(line[len("JAX-REPORT ") :]), expected
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -11,7 +11,6 @@ import os
 
 import numpy as np
 import pytest
-
 from helpers import run_cli_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jax-training")]
@@ -51,8 +50,13 @@ models = ["student"]
 def run_on_jax(tmp_path, batch=8, experiment="token-similarity"):
     recipe = tmp_path / "r.toml"
     recipe.write_text(RECIPE.format(batch=batch, experiment=experiment))
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "VITLAB_CPU_REPLICAS": "2",
-           "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "VITLAB_CPU_REPLICAS": "2",
+        "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true",
+    }
     return run_cli_process("recipe", "run", recipe, "--out", tmp_path / "run", "-q", timeout=900, env=env)
 
 
@@ -67,8 +71,9 @@ def test_recipe_trains_distils_evaluates_and_exports_on_jax(tmp_path):
         assert (trained["strategy"], trained["replicas"]) == ("DataParallel", 2)
     assert info["training"]["student"]["teacher"] == "teacher"
     events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
-    losses = [e["value"] for e in events if e["kind"] == "metric" and e["name"] == "loss"
-              and e["step"] == "train:student"]
+    losses = [
+        e["value"] for e in events if e["kind"] == "metric" and e["name"] == "loss" and e["step"] == "train:student"
+    ]
     assert len(losses) == 2 and np.all(np.isfinite(losses)) and losses[1] < losses[0]
 
     # The SavedModel (exported by a TensorFlow process) serves what the .keras student predicts.
@@ -95,9 +100,12 @@ def test_recipe_trains_distils_evaluates_and_exports_on_jax(tmp_path):
     np.testing.assert_allclose(occlusion["salient/pixels_dropped"][0, 0], [1.0])
 
 
-@pytest.mark.parametrize("batch, experiment, expected", [
-    (7, "token-similarity", "train.teacher.optim.batch_size: 7 does not split evenly over 2 devices"),
-])
+@pytest.mark.parametrize(
+    "batch, experiment, expected",
+    [
+        (7, "token-similarity", "train.teacher.optim.batch_size: 7 does not split evenly over 2 devices"),
+    ],
+)
 def test_jax_refuses_what_it_cannot_run_before_the_run_starts(tmp_path, batch, experiment, expected):
     done = run_on_jax(tmp_path, batch=batch, experiment=experiment)
     assert done.returncode == 2

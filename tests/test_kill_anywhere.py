@@ -12,7 +12,6 @@ import time
 import h5py
 import numpy as np
 import pytest
-
 from helpers import VITLAB, keras_file_weights, run_cli
 
 SEED = 19
@@ -63,6 +62,7 @@ TRIGGERS = {  # phase: (has this process got there, then the random delay before
 def _phase_seconds(events):
     """How long evaluation and the report took in an uninterrupted run: a kill delay longer than
     its phase lands after the run is done (a fast machine), so the delays are capped by these."""
+
     def time_of(test):
         return next((e["time"] for e in events if test(str(e.get("message", "")), e)), None)
 
@@ -80,8 +80,9 @@ def _reached(phase, new_events):
 
 
 def _start(args):
-    return subprocess.Popen([*VITLAB, "recipe", "run", *args, "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [*VITLAB, "recipe", "run", *args, "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def _check_readable(run):
@@ -157,7 +158,10 @@ def test_kill_anywhere_then_resume_ends_like_an_uninterrupted_run(tmp_path, caps
         assert sum(str(e.get("message", "")).startswith(step_done) for e in events) == 1, step_done
     assert (run / "report" / "index.md").exists()
 
-    mine, theirs = keras_file_weights(run / "models" / "net.keras"), keras_file_weights(reference / "models" / "net.keras")
+    mine, theirs = (
+        keras_file_weights(run / "models" / "net.keras"),
+        keras_file_weights(reference / "models" / "net.keras"),
+    )
     assert mine.keys() == theirs.keys()
     for name in mine:
         np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-4, atol=1e-5, err_msg=name)

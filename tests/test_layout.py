@@ -123,15 +123,19 @@ def _cycle_in(group, edges):
     while True:  # walk inside the group until a module repeats
         nxt = next(t for t in edges[path[-1]] if t in group)
         if nxt in seen:
-            return path[path.index(nxt):] + [nxt]
+            return path[path.index(nxt) :] + [nxt]
         path.append(nxt)
         seen.add(nxt)
 
 
 def test_circles_are_found_and_told_apart():
     """The detector on a planted graph: a -> b at import time, b -> a lazily, c -> d -> c at import time."""
-    graph = {"a": {"b": Import("b", False, 1)}, "b": {"a": Import("a", True, 2)},
-             "c": {"d": Import("d", False, 3)}, "d": {"c": Import("c", False, 4), "a": Import("a", False, 5)}}
+    graph = {
+        "a": {"b": Import("b", False, 1)},
+        "b": {"a": Import("a", True, 2)},
+        "c": {"d": Import("d", False, 3)},
+        "d": {"c": Import("c", False, 4), "a": Import("a", False, 5)},
+    }
     assert _circles(graph, include_lazy=False) == [["c", "d", "c"]]
     assert sorted(_circles(graph, include_lazy=True)) == [["a", "b", "a"], ["c", "d", "c"]]
 
@@ -140,8 +144,9 @@ def _describe(cycle):
     steps = []
     for here, there in zip(cycle, cycle[1:]):
         found = GRAPH[here][there]
-        steps.append(f"{here} -> {there} ({MODULES[here].relative_to(ROOT)}:{found.line}"
-                     f"{', lazy' if found.lazy else ''})")
+        steps.append(
+            f"{here} -> {there} ({MODULES[here].relative_to(ROOT)}:{found.line}{', lazy' if found.lazy else ''})"
+        )
     return "\n  ".join(steps)
 
 
@@ -202,7 +207,7 @@ def imported_modules(path, top_level=False):
     top_level: only at import time, not inside functions."""
     tree = ast.parse(Path(path).read_text())
     names = set()
-    for node in (tree.body if top_level else ast.walk(tree)):
+    for node in tree.body if top_level else ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -225,14 +230,20 @@ def test_an_experiment_imports_no_other_experiment_nor_the_runner(name):
 
 
 def test_the_data_side_never_imports_data_prep():
-    offenders = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "vitlab" / "data").glob("*.py"))
-                 if any(m.startswith("vitlab.data_prep") for m in imported_modules(path))]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "vitlab" / "data").glob("*.py"))
+        if any(m.startswith("vitlab.data_prep") for m in imported_modules(path))
+    ]
     assert not offenders, offenders
 
 
 def test_model_spec_grammar_and_experiment_declarations_import_nothing_heavy():
     heavy = ("keras", "tensorflow", "jax", "numpy")
-    for path in (ROOT / "vitlab" / "model_spec.py", ROOT / "vitlab" / "experiments" / "__init__.py",
-                 ROOT / "vitlab" / "experiments" / "base.py"):
+    for path in (
+        ROOT / "vitlab" / "model_spec.py",
+        ROOT / "vitlab" / "experiments" / "__init__.py",
+        ROOT / "vitlab" / "experiments" / "base.py",
+    ):
         found = imported_modules(path, top_level=True)
         assert not [m for m in found if m.split(".")[0] in heavy], (path.name, sorted(found))

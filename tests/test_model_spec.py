@@ -42,7 +42,8 @@ def test_problems_are_one_line_with_close_names(run_dir, tmp_path):
     assert model_spec.problem("resnet50.b9_in1k", registry).startswith("unknown model 'resnet50.b9_in1k'")
     assert model_spec.problem(str(tmp_path / "nope.keras"), REGISTRY).endswith("nope.keras does not exist")
     assert model_spec.problem(f"{run_dir}:other", REGISTRY) == (
-        f"{run_dir}: no model 'other' there (models: final, teacher)")
+        f"{run_dir}: no model 'other' there (models: final, teacher)"
+    )
 
 
 def test_a_registered_prefix_expands_to_another_spec(run_dir, monkeypatch):

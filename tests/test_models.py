@@ -3,12 +3,11 @@
 import keras
 import numpy as np
 import pytest
+from helpers import run_model_test
 from keras import ops
 
 from vitlab import models
 from vitlab.models.vit import resample_pos_embed
-
-from helpers import run_model_test
 
 TIMM_PARAMETER_COUNTS = {
     "deit_tiny_patch16_224": 5_717_416,
@@ -48,10 +47,13 @@ def test_import_vitlab_models_is_enough_for_keras_load_model(tmp_path):
     import sys
 
     models.create("vit_test").save(tmp_path / "m.keras")
-    code = ("import sys, vitlab.models; assert 'keras' not in sys.modules; import keras; "
-            "m = keras.saving.load_model(sys.argv[1]); print(type(m).__name__)")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")], capture_output=True, text=True,
-                          timeout=120)
+    code = (
+        "import sys, vitlab.models; assert 'keras' not in sys.modules; import keras; "
+        "m = keras.saving.load_model(sys.argv[1]); print(type(m).__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "m.keras")], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "VisionTransformer"
 
@@ -130,7 +132,11 @@ def test_without_position_embedding_the_class_token_ignores_patch_order():
     model = models.create("vit_test", num_classes=4, pos_embed=False)
     images = _images()
     grid, patch = model.grid_size, model.patch_size
-    cells = images.reshape(2, grid, patch, grid, patch, 3).transpose(0, 1, 3, 2, 4, 5).reshape(2, grid * grid, patch, patch, 3)
+    cells = (
+        images.reshape(2, grid, patch, grid, patch, 3)
+        .transpose(0, 1, 3, 2, 4, 5)
+        .reshape(2, grid * grid, patch, patch, 3)
+    )
     permuted = cells[:, np.random.default_rng(1).permutation(grid * grid)]
     shuffled = permuted.reshape(2, grid, grid, patch, patch, 3).transpose(0, 1, 3, 2, 4, 5).reshape(images.shape)
     np.testing.assert_allclose(ops.convert_to_numpy(model(shuffled)), ops.convert_to_numpy(model(images)), atol=1e-5)

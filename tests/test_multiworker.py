@@ -8,7 +8,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from helpers import VITLAB
 
 RECIPE = """
@@ -46,12 +45,24 @@ def test_two_workers_train_to_identical_weights(tmp_path):
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = []
     for index in range(2):
-        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
-               "CUDA_VISIBLE_DEVICES": ""}
+        env = {
+            **os.environ,
+            "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}),
+            "CUDA_VISIBLE_DEVICES": "",
+        }
         out = tmp_path / f"worker{index}"
-        workers.append((out, subprocess.Popen([*VITLAB, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(out),
-                                               "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                              text=True)))
+        workers.append(
+            (
+                out,
+                subprocess.Popen(
+                    [*VITLAB, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(out), "--quiet"],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                ),
+            )
+        )
     for _, process in workers:
         output, _ = process.communicate(timeout=400)
         assert process.returncode == 0, output[-3000:]

@@ -42,9 +42,11 @@ def test_same_seed_same_bytes_and_other_seed_split_or_layout_differs(monkeypatch
     first = objects.generate(24, "cue_conflict", "test", 64, seed=3)
     again = objects.generate(24, "cue_conflict", "test", 64, seed=3)
     assert np.array_equal(first.images, again.images) and np.array_equal(first.instances, again.instances)
-    for other in (objects.generate(24, "cue_conflict", "test", 64, seed=4),
-                  objects.generate(24, "cue_conflict", "train", 64, seed=3),
-                  objects.generate(24, "cue_conflict", "test", 64, seed=3, layout="single")):
+    for other in (
+        objects.generate(24, "cue_conflict", "test", 64, seed=4),
+        objects.generate(24, "cue_conflict", "train", 64, seed=3),
+        objects.generate(24, "cue_conflict", "test", 64, seed=3, layout="single"),
+    ):
         assert not np.array_equal(first.images, other.images)
     monkeypatch.setattr(objects, "_PIXELS_PER_CHUNK", 5 * 64 * 64)  # chunking never changes a pixel
     assert np.array_equal(objects.generate(24, "cue_conflict", "test", 64, seed=3).images, first.images)
@@ -75,6 +77,7 @@ def test_instances_per_layout(samples):
 def test_masks_are_exactly_the_foreground_pixels(monkeypatch):
     """With a white foreground and a black background the image is its mask (per-instance
     gains dim white to at least 0.75)."""
+
     def flat(pool, index, procedural, photo, colors, u, v):
         value = 1.0 if pool is objects.FAMILIES else 0.0
         return np.full((len(index), u.shape[0], u.shape[0], 3), value, np.float32)
@@ -91,7 +94,9 @@ def test_texture_agrees_with_class_at_rate_p_on_train(p):
     assert abs(np.mean(plan["labels"] == plan["families"]) - p) < 0.025  # binomial sd <= 0.007
     sample = objects.generate(30, "default", "train", 32, p=p)  # generate returns those same draws
     rng = np.random.default_rng(objects._stream_seed(0, "default", "train", objects.DEFAULT_LAYOUT))
-    assert np.array_equal(sample.textures, objects._sample_plan(rng, 30, "default", p, objects.DEFAULT_LAYOUT)["families"])
+    assert np.array_equal(
+        sample.textures, objects._sample_plan(rng, 30, "default", p, objects.DEFAULT_LAYOUT)["families"]
+    )
 
 
 def test_stylized_texture_is_independent_of_class():
@@ -111,8 +116,12 @@ def test_cue_conflict_labels_always_differ_and_cover_all_pairs():
 
 
 def test_bad_arguments_are_refused():
-    for kwargs, match in (({"variant": "nope"}, "variant"), ({"layout": "grid"}, "layout"),
-                          ({"image_size": 16}, "image_size"), ({"p": 1.5}, "p must")):
+    for kwargs, match in (
+        ({"variant": "nope"}, "variant"),
+        ({"layout": "grid"}, "layout"),
+        ({"image_size": 16}, "image_size"),
+        ({"p": 1.5}, "p must"),
+    ):
         with pytest.raises(ValueError, match=match):
             objects.generate(2, **kwargs)
 
@@ -126,8 +135,13 @@ def test_cache_writes_one_file_and_reads_it_back(tmp_path):
     again = objects_cache.load_or_build("stylized", "test", 64, options)
     for field in ("images", "masks", "labels", "textures", "instances"):
         assert np.array_equal(getattr(again, field), getattr(built, field)), field
-    np.savez(path, images=np.zeros_like(built.images), instances=built.instances, labels=built.labels,
-             textures=built.textures)
+    np.savez(
+        path,
+        images=np.zeros_like(built.images),
+        instances=built.instances,
+        labels=built.labels,
+        textures=built.textures,
+    )
     assert objects_cache.load_or_build("stylized", "test", 64, options).images.max() == 0  # read, not rebuilt
     path.write_bytes(b"damaged")
     assert np.array_equal(objects_cache.load_or_build("stylized", "test", 64, options).images, built.images)
@@ -136,24 +150,29 @@ def test_cache_writes_one_file_and_reads_it_back(tmp_path):
 def test_loads_by_name_with_options_resized_for_the_model():
     from vitlab import data
 
-    loaded = data.load("objects64:cue_conflict,test_size=12,layout=single,seed=1", split="test", image_size=32,
-                       batch_size=12)
+    loaded = data.load(
+        "objects64:cue_conflict,test_size=12,layout=single,seed=1", split="test", image_size=32, batch_size=12
+    )
     batch = next(loaded.batches())
     assert batch["image"].shape == (12, 32, 32, 3) and batch["mask"].shape == (12, 32, 32)
     assert np.all(batch["label"] != batch["label2"]) and loaded.label2_names == objects.FAMILY_NAMES
-    direct = objects_cache.load_or_build("cue_conflict", "test", 64, objects_cache.ObjectsOptions(
-        test_size=12, layout="single", seed=1))
+    direct = objects_cache.load_or_build(
+        "cue_conflict", "test", 64, objects_cache.ObjectsOptions(test_size=12, layout="single", seed=1)
+    )
     assert np.array_equal(np.sort(batch["label"]), np.sort(direct.labels))
     assert loaded.preprocessing["layout"] == "single" and loaded.preprocessing["generated_size"] == 64
 
 
-@pytest.mark.parametrize("name, message", [
-    ("objects64:nope", "unknown objects64 variant"),
-    ("objects64,layout=grid", "layout must be one of single, multi"),
-    ("objects64,p=2", "p must be in"),
-    ("objects64,colour=1", "bad objects64 option"),
-    ("objects64,train_size=many", "bad value for objects64 option 'train_size'"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("objects64:nope", "unknown objects64 variant"),
+        ("objects64,layout=grid", "layout must be one of single, multi"),
+        ("objects64,p=2", "p must be in"),
+        ("objects64,colour=1", "bad objects64 option"),
+        ("objects64,train_size=many", "bad value for objects64 option 'train_size'"),
+    ],
+)
 def test_bad_names_give_one_line_dataset_errors(name, message):
     from vitlab import data
 
@@ -183,5 +202,7 @@ def test_cli_lists_it_and_refuses_a_bad_option_in_one_line(tmp_path, capsys):
 def test_a_smoke_run_generates_only_the_images_it_reads():
     from vitlab.training.recipe import _smoke_dataset
 
-    assert _smoke_dataset("objects64:stylized,train_size=240000,layout=single", 64) == \
-        "objects64:stylized,train_size=64,layout=single"
+    assert (
+        _smoke_dataset("objects64:stylized,train_size=240000,layout=single", 64)
+        == "objects64:stylized,train_size=64,layout=single"
+    )

@@ -11,8 +11,14 @@ from vitlab import models
 from vitlab.models.adapter import ModelAdapter
 from vitlab.protocol import lesion
 
-STUDY_64 = ("vit_nano_patch8_64", "vit_nano_nopos_patch8_64", "deit_nano_distilled_patch8_64",
-            "vit_nano_gap_patch8_64", "resnet_nano_64", "resnet_nano_patchify8_64")
+STUDY_64 = (
+    "vit_nano_patch8_64",
+    "vit_nano_nopos_patch8_64",
+    "deit_nano_distilled_patch8_64",
+    "vit_nano_gap_patch8_64",
+    "resnet_nano_64",
+    "resnet_nano_patchify8_64",
+)
 
 
 def _images(n=2, size=64, seed=0):
@@ -51,8 +57,7 @@ def test_pooled_vit_without_positions_ignores_patch_order():
     images = _images(1)
     patches = images.reshape(1, 8, 8, 8, 8, 3)  # (b, gy, py, gx, px, c)
     shuffled = patches[:, ::-1, :, [3, 1, 7, 0, 2, 6, 5, 4]].reshape(1, 64, 64, 3)
-    np.testing.assert_allclose(ops.convert_to_numpy(model(images)), ops.convert_to_numpy(model(shuffled)),
-                               atol=1e-4)
+    np.testing.assert_allclose(ops.convert_to_numpy(model(images)), ops.convert_to_numpy(model(shuffled)), atol=1e-4)
 
 
 def test_invalid_pool_and_stem_arguments_are_refused():
@@ -68,8 +73,10 @@ def test_invalid_pool_and_stem_arguments_are_refused():
         models.create("resnet_nano_patchify8_64", image_size=60)
 
 
-@pytest.mark.parametrize("name, stem_side", [("resnet_nano_64", 32), ("resnet_nano_patchify8_64", 8),
-                                             ("resnet_nano_32", 32), ("resnet_test", 32)])
+@pytest.mark.parametrize(
+    "name, stem_side",
+    [("resnet_nano_64", 32), ("resnet_nano_patchify8_64", 8), ("resnet_nano_32", 32), ("resnet_test", 32)],
+)
 def test_stem_sizes_match_the_stages_and_the_lesion_points(name, stem_side):
     model = models.create(name)
     images = _images(2, model.image_size)
@@ -83,8 +90,11 @@ def test_stem_sizes_match_the_stages_and_the_lesion_points(name, stem_side):
     adapter = ModelAdapter(model)
     for point in (1, 3):
         keep = np.ones((2, *lesion.resnet_point_shape(model, point)), np.float32)
-        np.testing.assert_allclose(ops.convert_to_numpy(lesion.resnet_forward(adapter, images, point, keep)),
-                                   ops.convert_to_numpy(model(images)), atol=1e-4)
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(lesion.resnet_forward(adapter, images, point, keep)),
+            ops.convert_to_numpy(model(images)),
+            atol=1e-4,
+        )
 
 
 def test_patchify_stem_sees_each_8x8_patch_alone():

@@ -23,8 +23,10 @@ from vitlab.data import objects, objects_layout
 
 @pytest.fixture(scope="module")
 def instance_maps():
-    return {layout: objects.generate(300, "default", "test", 64, seed=0, layout=layout).instances
-            for layout in objects.LAYOUTS}
+    return {
+        layout: objects.generate(300, "default", "test", 64, seed=0, layout=layout).instances
+        for layout in objects.LAYOUTS
+    }
 
 
 def test_survival_counts_kept_pixels_per_instance_by_hand():

@@ -27,8 +27,11 @@ def test_every_built_paper_model_has_its_tag_s_preprocessing():
         spec = registry.get_spec(row.spec)
         if row.weights in registry.PRETRAINED:
             tag = registry.PRETRAINED[row.weights]
-            assert (spec.crop_pct, spec.interpolation, spec.kwargs["mean"]) == (tag.crop_pct, tag.interpolation,
-                                                                                 tag.mean), row.label
+            assert (spec.crop_pct, spec.interpolation, spec.kwargs["mean"]) == (
+                tag.crop_pct,
+                tag.interpolation,
+                tag.mean,
+            ), row.label
     resnet = registry.get_spec("resnet50.tv_in1k")
     assert (resnet.crop_pct, resnet.interpolation) == (0.875, "bilinear")  # torchvision's, not timm's a1
     assert {m.label for m in paper.PAPER_MODELS if not m.spec} == {"T2T-ViT-24", "TnT-S"}
@@ -74,9 +77,19 @@ def fake_hub(root, repos):
         snapshot.mkdir(parents=True)
         staged = folder / "w.safetensors"
         save_file(export_timm_state(models.create(architecture, num_classes=classes)), str(staged))
-        config = json.dumps({"architecture": architecture, "pretrained_cfg": {
-            "input_size": [3, 32, 32], "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25], "crop_pct": 0.9,
-            "interpolation": "bicubic", "num_classes": classes}}).encode()
+        config = json.dumps(
+            {
+                "architecture": architecture,
+                "pretrained_cfg": {
+                    "input_size": [3, 32, 32],
+                    "mean": [0.5, 0.5, 0.5],
+                    "std": [0.25, 0.25, 0.25],
+                    "crop_pct": 0.9,
+                    "interpolation": "bicubic",
+                    "num_classes": classes,
+                },
+            }
+        ).encode()
         for name, data in (("model.safetensors", staged.read_bytes()), ("config.json", config)):
             blob = folder / "blobs" / hashlib.sha256(data).hexdigest()
             blob.write_bytes(data)
@@ -104,8 +117,13 @@ def stand_ins(root):
     for shape, texture in (("cat", "dog"), ("dog", "bottle"), ("bottle", "cat")):
         _png(root / "cue_conflict" / shape / f"{shape}1-{texture}1.png", rng, 64, 64)
     write_voc(root / "VOCdevkit" / "VOC2012", {"a": halves(40, 60), "b": halves(48, 40)})
-    return {"imagenet": root / "imagenet", "imagenet_c": root / "imagenet_c", "cue_conflict": root / "cue_conflict",
-            "voc": root / "VOCdevkit", "probe": root / "probe"}
+    return {
+        "imagenet": root / "imagenet",
+        "imagenet_c": root / "imagenet_c",
+        "cue_conflict": root / "cue_conflict",
+        "voc": root / "VOCdevkit",
+        "probe": root / "probe",
+    }
 
 
 def test_the_paper_recipe_runs_in_smoke_mode_on_stand_ins(tmp_path, monkeypatch):
@@ -123,14 +141,27 @@ def test_the_paper_recipe_runs_in_smoke_mode_on_stand_ins(tmp_path, monkeypatch)
     assert model_spec.problem("hf:timm/resnet50.tv_in1k", []) is None  # found in the cache, nothing imported
     assert "is not in the local Hugging Face cache" in model_spec.problem("hf:timm/resnet50.a1_in1k", [])
     paths = stand_ins(tmp_path)
-    vit, cnn, deit = ("hf:timm/deit_small_patch16_224.fb_in1k", "hf:timm/resnet50.tv_in1k",
-                      "hf:timm/deit_small_distilled_patch16_224.fb_in1k")
+    vit, cnn, deit = (
+        "hf:timm/deit_small_patch16_224.fb_in1k",
+        "hf:timm/resnet50.tv_in1k",
+        "hf:timm/deit_small_distilled_patch16_224.fb_in1k",
+    )
     few = {f"{step}.models": [vit, cnn] for step in ("random", "salient", "shuffle", "corruption")}
-    overrides = {"smoke": True, **{f"paths.{name}": str(path) for name, path in paths.items()}, **few,
-                 "shape_bias.models": [deit, cnn], "segmentation.models": [deit], "probe.models": [vit],
-                 "random.set.levels": [0.0, 0.5], "random.set.repeats": 1, "salient.set.lambdas": [0.5],
-                 "shuffle.set.grids": ["2x2"], "corruption.set.corruptions": ["fog"],
-                 "corruption.set.severities": [1], "probe.set.epochs": 1}  # two models a step: seconds each
+    overrides = {
+        "smoke": True,
+        **{f"paths.{name}": str(path) for name, path in paths.items()},
+        **few,
+        "shape_bias.models": [deit, cnn],
+        "segmentation.models": [deit],
+        "probe.models": [vit],
+        "random.set.levels": [0.0, 0.5],
+        "random.set.repeats": 1,
+        "salient.set.lambdas": [0.5],
+        "shuffle.set.grids": ["2x2"],
+        "corruption.set.corruptions": ["fog"],
+        "corruption.set.severities": [1],
+        "probe.set.epochs": 1,
+    }  # two models a step: seconds each
     run = vitlab.train("paper", overrides, runs_root=tmp_path / "runs", quiet=True)
     assert run.status == "done"
     results = run.results()

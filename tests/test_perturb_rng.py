@@ -8,10 +8,14 @@ from vitlab.perturb import image_rng, patch_drop, shuffle
 
 # Drawn by the TensorFlow implementation (tf.random stateless ops) at commit 9c8a156.
 RECORDED = [
-    (dict(seed=0, indices=[0, 1, 7], num_cells=9),
-     [[2, 4, 3, 7, 1, 6, 0, 5, 8], [8, 1, 4, 5, 7, 3, 2, 0, 6], [3, 5, 7, 4, 0, 8, 1, 6, 2]]),
-    (dict(seed=3, indices=[42], num_cells=16, stream=patch_drop.STREAM_MASK_TIEBREAK, repeat=2),
-     [[2, 6, 4, 5, 0, 13, 1, 12, 7, 11, 3, 10, 14, 8, 9, 15]]),
+    (
+        dict(seed=0, indices=[0, 1, 7], num_cells=9),
+        [[2, 4, 3, 7, 1, 6, 0, 5, 8], [8, 1, 4, 5, 7, 3, 2, 0, 6], [3, 5, 7, 4, 0, 8, 1, 6, 2]],
+    ),
+    (
+        dict(seed=3, indices=[42], num_cells=16, stream=patch_drop.STREAM_MASK_TIEBREAK, repeat=2),
+        [[2, 6, 4, 5, 0, 13, 1, 12, 7, 11, 3, 10, 14, 8, 9, 15]],
+    ),
     (dict(seed=0, indices=[2**33], num_cells=6, stream=patch_drop.STREAM_LESION, repeat=1), [[1, 5, 3, 2, 4, 0]]),
 ]
 
@@ -23,7 +27,9 @@ def test_ranks_equal_the_recorded_tensorflow_draws(kwargs, expected):
 
 def test_permutations_equal_the_recorded_tensorflow_draws():
     assert shuffle.random_permutations(5, np.array([0, 3]), 8, repeat=1).tolist() == [
-        [1, 2, 6, 3, 5, 7, 0, 4], [0, 7, 4, 6, 3, 2, 5, 1]]
+        [1, 2, 6, 3, 5, 7, 0, 4],
+        [0, 7, 4, 6, 3, 2, 5, 1],
+    ]
 
 
 @pytest.mark.parametrize("seed", [0, 7, -3, 2**40])
@@ -36,8 +42,12 @@ def test_keys_and_values_equal_tensorflow_stateless_ops(seed):
     keys = image_rng.image_keys(seed, indices, 4, 2)
     np.testing.assert_array_equal(keys, expected_keys.numpy())
     for count in (1, 2, 49, 197):  # odd counts: the last Philox call is used by half
-        expected = np.stack([tf.random.stateless_uniform([count], seed=key, minval=None, maxval=None,
-                                                         dtype=tf.int64).numpy() for key in expected_keys])
+        expected = np.stack(
+            [
+                tf.random.stateless_uniform([count], seed=key, minval=None, maxval=None, dtype=tf.int64).numpy()
+                for key in expected_keys
+            ]
+        )
         np.testing.assert_array_equal(image_rng.random_priorities(keys, count), expected)
 
 
@@ -62,8 +72,9 @@ def test_streams_repeats_and_indices_give_independent_choices():
 def test_invert_and_generator():
     order = image_rng.random_order(1, np.arange(3), 7, image_rng.STREAM_DROP)
     ranks = image_rng.invert(order)
-    np.testing.assert_array_equal(np.take_along_axis(ranks, order.astype(np.int64), axis=1),
-                                  np.tile(np.arange(7), (3, 1)))
+    np.testing.assert_array_equal(
+        np.take_along_axis(ranks, order.astype(np.int64), axis=1), np.tile(np.arange(7), (3, 1))
+    )
     first = image_rng.generator(0, 5, 2).random(3)
     np.testing.assert_array_equal(first, image_rng.generator(0, 5, 2).random(3))
     assert not np.array_equal(first, image_rng.generator(0, 6, 2).random(3))

@@ -21,7 +21,9 @@ def test_linearly_separable_features_are_probed_perfectly():
     logistic = probes.logistic_probe(x_train, y_train, x_test, y_test, c_grid=[0.1, 1.0], cv_folds=3)
     assert logistic.accuracy == 1.0 and logistic.detail["C"] in (0.1, 1.0)
     x_more, y_more = separable(rows=800, seed=2)  # 10 epochs of 50 steps: the paper's protocol has data
-    linear, = batched_probes.linear_layer_probes([x_more], y_more, [x_test], y_test, [(0,)], 4, epochs=10, batch_size=16)
+    (linear,) = batched_probes.linear_layer_probes(
+        [x_more], y_more, [x_test], y_test, [(0,)], 4, epochs=10, batch_size=16
+    )
     assert linear.accuracy == 1.0
     assert probes.knn_probe(x_train, y_train, x_test, y_test, k=5).accuracy == 1.0
 
@@ -31,22 +33,34 @@ def _noisy_parts(rows, widths, classes=4, seed=0):
     trained differently would score differently."""
     rng = np.random.default_rng(seed)
     labels = np.arange(rows) % classes
-    return [(np.eye(classes, width)[labels] * 1.5 + rng.normal(size=(rows, width))).astype("float32")
-            for width in widths], labels
+    return [
+        (np.eye(classes, width)[labels] * 1.5 + rng.normal(size=(rows, width))).astype("float32") for width in widths
+    ], labels
 
 
 def _assert_batched_equals_reference(rows, sets, epochs):
     parts, labels = _noisy_parts(rows + 200, [8, 12, 8, 8])  # two widths
     train, test = [x[:rows] for x in parts], [x[rows:] for x in parts]
-    batched = batched_probes.linear_layer_probes(train, labels[:rows], test, labels[rows:], sets, 4, epochs=epochs,
-                                                 batch_size=64, keep_weights=True)
+    batched = batched_probes.linear_layer_probes(
+        train, labels[:rows], test, labels[rows:], sets, 4, epochs=epochs, batch_size=64, keep_weights=True
+    )
     for parts_of, got in zip(sets, batched):
-        expected = probes.linear_layer_probe(np.concatenate([train[p] for p in parts_of], axis=1), labels[:rows],
-                                             np.concatenate([test[p] for p in parts_of], axis=1), labels[rows:], 4,
-                                             epochs=epochs, batch_size=64, keep_weights=True)
+        expected = probes.linear_layer_probe(
+            np.concatenate([train[p] for p in parts_of], axis=1),
+            labels[:rows],
+            np.concatenate([test[p] for p in parts_of], axis=1),
+            labels[rows:],
+            4,
+            epochs=epochs,
+            batch_size=64,
+            keep_weights=True,
+        )
         assert got.detail["per epoch"] == expected.detail["per epoch"]
-        assert (got.accuracy, got.detail["best epoch"], got.detail["last epoch top1"]) == \
-            (expected.accuracy, expected.detail["best epoch"], expected.detail["last epoch top1"])
+        assert (got.accuracy, got.detail["best epoch"], got.detail["last epoch top1"]) == (
+            expected.accuracy,
+            expected.detail["best epoch"],
+            expected.detail["last epoch top1"],
+        )
         for mine, reference in zip(got.detail["weights"], expected.detail["weights"]):
             assert mine.shape == reference.shape
             np.testing.assert_allclose(mine, reference, rtol=0, atol=1e-6)
@@ -137,8 +151,9 @@ def test_linear_probe_knn_and_few_shot_experiments(tmp_path):
     keras.utils.set_random_seed(0)
     adapters = [adapt("vit_test"), adapt("resnet_test")]
     data = _bright_dark_data()
-    config = linear_probe.Config(train_split="holdout", cache_dir=str(tmp_path), c_grid=[1.0], method="both",
-                                 probe_batch_size=8)
+    config = linear_probe.Config(
+        train_split="holdout", cache_dir=str(tmp_path), c_grid=[1.0], method="both", probe_batch_size=8
+    )
     config.validate()
     result = linear_probe.run(adapters, data, config, Context())
     assert result.summary["last_2_class_concat_top1/vit_test"] == 1.0

@@ -6,8 +6,8 @@ import pathlib
 
 import numpy as np
 import pytest
-
 from helpers import official_per_sample_jaccard
+
 from vitlab.protocol import corruption, crop, occlusion, saliency, segmentation
 
 
@@ -23,14 +23,17 @@ def torchvision_eval_geometry(width, height, size, crop_pct):
     return new_h, new_w, top, left
 
 
-@pytest.mark.parametrize("width, height, crop_pct, expected", [
-    (500, 375, 0.875, (256, 341, 16, 58)),  # round(58.5) = 58: half to even, as torchvision
-    (375, 500, 0.875, (341, 256, 58, 16)),
-    (500, 375, 0.9, (248, 330, 12, 53)),
-    (375, 500, 0.9, (330, 248, 53, 12)),
-    (500, 375, 0.95, (235, 313, 6, 44)),  # round(5.5) = 6, round(44.5) = 44
-    (500, 375, 1.0, (224, 298, 0, 37)),
-])
+@pytest.mark.parametrize(
+    "width, height, crop_pct, expected",
+    [
+        (500, 375, 0.875, (256, 341, 16, 58)),  # round(58.5) = 58: half to even, as torchvision
+        (375, 500, 0.875, (341, 256, 58, 16)),
+        (500, 375, 0.9, (248, 330, 12, 53)),
+        (375, 500, 0.9, (330, 248, 53, 12)),
+        (500, 375, 0.95, (235, 313, 6, 44)),  # round(5.5) = 6, round(44.5) = 44
+        (500, 375, 1.0, (224, 298, 0, 37)),
+    ],
+)
 def test_crop_geometry_equals_torchvision(width, height, crop_pct, expected):
     assert crop.crop_geometry(height, width, 224, crop_pct) == expected
     assert torchvision_eval_geometry(width, height, 224, crop_pct) == expected
@@ -40,8 +43,9 @@ def test_crop_geometry_matches_transcription_on_many_sizes():
     rng = np.random.default_rng(0)
     for width, height in rng.integers(100, 900, size=(200, 2)):
         for crop_pct in (0.875, 0.9, 0.95, 1.0):
-            assert (crop.crop_geometry(int(height), int(width), 224, crop_pct)
-                    == torchvision_eval_geometry(int(width), int(height), 224, crop_pct))
+            assert crop.crop_geometry(int(height), int(width), 224, crop_pct) == torchvision_eval_geometry(
+                int(width), int(height), 224, crop_pct
+            )
 
 
 def test_paper_crop_is_resize_256_centre_224():
@@ -65,12 +69,15 @@ def official_dino_mask(attentions, drop_lambda):
 ATTENTION = np.array([0.05, 0.30, 0.01, 0.15, 0.08, 0.20, 0.02, 0.10, 0.03, 0.06])
 
 
-@pytest.mark.parametrize("mass, salient", [
-    (0.2, {1}),  # the cumulative mass from below passes 0.8 only at 0.30
-    (0.6, {1, 3, 5}),  # 0.15 + 0.20 + 0.30 hold 0.65 > 0.6; the ascending sum passes 0.4 at 0.15
-    (0.9, {0, 1, 3, 4, 5, 7, 9}),  # everything above 0.03 (ascending sum 0.11 > 0.1)
-    (1.0, set(range(10))),
-])
+@pytest.mark.parametrize(
+    "mass, salient",
+    [
+        (0.2, {1}),  # the cumulative mass from below passes 0.8 only at 0.30
+        (0.6, {1, 3, 5}),  # 0.15 + 0.20 + 0.30 hold 0.65 > 0.6; the ascending sum passes 0.4 at 0.15
+        (0.9, {0, 1, 3, 4, 5, 7, 9}),  # everything above 0.03 (ascending sum 0.11 > 0.1)
+        (1.0, set(range(10))),
+    ],
+)
 def test_dino_mask_on_a_fixed_attention_vector(mass, salient):
     mask = saliency.salient_mask(ATTENTION, mass)
     assert set(np.flatnonzero(mask)) == salient
@@ -96,10 +103,21 @@ def test_dino_constants_and_pixel_mask():
 
 # --- mCE ------------------------------------------------------------------------------------
 PUBLISHED_ALEXNET = {  # Hendrycks & Dietterich 2019; google-research/augmix imagenet.py ALEXNET_ERR
-    "gaussian_noise": 0.886428, "shot_noise": 0.894468, "impulse_noise": 0.922640,
-    "defocus_blur": 0.819880, "glass_blur": 0.826268, "motion_blur": 0.785948, "zoom_blur": 0.798360,
-    "snow": 0.866816, "frost": 0.826572, "fog": 0.819324, "brightness": 0.564592,
-    "contrast": 0.853204, "elastic_transform": 0.646056, "pixelate": 0.717840, "jpeg_compression": 0.606500,
+    "gaussian_noise": 0.886428,
+    "shot_noise": 0.894468,
+    "impulse_noise": 0.922640,
+    "defocus_blur": 0.819880,
+    "glass_blur": 0.826268,
+    "motion_blur": 0.785948,
+    "zoom_blur": 0.798360,
+    "snow": 0.866816,
+    "frost": 0.826572,
+    "fog": 0.819324,
+    "brightness": 0.564592,
+    "contrast": 0.853204,
+    "elastic_transform": 0.646056,
+    "pixelate": 0.717840,
+    "jpeg_compression": 0.606500,
 }
 
 
@@ -171,19 +189,181 @@ def test_paper_occlusion_constants():
 
 # --- cue conflict: the 16 categories -------------------------------------------------------
 MODEL_VS_HUMAN_16 = {  # bethgelab/model-vs-human modelvshuman/helper/human_categories.py, *_indices
-    "airplane": [404], "bear": [294, 295, 296, 297], "bicycle": [444, 671],
-    "bird": [8, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 22, 23, 24, 80, 81, 82, 83, 87, 88, 89, 90, 91, 92, 93,
-             94, 95, 96, 98, 99, 100, 127, 128, 129, 130, 131, 132, 133, 135, 136, 137, 138, 139, 140, 141, 142,
-             143, 144, 145],
-    "boat": [472, 554, 625, 814, 914], "bottle": [440, 720, 737, 898, 899, 901, 907], "car": [436, 511, 817],
-    "cat": [281, 282, 283, 284, 285, 286], "chair": [423, 559, 765, 857], "clock": [409, 530, 892],
-    "dog": [152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171,
-            172, 173, 174, 175, 176, 177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191,
-            193, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 205, 206, 207, 208, 209, 210, 211, 212, 213,
-            214, 215, 216, 217, 218, 219, 220, 221, 222, 223, 224, 225, 226, 228, 229, 230, 231, 232, 233, 234,
-            235, 236, 237, 238, 239, 240, 241, 243, 244, 245, 246, 247, 248, 249, 250, 252, 253, 254, 255, 256,
-            257, 259, 261, 262, 263, 265, 266, 267, 268],
-    "elephant": [385, 386], "keyboard": [508, 878], "knife": [499], "oven": [766],
+    "airplane": [404],
+    "bear": [294, 295, 296, 297],
+    "bicycle": [444, 671],
+    "bird": [
+        8,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        18,
+        19,
+        20,
+        22,
+        23,
+        24,
+        80,
+        81,
+        82,
+        83,
+        87,
+        88,
+        89,
+        90,
+        91,
+        92,
+        93,
+        94,
+        95,
+        96,
+        98,
+        99,
+        100,
+        127,
+        128,
+        129,
+        130,
+        131,
+        132,
+        133,
+        135,
+        136,
+        137,
+        138,
+        139,
+        140,
+        141,
+        142,
+        143,
+        144,
+        145,
+    ],
+    "boat": [472, 554, 625, 814, 914],
+    "bottle": [440, 720, 737, 898, 899, 901, 907],
+    "car": [436, 511, 817],
+    "cat": [281, 282, 283, 284, 285, 286],
+    "chair": [423, 559, 765, 857],
+    "clock": [409, 530, 892],
+    "dog": [
+        152,
+        153,
+        154,
+        155,
+        156,
+        157,
+        158,
+        159,
+        160,
+        161,
+        162,
+        163,
+        164,
+        165,
+        166,
+        167,
+        168,
+        169,
+        170,
+        171,
+        172,
+        173,
+        174,
+        175,
+        176,
+        177,
+        178,
+        179,
+        180,
+        181,
+        182,
+        183,
+        184,
+        185,
+        186,
+        187,
+        188,
+        189,
+        190,
+        191,
+        193,
+        194,
+        195,
+        196,
+        197,
+        198,
+        199,
+        200,
+        201,
+        202,
+        203,
+        205,
+        206,
+        207,
+        208,
+        209,
+        210,
+        211,
+        212,
+        213,
+        214,
+        215,
+        216,
+        217,
+        218,
+        219,
+        220,
+        221,
+        222,
+        223,
+        224,
+        225,
+        226,
+        228,
+        229,
+        230,
+        231,
+        232,
+        233,
+        234,
+        235,
+        236,
+        237,
+        238,
+        239,
+        240,
+        241,
+        243,
+        244,
+        245,
+        246,
+        247,
+        248,
+        249,
+        250,
+        252,
+        253,
+        254,
+        255,
+        256,
+        257,
+        259,
+        261,
+        262,
+        263,
+        265,
+        266,
+        267,
+        268,
+    ],
+    "elephant": [385, 386],
+    "keyboard": [508, 878],
+    "knife": [499],
+    "oven": [766],
     "truck": [555, 569, 656, 675, 717, 734, 864, 867],
 }
 

@@ -19,7 +19,7 @@ def write_png(path, image):
 def marked_image(height, width, top, left, side=12):
     """A dark uint8 image with a bright square whose top-left corner is (top, left)."""
     image = np.full((height, width, 3), 20, np.uint8)
-    image[top:top + side, left:left + side] = 235
+    image[top : top + side, left : left + side] = 235
     return image
 
 
@@ -49,9 +49,10 @@ def test_folder_crop_takes_torchvision_pixel_positions(folder_of_two, crop_pct, 
     for out, image in zip(batch["image"], images.values()):
         height, width = image.shape[:2]
         new_h, new_w, top, left = crop.crop_geometry(height, width, 224, crop_pct)
-        full = tf.image.resize(tf.image.convert_image_dtype(image, tf.float32), (new_h, new_w),
-                               method=interpolation, antialias=True)
-        expected = np.clip(full.numpy()[top:top + 224, left:left + 224], 0, 1)
+        full = tf.image.resize(
+            tf.image.convert_image_dtype(image, tf.float32), (new_h, new_w), method=interpolation, antialias=True
+        )
+        expected = np.clip(full.numpy()[top : top + 224, left : left + 224], 0, 1)
         np.testing.assert_allclose(out, expected, atol=1e-6)
         # the marker lands where the geometry says: centre (r + 5.5) scaled, minus the crop offset
         scale = new_h / height
@@ -108,8 +109,10 @@ def test_mask_takes_the_image_s_crop(height, width):
     assert set(np.unique(out_mask)) <= {0.0, 1.0}
     assert centroid(out_mask) == pytest.approx(centroid(out_image[..., 0]), abs=0.6)
     squashed = np.asarray(__import__("tensorflow").image.resize(mask, (224, 224), method="nearest"))[..., 0]
-    assert abs(centroid(squashed)[1] - centroid(out_image[..., 0])[1]) > 5 or \
-        abs(centroid(squashed)[0] - centroid(out_image[..., 0])[0]) > 5  # the old resize was misaligned
+    assert (
+        abs(centroid(squashed)[1] - centroid(out_image[..., 0])[1]) > 5
+        or abs(centroid(squashed)[0] - centroid(out_image[..., 0])[0]) > 5
+    )  # the old resize was misaligned
 
 
 def _folder(root, size=(40, 50)):
@@ -137,8 +140,10 @@ def test_stored_crop_survives_save_and_load_and_wins_over_the_file_name(tmp_path
         loaded = models.load(str(path))
         assert (loaded.crop_pct, loaded.interpolation) == (crop_pct, interpolation)
         prepared = evaluation.prepare(options, [str(path)], data)
-        assert (prepared.data.preprocessing["crop_pct"], prepared.data.preprocessing["interpolation"]) == \
-            (crop_pct, interpolation)
+        assert (prepared.data.preprocessing["crop_pct"], prepared.data.preprocessing["interpolation"]) == (
+            crop_pct,
+            interpolation,
+        )
         assert prepared.preprocessing["model_data_config"]["crop_from"] == "stored in the model"
 
 
@@ -146,8 +151,13 @@ def test_a_model_without_a_stored_crop_gets_the_paper_s_and_the_run_says_so(tmp_
     from vitlab.experiments import eval_command, evaluation
 
     data = _folder(tmp_path / "data")
-    eval_command.evaluate(evaluation.options("shuffle", overrides=["grids=2x2"]), ["vit_test"], data,
-                          out=str(tmp_path / "run"), quiet=True)
+    eval_command.evaluate(
+        evaluation.options("shuffle", overrides=["grids=2x2"]),
+        ["vit_test"],
+        data,
+        out=str(tmp_path / "run"),
+        quiet=True,
+    )
     recorded = _recorded(tmp_path / "run")
     assert (recorded["crop_pct"], recorded["interpolation"]) == (0.875, "bilinear")
     assert recorded["model_data_config"]["crop_from"] == "the paper's default (the model stores no crop)"

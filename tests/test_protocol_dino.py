@@ -34,10 +34,15 @@ def test_dino_layouts_import_headless_and_give_the_same_features(layout, tmp_pat
     source, state = _headless_state()
     assert not any(key.startswith("head") for key in state)
     if layout == "dino_training_checkpoint":  # {"teacher": {"backbone.*", "head.mlp.*", ...}, "student": ...}
-        wrapped = {"teacher": {**{f"backbone.{k}": v for k, v in state.items()},
-                               "head.mlp.0.weight": np.zeros((64, 32), "float32"),
-                               "head.last_layer.weight_g": np.ones((128, 1), "float32")},
-                   "student": {f"module.backbone.{k}": v * 0 for k, v in state.items()}, "epoch": 100}
+        wrapped = {
+            "teacher": {
+                **{f"backbone.{k}": v for k, v in state.items()},
+                "head.mlp.0.weight": np.zeros((64, 32), "float32"),
+                "head.last_layer.weight_g": np.ones((128, 1), "float32"),
+            },
+            "student": {f"module.backbone.{k}": v * 0 for k, v in state.items()},
+            "epoch": 100,
+        }
         state = timm_convert.unwrap_state(wrapped)
     path = tmp_path / "dino.npz"
     np.savez(path, **state)
@@ -64,16 +69,18 @@ def test_dino_sees_the_evaluated_model_s_normalisation_by_default():
     from vitlab.models.adapter import ModelAdapter
 
     keras.utils.set_random_seed(4)
-    dino = ModelAdapter(models.create("vit_test", num_classes=0, mean=(0.485, 0.456, 0.406),
-                                      std=(0.229, 0.224, 0.225)), "dino")
+    dino = ModelAdapter(
+        models.create("vit_test", num_classes=0, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)), "dino"
+    )
     vit = ModelAdapter(models.create("vit_test", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)), "vit")
     cnn = ModelAdapter(models.create("resnet_test", mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)), "cnn")
     run = [dino, vit, cnn]
     providers = occlusion.saliency_sources(run, occlusion.Config(saliency_model="dino"), has_mask=False)
     assert providers["cnn"] is providers["dino"] and providers["vit"] is not providers["dino"]
     assert providers["dino"].input_stats is None  # the CNN shares DINO's own ImageNet statistics
-    own = occlusion.saliency_sources(run, occlusion.Config(saliency_model="dino", saliency_normalization="own"),
-                                     has_mask=False)
+    own = occlusion.saliency_sources(
+        run, occlusion.Config(saliency_model="dino", saliency_normalization="own"), has_mask=False
+    )
     assert len({id(p) for p in own.values()}) == 1
     twin = models.create("vit_test", num_classes=0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
     twin.set_weights(dino.model.get_weights())  # DINO with the ViT's statistics built in

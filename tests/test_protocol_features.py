@@ -63,10 +63,15 @@ def test_feature_experiments_default_to_normed_tokens_and_cache_them_apart(vit, 
             pass
 
     assert shared.FeatureOptions().token_norm is True
-    on = shared.extract_split(raw, data, shared.FeatureOptions(blocks="last4", kinds=["class"],
-                                                                   cache_dir=str(tmp_path)), Quiet())
-    off = shared.extract_split(raw, data, shared.FeatureOptions(blocks="last4", kinds=["class"],
-                                                                    cache_dir=str(tmp_path), token_norm=False), Quiet())
+    on = shared.extract_split(
+        raw, data, shared.FeatureOptions(blocks="last4", kinds=["class"], cache_dir=str(tmp_path)), Quiet()
+    )
+    off = shared.extract_split(
+        raw,
+        data,
+        shared.FeatureOptions(blocks="last4", kinds=["class"], cache_dir=str(tmp_path), token_norm=False),
+        Quiet(),
+    )
     assert on.path != off.path  # the cache key says which features these are
     tokens = np.asarray(raw.forward(images, tokens=True)["tokens"][-1])[:, 0]
     gamma, beta = np.asarray(raw.model.norm.gamma), np.asarray(raw.model.norm.beta)
@@ -103,7 +108,7 @@ def test_official_probe_uses_adamw_batch_256_drop_last_and_reports_best_and_last
     labels = np.arange(600) % 3
     x = (np.eye(3, 8)[labels] * 4 + rng.normal(scale=0.5, size=(600, 8))).astype("float32")
     score = probes.linear_layer_probe(x, labels, x[:90], labels[:90], 3, epochs=3)
-    (args, kwargs), = seen["optimizer"]
+    ((args, kwargs),) = seen["optimizer"]
     assert args == (5e-4,) and kwargs["weight_decay"] == 0.05 and kwargs["epsilon"] == 1e-8
     assert seen["fit"] == [(512, 256, 1)] * 3  # 600 rows, batch 256, the partial batch dropped
     assert len(score.detail["per epoch"]) == 3

@@ -67,8 +67,13 @@ def test_resnet_drop_points_start_right_after_the_stem(tiny):
     from vitlab import models
 
     _, resnet, images = tiny
-    assert [lesion.resnet_point_shape(resnet.model, p) for p in lesion.PAPER_RESNET_POINTS] == \
-        [(32, 32), (32, 32), (16, 16), (8, 8), (4, 4)]  # 3x3/1 stem; layer2..4 halve
+    assert [lesion.resnet_point_shape(resnet.model, p) for p in lesion.PAPER_RESNET_POINTS] == [
+        (32, 32),
+        (32, 32),
+        (16, 16),
+        (8, 8),
+        (4, 4),
+    ]  # 3x3/1 stem; layer2..4 halve
     resnet50 = models.create("resnet50", num_classes=0)
     assert [lesion.resnet_point_shape(resnet50, p)[0] for p in lesion.PAPER_RESNET_POINTS] == [56, 56, 28, 14, 7]
     logits = np.asarray(resnet.logits(images))
@@ -77,8 +82,11 @@ def test_resnet_drop_points_start_right_after_the_stem(tiny):
         ones = np.ones((4, *shape), "float32")
         np.testing.assert_allclose(np.asarray(lesion.resnet_forward(resnet, images, point, ones)), logits, atol=1e-4)
     zeros = np.zeros((4, 4, 4), "float32")  # everything dropped after layer4: the head sees zeros
-    np.testing.assert_allclose(np.asarray(lesion.resnet_forward(resnet, images, 5, zeros)),
-                               np.broadcast_to(np.asarray(resnet.model.fc.bias), (4, 10)), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(lesion.resnet_forward(resnet, images, 5, zeros)),
+        np.broadcast_to(np.asarray(resnet.model.fc.bias), (4, 10)),
+        atol=1e-6,
+    )
     half = lesion.cell_keep(0, range(4), (32, 32), 0.5)
     assert not np.allclose(np.asarray(lesion.resnet_forward(resnet, images, 1, half)), logits, atol=1e-3)
 
@@ -89,7 +97,9 @@ def test_vit_at_512_keeps_weights_and_resamples_positions(tiny):
     vit, _, _ = tiny
     big = segmentation.at_input_size(vit, 64)  # vit_test: patch 8, 4x4 -> 8x8 grid (512 does 14 -> 32)
     assert big.model.image_size == 64 and big.patch_grid == (8, 8)
-    np.testing.assert_array_equal(np.asarray(big.model.blocks[1].fc1.kernel), np.asarray(vit.model.blocks[1].fc1.kernel))
+    np.testing.assert_array_equal(
+        np.asarray(big.model.blocks[1].fc1.kernel), np.asarray(vit.model.blocks[1].fc1.kernel)
+    )
     table = np.asarray(vit.model.pos_embed)
     expected = segmentation.resample_pos_grid(table[0, 1:].reshape(4, 4, -1), 8).reshape(1, 64, -1)
     np.testing.assert_allclose(np.asarray(big.model.pos_embed)[:, 1:], expected, atol=1e-6)

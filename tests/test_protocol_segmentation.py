@@ -3,8 +3,8 @@ per-object Jaccard in the experiment, and the 512 x 512 input taken from the ori
 
 import numpy as np
 import pytest
-
 from helpers import official_per_sample_jaccard
+
 from vitlab import data as data_lib
 from vitlab.protocol import segmentation as protocol
 
@@ -36,7 +36,7 @@ def halves(height, width):
     """Left 3/8 object class 3, the rest class 7, a void (255) frame of 2 px."""
     labels = np.zeros((height, width), np.uint8)
     labels[:, : width * 3 // 8] = 3
-    labels[:, width * 3 // 8:] = 7
+    labels[:, width * 3 // 8 :] = 7
     labels[:2], labels[-2:], labels[:, :2], labels[:, -2:] = 255, 255, 255, 255
     image = np.full((height, width, 3), 40, np.uint8)
     image[labels == 7] = 220
@@ -113,8 +113,9 @@ def test_segmentation_runs_on_voc_masks(voc):
     from vitlab.experiments.runner import resolve_model
 
     data = data_lib.load(f"voc:{voc}", split="val", image_size=32, batch_size=2)
-    result = segmentation.run([resolve_model("vit_test", num_classes=20)], data, segmentation.Config(tokens=["class"]),
-                              Context())
+    result = segmentation.run(
+        [resolve_model("vit_test", num_classes=20)], data, segmentation.Config(tokens=["class"]), Context()
+    )
     best = result.arrays["vit_test/class/jaccard_best_head"]
     assert best.shape == (2,) and np.isnan(best[1]) and 0.0 < best[0] <= 1.0  # image 2 has no object
     assert result.summary["jaccard_class/vit_test"] == pytest.approx(best[0])

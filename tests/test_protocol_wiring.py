@@ -1,6 +1,5 @@
 """The experiments' defaults are the paper's protocol (vitlab/protocol), each pinned here."""
 
-import numpy as np
 import pytest
 
 from vitlab.config import ConfigError
@@ -89,8 +88,13 @@ def test_feature_experiments_default_to_the_official_features_and_probe():
     from vitlab.experiments import correlation, few_shot, knn, linear_probe
 
     probe = linear_probe.Config()
-    assert (probe.method, probe.learning_rate, probe.weight_decay, probe.probe_batch_size, probe.epochs) == \
-        ("linear", 5e-4, 0.05, 256, 10)
+    assert (probe.method, probe.learning_rate, probe.weight_decay, probe.probe_batch_size, probe.epochs) == (
+        "linear",
+        5e-4,
+        0.05,
+        256,
+        10,
+    )
     assert all(cls().token_norm for cls in (linear_probe.Config, knn.Config, few_shot.Config, correlation.Config))
 
 

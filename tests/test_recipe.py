@@ -4,8 +4,8 @@ import json
 import textwrap
 
 import pytest
-
 from helpers import run_cli
+
 from vitlab.config import ConfigError
 from vitlab.training import recipe as recipe_lib
 
@@ -51,18 +51,26 @@ def test_defaults_merge_into_steps_and_step_values_win(tmp_path):
 
 
 def test_overrides_are_typed_per_section_and_per_step(tmp_path):
-    recipe = recipe_lib.load(write(tmp_path, BASE), ["optim.epochs=5", "student.optim.learning_rate=3e-4",
-                                                     "seed=7", "distill.kind=soft"], check_data=False)
+    recipe = recipe_lib.load(
+        write(tmp_path, BASE),
+        ["optim.epochs=5", "student.optim.learning_rate=3e-4", "seed=7", "distill.kind=soft"],
+        check_data=False,
+    )
     assert [t.optim.epochs for t in recipe.train] == [5, 5]
     assert [t.optim.learning_rate for t in recipe.train] == [1e-3, 3e-4]
     assert recipe.top.seed == 7 and recipe.train[1].distill.kind == "soft"
-    assert recipe.resolved["overrides"] == ["optim.epochs=5", "student.optim.learning_rate=3e-4", "seed=7",
-                                            "distill.kind=soft"]
+    assert recipe.resolved["overrides"] == [
+        "optim.epochs=5",
+        "student.optim.learning_rate=3e-4",
+        "seed=7",
+        "distill.kind=soft",
+    ]
 
 
 def test_smoke_shrinks_epochs_and_data(tmp_path):
-    recipe = recipe_lib.load(write(tmp_path, BASE + "\n[smoke]\nepochs = 1\nlimit = 32\n"), ["smoke=true"],
-                             check_data=False)
+    recipe = recipe_lib.load(
+        write(tmp_path, BASE + "\n[smoke]\nepochs = 1\nlimit = 32\n"), ["smoke=true"], check_data=False
+    )
     assert [(t.optim.epochs, t.data.limit) for t in recipe.train] == [(1, 32), (1, 32)]
     assert recipe.train[0].optim.warmup_epochs <= 0.5
 
@@ -72,34 +80,42 @@ def test_single_model_recipe_trains_final(tmp_path):
     assert [(t.name, t.model, t.drop_path_rate) for t in recipe.train] == [("final", "vit_test", 0.1)]
 
 
-@pytest.mark.parametrize("text, overrides, expected", [
-    ("epoch = 3\n" + BASE, (), "unknown key 'epoch'; valid keys:"),
-    (BASE + "\nepoch = 3\n", (), "train.student: unknown key 'epoch'"),
-    (BASE.replace("epochs = 3", "epoch = 3"), (), "optim: unknown key 'epoch' (did you mean epochs?)"),
-    (BASE.replace("epochs = 3", 'epochs = "three"'), (), "optim.epochs: expected int, got 'three'"),
-    (BASE.replace("epochs = 3", "epochs = 0"), (), "epochs: expected a positive number, got 0"),
-    ('strategy = "tpu"\n' + BASE, (), "strategy: expected one of auto, one_device, mirrored, multi_worker"),
-    (BASE.replace('distill.teacher = "teacher"', 'distill.kind = "medium"'), (), "kind: expected one of hard, soft"),
-    (BASE.replace('model = "resnet_test"', 'model = "resnet_nope"'), (), "unknown model 'resnet_nope'"),
-    (BASE.replace('name = "teacher"', 'name = "teacher2"'), (), "unknown model 'teacher'"),
-    (BASE + "\n[[train]]\nname = \"student\"\nmodel = \"vit_test\"\n", (), "step names must be unique"),
-    (BASE + "\n[[evaluate]]\nexperiment = \"no-such\"\nmodels = [\"student\"]\n", (), "unknown experiment 'no-such'"),
-    (BASE + "\n[export]\nmodels = [\"nobody\"]\n", (), "export.models: 'nobody' is not a training step"),
-    (BASE, ("optim.epochs=ten",), "optim.epochs: expected an integer, got 'ten'"),
-    (BASE, ("optim.epoch=2",), "unknown key 'epoch'"),
-    (BASE, ("student.optim.batch_size=x",), "train.student.optim.batch_size: expected an integer, got 'x'"),
-    (BASE, ("nobody.epochs=2",), "--set nobody.epochs: no such key"),
-    (BASE, ("smoke",), "--set 'smoke': expected section.key=value"),
-    (BASE, ("smoke=maybe",), "smoke: expected true or false, got 'maybe'"),
-    ("name = [1\n", (), "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, overrides, expected",
+    [
+        ("epoch = 3\n" + BASE, (), "unknown key 'epoch'; valid keys:"),
+        (BASE + "\nepoch = 3\n", (), "train.student: unknown key 'epoch'"),
+        (BASE.replace("epochs = 3", "epoch = 3"), (), "optim: unknown key 'epoch' (did you mean epochs?)"),
+        (BASE.replace("epochs = 3", 'epochs = "three"'), (), "optim.epochs: expected int, got 'three'"),
+        (BASE.replace("epochs = 3", "epochs = 0"), (), "epochs: expected a positive number, got 0"),
+        ('strategy = "tpu"\n' + BASE, (), "strategy: expected one of auto, one_device, mirrored, multi_worker"),
+        (
+            BASE.replace('distill.teacher = "teacher"', 'distill.kind = "medium"'),
+            (),
+            "kind: expected one of hard, soft",
+        ),
+        (BASE.replace('model = "resnet_test"', 'model = "resnet_nope"'), (), "unknown model 'resnet_nope'"),
+        (BASE.replace('name = "teacher"', 'name = "teacher2"'), (), "unknown model 'teacher'"),
+        (BASE + '\n[[train]]\nname = "student"\nmodel = "vit_test"\n', (), "step names must be unique"),
+        (BASE + '\n[[evaluate]]\nexperiment = "no-such"\nmodels = ["student"]\n', (), "unknown experiment 'no-such'"),
+        (BASE + '\n[export]\nmodels = ["nobody"]\n', (), "export.models: 'nobody' is not a training step"),
+        (BASE, ("optim.epochs=ten",), "optim.epochs: expected an integer, got 'ten'"),
+        (BASE, ("optim.epoch=2",), "unknown key 'epoch'"),
+        (BASE, ("student.optim.batch_size=x",), "train.student.optim.batch_size: expected an integer, got 'x'"),
+        (BASE, ("nobody.epochs=2",), "--set nobody.epochs: no such key"),
+        (BASE, ("smoke",), "--set 'smoke': expected section.key=value"),
+        (BASE, ("smoke=maybe",), "smoke: expected true or false, got 'maybe'"),
+        ("name = [1\n", (), "not valid TOML"),
+    ],
+)
 def test_malformed_recipes_get_one_clear_error(tmp_path, text, overrides, expected):
     assert expected in error_of(tmp_path, text, overrides)
 
 
 def test_teacher_must_be_an_earlier_step(tmp_path):
     text = BASE.replace('distill.teacher = "teacher"', "").replace(
-        'data.dataset = "shapes:stylized"', 'data.dataset = "shapes:stylized"\ndistill.teacher = "student"')
+        'data.dataset = "shapes:stylized"', 'data.dataset = "shapes:stylized"\ndistill.teacher = "student"'
+    )
     assert "step 'student' must come before 'teacher'" in error_of(tmp_path, text)
 
 
@@ -130,8 +146,9 @@ def test_cli_lists_shows_and_refuses_bad_input(tmp_path, capsys):
     bad = write(tmp_path, BASE.replace("epochs = 3", "epochs = -1"))
     code, _, err = run_cli(capsys, "recipe", "run", str(bad), "--runs", str(tmp_path / "runs"))
     assert code == 2 and err.startswith(f"error: {bad}: optim.epochs") and not (tmp_path / "runs").exists()
-    code, _, err = run_cli(capsys, "recipe", "run", str(write(tmp_path, BASE)), "--set", "optim.epochs=x",
-                           "--runs", str(tmp_path / "runs"))
+    code, _, err = run_cli(
+        capsys, "recipe", "run", str(write(tmp_path, BASE)), "--set", "optim.epochs=x", "--runs", str(tmp_path / "runs")
+    )
     assert code == 2 and "optim.epochs: expected an integer, got 'x'" in err
 
 
@@ -171,7 +188,8 @@ def test_a_run_loads_each_saved_model_once_and_a_resumed_done_step_loads_nothing
 
     saved = tmp_path / "m.keras"
     models.create("vit_test").save(saved)
-    (tmp_path / "r.toml").write_text(textwrap.dedent(f"""
+    (tmp_path / "r.toml").write_text(
+        textwrap.dedent(f"""
         name = "one-load"
         [[evaluate]]
         experiment = "shuffle"
@@ -185,9 +203,12 @@ def test_a_run_loads_each_saved_model_once_and_a_resumed_done_step_loads_nothing
         dataset = "shapes"
         limit = 8
         set = {{ levels = [0.0, 0.5], modes = ["random"], repeats = 1 }}
-        """))
+        """)
+    )
     loads, real = [], models.load
-    monkeypatch.setattr(models, "load", lambda path, *args, **kwargs: (loads.append(path), real(path, *args, **kwargs))[1])
+    monkeypatch.setattr(
+        models, "load", lambda path, *args, **kwargs: (loads.append(path), real(path, *args, **kwargs))[1]
+    )
     code, _, err = run_cli(capsys, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "run"), "--quiet")
     assert code == 0, err[-2000:]
     assert loads == [str(saved)]
@@ -195,7 +216,9 @@ def test_a_run_loads_each_saved_model_once_and_a_resumed_done_step_loads_nothing
     code, _, err = run_cli(capsys, "recipe", "run", "--resume", str(tmp_path / "run"), "--quiet")
     assert code == 0, err[-2000:]
     assert loads == []
-    messages = [json.loads(line).get("message", "") for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
+    messages = [
+        json.loads(line).get("message", "") for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()
+    ]
     assert "shuffle: already done, skipped" in messages and "occlusion: already done, skipped" in messages
 
 
@@ -204,7 +227,8 @@ def test_a_resumed_step_counts_the_training_time_of_its_earlier_processes(tmp_pa
     (checkpoint.TrainingClock), so a step killed and resumed reports its whole training time."""
     from vitlab.training import checkpoint
 
-    (tmp_path / "r.toml").write_text(textwrap.dedent("""
+    (tmp_path / "r.toml").write_text(
+        textwrap.dedent("""
         name = "clock"
         [data]
         dataset = "shapes"
@@ -216,11 +240,11 @@ def test_a_resumed_step_counts_the_training_time_of_its_earlier_processes(tmp_pa
         [[train]]
         name = "net"
         model = "vit_test"
-        """))
+        """)
+    )
     monkeypatch.setattr(checkpoint, "trained_wall_seconds", lambda directory: 1000.0)
     monkeypatch.setenv("VITLAB_EAGER", "1")  # no compile: as fast as tiny gets
-    code, _, err = run_cli(capsys, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "run"),
-                           "--quiet")
+    code, _, err = run_cli(capsys, "recipe", "run", str(tmp_path / "r.toml"), "--out", str(tmp_path / "run"), "--quiet")
     assert code == 0, err[-2000:]
     seconds = json.loads((tmp_path / "run" / "run.json").read_text())["training"]["net"]["seconds"]
     assert 1000.0 < seconds < 1300.0

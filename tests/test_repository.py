@@ -60,8 +60,13 @@ ISSUE_REFERENCE = re.compile(r"\b[Ii]ssues? #?\d+|\b[Tt]asks? #\d+")
 
 
 def test_no_file_cites_an_issue_number():
-    hits = [f"{p.relative_to(ROOT)}:{n}" for p in text_files() if p.suffix in {".py", ".md", ".toml"}
-            for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1) if ISSUE_REFERENCE.search(line)]
+    hits = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in text_files()
+        if p.suffix in {".py", ".md", ".toml"}
+        for n, line in enumerate(p.read_text(errors="replace").splitlines(), 1)
+        if ISSUE_REFERENCE.search(line)
+    ]
     assert not hits, "issue numbers a user cannot look up: " + ", ".join(hits)
 
 
@@ -81,12 +86,17 @@ def test_readme_is_a_guide():
 def test_public_api_is_documented():
     """Every name `vitlab` exports has a docstring (the API reference is generated from them)."""
     init = ast.parse((ROOT / "vitlab" / "__init__.py").read_text())
-    public = next(ast.literal_eval(node.value) for node in init.body if isinstance(node, ast.Assign)
-                  and getattr(node.targets[0], "id", "") == "_PUBLIC")
+    public = next(
+        ast.literal_eval(node.value)
+        for node in init.body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "_PUBLIC"
+    )
     undocumented = []
     for name, module in public.items():
         tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text())
-        found = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name]
+        found = [
+            node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name
+        ]
         if not found or not ast.get_docstring(found[0]):
             undocumented.append(f"{module}.{name}")
     assert not undocumented, f"public names without a docstring: {undocumented}"
@@ -97,7 +107,13 @@ def test_docs_site_builds_strict(tmp_path):
     if not (ROOT / "mkdocs.yml").exists():
         pytest.fail("mkdocs.yml is missing")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (tmp_path / "site" / "reference" / "index.html").exists()

@@ -13,10 +13,20 @@ from vitlab.results.run_status import active
 
 def _result():
     return Result(
-        experiment="occlusion", config={"levels": [0.0, 0.5]}, models=["a", "b"],
+        experiment="occlusion",
+        config={"levels": [0.0, 0.5]},
+        models=["a", "b"],
         arrays={"random/a/top1": np.array([0.9, 0.5]), "names": np.array(["x", "y"])},
-        curves=[Curve("Random PatchDrop", "information loss", "top-1", [0.0, 0.5], {"a": [0.9, 0.5], "b": [0.8, 0.2]},
-                      errors={"a": [0.01, 0.02]})],
+        curves=[
+            Curve(
+                "Random PatchDrop",
+                "information loss",
+                "top-1",
+                [0.0, 0.5],
+                {"a": [0.9, 0.5], "b": [0.8, 0.2]},
+                errors={"a": [0.01, 0.02]},
+            )
+        ],
         tables=[Table("top-1", ["model", "0.0", "0.5"], [["a", 0.9, 0.5], ["b", 0.8, 0.2]])],
         summary={"a/top1@0.5": 0.5},
     )

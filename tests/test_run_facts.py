@@ -13,10 +13,14 @@ from vitlab.results.run_facts import headline, models_of, pick_headline
 from vitlab.training import plan
 from vitlab.training import recipe as recipe_lib
 
-SUMMARY = {"adversarial/fgsm@4_255/resnet": 0.11, "occlusion/top1_random_0.50/resnet": 0.31,
-           "occlusion/top1_random_0.50/vit": 0.81, "occlusion/top1_salient_lambda0.5/vit": 0.6}
+SUMMARY = {
+    "adversarial/fgsm@4_255/resnet": 0.11,
+    "occlusion/top1_random_0.50/resnet": 0.31,
+    "occlusion/top1_random_0.50/vit": 0.81,
+    "occlusion/top1_salient_lambda0.5/vit": 0.6,
+}
 
-RECIPE = textwrap.dedent('''
+RECIPE = textwrap.dedent("""
     name = "study"
     headline = "occlusion/top1_random_*/vit"
 
@@ -31,7 +35,7 @@ RECIPE = textwrap.dedent('''
     [[evaluate]]
     experiment = "shuffle"
     models = ["zoo:resnet", "resnet_test"]
-''')
+""")
 
 
 def test_pick_headline_takes_the_named_key_or_pattern_else_the_first():
@@ -43,14 +47,21 @@ def test_pick_headline_takes_the_named_key_or_pattern_else_the_first():
 
 
 def test_models_of_a_recipe_run_recorded_before_evaluate_models_were_listed():
-    info = {"kind": "recipe", "models": ["brief_vit"],
-            "config": {"train": [{"name": "brief_vit"}], "evaluate": [{"models": ["zoo:vit", "brief_vit"]},
-                                                                      {"models": ["zoo:resnet", "zoo:vit"]}]}}
+    info = {
+        "kind": "recipe",
+        "models": ["brief_vit"],
+        "config": {
+            "train": [{"name": "brief_vit"}],
+            "evaluate": [{"models": ["zoo:vit", "brief_vit"]}, {"models": ["zoo:resnet", "zoo:vit"]}],
+        },
+    }
     assert models_of(info) == ["brief_vit", "zoo:vit", "zoo:resnet"]
     assert models_of({"kind": "eval", "models": ["a", "b"], "config": {"evaluate": [{"models": ["c"]}]}}) == ["a", "b"]
     assert models_of({"models": "one"}) == ["one"] and models_of({"config": "junk", "kind": "recipe"}) == []
     assert headline({"summary": SUMMARY, "config": {"headline": "occlusion/*salient*"}}) == (
-        "occlusion/top1_salient_lambda0.5/vit", 0.6)
+        "occlusion/top1_salient_lambda0.5/vit",
+        0.6,
+    )
 
 
 def test_a_recipe_run_records_every_model_and_its_headline(tmp_path):
@@ -87,5 +98,7 @@ def test_runs_list_shows_the_named_headline(tmp_path, capsys):
         run.update(summary=SUMMARY)
     code, out, _ = run_cli(capsys, "runs", "list", "--runs", str(tmp_path), "--json")
     rows = {row["id"]: row["headline"] for row in json.loads(out)}
-    assert code == 0 and rows == {named.id: "occlusion/top1_random_0.50/vit=0.8100",
-                                  plain.id: "adversarial/fgsm@4_255/resnet=0.1100"}
+    assert code == 0 and rows == {
+        named.id: "occlusion/top1_random_0.50/vit=0.8100",
+        plain.id: "adversarial/fgsm@4_255/resnet=0.1100",
+    }

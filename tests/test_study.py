@@ -20,7 +20,9 @@ def test_every_cell_is_a_valid_recipe_on_one_schedule(tmp_path):
         step = recipe.train[0]
         assert recipe.top.seed == 3 and step.model == cell.model and step.optim.snapshots
         assert step.augment.preset == cell.preset and step.drop_path_rate == cell.drop_path
-        seen.add((step.optim.batch_size, step.optim.epochs, step.optim.steps_per_epoch, step.data.dataset.split(",")[1]))
+        seen.add(
+            (step.optim.batch_size, step.optim.epochs, step.optim.steps_per_epoch, step.data.dataset.split(",")[1])
+        )
         assert step.optim.batch_size % step.augment.repeats == 0
     assert len(seen) == 1  # equal images seen, equal schedule, for every cell
     ablation = recipe_lib.load(str(tmp_path / "vit_deit_no_occlusion.toml"), check_data=False).train[0].augment
@@ -30,8 +32,13 @@ def test_every_cell_is_a_valid_recipe_on_one_schedule(tmp_path):
 
 
 def test_teachers_train_before_their_students():
-    assert runner.order(["deit_tex", "deit_shape", "vit_deit"]) == ["resnet_basic", "deit_tex", "resnet_sin",
-                                                                   "deit_shape", "vit_deit"]
+    assert runner.order(["deit_tex", "deit_shape", "vit_deit"]) == [
+        "resnet_basic",
+        "deit_tex",
+        "resnet_sin",
+        "deit_shape",
+        "vit_deit",
+    ]
     with pytest.raises(UserError, match="unknown study cell 'vit_dieT'"):
         runner.order(["vit_dieT"])
 
@@ -41,8 +48,10 @@ def _fake_cell(monkeypatch, tmp_path, status):
     cell = runner.cell_dir(1, "vit_basic")
     (cell / "checkpoints" / "vit_basic").mkdir(parents=True)
     (cell / "run.json").write_text(json.dumps({"status": status, "recipe": str(runner.root() / "seed-1/x.toml")}))
-    events = [{"kind": "metric", "name": "val_accuracy", "value": 0.5, "done": 2000},
-              {"kind": "metric", "name": "val_accuracy", "value": 0.75, "done": 4000}]
+    events = [
+        {"kind": "metric", "name": "val_accuracy", "value": 0.5, "done": 2000},
+        {"kind": "metric", "name": "val_accuracy", "value": 0.75, "done": 4000},
+    ]
     (cell / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events) + '{"torn')
     (cell / runner.METRICS).write_text(json.dumps({"epoch-001": {}, "epoch-002": {}}))
     checkpoints = cell / "checkpoints" / "vit_basic"
@@ -57,8 +66,9 @@ def test_a_pack_carries_the_newest_checkpoint_to_a_new_cache(monkeypatch, tmp_pa
     runner.pack("vit_basic", 1, tmp_path / "pack")
     packed = tmp_path / "pack" / "seed-1" / "vit_basic"
     assert sorted(p.name for p in (packed / "checkpoints" / "vit_basic").iterdir()) == ["new.weights.h5", "state.json"]
-    assert runner.summary(1, ["vit_basic"]) == [{"cell": "vit_basic", "status": "interrupted", "val_accuracy": 0.75,
-                                                  "steps": 4000, "snapshots": 2}]
+    assert runner.summary(1, ["vit_basic"]) == [
+        {"cell": "vit_basic", "status": "interrupted", "val_accuracy": 0.75, "steps": 4000, "snapshots": 2}
+    ]
     monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "fresh"))
     assert runner.unpack("vit_basic", 1, tmp_path / "pack") and runner.status(1, "vit_basic") == "interrupted"
     assert not runner.unpack("vit_basic", 1, tmp_path / "pack")  # never over a cache that has the cell
@@ -101,8 +111,10 @@ def test_a_snapshot_is_measured_on_test_and_stylized(monkeypatch, tmp_path):
 
 def _metrics(*epochs):
     """snapshot_metrics.json from (clean, at 25%, at 50%) per epoch, the same on both sets."""
-    return {f"epoch-{i:03d}": {s: {"0.00": c, "0.25": a, "0.50": b} for s in ("test", "stylized")}
-            for i, (c, a, b) in enumerate(epochs, 1)}
+    return {
+        f"epoch-{i:03d}": {s: {"0.00": c, "0.25": a, "0.50": b} for s in ("test", "stylized")}
+        for i, (c, a, b) in enumerate(epochs, 1)
+    }
 
 
 def test_retention_is_the_accuracy_kept_above_chance():
@@ -117,10 +129,22 @@ def test_interaction_pairs_the_2x2_by_seed():
     from vitlab.study import analysis
 
     # retention at 25%: vit_deit 0.75, resnet_deit 0.5, vit_basic 0.5, resnet_basic 0.375 (clean 0.9)
-    cells = {"vit_deit": _metrics((0.9, 0.7, 0.3)), "resnet_deit": _metrics((0.9, 0.5, 0.2)),
-             "vit_basic": _metrics((0.9, 0.5, 0.2)), "resnet_basic": _metrics((0.9, 0.4, 0.1))}
-    shifted = {name: {k: {s: {x: v + 0.0125 * (name == "vit_deit") * (x != "0.00") for x, v in levels.items()}
-                          for s, levels in point.items()} for k, point in m.items()} for name, m in cells.items()}
+    cells = {
+        "vit_deit": _metrics((0.9, 0.7, 0.3)),
+        "resnet_deit": _metrics((0.9, 0.5, 0.2)),
+        "vit_basic": _metrics((0.9, 0.5, 0.2)),
+        "resnet_basic": _metrics((0.9, 0.4, 0.1)),
+    }
+    shifted = {
+        name: {
+            k: {
+                s: {x: v + 0.0125 * (name == "vit_deit") * (x != "0.00") for x, v in levels.items()}
+                for s, levels in point.items()
+            }
+            for k, point in m.items()
+        }
+        for name, m in cells.items()
+    }
     result = analysis.interaction({0: cells, 1: cells, 2: shifted, 3: {"vit_deit": cells["vit_deit"]}}, "0.25")
     # per seed: deit 0.25, basic 0.125, interaction 0.125, paper 0.375; seed 2's ViT keeps 0.0125/0.8 more
     assert result["interaction"].n == 3  # seed 3 lacks three cells
@@ -144,15 +168,30 @@ def test_report_tables_every_cell_and_the_endpoint(monkeypatch, tmp_path):
     from vitlab.study import report
 
     monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
-    values = {"vit_deit": (0.9, 0.7, 0.3), "resnet_deit": (0.9, 0.5, 0.2), "vit_basic": (0.9, 0.5, 0.2),
-              "resnet_basic": (0.9, 0.4, 0.1)}
+    values = {
+        "vit_deit": (0.9, 0.7, 0.3),
+        "resnet_deit": (0.9, 0.5, 0.2),
+        "vit_basic": (0.9, 0.5, 0.2),
+        "resnet_basic": (0.9, 0.4, 0.1),
+    }
     for seed in (0, 1):
         for name, point in values.items():
             folder = tmp_path / "packs" / f"seed-{seed}" / name
             folder.mkdir(parents=True)
             (folder / "run.json").write_text(json.dumps({"status": "done"}))
-            (folder / "events.jsonl").write_text(json.dumps({"kind": "metric", "name": "val_accuracy", "value": 0.9,
-                                                             "done": 20000, "step": f"train:{name}", "cpu_s": 10.0}) + "\n")
+            (folder / "events.jsonl").write_text(
+                json.dumps(
+                    {
+                        "kind": "metric",
+                        "name": "val_accuracy",
+                        "value": 0.9,
+                        "done": 20000,
+                        "step": f"train:{name}",
+                        "cpu_s": 10.0,
+                    }
+                )
+                + "\n"
+            )
             (folder / runner.METRICS).write_text(json.dumps(_metrics((0.5, 0.4, 0.3), point)))
     out = report.write([0, 1], tmp_path / "results.md", packs=tmp_path / "packs")
     text = out.read_text()

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from helpers import keras_file_weights
 
 
@@ -12,8 +11,9 @@ def batches(config, batch_size=8, n=16, num_classes=10, seed=0):
 
     rng = np.random.default_rng(seed)
     data = from_arrays(rng.random((n, 32, 32, 3), dtype=np.float32), np.arange(n) % num_classes, batch_size=8)
-    images, targets = next(iter(training_batches(data.pipeline, config, num_classes, batch_size, seed=seed,
-                                                 shuffle_buffer=0)))
+    images, targets = next(
+        iter(training_batches(data.pipeline, config, num_classes, batch_size, seed=seed, shuffle_buffer=0))
+    )
     return images.numpy(), targets.numpy()
 
 
@@ -25,8 +25,10 @@ def test_label_smoothing_and_plain_batches():
     np.testing.assert_allclose(targets[0], [0.91] + [0.01] * 9, atol=1e-6)  # label 0, 0.9 + 0.1 / 10
 
 
-@pytest.mark.parametrize("option", [{"rand_augment": True}, {"erasing_prob": 1.0}, {"flip": True},
-                                    {"crop": "random_resized"}, {"crop": "padded"}])
+@pytest.mark.parametrize(
+    "option",
+    [{"rand_augment": True}, {"erasing_prob": 1.0}, {"flip": True}, {"crop": "random_resized"}, {"crop": "padded"}],
+)
 def test_image_augmenters_keep_shape_and_range_and_change_pixels(option):
     from vitlab.training.recipe_sections import AugmentSection
 
@@ -78,7 +80,9 @@ def test_distillation_loss_matches_hand_computation():
     hard = per_example_loss({"class": cls, "dist": dist}, targets, teacher, DistillSection())
     expected = 0.5 * -log_softmax(cls)[0, 0] + 0.5 * -log_softmax(dist)[0, 2]
     np.testing.assert_allclose(np.asarray(hard), [expected], rtol=1e-5)
-    soft = per_example_loss({"class": cls, "dist": dist}, targets, teacher, DistillSection(kind="soft", temperature=2.0))
+    soft = per_example_loss(
+        {"class": cls, "dist": dist}, targets, teacher, DistillSection(kind="soft", temperature=2.0)
+    )
     p_t = np.exp(log_softmax(teacher / 2))
     kl = (p_t * (np.log(p_t) - log_softmax(dist / 2))).sum() * 4
     np.testing.assert_allclose(np.asarray(soft), [0.5 * -log_softmax(cls)[0, 0] + 0.5 * kl], rtol=1e-4)
@@ -102,9 +106,15 @@ def tiny_step(distill_teacher=""):
     from vitlab.training.recipe import TrainStep
     from vitlab.training.recipe_sections import AugmentSection, DataSection, DistillSection, OptimSection
 
-    return TrainStep(name="student", model="deit_test_distilled", drop_path_rate=0.0, data=DataSection(limit=32),
-                     augment=AugmentSection(), optim=OptimSection(epochs=2, batch_size=8, warmup_epochs=0.5),
-                     distill=DistillSection(teacher=distill_teacher))
+    return TrainStep(
+        name="student",
+        model="deit_test_distilled",
+        drop_path_rate=0.0,
+        data=DataSection(limit=32),
+        augment=AugmentSection(),
+        optim=OptimSection(epochs=2, batch_size=8, warmup_epochs=0.5),
+        distill=DistillSection(teacher=distill_teacher),
+    )
 
 
 def make_model(step, teacher=None, seed=1):
@@ -150,16 +160,23 @@ def test_recipe_run_trains_distils_and_records(tmp_path, tiny_arrays):
     """A whole recipe in-process on array data: models saved, steps done, events per epoch."""
     from vitlab.data.dataset import from_arrays
     from vitlab.results import RunStore
-    from vitlab.training import plan, recipe as recipe_lib
+    from vitlab.training import plan
+    from vitlab.training import recipe as recipe_lib
 
     path = tmp_path / "r.toml"
-    path.write_text('name = "t"\nlog_every = 1\n[data]\neval_limit = 8\n[optim]\nepochs = 2\nbatch_size = 8\n'
-                    'warmup_epochs = 0.5\n[[train]]\nname = "teacher"\nmodel = "resnet_test"\n'
-                    '[[train]]\nname = "student"\nmodel = "deit_test_distilled"\ndistill.teacher = "teacher"\n')
+    path.write_text(
+        'name = "t"\nlog_every = 1\n[data]\neval_limit = 8\n[optim]\nepochs = 2\nbatch_size = 8\n'
+        'warmup_epochs = 0.5\n[[train]]\nname = "teacher"\nmodel = "resnet_test"\n'
+        '[[train]]\nname = "student"\nmodel = "deit_test_distilled"\ndistill.teacher = "teacher"\n'
+    )
     recipe = recipe_lib.load(path, check_data=False)
     images, labels, _ = tiny_arrays
-    arrays = lambda step, size, seed: (from_arrays(images, labels, batch_size=8, num_classes=10),  # noqa: E731
-                                       from_arrays(images[:8], labels[:8], batch_size=8, num_classes=10))
+    arrays = (
+        lambda step, size, seed: (
+            from_arrays(images, labels, batch_size=8, num_classes=10),  # noqa: E731
+            from_arrays(images[:8], labels[:8], batch_size=8, num_classes=10),
+        )
+    )
     run = plan.start(recipe, runs_root=tmp_path / "runs")
     plan.execute(recipe, run, quiet=True, data_loader=arrays)
     info = RunStore(tmp_path / "runs").open(run.path).read_info()
@@ -172,8 +189,9 @@ def test_recipe_run_trains_distils_and_records(tmp_path, tiny_arrays):
     assert [e["epoch"] for e in metrics] == [1, 2]
     progress = [e for e in events if e["kind"] == "progress" and e["step"] == "train:student"]
     assert progress[-1]["done"] == progress[-1]["total"] == 4
-    plan.execute(recipe, plan.start(recipe, runs_root=tmp_path / "runs", resume=run.path), quiet=True,
-                 data_loader=arrays)  # resuming a finished run redoes nothing
+    plan.execute(
+        recipe, plan.start(recipe, runs_root=tmp_path / "runs", resume=run.path), quiet=True, data_loader=arrays
+    )  # resuming a finished run redoes nothing
     events, _ = run.events()
     assert sum("already done, skipped" in e.get("message", "") for e in events) == 2
 
@@ -182,11 +200,14 @@ def test_snapshots_keep_the_model_at_every_epoch_end(tmp_path, tiny_arrays):
     """optim.snapshots: one loadable model per epoch; the last equals the step's saved model."""
     from vitlab import models
     from vitlab.data.dataset import from_arrays
-    from vitlab.training import plan, recipe as recipe_lib
+    from vitlab.training import plan
+    from vitlab.training import recipe as recipe_lib
 
     path = tmp_path / "r.toml"
-    path.write_text('name = "t"\n[data]\neval_split = ""\n[optim]\nepochs = 2\nbatch_size = 8\nsteps_per_epoch = 2\n'
-                    'warmup_epochs = 0.5\nsnapshots = true\n[[train]]\nname = "net"\nmodel = "resnet_test"\n')
+    path.write_text(
+        'name = "t"\n[data]\neval_split = ""\n[optim]\nepochs = 2\nbatch_size = 8\nsteps_per_epoch = 2\n'
+        'warmup_epochs = 0.5\nsnapshots = true\n[[train]]\nname = "net"\nmodel = "resnet_test"\n'
+    )
     recipe = recipe_lib.load(path, check_data=False)
     images, labels, _ = tiny_arrays
     arrays = lambda step, size, seed: (from_arrays(images, labels, batch_size=8, num_classes=10), None)  # noqa: E731

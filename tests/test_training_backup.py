@@ -18,9 +18,13 @@ def _model():
 def test_torn_backup_without_a_previous_one_restarts_the_step(tmp_path):
     (tmp_path / "latest.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n torn by kill -9")
     (tmp_path / "training_metadata.json").write_text(json.dumps({"epoch": 1, "batch": 0}))
-    history = _model().fit(np.zeros((8, 4)), np.zeros((8, 2)), epochs=2, verbose=0,
-                           callbacks=[SafeBackupAndRestore(str(tmp_path), delete_checkpoint=False,
-                                                           double_checkpoint=True)])
+    history = _model().fit(
+        np.zeros((8, 4)),
+        np.zeros((8, 2)),
+        epochs=2,
+        verbose=0,
+        callbacks=[SafeBackupAndRestore(str(tmp_path), delete_checkpoint=False, double_checkpoint=True)],
+    )
     assert len(history.history["loss"]) == 2  # started over from epoch 0
     assert json.loads((tmp_path / "training_metadata.json").read_text())["epoch"] == 2
 
@@ -31,9 +35,13 @@ def test_torn_backup_falls_back_to_the_previous_one(tmp_path):
     model.fit(np.zeros((8, 4)), np.zeros((8, 2)), epochs=2, verbose=0, callbacks=[backup])
     assert (tmp_path / "latest.weights.h5.bkp").exists()
     (tmp_path / "latest.weights.h5").write_bytes(b"torn")
-    history = _model().fit(np.zeros((8, 4)), np.zeros((8, 2)), epochs=3, verbose=0,
-                           callbacks=[SafeBackupAndRestore(str(tmp_path), delete_checkpoint=False,
-                                                           double_checkpoint=True)])
+    history = _model().fit(
+        np.zeros((8, 4)),
+        np.zeros((8, 2)),
+        epochs=3,
+        verbose=0,
+        callbacks=[SafeBackupAndRestore(str(tmp_path), delete_checkpoint=False, double_checkpoint=True)],
+    )
     assert len(history.history["loss"]) == 2  # resumed after epoch 1 (the previous backup)
 
 
@@ -44,10 +52,12 @@ def _resnet_fit(strategy, optim, checkpoints, epochs, batches, model_name="resne
     keras.utils.set_random_seed(3)
     with strategy.scope():
         model = trainer.TrainingModel(models.create(model_name, num_classes=4))
-        model.compile(optimizer=trainer.optimizer(optim, optim.steps_per_epoch), jit_compile=False,
-                      run_eagerly=True)  # as fast as tiny gets
-    trainer.fit(model, strategy, batches, None, epochs, optim.steps_per_epoch, list(callbacks), checkpoints, 0,
-                optim=optim)
+        model.compile(
+            optimizer=trainer.optimizer(optim, optim.steps_per_epoch), jit_compile=False, run_eagerly=True
+        )  # as fast as tiny gets
+    trainer.fit(
+        model, strategy, batches, None, epochs, optim.steps_per_epoch, list(callbacks), checkpoints, 0, optim=optim
+    )
     return [np.asarray(w) for w in model.student.weights]
 
 
@@ -57,7 +67,8 @@ def test_resumed_fit_ends_with_the_uninterrupted_weights(tmp_path):
     flips and a shuffle buffer: the stream is the seed's alone (OneDeviceStrategy's extra
     iterators made it differ by up to 0.06 here)."""
     from vitlab.data.dataset import from_arrays
-    from vitlab.training import augment, strategy as strategy_lib
+    from vitlab.training import augment
+    from vitlab.training import strategy as strategy_lib
     from vitlab.training.recipe_sections import AugmentSection, OptimSection
 
     rng = np.random.default_rng(0)
@@ -71,8 +82,9 @@ def test_resumed_fit_ends_with_the_uninterrupted_weights(tmp_path):
     first = json.loads((tmp_path / "resumed" / "state.json").read_text())
     trained = first["cpu_s"]
     events = _Events()
-    resumed = _resnet_fit(strategy, optim, tmp_path / "resumed", 2, batches,
-                          callbacks=[EventsCallback(events, "train:t", 2, 3, every=1)])
+    resumed = _resnet_fit(
+        strategy, optim, tmp_path / "resumed", 2, batches, callbacks=[EventsCallback(events, "train:t", 2, 3, every=1)]
+    )
     for a, b in zip(whole, resumed):
         np.testing.assert_array_equal(a, b)
     # the CPU-seconds clock continues from the checkpoint's figure instead of restarting at 0
@@ -106,7 +118,9 @@ def test_cumulative_cpu_seconds_rebases_an_old_clock_on_the_resume_point():
     assert [total for _, total in cumulative_cpu_seconds(continued, step)] == [30, 60, 100]  # new clock: as logged
     # new clock, killed at 130 and resumed from the checkpoint at 100 (its clock restored to 60):
     # it steps back to the checkpoint's figure and goes on from there, counted once
-    rolled_back = [{"step": step, "done": d, "cpu_s": c} for d, c in ((50, 30), (100, 60), (130, 80), (110, 66), (150, 90))]
+    rolled_back = [
+        {"step": step, "done": d, "cpu_s": c} for d, c in ((50, 30), (100, 60), (130, 80), (110, 66), (150, 90))
+    ]
     assert [total for _, total in cumulative_cpu_seconds(rolled_back, step)] == [30, 60, 80, 66, 90]
 
 
@@ -152,7 +166,8 @@ def test_custom_loop_resumes_inside_an_epoch(tmp_path):
 
     from vitlab import models
     from vitlab.data.dataset import from_arrays
-    from vitlab.training import augment, strategy as strategy_lib, trainer
+    from vitlab.training import augment, trainer
+    from vitlab.training import strategy as strategy_lib
     from vitlab.training.recipe_sections import AugmentSection, OptimSection
 
     rng = np.random.default_rng(0)

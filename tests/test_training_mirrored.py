@@ -66,10 +66,16 @@ def two_cpus(tmp_path_factory):
 
     tmp_path = tmp_path_factory.mktemp("mirrored")
     (tmp_path / "r.toml").write_text(RECIPE)
-    code = TWO_CPUS.format(tests=str(Path(__file__).resolve().parent), recipe=str(tmp_path / "r.toml"),
-                           run=str(tmp_path / "run"))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "VITLAB_CPU_REPLICAS": "2"})
+    code = TWO_CPUS.format(
+        tests=str(Path(__file__).resolve().parent), recipe=str(tmp_path / "r.toml"), run=str(tmp_path / "run")
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "VITLAB_CPU_REPLICAS": "2"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return tmp_path / "run", json.loads(done.stdout.strip().splitlines()[-1])
 

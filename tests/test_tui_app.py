@@ -10,11 +10,11 @@ import sys
 import textwrap
 
 import pytest
-
-from vitlab.tui.app import create_app
 from sample_runs import make_broken_runs, make_run, make_runs
 
-FAKE_VITLAB = textwrap.dedent('''
+from vitlab.tui.app import create_app
+
+FAKE_VITLAB = textwrap.dedent("""
     import sys, time
     from vitlab.results import RunStore
     from vitlab.results.run_status import active
@@ -35,7 +35,7 @@ FAKE_VITLAB = textwrap.dedent('''
             run.write_result(RESULTS["occlusion"](models))
     except KeyboardInterrupt:
         sys.exit(130)
-''')
+""")
 
 
 @pytest.fixture
@@ -106,9 +106,13 @@ def test_broken_run_detail_shows_the_reason(tmp_path):
             table = app.runs_screen.table
             await wait_for(pilot, lambda: table.row_count == 4)
             await pilot.press("enter", "2")
-            await wait_for(pilot, lambda: "unreadable" in str(app.screen.query_one("#results-body").children[0].render()))
+            await wait_for(
+                pilot, lambda: "unreadable" in str(app.screen.query_one("#results-body").children[0].render())
+            )
             await pilot.press("escape", "end", "enter", "2")
-            await wait_for(pilot, lambda: "no run.json" in str(app.screen.query_one("#results-body").children[0].render()))
+            await wait_for(
+                pilot, lambda: "no run.json" in str(app.screen.query_one("#results-body").children[0].render())
+            )
 
     asyncio.run(scenario())
 
@@ -159,7 +163,11 @@ def test_500_runs_load_fast_and_filter_fast(tmp_path):
 def test_launch_from_form_then_cancel(tmp_path, fake_program, monkeypatch):
     from vitlab.tui import catalog
 
-    monkeypatch.setattr(catalog, "experiment_options", lambda name: [catalog.Option("repeats", "int", 3), catalog.Option("sleep", "str", "short")])
+    monkeypatch.setattr(
+        catalog,
+        "experiment_options",
+        lambda name: [catalog.Option("repeats", "int", 3), catalog.Option("sleep", "str", "short")],
+    )
 
     async def scenario():
         app = create_app(tmp_path, program=fake_program, poll_interval=0.2)
@@ -180,8 +188,15 @@ def test_launch_from_form_then_cancel(tmp_path, fake_program, monkeypatch):
             await pilot.press("ctrl+s")
             assert type(app.screen).__name__ == "RunsScreen", str(form.query_one("#errors").render())
             table = app.runs_screen.table
-            await wait_for(pilot, lambda: table.current_row is not None and table.current_row.status == "running"
-                           and table.current_row.progress and table.current_row.progress.done > 0)
+            await wait_for(
+                pilot,
+                lambda: (
+                    table.current_row is not None
+                    and table.current_row.status == "running"
+                    and table.current_row.progress
+                    and table.current_row.progress.done > 0
+                ),
+            )
             launched = table.current_row
             assert launched.models == "vit_test"
             process = app.launcher.launches[launched.id].process

@@ -1,12 +1,11 @@
 """The TUI's pieces without a terminal: run index, launcher, form rules, catalog, imports."""
 
-import json
-import os
 import subprocess
 import sys
 import time
 
 import pytest
+from sample_runs import make_broken_runs, make_run
 
 from vitlab import config as config_lib
 from vitlab.results import RunStore
@@ -14,13 +13,14 @@ from vitlab.tui import catalog, form_rules
 from vitlab.tui.catalog import Option
 from vitlab.tui.launcher import Launcher, LaunchRequest, last_line
 from vitlab.tui.run_index import RunIndex, format_duration, headline_of
-from sample_runs import make_broken_runs, make_run
 
 
 def test_importing_the_app_never_loads_tensorflow_or_keras():
-    code = ("import sys; import vitlab.tui.app, vitlab.tui.screens.launch, vitlab.tui.screens.detail, "
-            "vitlab.tui.screens.compare, vitlab.commands.tui; "
-            "print([m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')])")
+    code = (
+        "import sys; import vitlab.tui.app, vitlab.tui.screens.launch, vitlab.tui.screens.detail, "
+        "vitlab.tui.screens.compare, vitlab.commands.tui; "
+        "print([m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')])"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -87,8 +87,9 @@ def test_formatting():
 
 
 def test_launch_arguments_match_the_cli():
-    request = LaunchRequest(kind="occlusion", models=["vit_test", "r:final"], dataset="shapes", limit=16,
-                            options=["drop=random"])
+    request = LaunchRequest(
+        kind="occlusion", models=["vit_test", "r:final"], dataset="shapes", limit=16, options=["drop=random"]
+    )
     args = request.arguments("runs", "runs/x")
     assert args[:2] == ["eval", "occlusion"]
     assert args[args.index("--limit") + 1] == "16" and args[args.index("--out") + 1] == "runs/x"
@@ -110,8 +111,13 @@ def test_failed_launch_leaves_its_error_line(tmp_path):
 
 
 def test_option_checks_use_the_cli_parser():
-    options = [Option("levels", "list[float]", [0.1]), Option("drop", "str", "random"),
-               Option("patch", "int | None", None), Option("eps", "float", 0.1), Option("flag", "bool", False)]
+    options = [
+        Option("levels", "list[float]", [0.1]),
+        Option("drop", "str", "random"),
+        Option("patch", "int | None", None),
+        Option("eps", "float", 0.1),
+        Option("flag", "bool", False),
+    ]
     assert form_rules.check_options(options, ["levels=0.1,0.5", "patch=none", "eps=8/255", "flag=yes"]) == []
     errors = form_rules.check_options(options, ["eps=lots", "dorp=x", "flag"])
     assert errors[0] == "eps: expected a number, got 'lots'"
@@ -151,5 +157,7 @@ def test_int_fields():
 def test_kinds_put_the_paper_experiments_first_and_end_with_recipes():
     values = [value for _, value in catalog.kinds()]
     assert values[:6] == list(catalog.MAIN_KINDS) and values[-1] == "recipe"
-    assert catalog._header("# Quickstart: train a tiny ViT (2 min)\n[train]\n") == "Quickstart: train a tiny ViT (2 min)"
+    assert (
+        catalog._header("# Quickstart: train a tiny ViT (2 min)\n[train]\n") == "Quickstart: train a tiny ViT (2 min)"
+    )
     assert all(isinstance(name, str) for name, _ in catalog.recipes())

@@ -27,7 +27,7 @@ def test_launch_real_occlusion_run_from_the_form(tmp_path):
                 if row is not None and row.status in ("done", "failed", "interrupted"):
                     break
                 await pilot.pause(0.5)
-            assert row is not None and row.status == "done", (row and (row.status, row.reason, app.launch_log(row.id)))
+            assert row is not None and row.status == "done", row and (row.status, row.reason, app.launch_log(row.id))
             assert row.models == "vit_test" and row.headline
             table.move_cursor(row=table.visible_ids.index(run_id))
             await pilot.press("enter", "2")

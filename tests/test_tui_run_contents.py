@@ -12,10 +12,10 @@ from sample_runs import DEMO_HEADLINE as HEADLINE
 from sample_runs import DEMO_MODELS as MODELS
 from sample_runs import DEMO_REPORT_PNGS as REPORT_PNGS
 from sample_runs import make_demo_run
-from vitlab.tui.app import create_app
-from vitlab.tui.widgets.run_cells import headline_lines, model_lines
 
 from vitlab.results import RunStore
+from vitlab.tui.app import create_app
+from vitlab.tui.widgets.run_cells import headline_lines, model_lines
 
 
 async def _until(pilot, predicate, timeout=20.0):
@@ -38,8 +38,12 @@ def test_the_demo_run_shows_every_model_its_named_headline_and_its_pictures(tmp_
             assert table.visible_ids == [named.id, unnamed.id]  # newest first
             columns = [column.key.value for column in table.ordered_columns]
             models_cell = str(table.get_cell_at((0, columns.index("models"))))
-            assert models_cell.splitlines() == ["brief_vit; zoo: vit,", "vit_nopos, resnet,", "resnet_sin, deit_shape,",
-                                                "deit_tex, deit_sin"]
+            assert models_cell.splitlines() == [
+                "brief_vit; zoo: vit,",
+                "vit_nopos, resnet,",
+                "resnet_sin, deit_shape,",
+                "deit_tex, deit_sin",
+            ]
             assert table.ordered_rows[0].height == 4
             assert table.all_rows[named.id].models == ", ".join(MODELS)
             # the recipe's headline wins over the first summary key (adversarial/…, sorted first),
@@ -62,8 +66,12 @@ def test_the_demo_run_shows_every_model_its_named_headline_and_its_pictures(tmp_
             options = [listing.get_option_at_index(i) for i in range(listing.option_count)]
             assert [o.id for o in options] == [None, *REPORT_PNGS, None, ATTENTION_PNG]  # headings, then files
             assert [str(o.prompt) for o in options] == [
-                "report plots (2)", "adversarial-0-FGSM_accuracy_vs_epsilon.png", "occlusion-0-PatchDrop_random.png",
-                "attention/ (1)", "vit-image3-clean.png"]
+                "report plots (2)",
+                "adversarial-0-FGSM_accuracy_vs_epsilon.png",
+                "occlusion-0-PatchDrop_random.png",
+                "attention/ (1)",
+                "vit-image3-clean.png",
+            ]
             listing.focus()
             listing.highlighted = 1
             area = app.screen.query_one("#image-area")
@@ -106,7 +114,11 @@ def test_a_row_grows_when_its_run_records_more_models(tmp_path):
 
 
 def test_long_headlines_wrap_only_in_rows_tall_enough():
-    assert headline_lines("occlusion/top1_random_0.50/vit 0.8125", 4) == ["occlusion/", "top1_random_0.50/vit", "0.8125"]
+    assert headline_lines("occlusion/top1_random_0.50/vit 0.8125", 4) == [
+        "occlusion/",
+        "top1_random_0.50/vit",
+        "0.8125",
+    ]
     assert headline_lines("occlusion/top1_random_0.50/vit 0.8125", 2) == ["occlusion/top1_random_0.50/vit 0.8125"]
     assert headline_lines("unknown dataset 'tfds:nope'", 2) == ["unknown dataset", "'tfds:nope'"]
     assert headline_lines("acc@0.5 0.6732", 3) == ["acc@0.5 0.6732"]

@@ -5,10 +5,10 @@ and look at the report it writes before committing the new SVGs.
 """
 
 import pytest
+from sample_runs import make_broken_runs, make_runs
 
 from vitlab.tui import catalog
 from vitlab.tui.app import create_app
-from sample_runs import make_broken_runs, make_runs
 
 SIZE = (130, 36)
 
@@ -21,9 +21,16 @@ def runs_app(tmp_path, monkeypatch):
     monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
     make_runs("runs", 6)
     make_broken_runs("runs")
-    monkeypatch.setattr(catalog, "experiment_options", lambda name: [
-        catalog.Option("drop", "str", "random"), catalog.Option("levels", "list[float]", [0.0, 0.25, 0.5]),
-        catalog.Option("patch_size", "int | None", None), catalog.Option("repeats", "int", 1)])
+    monkeypatch.setattr(
+        catalog,
+        "experiment_options",
+        lambda name: [
+            catalog.Option("drop", "str", "random"),
+            catalog.Option("levels", "list[float]", [0.0, 0.25, 0.5]),
+            catalog.Option("patch_size", "int | None", None),
+            catalog.Option("repeats", "int", 1),
+        ],
+    )
     return create_app("runs", poll_interval=3600)
 
 

@@ -7,8 +7,8 @@ against timm itself).
 
 import numpy as np
 import pytest
-
 from helpers import run_cli
+
 from vitlab import models
 from vitlab.models import timm_convert
 from vitlab.models.timm_convert import CheckpointError
@@ -84,8 +84,15 @@ def numpy_vit(state, images, mean, std, patch, heads, prefix):
 def test_timm_layout_matches_a_numpy_forward_from_timm_definitions(name, images):
     model = randomized(name)
     state = {k: v.astype(np.float64) for k, v in timm_convert.export_timm_state(model).items()}
-    expected = numpy_vit(state, images.astype(np.float64), model.mean, model.std, model.patch_size,
-                         model.num_heads, model.num_prefix_tokens)
+    expected = numpy_vit(
+        state,
+        images.astype(np.float64),
+        model.mean,
+        model.std,
+        model.patch_size,
+        model.num_heads,
+        model.num_prefix_tokens,
+    )
     np.testing.assert_allclose(np.asarray(model(images)), expected, atol=1e-4)
 
 
@@ -217,8 +224,19 @@ def test_cli_import_writes_a_keras_model(tmp_path, images, capsys):
     source = randomized("deit_test_distilled", seed=6)
     save_file(timm_convert.export_timm_state(source), str(tmp_path / "w.safetensors"))
     out = tmp_path / "m.keras"
-    code, stdout, err = run_cli(capsys, "weights", "import", "deit_test_distilled", tmp_path / "w.safetensors",
-                                "-o", out, "--mean", "imagenet", "--std", "0.2")
+    code, stdout, err = run_cli(
+        capsys,
+        "weights",
+        "import",
+        "deit_test_distilled",
+        tmp_path / "w.safetensors",
+        "-o",
+        out,
+        "--mean",
+        "imagenet",
+        "--std",
+        "0.2",
+    )
     assert code == 0, err
     assert f"wrote {out}" in stdout
     loaded = models.load(out)
@@ -228,11 +246,14 @@ def test_cli_import_writes_a_keras_model(tmp_path, images, capsys):
     np.testing.assert_allclose(np.asarray(loaded(images)), np.asarray(reference(images)), atol=1e-6)
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["-o", "m.h5"], "must end in .keras"),
-    (["-o", "m.keras", "--mean", "0.1,0.2"], "--mean '0.1,0.2': expected 3 numbers"),
-    (["-o", "m.keras", "--num-classes", "-1"], "--num-classes must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["-o", "m.h5"], "must end in .keras"),
+        (["-o", "m.keras", "--mean", "0.1,0.2"], "--mean '0.1,0.2': expected 3 numbers"),
+        (["-o", "m.keras", "--num-classes", "-1"], "--num-classes must be >= 0"),
+    ],
+)
 def test_cli_import_errors_exit_2(tmp_path, capsys, monkeypatch, args, expected):
     monkeypatch.chdir(tmp_path)
     np.savez(tmp_path / "w.npz", **timm_convert.export_timm_state(models.create("vit_test")))
@@ -244,10 +265,15 @@ def test_cli_export_then_import_round_trips(tmp_path, images, capsys):
     source = randomized("resnet_test", seed=7)
     source.save(tmp_path / "src.keras")
     assert run_cli(capsys, "weights", "export", tmp_path / "src.keras", "-o", tmp_path / "w.safetensors")[0] == 0
-    assert run_cli(capsys, "weights", "import", "resnet_test", tmp_path / "w.safetensors",
-                   "-o", tmp_path / "back.keras")[0] == 0
-    np.testing.assert_allclose(np.asarray(models.load(tmp_path / "back.keras")(images)),
-                               np.asarray(source(images)), atol=1e-6)
+    assert (
+        run_cli(capsys, "weights", "import", "resnet_test", tmp_path / "w.safetensors", "-o", tmp_path / "back.keras")[
+            0
+        ]
+        == 0
+    )
+    np.testing.assert_allclose(
+        np.asarray(models.load(tmp_path / "back.keras")(images)), np.asarray(source(images)), atol=1e-6
+    )
 
 
 def test_pth_without_torch_says_how_to_convert(tmp_path, monkeypatch):

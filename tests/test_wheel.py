@@ -40,8 +40,24 @@ def wheel(tmp_path_factory):
         else:
             shutil.copy(source, tree / name)
     out = tmp_path_factory.mktemp("wheel")
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(tree), "--no-deps", "--no-build-isolation",
-                           "--no-index", "-q", "-w", str(out)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(tree),
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     (path,) = out.glob("vitlab-*.whl")
     return path
@@ -52,8 +68,12 @@ def test_wheel_carries_every_module_and_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = sorted(set(shipped_sources()) - names)
     assert not missing, f"not in the wheel: {missing}"
-    for needed in ("vitlab/recipes/quickstart.toml", "vitlab/experiments/options.json",
-                   "vitlab/experiments/imagenet_16_categories.json", "vitlab/tui/app.tcss"):
+    for needed in (
+        "vitlab/recipes/quickstart.toml",
+        "vitlab/experiments/options.json",
+        "vitlab/experiments/imagenet_16_categories.json",
+        "vitlab/tui/app.tcss",
+    ):
         assert needed in names
     assert not any(n.startswith(("tests/", "examples/", "tui/", "recipes/")) for n in names)
 
@@ -75,12 +95,17 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(purelib, "vitlab_test_deps.pth").write_text(f"{_deps_folder(tmp_path)}\n")
     pip = [sys.executable, "-m", "pip", "--python", str(python)]
-    done = subprocess.run([*pip, "install", "--no-deps", "--no-index", "-q", str(wheel)], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [*pip, "install", "--no-deps", "--no-index", "-q", str(wheel)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     check = subprocess.run([*pip, "check"], capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout  # every declared dependency is satisfied
@@ -90,23 +115,37 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
     env["VITLAB_CACHE"] = str(tmp_path / "cache")  # no zoo models or data built on this machine
 
     def vitlab(*args):
-        done = subprocess.run([venv / "bin" / "vitlab", *args], capture_output=True, text=True, cwd=tmp_path,
-                              env=env, timeout=120)
+        done = subprocess.run(
+            [venv / "bin" / "vitlab", *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    where = subprocess.run([python, "-c", "import vitlab; print(vitlab.__file__)"], capture_output=True, text=True,
-                           cwd=tmp_path, env=env, check=True).stdout
+    where = subprocess.run(
+        [python, "-c", "import vitlab; print(vitlab.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    ).stdout
     assert where.startswith(str(venv)), where  # the installed copy, not the source tree
     assert "quickstart" in vitlab("recipe", "list")
     assert "deit_small_patch16_224" in vitlab("models", "list")
     assert "Options for --set" in vitlab("eval", "occlusion", "--help")  # options.json is there
-    probe = ("from vitlab.experiments import shape_bias; from vitlab.tui.app import VitlabApp; import pathlib, sys; "
-             "css = pathlib.Path(sys.modules[VitlabApp.__module__].__file__).with_name(VitlabApp.CSS_PATH); "
-             "print(len(shape_bias.categories()), css.exists())")
+    probe = (
+        "from vitlab.experiments import shape_bias; from vitlab.tui.app import VitlabApp; import pathlib, sys; "
+        "css = pathlib.Path(sys.modules[VitlabApp.__module__].__file__).with_name(VitlabApp.CSS_PATH); "
+        "print(len(shape_bias.categories()), css.exists())"
+    )
     numbers = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert numbers.stdout.split() == ["16", "True"], numbers.stderr
     if (REPO / "vitlab" / "zoo").is_dir():  # the zoo's models are not in the wheel: say how to get them
-        zoo = subprocess.run([python, "-c", "from vitlab import zoo; zoo.model_path('zoo:vit')"],
-                             capture_output=True, text=True, cwd=tmp_path, env=env)
+        zoo = subprocess.run(
+            [python, "-c", "from vitlab import zoo; zoo.model_path('zoo:vit')"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
         assert zoo.returncode != 0 and "vitlab zoo build" in zoo.stderr

@@ -7,18 +7,37 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from helpers import run_cli, run_cli_process
+
 from vitlab import zoo
 from vitlab.errors import UserError
 
 pytestmark = pytest.mark.xdist_group("zoo")  # one worker builds the tiny zoo once for every test here
 
-TINY = ["--set", "smoke=true", "--set", "smoke.limit=32", "--set", "data.eval_split=",
-        "--set", "optim.batch_size=16",
-        "--set", "resnet.model=resnet_test", "--set", "resnet_sin.model=resnet_test",
-        "--set", "vit.model=vit_test", "--set", "vit_nopos.model=vit_test", "--set", "deit_sin.model=vit_test",
-        "--set", "deit_shape.model=deit_test_distilled", "--set", "deit_tex.model=deit_test_distilled"]
+TINY = [
+    "--set",
+    "smoke=true",
+    "--set",
+    "smoke.limit=32",
+    "--set",
+    "data.eval_split=",
+    "--set",
+    "optim.batch_size=16",
+    "--set",
+    "resnet.model=resnet_test",
+    "--set",
+    "resnet_sin.model=resnet_test",
+    "--set",
+    "vit.model=vit_test",
+    "--set",
+    "vit_nopos.model=vit_test",
+    "--set",
+    "deit_sin.model=vit_test",
+    "--set",
+    "deit_shape.model=deit_test_distilled",
+    "--set",
+    "deit_tex.model=deit_test_distilled",
+]
 
 
 def test_parse_specs():
@@ -49,8 +68,9 @@ def built_zoo(tmp_path_factory):
         for key in ("VITLAB_CACHE", "VITLAB_ZOO"):
             patch.setenv(key, env[key])
         patch.setattr(build, "PACK_POLL_S", 0.5)  # look for finished roles often: the roles take seconds
-        code, out, err = run_cli(None, "zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64",
-                                 "--pack-to", cache / "packs", *TINY)
+        code, out, err = run_cli(
+            None, "zoo", "build", "--seeds", "3", "--quiet", "--eval-limit", "64", "--pack-to", cache / "packs", *TINY
+        )
     assert code == 0, err[-2000:]
     return cache, env, out
 
@@ -110,8 +130,9 @@ def test_publish_ships_the_roles_a_stopped_build_finished(in_zoo, tmp_path, caps
     for role in ("deit_shape", "deit_tex", "deit_sin"):  # as if killed after vit_nopos
         info["steps"][f"train:{role}"] = "running"
     (partial / "run.json").write_text(json.dumps(info))
-    code, out, err = run_cli(capsys, "zoo", "publish", "--seed", "5", "--out", str(tmp_path / "out"),
-                             "--eval-limit", "16")
+    code, out, err = run_cli(
+        capsys, "zoo", "publish", "--seed", "5", "--out", str(tmp_path / "out"), "--eval-limit", "16"
+    )
     assert code == 0, err[-2000:]
     assert "4 of 7 roles published" in out
     assert sorted(p.stem for p in (tmp_path / "out").glob("*.json")) == ["resnet", "resnet_sin", "vit", "vit_nopos"]
@@ -126,8 +147,21 @@ def test_zoo_models_are_named_everywhere(in_zoo, capsys):
     assert rows[0]["name"].startswith("zoo:") and rows[0]["trained"]
     assert {"zoo:vit@3", "zoo:deit_shape@3"} <= {r["name"] for r in rows}
     assert not next(r for r in rows if r["name"] == "vit_test")["trained"]
-    code, _, err = run_cli(capsys, "eval", "shape-bias", "-m", "zoo:vit@3", "-m", "zoo:resnet@3", "--dataset",
-                           "shapes:cue_conflict", "--limit", "16", "--runs", str(cache / "runs"))
+    code, _, err = run_cli(
+        capsys,
+        "eval",
+        "shape-bias",
+        "-m",
+        "zoo:vit@3",
+        "-m",
+        "zoo:resnet@3",
+        "--dataset",
+        "shapes:cue_conflict",
+        "--limit",
+        "16",
+        "--runs",
+        str(cache / "runs"),
+    )
     assert code == 0, err[-2000:]
     code, _, err = run_cli(capsys, "eval", "occlusion", "-m", "zoo:vit@9")
     assert code == 2 and "vitlab zoo build --seeds 9" in err
@@ -194,11 +228,28 @@ def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
     shipped = (Path(__file__).parents[1] / "recipes" / "findings.toml").read_text()
     header = shipped.split("[[evaluate]]")[0]
     recipe = tmp_path / "findings.toml"
-    recipe.write_text(header + '[[evaluate]]\nexperiment = "shape-bias"\n'
-                      'models = ["zoo:vit@{seed}", "zoo:resnet@{seed}"]\ndataset = "shapes:cue_conflict"\nlimit = 16\n')
-    done = run_cli_process("findings", "study", "--seeds", "3", "--smoke", "--quiet", "--recipe", recipe,
-                           "--set", "smoke.eval_limit=16", "--runs", tmp_path / "runs", "-o", output,
-                           env=env, timeout=1200)
+    recipe.write_text(
+        header + '[[evaluate]]\nexperiment = "shape-bias"\n'
+        'models = ["zoo:vit@{seed}", "zoo:resnet@{seed}"]\ndataset = "shapes:cue_conflict"\nlimit = 16\n'
+    )
+    done = run_cli_process(
+        "findings",
+        "study",
+        "--seeds",
+        "3",
+        "--smoke",
+        "--quiet",
+        "--recipe",
+        recipe,
+        "--set",
+        "smoke.eval_limit=16",
+        "--runs",
+        tmp_path / "runs",
+        "-o",
+        output,
+        env=env,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "building" not in done.stdout  # seed 3 was built by the fixture
     run = tmp_path / "runs" / "seed-3"
@@ -215,9 +266,23 @@ def test_findings_study_evaluates_the_seeds_zoo(built_zoo, tmp_path):
 def test_demo_recipe_runs_on_the_shipped_zoo(in_zoo, tmp_path, capsys, monkeypatch):
     """`make demo` evaluates the shipped zoo (here: the tiny seed-3 zoo standing in for zoo/)."""
     monkeypatch.setenv("VITLAB_ZOO", str(in_zoo / "zoo" / "seed-3"))
-    code, _, err = run_cli(capsys, "recipe", "run", "demo", "--set", "smoke=true", "--set", "smoke.eval_limit=16",
-                           "--set", "smoke.limit=64", "--set", "optim.steps_per_epoch=2", "--quiet",
-                           "--out", str(tmp_path / "demo"))
+    code, _, err = run_cli(
+        capsys,
+        "recipe",
+        "run",
+        "demo",
+        "--set",
+        "smoke=true",
+        "--set",
+        "smoke.eval_limit=16",
+        "--set",
+        "smoke.limit=64",
+        "--set",
+        "optim.steps_per_epoch=2",
+        "--quiet",
+        "--out",
+        str(tmp_path / "demo"),
+    )
     assert code == 0, err[-3000:]
     info = json.loads((tmp_path / "demo" / "run.json").read_text())
     assert info["status"] == "done" and set(info["training"]) == {"brief_vit"}
@@ -244,14 +309,18 @@ def test_a_packed_build_resumes_elsewhere_training_only_the_roles_left(in_zoo, t
         (stopped / "models" / f"{role}.keras").unlink()
     (stopped / "run.json").write_text(json.dumps(info))
     with open(stopped / "events.jsonl", "a") as events:
-        events.write(json.dumps({"kind": "progress", "step": "train:deit_shape", "cpu_s": 99999.0, "done": 1})
-                     + "\n" + '{"kind": "progr')  # and a line torn by the kill
+        events.write(
+            json.dumps({"kind": "progress", "step": "train:deit_shape", "cpu_s": 99999.0, "done": 1})
+            + "\n"
+            + '{"kind": "progr'
+        )  # and a line torn by the kill
     code, out, err = run_cli(capsys, "zoo", "pack", "--seed", "7", "-o", tmp_path / "pack")
     assert code == 0, err[-2000:]
     assert "packed 4 of 7 finished roles" in out
     pack = tmp_path / "pack" / "seed-7"
-    assert sorted(p.name for p in (pack / "models").iterdir()) == [f"{r}.keras" for r in
-                                                                   ("resnet", "resnet_sin", "vit", "vit_nopos")]
+    assert sorted(p.name for p in (pack / "models").iterdir()) == [
+        f"{r}.keras" for r in ("resnet", "resnet_sin", "vit", "vit_nopos")
+    ]
     assert not (pack / "checkpoints").exists()
     assert "99999" not in (pack / "events.jsonl").read_text()
     assert '"train:vit"' in (pack / "events.jsonl").read_text()

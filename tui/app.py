@@ -123,8 +123,10 @@ class VitlabApp(App):
                 self.notify(f"{row.id}: no process to stop (already ended?)", severity="warning")
             self.refresh_runs()
 
-        question = (f"Cancel run {row.id}?\n\nIt stops now and is marked interrupted; finished steps are kept "
-                    "and the run can be resumed.")
+        question = (
+            f"Cancel run {row.id}?\n\nIt stops now and is marked interrupted; finished steps are kept "
+            "and the run can be resumed."
+        )
         self.push_screen(ConfirmScreen(question, yes="Cancel run", no="Keep running"), answer)
 
     def open_report(self, row: RunRow | None):
@@ -156,8 +158,9 @@ class VitlabApp(App):
             for binding in owner.BINDINGS:
                 if isinstance(binding, Binding) and binding.description and binding.action != "quit":
                     key = self.get_key_display(binding)
-                    yield SystemCommand(binding.description, f"key: {key}",
-                                        functools.partial(owner.run_action, binding.action))
+                    yield SystemCommand(
+                        binding.description, f"key: {key}", functools.partial(owner.run_action, binding.action)
+                    )
 
 
 def create_app(runs_root="runs", program=DEFAULT_PROGRAM, poll_interval=1.0) -> VitlabApp:

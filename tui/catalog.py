@@ -19,7 +19,9 @@ def kinds():
     """[(label, value)] for the kind picker: the paper's main experiments first, then the rest, then recipes."""
     names = experiments.names()
     ordered = [k for k in MAIN_KINDS if k in names] + [k for k in names if k not in MAIN_KINDS]
-    return [(f"{name} — {experiments.describe(name)}", name) for name in ordered] + [("recipe — a training/evaluation plan (TOML)", "recipe")]
+    return [(f"{name} — {experiments.describe(name)}", name) for name in ordered] + [
+        ("recipe — a training/evaluation plan (TOML)", "recipe")
+    ]
 
 
 def recipes():
@@ -57,8 +59,10 @@ def model_choices(run_specs=()):
     of earlier runs), then the registry names, marked untrained (random initialisation)."""
     from vitlab import zoo
 
-    choices = [(f"{entry['spec']}  trained: {entry['architecture']}, top-1 {entry['clean_accuracy']:.2f}",
-                entry["spec"]) for entry in zoo.entries()]
+    choices = [
+        (f"{entry['spec']}  trained: {entry['architecture']}, top-1 {entry['clean_accuracy']:.2f}", entry["spec"])
+        for entry in zoo.entries()
+    ]
     choices += [(f"{spec}  trained", spec) for spec in run_specs]
     return choices + [(f"{name}  (untrained)", name) for name in registry_models()]
 
@@ -97,8 +101,10 @@ def experiment_options(name):
 
     entry = shipped().get(name)
     if entry is None:
-        raise RuntimeError(f"experiment {name!r} has no entry in options.json; regenerate it with "
-                           f"`python -m vitlab.experiments.options --write`")
+        raise RuntimeError(
+            f"experiment {name!r} has no entry in options.json; regenerate it with "
+            f"`python -m vitlab.experiments.options --write`"
+        )
     return [Option(**item) for item in entry["options"]]
 
 

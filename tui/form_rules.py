@@ -19,15 +19,15 @@ def type_from_text(text):
     """'float', 'list[int]', 'str | None', 'Optional[float]' -> a type vitlab.config understands."""
     text = text.replace("typing.", "").strip()
     if text.startswith("Optional[") and text.endswith("]"):
-        return typing.Optional[type_from_text(text[9:-1])]
+        return typing.Optional[type_from_text(text[9:-1])]  # noqa: UP045 - built at run time from text
     if "|" in text:
         parts = [p.strip() for p in text.split("|")]
         inner = [p for p in parts if p not in ("None", "NoneType")]
         base = type_from_text(inner[0]) if inner else str
-        return typing.Optional[base] if len(inner) < len(parts) else base
+        return typing.Optional[base] if len(inner) < len(parts) else base  # noqa: UP045
     for prefix in ("list[", "List[", "tuple[", "Tuple["):
         if text.startswith(prefix) and text.endswith("]"):
-            element = text[len(prefix):-1].split(",")[0].strip()
+            element = text[len(prefix) : -1].split(",")[0].strip()
             return list[_SCALARS.get(element, str)]
     return _SCALARS.get(text, str)
 

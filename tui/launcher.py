@@ -45,8 +45,19 @@ class LaunchRequest:
             args = ["eval", self.kind]
             for model in self.models:
                 args += ["--model", model]
-            args += ["--dataset", self.dataset, "--split", self.split, "--seed", str(self.seed),
-                     "--runs", str(runs_root), "--out", str(run_dir), "--quiet"]
+            args += [
+                "--dataset",
+                self.dataset,
+                "--split",
+                self.split,
+                "--seed",
+                str(self.seed),
+                "--runs",
+                str(runs_root),
+                "--out",
+                str(run_dir),
+                "--quiet",
+            ]
             if self.limit is not None:
                 args += ["--limit", str(self.limit)]
         for option in self.options:
@@ -87,8 +98,9 @@ class Launcher:
         with open(log_path, "w") as log:
             log.write("$ " + " ".join(command) + "\n")
             log.flush()
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, env=env)
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
+            )
         launch = Launch(run_dir=run_dir, log_path=log_path, command=command, process=process)
         self.launches[run_dir.name] = launch
         return launch

@@ -36,8 +36,11 @@ def run_images(run_dir, recorded=()):
     plots, then each folder's images (those results record first, in their order)."""
     run_dir = Path(run_dir)
     try:
-        plots = sorted(f"{REPORT}/{entry.name}" for entry in os.scandir(run_dir / REPORT)
-                       if entry.is_file() and _is_image(entry.name))
+        plots = sorted(
+            f"{REPORT}/{entry.name}"
+            for entry in os.scandir(run_dir / REPORT)
+            if entry.is_file() and _is_image(entry.name)
+        )
     except OSError:  # no report yet (it is written when the run ends), or unreadable
         plots = []
     others = {}

@@ -93,8 +93,9 @@ class RunRow:
 
     def matches(self, text):
         """Filter-as-you-type: every word must appear somewhere in the row."""
-        haystack = " ".join((self.id, self.name, self.kind, self.models, self.dataset, self.status,
-                             self.headline, self.reason)).lower()
+        haystack = " ".join(
+            (self.id, self.name, self.kind, self.models, self.dataset, self.status, self.headline, self.reason)
+        ).lower()
         return all(word in haystack for word in text.lower().split())
 
 

@@ -7,7 +7,7 @@ import sys
 
 def viewer_command():
     """The system's opener (`open` on macOS, `xdg-open` elsewhere), or None."""
-    for name in (("open",) if sys.platform == "darwin" else ("xdg-open", "gio")):
+    for name in ("open",) if sys.platform == "darwin" else ("xdg-open", "gio"):
         path = shutil.which(name)
         if path:
             return [path, "open"] if name == "gio" else [path]
@@ -20,6 +20,11 @@ def open_files(paths):
     if command is None:
         return False
     for path in paths:
-        subprocess.Popen(command + [str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         stdin=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            command + [str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     return True

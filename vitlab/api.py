@@ -19,8 +19,18 @@ from pathlib import Path
 from vitlab.console import quiet_call
 from vitlab.errors import UserError
 
-__all__ = ["RunView", "create_model", "evaluate", "list_experiments", "list_models", "list_recipes", "list_runs",
-           "load_model", "open_run", "train"]
+__all__ = [
+    "RunView",
+    "create_model",
+    "evaluate",
+    "list_experiments",
+    "list_models",
+    "list_recipes",
+    "list_runs",
+    "load_model",
+    "open_run",
+    "train",
+]
 
 
 def list_models(filter="", family=None):
@@ -31,8 +41,7 @@ def list_models(filter="", family=None):
 
     rows = [(entry["spec"], "zoo") for entry in zoo.entries()]
     rows += [(name, registry.get_spec(name).family) for name in registry.list_models()]
-    return [name for name, kind in rows
-            if (not filter or fnmatch.fnmatchcase(name, filter)) and family in (None, kind)]
+    return [name for name, kind in rows if (not filter or fnmatch.fnmatchcase(name, filter)) and family in (None, kind)]
 
 
 @quiet_call
@@ -56,8 +65,10 @@ def create_model(model_name, /, pretrained=False, checkpoint_path=None, cache_di
     if pretrained or checkpoint_path:
         allowed = {"num_classes", "image_size", "mean", "std"}
         if set(kwargs) - allowed:
-            raise UserError(f"create_model: with pretrained weights only {', '.join(sorted(allowed))} can be set, "
-                            f"not {', '.join(sorted(set(kwargs) - allowed))}")
+            raise UserError(
+                f"create_model: with pretrained weights only {', '.join(sorted(allowed))} can be set, "
+                f"not {', '.join(sorted(set(kwargs) - allowed))}"
+            )
         if checkpoint_path:
             from vitlab.models.timm_convert import import_checkpoint
 
@@ -107,8 +118,22 @@ def _as_text(value):
 
 
 @quiet_call
-def evaluate(experiment, models=None, dataset="shapes", *, split="test", limit=None, batch_size=64, seed=0,
-             run_dir=None, runs_root=None, data_dir=None, quiet=True, verbose=False, **options):
+def evaluate(
+    experiment,
+    models=None,
+    dataset="shapes",
+    *,
+    split="test",
+    limit=None,
+    batch_size=64,
+    seed=0,
+    run_dir=None,
+    runs_root=None,
+    data_dir=None,
+    quiet=True,
+    verbose=False,
+    **options,
+):
     """Run one experiment on one or more models and return its Result.
 
     models: Keras models, .keras paths, registry names, zoo:ROLE, run directories (RUN or RUN:NAME);
@@ -129,8 +154,16 @@ def evaluate(experiment, models=None, dataset="shapes", *, split="test", limit=N
     texts = [f"{key}={value}" for key, value in options.items() if isinstance(value, str)]  # "2x2,4x4" as --set
     typed = {key: value for key, value in options.items() if not isinstance(value, str)}
     precheck.check(experiment, models, dataset, values=typed, overrides=texts, arguments=_EVALUATE_ARGUMENTS)
-    prepared_options = evaluation.options(experiment, values=typed, overrides=texts, split=split, limit=limit,
-                                          batch_size=batch_size, seed=seed, data_dir=data_dir)
+    prepared_options = evaluation.options(
+        experiment,
+        values=typed,
+        overrides=texts,
+        split=split,
+        limit=limit,
+        batch_size=batch_size,
+        seed=seed,
+        data_dir=data_dir,
+    )
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
         raise UserError("evaluate: give at least one model")
@@ -138,21 +171,40 @@ def evaluate(experiment, models=None, dataset="shapes", *, split="test", limit=N
         prepared = evaluation.prepare(prepared_options, models, dataset)
         return evaluation.execute(prepared, run=None, quiet=quiet)
     if not isinstance(dataset, str):
-        raise UserError("evaluate: a stored run needs a dataset name (it is recorded in run.json); "
-                        "evaluate a Dataset object in memory, without run_dir/runs_root")
+        raise UserError(
+            "evaluate: a stored run needs a dataset name (it is recorded in run.json); "
+            "evaluate a Dataset object in memory, without run_dir/runs_root"
+        )
     from vitlab.experiments.eval_command import evaluate as stored_evaluate
 
     out = Path(run_dir) if run_dir is not None else None
     if out is None and any(not isinstance(m, (str, Path)) for m in models):
         out = _new_run_path(Path(runs_root), experiment)  # model objects are saved into it first
     specs = _specs_in(out, models) if out is not None else [str(m) for m in models]
-    run = stored_evaluate(prepared_options, specs, dataset, out=None if out is None else str(out),
-                          runs_root=str(runs_root or out.parent), quiet=quiet)
+    run = stored_evaluate(
+        prepared_options,
+        specs,
+        dataset,
+        out=None if out is None else str(out),
+        runs_root=str(runs_root or out.parent),
+        quiet=quiet,
+    )
     return open_run(run.path).result(experiment)
 
 
-_EVALUATE_ARGUMENTS = ("models", "dataset", "split", "limit", "batch_size", "seed", "run_dir", "runs_root", "data_dir",
-                       "quiet", "verbose")
+_EVALUATE_ARGUMENTS = (
+    "models",
+    "dataset",
+    "split",
+    "limit",
+    "batch_size",
+    "seed",
+    "run_dir",
+    "runs_root",
+    "data_dir",
+    "quiet",
+    "verbose",
+)
 
 
 def _new_run_path(root, experiment):

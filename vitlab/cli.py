@@ -9,8 +9,8 @@ import sys
 
 import typer
 
-from vitlab.commands import (data, eval as eval_cmd, export, features, findings, models, recipe, runs, study, tui,
-                             weights, zoo)
+from vitlab.commands import data, export, features, findings, models, recipe, runs, study, tui, weights, zoo
+from vitlab.commands import eval as eval_cmd
 
 app = typer.Typer(
     name="vitlab",
@@ -34,8 +34,10 @@ app.command("tui")(tui.tui_command)
 
 
 @app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-          debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error (or VITLAB_DEBUG=1).")):
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error (or VITLAB_DEBUG=1)."),
+):
     if debug:
         os.environ["VITLAB_DEBUG"] = "1"
     if version:
@@ -49,9 +51,7 @@ def main(argv=None):
     """Entry point and the one error boundary: every failure becomes one line on stderr and a
     non-zero exit (2: bad input or environment, 1: a bug, 130: interrupted); --debug or
     VITLAB_DEBUG=1 adds the traceback."""
-    from vitlab import errors
-
-    from vitlab import console
+    from vitlab import console, errors
 
     debug_before = os.environ.get("VITLAB_DEBUG")
     own_process = argv is None  # the `vitlab` command itself, not a call from Python or a test

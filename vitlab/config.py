@@ -4,11 +4,11 @@ One parser for the CLI's `--set`, recipes and the TUI's launch form, so the same
 is accepted or refused with the same message everywhere.
 """
 
-from vitlab.errors import UserError
-
 import dataclasses
 import types
 import typing
+
+from vitlab.errors import UserError
 
 
 class ConfigError(UserError):

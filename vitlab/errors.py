@@ -61,8 +61,10 @@ def describe(error):
         return EXIT_USER, f"{where}{error.strerror or _first_line(error)}"
     if isinstance(error, MemoryError):
         return EXIT_USER, "out of memory; use a smaller batch size, --limit or image size"
-    return EXIT_BUG, (f"unexpected {type(error).__name__}: {_first_line(error)[:300]} "
-                      "(a bug: rerun with --debug or VITLAB_DEBUG=1 for the traceback and report it)")
+    return EXIT_BUG, (
+        f"unexpected {type(error).__name__}: {_first_line(error)[:300]} "
+        "(a bug: rerun with --debug or VITLAB_DEBUG=1 for the traceback and report it)"
+    )
 
 
 def _first_line(error):

@@ -63,13 +63,18 @@ def _write_saved_model(model, directory, class_names, top_k):
         logits = tf.cast(model(preprocess(images, image_size), training=False), tf.float32)
         probabilities = tf.nn.softmax(logits, axis=-1)
         top = tf.math.top_k(probabilities, k=k)
-        return {"probabilities": probabilities, "top_k_indices": top.indices,
-                "top_k_probabilities": top.values, "top_k_names": tf.gather(name_table, top.indices)}
+        return {
+            "probabilities": probabilities,
+            "top_k_indices": top.indices,
+            "top_k_probabilities": top.values,
+            "top_k_names": tf.gather(name_table, top.indices),
+        }
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serving_default", serve,
-                         input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+    archive.add_endpoint(
+        "serving_default", serve, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")]
+    )
     archive.write_out(str(directory), verbose=False)
 
 
@@ -85,9 +90,12 @@ def _export_in_tensorflow(model, directory, class_names, top_k):
     with tempfile.TemporaryDirectory(prefix="vitlab-export-") as folder:
         path = Path(folder) / "model.keras"
         model.save(str(path))
-        done = subprocess.run([sys.executable, "-m", "vitlab.export", str(path), str(directory), str(top_k),
-                               json.dumps(class_names)], capture_output=True, text=True,
-                              env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+        done = subprocess.run(
+            [sys.executable, "-m", "vitlab.export", str(path), str(directory), str(top_k), json.dumps(class_names)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+        )
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         raise UserError(f"export in a TensorFlow process failed: {lines[-1] if lines else done.returncode}")

@@ -81,8 +81,11 @@ def choose_run_model(ref):
     """(model name, None) or (None, problem) for a run-directory reference."""
     found = run_models(ref.target)
     if ref.member:
-        return (ref.member, None) if ref.member in found else (
-            None, f"{ref.target}: no model {ref.member!r} there (models: {', '.join(found) or 'none'})")
+        return (
+            (ref.member, None)
+            if ref.member in found
+            else (None, f"{ref.target}: no model {ref.member!r} there (models: {', '.join(found) or 'none'})")
+        )
     if len(found) == 1:
         return found[0], None
     if "final" in found:

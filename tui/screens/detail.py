@@ -101,7 +101,11 @@ class DetailScreen(Screen):
             self.query_one(EventLog).add_events(events)
         row = self.app.index_row(self.row.id)
         if row is not None and row is not self.row:
-            finished = self.row.status in ("running", "starting", "created") and row.status not in ("running", "starting", "created")
+            finished = self.row.status in ("running", "starting", "created") and row.status not in (
+                "running",
+                "starting",
+                "created",
+            )
             self.row = row
             self.query_one("#facts", Static).update(overview_text(row))
             if finished:
@@ -129,12 +133,15 @@ class DetailScreen(Screen):
             body.mount(Static(Text(f"No results stored yet ({reason}).")))
         widgets = []
         for key, result in results.items():
-            title = Text.assemble((key, "bold"), f" — {result.experiment}; models: {', '.join(map(str, result.models))}")
+            title = Text.assemble(
+                (key, "bold"), f" — {result.experiment}; models: {', '.join(map(str, result.models))}"
+            )
             widgets.append(Static(title, classes="result-title"))
             plots = [CurvePlot([("", curve)]) for curve in result.curves]
             tables = [ResultTable(table) for table in result.tables]
-            widgets.append(Horizontal(Vertical(*plots, classes="plots"), Vertical(*tables, classes="tables"),
-                                      classes="result-row"))
+            widgets.append(
+                Horizontal(Vertical(*plots, classes="plots"), Vertical(*tables, classes="tables"), classes="result-row")
+            )
             for note in result.notes:
                 widgets.append(Static(Text(f"note: {note}"), classes="note"))
         if widgets:

@@ -30,11 +30,19 @@ class LaunchScreen(Screen):
                 yield Label("kind")
                 yield Select(catalog.kinds(), value=self.kind, allow_blank=False, id="kind")
                 yield Label("recipe", classes="recipe-only")
-                yield Select([(f"{name} — {text}" if text else name, name) for name, text in catalog.recipes()],
-                             prompt="pick a recipe", id="recipe", classes="recipe-only")
+                yield Select(
+                    [(f"{name} — {text}" if text else name, name) for name, text in catalog.recipes()],
+                    prompt="pick a recipe",
+                    id="recipe",
+                    classes="recipe-only",
+                )
                 yield Label("dataset", classes="eval-only")
-                yield Input("shapes", placeholder="shapes[:variant], fashion_mnist, tfds:NAME, or a folder",
-                            id="dataset", classes="eval-only")
+                yield Input(
+                    "shapes",
+                    placeholder="shapes[:variant], fashion_mnist, tfds:NAME, or a folder",
+                    id="dataset",
+                    classes="eval-only",
+                )
                 yield Label("split / limit / seed", classes="eval-only")
                 with Horizontal(classes="eval-only", id="split-limit-seed"):
                     yield Input("test", placeholder="split", id="split")
@@ -128,7 +136,9 @@ class LaunchScreen(Screen):
             recipe = self.query_one("#recipe", Select).value
             if not isinstance(recipe, str):
                 errors.append("pick a recipe")
-            request = LaunchRequest(kind="recipe", recipe=recipe if isinstance(recipe, str) else "", options=assignments)
+            request = LaunchRequest(
+                kind="recipe", recipe=recipe if isinstance(recipe, str) else "", options=assignments
+            )
             return (None, errors) if errors else (request, [])
         models = list(self.query_one("#models", SelectionList).selected) + value("extra-models").split()
         if not models:
@@ -143,8 +153,15 @@ class LaunchScreen(Screen):
         errors += [problem] if problem else []
         if errors:
             return None, errors
-        request = LaunchRequest(kind=self.kind, models=models, dataset=value("dataset"), split=value("split") or "test",
-                                limit=limit, seed=seed or 0, options=assignments)
+        request = LaunchRequest(
+            kind=self.kind,
+            models=models,
+            dataset=value("dataset"),
+            split=value("split") or "test",
+            limit=limit,
+            seed=seed or 0,
+            options=assignments,
+        )
         return request, []
 
     def action_launch(self):

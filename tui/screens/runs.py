@@ -8,7 +8,6 @@ from textual.widgets import Footer, Header, Input
 from vitlab.tui.widgets.run_summary import RunSummary
 from vitlab.tui.widgets.runs_table import SORT_KEYS, RunsTable
 
-
 FILTER_DELAY_S = 0.15
 
 
@@ -28,8 +27,7 @@ class RunsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="filter: type words (model, dataset, status, …)  / to focus, esc to clear",
-                    id="filter")
+        yield Input(placeholder="filter: type words (model, dataset, status, …)  / to focus, esc to clear", id="filter")
         yield RunsTable(id="runs")
         yield RunSummary(id="summary")
         yield Footer()

@@ -16,12 +16,16 @@ def event_text(event):
     step = str(event.get("step", "") or "")
     if kind == "progress":
         extra = {k: v for k, v in event.items() if k not in ("time", "kind", "step", "done", "total")}
-        body = f"{event.get('done')}/{event.get('total')} " + " ".join(f"{k}={format_value(v)}" for k, v in extra.items())
+        body = f"{event.get('done')}/{event.get('total')} " + " ".join(
+            f"{k}={format_value(v)}" for k, v in extra.items()
+        )
     elif kind == "metric":
         body = f"{event.get('name')} = {format_value(event.get('value'))}"
     else:
         body = str(event.get("message", ""))
-    return Text.assemble((stamp + " ", "dim"), (f"{kind:<8} ", KIND_STYLE.get(kind, "")), (f"[{step}] " if step else "", "dim"), body)
+    return Text.assemble(
+        (stamp + " ", "dim"), (f"{kind:<8} ", KIND_STYLE.get(kind, "")), (f"[{step}] " if step else "", "dim"), body
+    )
 
 
 class EventLog(RichLog):

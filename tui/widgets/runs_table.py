@@ -22,9 +22,16 @@ STATUS_STYLE = {  # colours that read on both the light and the dark theme
     "incomplete": "italic grey50",
 }
 # (key, label, width): fixed widths spare DataTable measuring every cell of every rebuild
-COLUMNS = (("mark", " ", 1), ("time", "time", 16), ("name", "recipe / experiment", 20), ("models", "models", MODELS_WIDTH),
-           ("dataset", "dataset", 16), ("status", "status", 13), ("duration", "duration", 8),
-           ("headline", "headline metric", None))
+COLUMNS = (
+    ("mark", " ", 1),
+    ("time", "time", 16),
+    ("name", "recipe / experiment", 20),
+    ("models", "models", MODELS_WIDTH),
+    ("dataset", "dataset", 16),
+    ("status", "status", 13),
+    ("duration", "duration", 8),
+    ("headline", "headline metric", None),
+)
 SORT_KEYS = {
     "time": lambda row: row.sort_time,
     "name": lambda row: row.name,

@@ -4,10 +4,12 @@ import typer
 
 from vitlab.commands.data_corruptions import prepare_corruptions_command
 
-app = typer.Typer(help="Datasets: list sources, look at samples, prepare generated/corrupted/stylized sets.",
-                  no_args_is_help=True)
-prepare_app = typer.Typer(help="Build a dataset on disk (shapes cache, corruption sets, stylized sets).",
-                          no_args_is_help=True)
+app = typer.Typer(
+    help="Datasets: list sources, look at samples, prepare generated/corrupted/stylized sets.", no_args_is_help=True
+)
+prepare_app = typer.Typer(
+    help="Build a dataset on disk (shapes cache, corruption sets, stylized sets).", no_args_is_help=True
+)
 app.add_typer(prepare_app, name="prepare")
 prepare_app.command("corruptions")(prepare_corruptions_command)
 
@@ -40,8 +42,16 @@ def show_command(
 
     if count < 1:
         raise data.DatasetError(f"--count must be >= 1, got {count}")
-    loaded = data.load(dataset, split=split, image_size=image_size, batch_size=min(count, 64),
-                       limit=None if shuffle else count, seed=seed, shuffle=shuffle, data_dir=data_dir)
+    loaded = data.load(
+        dataset,
+        split=split,
+        image_size=image_size,
+        batch_size=min(count, 64),
+        limit=None if shuffle else count,
+        seed=seed,
+        shuffle=shuffle,
+        data_dir=data_dir,
+    )
     shown = save_grid(loaded, out, count=count)
     typer.echo(f"wrote {out}: {shown} samples of {loaded.name} [{loaded.split}]")
     if loaded.skipped_files:
@@ -60,8 +70,7 @@ def prepare_shapes_command(
     """Generate the shapes set into the cache ($VITLAB_CACHE or ~/.cache/vitlab)."""
     import time
 
-    from vitlab.data import DatasetError
-    from vitlab.data import shapes
+    from vitlab.data import DatasetError, shapes
     from vitlab.data.shapes_cache import ShapesOptions, cache_path, load_or_build
 
     variants = shapes.VARIANTS if variant == "all" else (variant,)
@@ -88,8 +97,12 @@ def prepare_shapes_command(
 def prepare_stylized_command(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to stylize (any vitlab.data name)."),
     styles: str = typer.Option(..., "--styles", help="Folder of style images."),
-    encoder: str = typer.Option(None, "--encoder", help="VGG-19 encoder weights (Keras .h5 / .weights.h5); "
-                                "without it the encoder is random (for trying the tool only)."),
+    encoder: str = typer.Option(
+        None,
+        "--encoder",
+        help="VGG-19 encoder weights (Keras .h5 / .weights.h5); "
+        "without it the encoder is random (for trying the tool only).",
+    ),
     decoder: str = typer.Option(..., "--decoder", help="Decoder weights (.weights.h5) trained with train_decoder."),
     out: str = typer.Option(..., "--out", "-o", help="Output folder (an image-folder tree, loadable by path)."),
     split: str = typer.Option("test", "--split", help="Split to stylize."),
@@ -102,7 +115,18 @@ def prepare_stylized_command(
     """Stylize a dataset with AdaIN (Geirhos et al.'s Stylized-ImageNet recipe) into OUT/<split>/<class>/."""
     from vitlab.data_prep.stylize_dataset import stylize_dataset
 
-    written = stylize_dataset(dataset, styles, out, encoder_weights=encoder, decoder_weights=decoder, split=split,
-                              image_size=image_size, alpha=alpha, limit=limit, seed=seed, data_dir=data_dir,
-                              progress=lambda done, total: typer.echo(f"\r{done}/{total}", nl=False))
+    written = stylize_dataset(
+        dataset,
+        styles,
+        out,
+        encoder_weights=encoder,
+        decoder_weights=decoder,
+        split=split,
+        image_size=image_size,
+        alpha=alpha,
+        limit=limit,
+        seed=seed,
+        data_dir=data_dir,
+        progress=lambda done, total: typer.echo(f"\r{done}/{total}", nl=False),
+    )
     typer.echo(f"\nwrote {written} stylized images to {out}")

@@ -9,8 +9,9 @@ def prepare_corruptions_command(
     split: str = typer.Option("test", help="Dataset split."),
     limit: int = typer.Option(None, help="Use at most this many images."),
     image_size: int = typer.Option(32, help="Resize (shorter side + centre crop) to this size before corrupting."),
-    corruptions: str = typer.Option("all", help="Comma-separated names or groups: all, common, extra, noise, "
-                                                "blur, weather, digital."),
+    corruptions: str = typer.Option(
+        "all", help="Comma-separated names or groups: all, common, extra, noise, blur, weather, digital."
+    ),
     severities: str = typer.Option("1,2,3,4,5", help="Comma-separated severities in 1..5."),
     workers: int = typer.Option(2, help="Worker processes (1 = no pool)."),
     seed: int = typer.Option(0, help="Seed of the random corruptions (per image)."),
@@ -22,8 +23,19 @@ def prepare_corruptions_command(
 
     names = check_corruptions(corruptions)
     levels = check_severities([part for part in severities.split(",") if part.strip()])
-    manifest = prepare_corruptions(dataset=dataset, out=out, split=split, limit=limit, image_size=image_size,
-                                   corruptions=names, severities=levels, workers=workers, seed=seed,
-                                   data_dir=data_dir)
-    typer.echo(f"{len(manifest['pairs'])} (corruption, severity) sets of {manifest['num_images']} images in {out} "
-               f"({manifest['seconds_last_run']:.1f} s this run)")
+    manifest = prepare_corruptions(
+        dataset=dataset,
+        out=out,
+        split=split,
+        limit=limit,
+        image_size=image_size,
+        corruptions=names,
+        severities=levels,
+        workers=workers,
+        seed=seed,
+        data_dir=data_dir,
+    )
+    typer.echo(
+        f"{len(manifest['pairs'])} (corruption, severity) sets of {manifest['num_images']} images in {out} "
+        f"({manifest['seconds_last_run']:.1f} s this run)"
+    )

@@ -6,14 +6,21 @@ from vitlab import experiments
 
 app = typer.Typer(help="Run an experiment: " + ", ".join(experiments.names()) + ".", no_args_is_help=True)
 
-MODEL_HELP = ("zoo:ROLE (a trained zoo model: `vitlab models list`), a .keras file, a run directory (RUN_DIR or "
-              "RUN_DIR:NAME) or a registry name (random weights); repeat for several.")
+MODEL_HELP = (
+    "zoo:ROLE (a trained zoo model: `vitlab models list`), a .keras file, a run directory (RUN_DIR or "
+    "RUN_DIR:NAME) or a registry name (random weights); repeat for several."
+)
 
 
 def _make_command(name):
     def command(
         model: list[str] = typer.Option(..., "--model", "-m", help=MODEL_HELP),
-        dataset: str = typer.Option("shapes", "--dataset", "-d", help="shapes[:variant], objects64[:variant], fashion_mnist, tfds:NAME, voc:PATH, or a folder."),
+        dataset: str = typer.Option(
+            "shapes",
+            "--dataset",
+            "-d",
+            help="shapes[:variant], objects64[:variant], fashion_mnist, tfds:NAME, voc:PATH, or a folder.",
+        ),
         split: str = typer.Option("test", help="Dataset split."),
         limit: int = typer.Option(None, help="Use at most this many images."),
         batch_size: int = typer.Option(64, help="Batch size."),
@@ -31,8 +38,9 @@ def _make_command(name):
         from vitlab.experiments import evaluation
         from vitlab.experiments.eval_command import evaluate
 
-        options = evaluation.options(name, overrides=set_, split=split, limit=limit, batch_size=batch_size,
-                                     seed=seed, data_dir=data_dir)
+        options = evaluation.options(
+            name, overrides=set_, split=split, limit=limit, batch_size=batch_size, seed=seed, data_dir=data_dir
+        )
         evaluate(options, model, dataset, out=out, runs_root=runs_root, quiet=quiet, overrides=set_)
 
     command.__doc__ = f"{experiments.describe(name)}"
@@ -58,8 +66,10 @@ def _options_epilog(name):
         if isinstance(default, list):
             default = ",".join(map(str, default))
         rows.append(row(option["name"], default, option["type"], option.get("help", "")))
-    rows += [row(key, "(the model's)", text, help_for(name, key)) for key, text in
-             (("crop_pct", "float | None"), ("interpolation", "str | None"))]
+    rows += [
+        row(key, "(the model's)", text, help_for(name, key))
+        for key, text in (("crop_pct", "float | None"), ("interpolation", "str | None"))
+    ]
     return "Options for --set (defaults = the paper's protocol):\n\n" + "\n\n".join(rows)
 
 

@@ -5,8 +5,10 @@ import typer
 
 from vitlab.commands.arguments import parse_seeds
 
-app = typer.Typer(help="Re-test the paper's claims: run the findings recipe per seed, aggregate, write "
-                       "docs/findings.md.", no_args_is_help=True)
+app = typer.Typer(
+    help="Re-test the paper's claims: run the findings recipe per seed, aggregate, write docs/findings.md.",
+    no_args_is_help=True,
+)
 
 SMOKE = ["smoke=true"]
 
@@ -14,8 +16,11 @@ SMOKE = ["smoke=true"]
 @app.command("study")
 def study_command(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),
-    runs: str = typer.Option(None, "--runs", help="Folder of the per-seed runs, seed-N (default runs/findings; "
-                                                   "runs/findings-smoke with --smoke)."),
+    runs: str = typer.Option(
+        None,
+        "--runs",
+        help="Folder of the per-seed runs, seed-N (default runs/findings; runs/findings-smoke with --smoke).",
+    ),
     recipe: str = typer.Option("findings", "--recipe", help="Recipe name or .toml path."),
     set_: list[str] = typer.Option([], "--set", help="Recipe override; repeatable."),
     smoke: bool = typer.Option(False, "--smoke", help="Smoke sizes."),
@@ -45,11 +50,16 @@ def report_command(
 
 @app.command("long")
 def long_command(
-    runs: str = typer.Option(None, "--runs", help="Folder of its run, seed-0, resumed (default runs/findings-long; "
-                                                   "runs/findings-long-smoke with --smoke)."),
-    study_runs: str = typer.Option("state/findings", "--study",
-                                   help="Folder of the three-seed study's runs (seed-N), for their status; "
-                                        "skipped when absent."),
+    runs: str = typer.Option(
+        None,
+        "--runs",
+        help="Folder of its run, seed-0, resumed (default runs/findings-long; runs/findings-long-smoke with --smoke).",
+    ),
+    study_runs: str = typer.Option(
+        "state/findings",
+        "--study",
+        help="Folder of the three-seed study's runs (seed-N), for their status; skipped when absent.",
+    ),
     smoke: bool = typer.Option(False, "--smoke", help="Smoke sizes."),
     output: str = typer.Option("docs/findings_vit_long.md", "--output", "-o"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),

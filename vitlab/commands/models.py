@@ -8,8 +8,10 @@ app = typer.Typer(help="List and inspect the registered models.", no_args_is_hel
 
 
 @app.command("list")
-def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
-                 paper: bool = typer.Option(False, "--paper", help="The paper's models: timm tags and vitlab specs.")):
+def list_command(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    paper: bool = typer.Option(False, "--paper", help="The paper's models: timm tags and vitlab specs."),
+):
     """The trained zoo models (zoo:ROLE), then every registered name (randomly initialised)."""
     if paper:
         _paper(as_json)
@@ -17,14 +19,31 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-rea
     from vitlab import zoo
     from vitlab.models import registry
 
-    trained = [{"name": e["spec"], "family": "zoo", "image_size": e["image_size"], "timm": None, "trained": True,
-                "description": f"{e['architecture']}, {e['description']}; top-1 {e['clean_accuracy']:.3f} on "
-                               f"{e['eval_dataset']}"} for e in zoo.entries()]
+    trained = [
+        {
+            "name": e["spec"],
+            "family": "zoo",
+            "image_size": e["image_size"],
+            "timm": None,
+            "trained": True,
+            "description": f"{e['architecture']}, {e['description']}; top-1 {e['clean_accuracy']:.3f} on "
+            f"{e['eval_dataset']}",
+        }
+        for e in zoo.entries()
+    ]
     rows = []
     for name in registry.list_models():
         spec = registry.get_spec(name)
-        rows.append({"name": name, "family": spec.family, "image_size": spec.image_size,
-                     "timm": spec.timm_name, "trained": False, "description": spec.description})
+        rows.append(
+            {
+                "name": name,
+                "family": spec.family,
+                "image_size": spec.image_size,
+                "timm": spec.timm_name,
+                "trained": False,
+                "description": spec.description,
+            }
+        )
     if as_json:
         typer.echo(json.dumps(trained + rows, indent=2))
         return
@@ -51,14 +70,19 @@ def _paper(as_json):
     typer.echo("the paper's models (docs/protocol.md): paper name, vitlab -m, weights")
     for m in PAPER_MODELS:
         weights = m.weights.rsplit("/", 1)[-1]
-        typer.echo(f"  {m.label:<{width}}  {m.spec or 'not built':<{spec_width}}  {weights}"
-                   + (f"  ({m.note})" if m.note else ""))
+        typer.echo(
+            f"  {m.label:<{width}}  {m.spec or 'not built':<{spec_width}}  {weights}"
+            + (f"  ({m.note})" if m.note else "")
+        )
 
 
 @app.command("show")
 def show_command(
-    name: str = typer.Argument(..., help="Registry name or timm tag (resnet50.tv_in1k), a .keras file, a run "
-                                         "directory (RUN_DIR[:NAME]) or zoo:ROLE."),
+    name: str = typer.Argument(
+        ...,
+        help="Registry name or timm tag (resnet50.tv_in1k), a .keras file, a run "
+        "directory (RUN_DIR[:NAME]) or zoo:ROLE.",
+    ),
     num_classes: int = typer.Option(None, help="Override the number of classes (registry names)."),
     image_size: int = typer.Option(None, help="Override the input size (registry names)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),

@@ -38,7 +38,9 @@ def run_command(
     name: str = typer.Argument(None, help="A shipped recipe name or a .toml path (optional with --resume)."),
     set_: list[str] = typer.Option([], "--set", help="Override: key=value, section.key=value or STEP.key=value."),
     resume: str = typer.Option(None, "--resume", help="Continue this run directory where it stopped."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Validate, print the plan, train a few steps on generated data."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Validate, print the plan, train a few steps on generated data."
+    ),
     runs_root: str = typer.Option("runs", "--runs", help="Runs root directory."),
     out: str = typer.Option(None, "--out", help="Run directory to create (default: a new one under --runs)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),

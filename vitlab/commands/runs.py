@@ -31,8 +31,17 @@ def list_command(
         if info is None:
             rows.append({"id": run.id, "path": str(run.path), "status": "unreadable", "error": error})
             continue
-        rows.append({"id": run.id, "path": str(run.path), "status": run.status(), "name": info.get("name"),
-                     "kind": info.get("kind"), "created": info.get("created"), "headline": _headline(info)})
+        rows.append(
+            {
+                "id": run.id,
+                "path": str(run.path),
+                "status": run.status(),
+                "name": info.get("name"),
+                "kind": info.get("kind"),
+                "created": info.get("created"),
+                "headline": _headline(info),
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

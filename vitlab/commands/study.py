@@ -2,26 +2,36 @@
 
 import typer
 
-app = typer.Typer(help="The study's models: train its cells per seed, resumably; show their state.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The study's models: train its cells per seed, resumably; show their state.", no_args_is_help=True
+)
 
 
 @app.command("train")
 def train_command(
-    cells: str = typer.Option("vit_deit,resnet_basic,vit_basic,resnet_deit", "--cells",
-                              help="Comma-separated cells (vitlab.study.design.CELLS); teachers train first."),
+    cells: str = typer.Option(
+        "vit_deit,resnet_basic,vit_basic,resnet_deit",
+        "--cells",
+        help="Comma-separated cells (vitlab.study.design.CELLS); teachers train first.",
+    ),
     seed: int = typer.Option(0, "--seed", help="The seed to train."),
-    pack_to: str = typer.Option(None, "--pack-to", help="Pack each cell's resume state here every 10 minutes "
-                                                         "and restore from it into an empty cache."),
+    pack_to: str = typer.Option(
+        None,
+        "--pack-to",
+        help="Pack each cell's resume state here every 10 minutes and restore from it into an empty cache.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
-    smoke: bool = typer.Option(False, "--smoke", help="A seconds-long schedule (2 epochs of 3 steps), to check the path."),
+    smoke: bool = typer.Option(
+        False, "--smoke", help="A seconds-long schedule (2 epochs of 3 steps), to check the path."
+    ),
 ):
     """Train the cells for one seed in the cache, measuring every epoch's snapshot; a rerun resumes."""
     from vitlab.study import design, runner
 
     schedule = design.SMOKE if smoke else design.SCHEDULE
-    runner.train([c.strip() for c in cells.split(",") if c.strip()], seed, pack_to=pack_to, quiet=quiet,
-                 schedule=schedule)
+    runner.train(
+        [c.strip() for c in cells.split(",") if c.strip()], seed, pack_to=pack_to, quiet=quiet, schedule=schedule
+    )
 
 
 @app.command("status")
@@ -37,8 +47,12 @@ def status_command(seed: int = typer.Option(0, "--seed", help="The seed to show.
 @app.command("report")
 def report_command(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),
-    packs: str = typer.Option("state/study", "--packs", help="Where cells the cache lacks are read from (their packs)."),
-    output: str = typer.Option("docs/study_results.md", "-o", "--output", help="The markdown to write (and a .png beside it)."),
+    packs: str = typer.Option(
+        "state/study", "--packs", help="Where cells the cache lacks are read from (their packs)."
+    ),
+    output: str = typer.Option(
+        "docs/study_results.md", "-o", "--output", help="The markdown to write (and a .png beside it)."
+    ),
 ):
     """Learning curves, retention per cell and the architecture x recipe interaction, from the cells' records."""
     from vitlab.commands.arguments import parse_seeds

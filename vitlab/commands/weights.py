@@ -4,15 +4,20 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Import timm-layout checkpoints (.safetensors, .npz, .pth, or a name in the local Hugging Face "
-                       "cache) as .keras models.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Import timm-layout checkpoints (.safetensors, .npz, .pth, or a name in the local Hugging Face "
+    "cache) as .keras models.",
+    no_args_is_help=True,
+)
+
 
 def _named_stats():
     from vitlab.models import registry
 
-    return {"imagenet": (registry.IMAGENET_MEAN, registry.IMAGENET_STD),
-            "inception": (registry.INCEPTION_MEAN, registry.INCEPTION_STD)}
+    return {
+        "imagenet": (registry.IMAGENET_MEAN, registry.IMAGENET_STD),
+        "inception": (registry.INCEPTION_MEAN, registry.INCEPTION_STD),
+    }
 
 
 def parse_stats(text, option):
@@ -37,21 +42,26 @@ def parse_stats(text, option):
 
 @app.command("import")
 def import_command(
-    name: str = typer.Argument(..., help="Registry name of the architecture (`vitlab models list`), ARCHITECTURE.TAG "
-                                         "for a timm tag's preprocessing (resnet50.tv_in1k), or a timm / "
-                                         "Hugging Face name (timm/deit_small_patch16_224.fb_in1k) found in the "
-                                         "local Hugging Face cache when FILE is left out."),
+    name: str = typer.Argument(
+        ...,
+        help="Registry name of the architecture (`vitlab models list`), ARCHITECTURE.TAG "
+        "for a timm tag's preprocessing (resnet50.tv_in1k), or a timm / "
+        "Hugging Face name (timm/deit_small_patch16_224.fb_in1k) found in the "
+        "local Hugging Face cache when FILE is left out.",
+    ),
     file: Path = typer.Argument(None, help="Checkpoint in timm's key layout: .safetensors, .npz or .pth."),
     out: Path = typer.Option(..., "-o", "--out", help="Where to write the model (.keras)."),
-    num_classes: int = typer.Option(None, "--num-classes",
-                                    help="Default: the checkpoint's. 0 drops the head; another number "
-                                         "makes a new head."),
-    image_size: int = typer.Option(None, "--image-size",
-                                   help="Input size; the position embedding is resampled to it."),
+    num_classes: int = typer.Option(
+        None, "--num-classes", help="Default: the checkpoint's. 0 drops the head; another number makes a new head."
+    ),
+    image_size: int = typer.Option(None, "--image-size", help="Input size; the position embedding is resampled to it."),
     mean: str = typer.Option(None, "--mean", help="Normalization mean (r,g,b or imagenet/inception)."),
     std: str = typer.Option(None, "--std", help="Normalization std (r,g,b or imagenet/inception)."),
-    cache_dir: Path = typer.Option(None, "--cache-dir", help="Hugging Face hub cache (default: $HF_HUB_CACHE, "
-                                                             "$HF_HOME/hub or ~/.cache/huggingface/hub)."),
+    cache_dir: Path = typer.Option(
+        None,
+        "--cache-dir",
+        help="Hugging Face hub cache (default: $HF_HUB_CACHE, $HF_HOME/hub or ~/.cache/huggingface/hub).",
+    ),
     revision: str = typer.Option(None, "--revision", help="Cached revision (commit hash or ref); default main."),
 ):
     """Import a timm / DeiT / DINO checkpoint and save it as a .keras model."""
@@ -65,11 +75,18 @@ def import_command(
         from vitlab.models import hf_cache
 
         if not hf_cache.looks_like_hub_name(name):
-            raise UserError(f"give the checkpoint FILE for {name!r}, or a cached Hugging Face name such as "
-                            f"timm/{name}.fb_in1k")
-        model, notes, cached = hf_cache.import_cached(name, cache_dir=cache_dir, revision=revision,
-                                                      num_classes=num_classes, image_size=image_size,
-                                                      mean=mean_values, std=std_values)
+            raise UserError(
+                f"give the checkpoint FILE for {name!r}, or a cached Hugging Face name such as timm/{name}.fb_in1k"
+            )
+        model, notes, cached = hf_cache.import_cached(
+            name,
+            cache_dir=cache_dir,
+            revision=revision,
+            num_classes=num_classes,
+            image_size=image_size,
+            mean=mean_values,
+            std=std_values,
+        )
         typer.echo(f"found {cached.repo_id} in the local cache: {cached.weights} (revision {cached.revision})")
         architecture = cached.architecture
     else:
@@ -82,8 +99,9 @@ def import_command(
             architecture = tagged if tagged in registry.PRETRAINED else hf_cache.parse_name(name)[1]
         from vitlab.models.timm_convert import import_checkpoint
 
-        model, notes = import_checkpoint(architecture, file, num_classes=num_classes, image_size=image_size,
-                                         mean=mean_values, std=std_values)
+        model, notes = import_checkpoint(
+            architecture, file, num_classes=num_classes, image_size=image_size, mean=mean_values, std=std_values
+        )
 
     from vitlab import models
 
@@ -94,9 +112,11 @@ def import_command(
     from vitlab.models import preprocessing
 
     chosen = preprocessing.of(model)
-    typer.echo(f"wrote {out}: {architecture}, {models.parameter_count(model):,} parameters, "
-               f"{model.num_classes or 'no'} classes, {model.image_size}px, mean {list(model.mean)}, "
-               f"std {list(model.std)}, crop_pct {chosen.crop_pct} {chosen.interpolation} ({chosen.source})")
+    typer.echo(
+        f"wrote {out}: {architecture}, {models.parameter_count(model):,} parameters, "
+        f"{model.num_classes or 'no'} classes, {model.image_size}px, mean {list(model.mean)}, "
+        f"std {list(model.std)}, crop_pct {chosen.crop_pct} {chosen.interpolation} ({chosen.source})"
+    )
 
 
 @app.command("export")

@@ -6,8 +6,7 @@ import typer
 
 from vitlab.commands.arguments import parse_seeds
 
-app = typer.Typer(help="The study's trained models (zoo:ROLE, zoo:ROLE@SEED): build, list, show.",
-                  no_args_is_help=True)
+app = typer.Typer(help="The study's trained models (zoo:ROLE, zoo:ROLE@SEED): build, list, show.", no_args_is_help=True)
 
 
 @app.command("build")
@@ -15,11 +14,15 @@ def build_command(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds to build."),
     out: str = typer.Option(None, "--out", help="Publish into this folder (default: the cache's zoo/seed-N)."),
     set_: list[str] = typer.Option([], "--set", help="Override of the zoo recipe (as `recipe run --set`)."),
-    eval_limit: int = typer.Option(None, "--eval-limit", help="Cards measure accuracy on this many test "
-                                                                   "images (default: the whole test split)."),
+    eval_limit: int = typer.Option(
+        None, "--eval-limit", help="Cards measure accuracy on this many test images (default: the whole test split)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
-    pack_to: str = typer.Option(None, "--pack-to", help="Pack each seed's finished roles into this folder "
-                                                         "as they finish (`vitlab zoo pack`), to carry the build."),
+    pack_to: str = typer.Option(
+        None,
+        "--pack-to",
+        help="Pack each seed's finished roles into this folder as they finish (`vitlab zoo pack`), to carry the build.",
+    ),
 ):
     """Train the study's seven models per seed (resumable after a kill), then card and publish them."""
     from vitlab.zoo import build
@@ -54,8 +57,10 @@ def pack_command(
     from vitlab.zoo import pack
 
     target, roles = pack.pack(seed, out)
-    typer.echo(f"zoo seed {seed}: packed {len(roles)} of 7 finished roles into {target}"
-               + (f": {', '.join(roles)}" if roles else ""))
+    typer.echo(
+        f"zoo seed {seed}: packed {len(roles)} of 7 finished roles into {target}"
+        + (f": {', '.join(roles)}" if roles else "")
+    )
 
 
 @app.command("unpack")
@@ -67,8 +72,11 @@ def unpack_command(
     from vitlab.zoo import pack
 
     packed, roles = pack.unpack(source, seed)
-    typer.echo(f"zoo seed {packed}: unpacked {len(roles)} finished roles into the cache"
-               + (f" ({', '.join(roles)})" if roles else "") + f"; `vitlab zoo build --seeds {packed}` trains the rest")
+    typer.echo(
+        f"zoo seed {packed}: unpacked {len(roles)} finished roles into the cache"
+        + (f" ({', '.join(roles)})" if roles else "")
+        + f"; `vitlab zoo build --seeds {packed}` trains the rest"
+    )
 
 
 @app.command("list")
@@ -85,8 +93,10 @@ def list_command(as_json: bool = typer.Option(False, "--json", help="Machine-rea
         return
     width = max(len(r["spec"]) for r in rows)
     for row in rows:
-        typer.echo(f"{row['spec']:<{width}}  {row['architecture']:<30}  top-1 {row['clean_accuracy']:.3f} "
-                   f"({row['eval_dataset']})")
+        typer.echo(
+            f"{row['spec']:<{width}}  {row['architecture']:<30}  top-1 {row['clean_accuracy']:.3f} "
+            f"({row['eval_dataset']})"
+        )
 
 
 @app.command("show")

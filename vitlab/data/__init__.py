@@ -18,8 +18,21 @@ from vitlab.data.dataset import Dataset, DatasetInfo, from_arrays
 from vitlab.data.errors import DatasetError
 
 
-def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False,
-         data_dir=None, repeat=False, shapes=None, crop_pct=None, interpolation=None, resize="crop") -> Dataset:
+def load(
+    name,
+    split="test",
+    image_size=32,
+    batch_size=64,
+    limit=None,
+    seed=0,
+    shuffle=False,
+    data_dir=None,
+    repeat=False,
+    shapes=None,
+    crop_pct=None,
+    interpolation=None,
+    resize="crop",
+) -> Dataset:
     """The named dataset's split as a Dataset; `shuffle` is seeded by `seed`; `limit` keeps the
     first `limit` examples of the split (before shuffling), so the subset never depends on seed.
     `shapes` (a ShapesOptions) overrides the generated set's sizes, p and seed.
@@ -29,9 +42,21 @@ def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, s
     official segmentation transform; generated and in-memory sets are square already)."""
     from vitlab.data import sources
 
-    return sources.load(name, split=split, image_size=image_size, batch_size=batch_size, limit=limit,
-                        seed=seed, shuffle=shuffle, data_dir=data_dir, repeat=repeat, shapes=shapes,
-                        crop_pct=crop_pct, interpolation=interpolation, resize=resize)
+    return sources.load(
+        name,
+        split=split,
+        image_size=image_size,
+        batch_size=batch_size,
+        limit=limit,
+        seed=seed,
+        shuffle=shuffle,
+        data_dir=data_dir,
+        repeat=repeat,
+        shapes=shapes,
+        crop_pct=crop_pct,
+        interpolation=interpolation,
+        resize=resize,
+    )
 
 
 def eval_crop(model) -> dict:
@@ -71,4 +96,14 @@ def known_sources():
     return sources.known_sources()
 
 
-__all__ = ["Dataset", "DatasetInfo", "DatasetError", "from_arrays", "load", "describe", "eval_crop", "kind", "known_sources"]
+__all__ = [
+    "Dataset",
+    "DatasetInfo",
+    "DatasetError",
+    "from_arrays",
+    "load",
+    "describe",
+    "eval_crop",
+    "kind",
+    "known_sources",
+]

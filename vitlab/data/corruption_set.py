@@ -44,8 +44,10 @@ class CorruptionSet:
 
     def images(self, corruption, severity):
         if not self.has(corruption, severity):
-            raise CorruptionSetError(f"{self.path}: no {corruption} at severity {severity}; prepare it with "
-                                     f"`vitlab data prepare corruptions --out {self.path} --corruptions {corruption} "
-                                     f"--severities {severity}`")
+            raise CorruptionSetError(
+                f"{self.path}: no {corruption} at severity {severity}; prepare it with "
+                f"`vitlab data prepare corruptions --out {self.path} --corruptions {corruption} "
+                f"--severities {severity}`"
+            )
         with np.load(self.path / pair_file(corruption, severity)) as stored:
             return stored["image"]

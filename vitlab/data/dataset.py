@@ -65,8 +65,17 @@ class DatasetInfo:
     label2_names: list = dataclasses.field(default_factory=list)
 
 
-def from_arrays(images, labels, masks=None, labels2=None, batch_size=32, name="arrays", split="test",
-                class_names=None, num_classes=None):
+def from_arrays(
+    images,
+    labels,
+    masks=None,
+    labels2=None,
+    batch_size=32,
+    name="arrays",
+    split="test",
+    class_names=None,
+    num_classes=None,
+):
     """A Dataset from in-memory arrays: for tests and notebooks. Images float in [0, 1] or uint8."""
     import tensorflow as tf
 
@@ -85,10 +94,15 @@ def from_arrays(images, labels, masks=None, labels2=None, batch_size=32, name="a
         columns["label2"] = np.asarray(labels2, dtype="int32")
     pipeline = tf.data.Dataset.from_tensor_slices(columns).batch(batch_size).prefetch(2)
     return Dataset(
-        name=name, split=split, pipeline=pipeline, num_classes=num_classes,
+        name=name,
+        split=split,
+        pipeline=pipeline,
+        num_classes=num_classes,
         class_names=list(class_names or [str(i) for i in range(num_classes)]),
-        image_size=int(images.shape[1]), num_examples=len(images),
-        has_mask=masks is not None, has_label2=labels2 is not None,
+        image_size=int(images.shape[1]),
+        num_examples=len(images),
+        has_mask=masks is not None,
+        has_label2=labels2 is not None,
         preprocessing={"source": "arrays"},
     )
 

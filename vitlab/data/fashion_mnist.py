@@ -10,8 +10,7 @@ from vitlab.data.dataset import Dataset, DatasetInfo
 from vitlab.data.errors import DatasetError
 
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
-CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 _PREFIX = {"train": "train", "test": "t10k"}
 
 
@@ -27,8 +26,10 @@ def _idx_file(data_dir, split, kind):
     for candidate in (folder / f"{stem}.gz", folder / stem):
         if candidate.exists():
             return candidate
-    raise DatasetError(f"fashion_mnist: {folder / stem}[.gz] not found; install Debian's dataset-fashion-mnist "
-                       f"(`make install` does) or pass --data-dir / $VITLAB_FASHION_MNIST")
+    raise DatasetError(
+        f"fashion_mnist: {folder / stem}[.gz] not found; install Debian's dataset-fashion-mnist "
+        f"(`make install` does) or pass --data-dir / $VITLAB_FASHION_MNIST"
+    )
 
 
 def _open(path):
@@ -52,8 +53,9 @@ def read_idx(path, header_only=False):
 
 def describe(split, data_dir=None):
     count = read_idx(_idx_file(data_dir, split, "labels"), header_only=True)[0]
-    return DatasetInfo(name="fashion_mnist", split=split, num_classes=10, class_names=list(CLASS_NAMES),
-                       num_examples=count)
+    return DatasetInfo(
+        name="fashion_mnist", split=split, num_classes=10, class_names=list(CLASS_NAMES), num_examples=count
+    )
 
 
 def load(split, image_size, batch_size, limit, seed, shuffle, repeat, data_dir=None):
@@ -63,9 +65,16 @@ def load(split, image_size, batch_size, limit, seed, shuffle, repeat, data_dir=N
     labels = read_idx(_idx_file(data_dir, split, "labels")).astype(np.int32)
     if len(images) != len(labels):
         raise DatasetError(f"fashion_mnist {split}: {len(images)} images but {len(labels)} labels")
-    data, count = pipeline.array_pipeline({"image": images, "label": labels}, image_size, batch_size, limit,
-                                          seed, shuffle, repeat)
-    return Dataset(name="fashion_mnist", split=split, pipeline=data, num_classes=10, class_names=list(CLASS_NAMES),
-                   image_size=image_size, num_examples=count,
-                   preprocessing={"source": "fashion_mnist", "image_size": image_size, "resize": "bilinear",
-                                  "limit": limit})
+    data, count = pipeline.array_pipeline(
+        {"image": images, "label": labels}, image_size, batch_size, limit, seed, shuffle, repeat
+    )
+    return Dataset(
+        name="fashion_mnist",
+        split=split,
+        pipeline=data,
+        num_classes=10,
+        class_names=list(CLASS_NAMES),
+        image_size=image_size,
+        num_examples=count,
+        preprocessing={"source": "fashion_mnist", "image_size": image_size, "resize": "bilinear", "limit": limit},
+    )

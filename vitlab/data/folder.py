@@ -21,8 +21,12 @@ from vitlab.data.dataset import Dataset, DatasetInfo
 from vitlab.data.errors import DatasetError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}
-SPLIT_FOLDERS = {"train": ("train",), "test": ("test", "val", "validation"),
-                 "validation": ("validation", "val"), "val": ("val", "validation")}
+SPLIT_FOLDERS = {
+    "train": ("train",),
+    "test": ("test", "val", "validation"),
+    "validation": ("validation", "val"),
+    "val": ("val", "validation"),
+}
 _log = logging.getLogger("vitlab.data")
 
 
@@ -53,8 +57,10 @@ def scan(path, split):
         files += [str(f) for f in found]
         labels += [label] * len(found)
     if not files:
-        raise DatasetError(f"folder {class_root} has no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in its "
-                           f"{len(class_dirs)} class folders")
+        raise DatasetError(
+            f"folder {class_root} has no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in its "
+            f"{len(class_dirs)} class folders"
+        )
     return files, np.asarray(labels, np.int32), [d.name for d in class_dirs], class_root
 
 
@@ -85,8 +91,9 @@ def read_rgb(name, image_size=None):
                 image.draft("RGB", (4 * image_size, 4 * image_size))  # DCT scaling: never decode the full size
             width, height = image.size
             if width * height > limit:
-                raise ValueError(f"too large: {width}x{height} pixels, more than {limit} "
-                                 "(VITLAB_MAX_IMAGE_PIXELS); downscale it")
+                raise ValueError(
+                    f"too large: {width}x{height} pixels, more than {limit} (VITLAB_MAX_IMAGE_PIXELS); downscale it"
+                )
             image = ImageOps.exif_transpose(image)
             return _to_rgb(image)
     except Image.DecompressionBombError as error:
@@ -117,8 +124,9 @@ def _black(size):
 
 def describe(path, split):
     files, _, class_names, _ = scan(path, split)
-    return DatasetInfo(name=str(path), split=split, num_classes=len(class_names), class_names=class_names,
-                       num_examples=len(files))
+    return DatasetInfo(
+        name=str(path), split=split, num_classes=len(class_names), class_names=class_names, num_examples=len(files)
+    )
 
 
 def _decoder(skipped, image_size=None):
@@ -129,15 +137,17 @@ def _decoder(skipped, image_size=None):
         except ValueError as error:
             if name not in skipped:
                 skipped.append(name)
-                _log.warning("skipped unreadable image %s (%d skipped so far): %s", name, len(skipped),
-                             str(error)[:160])
+                _log.warning(
+                    "skipped unreadable image %s (%d skipped so far): %s", name, len(skipped), str(error)[:160]
+                )
             return np.zeros((1, 1, 3), np.uint8), False
 
     return decode
 
 
-def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop_pct=None, interpolation=None,
-         resize="crop"):
+def load(
+    path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop_pct=None, interpolation=None, resize="crop"
+):
     import tensorflow as tf
 
     from vitlab.data import pipeline
@@ -158,7 +168,20 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
         return {"image": image, "label": example["label"], "index": example["index"]}
 
     data = pipeline.file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat)
-    return Dataset(name=str(path), split=split, pipeline=data, num_classes=len(class_names),
-                   class_names=class_names, image_size=image_size, num_examples=count, skipped_files=skipped,
-                   preprocessing={"source": "folder", "root": str(class_root), "image_size": image_size,
-                                  **pipeline.resize_record(resize, crop_pct, interpolation), "limit": limit})
+    return Dataset(
+        name=str(path),
+        split=split,
+        pipeline=data,
+        num_classes=len(class_names),
+        class_names=class_names,
+        image_size=image_size,
+        num_examples=count,
+        skipped_files=skipped,
+        preprocessing={
+            "source": "folder",
+            "root": str(class_root),
+            "image_size": image_size,
+            **pipeline.resize_record(resize, crop_pct, interpolation),
+            "limit": limit,
+        },
+    )

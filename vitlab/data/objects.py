@@ -26,16 +26,32 @@ CLASS_NAMES = list(shapes.SHAPE_NAMES)
 NUM_CLASSES = len(CLASS_NAMES)
 # (name, kind): family k is class k's own texture.
 FAMILIES = [
-    ("brick", "photo"), ("stripes", "procedural"), ("grass", "photo"), ("dots", "procedural"),
-    ("gravel", "photo"), ("checkers", "procedural"), ("tissue", "photo"), ("zigzag", "procedural"),
-    ("stars", "photo"), ("grid", "procedural"),
+    ("brick", "photo"),
+    ("stripes", "procedural"),
+    ("grass", "photo"),
+    ("dots", "procedural"),
+    ("gravel", "photo"),
+    ("checkers", "procedural"),
+    ("tissue", "photo"),
+    ("zigzag", "procedural"),
+    ("stars", "photo"),
+    ("grid", "procedural"),
 ]
 FAMILY_NAMES = [name for name, _ in FAMILIES]
 # Backgrounds: scenes and smooth patterns no class owns, shown at lower contrast.
 BACKGROUNDS = [
-    ("coffee", "photo"), ("cat", "photo"), ("astronaut", "photo"), ("rocket", "photo"),
-    ("camera", "photo"), ("coins", "photo"), ("moon", "photo"), ("retina", "photo"),
-    ("text", "photo"), ("page", "photo"), ("waves", "procedural"), ("plaid", "procedural"),
+    ("coffee", "photo"),
+    ("cat", "photo"),
+    ("astronaut", "photo"),
+    ("rocket", "photo"),
+    ("camera", "photo"),
+    ("coins", "photo"),
+    ("moon", "photo"),
+    ("retina", "photo"),
+    ("text", "photo"),
+    ("page", "photo"),
+    ("waves", "procedural"),
+    ("plaid", "procedural"),
 ]
 VARIANTS = shapes.VARIANTS
 SPLITS = shapes.SPLITS
@@ -76,11 +92,17 @@ def _sample_plan(rng, n, variant, p, layout):
     # each instance a little brighter or darker, so touching instances stay apart
     gains = rng.uniform(0.75, 1.25, (n, objects_layout.MAX_INSTANCES + 1)).astype(np.float32)
     return {
-        "labels": labels, "families": families, "background": background,
+        "labels": labels,
+        "families": families,
+        "background": background,
         "layout": objects_layout.sample(rng, labels, layout),
-        "fg_colors": fg_colors, "bg_colors": bg_colors, "gains": gains,
-        "fg_procedural": textures.sample_params(rng, n), "fg_photo": photo_textures.sample_params(rng, n),
-        "bg_procedural": textures.sample_params(rng, n), "bg_photo": photo_textures.sample_params(rng, n),
+        "fg_colors": fg_colors,
+        "bg_colors": bg_colors,
+        "gains": gains,
+        "fg_procedural": textures.sample_params(rng, n),
+        "fg_photo": photo_textures.sample_params(rng, n),
+        "bg_procedural": textures.sample_params(rng, n),
+        "bg_photo": photo_textures.sample_params(rng, n),
     }
 
 

@@ -27,8 +27,9 @@ class ObjectsOptions:
 
     def validate(self):
         if self.train_size < 1 or self.test_size < 1:
-            raise ValueError(f"objects64 sizes must be >= 1, got train_size={self.train_size} "
-                             f"test_size={self.test_size}")
+            raise ValueError(
+                f"objects64 sizes must be >= 1, got train_size={self.train_size} test_size={self.test_size}"
+            )
         if not 0.0 <= self.p <= 1.0:
             raise ValueError(f"objects64 p must be in [0, 1], got {self.p}")
         if self.layout not in objects.LAYOUTS:
@@ -49,23 +50,27 @@ def cache_dir():
 
 
 def cache_path(variant, split, image_size, options):
-    name = (f"{variant}-{split}-{image_size}px-{options.layout}-seed{options.seed}-n{options.size(split)}"
-            f"-p{options.p:g}-v{objects.GENERATOR_VERSION}.npz")
+    name = (
+        f"{variant}-{split}-{image_size}px-{options.layout}-seed{options.seed}-n{options.size(split)}"
+        f"-p{options.p:g}-v{objects.GENERATOR_VERSION}.npz"
+    )
     return cache_dir() / name
 
 
 def _write(path, sample):
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic.replacing(path) as temp, open(temp, "wb") as stream:
-        np.savez(stream, images=sample.images, instances=sample.instances, labels=sample.labels,
-                 textures=sample.textures)
+        np.savez(
+            stream, images=sample.images, instances=sample.instances, labels=sample.labels, textures=sample.textures
+        )
 
 
 def _read(path):
     with np.load(path) as stored:
         instances = stored["instances"]
-        return objects.ObjectsSample(stored["images"], (instances > 0).astype(np.uint8), stored["labels"],
-                                     stored["textures"], instances)
+        return objects.ObjectsSample(
+            stored["images"], (instances > 0).astype(np.uint8), stored["labels"], stored["textures"], instances
+        )
 
 
 def load_or_build(variant="default", split="train", image_size=64, options=None, use_cache=True):
@@ -77,8 +82,7 @@ def load_or_build(variant="default", split="train", image_size=64, options=None,
             return _read(path)
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache file is rebuilt below
-    sample = objects.generate(options.size(split), variant, split, image_size, options.seed, options.p,
-                              options.layout)
+    sample = objects.generate(options.size(split), variant, split, image_size, options.seed, options.p, options.layout)
     if use_cache:
         try:
             _write(path, sample)

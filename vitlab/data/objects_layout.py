@@ -76,7 +76,7 @@ def _multi_block(rng, labels):
 
 
 def _multi(rng, labels):
-    parts = [_multi_block(rng, labels[start:start + _BLOCK]) for start in range(0, len(labels), _BLOCK)]
+    parts = [_multi_block(rng, labels[start : start + _BLOCK]) for start in range(0, len(labels), _BLOCK)]
     return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
@@ -86,8 +86,12 @@ def sample(rng, labels, layout):
         raise ValueError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
     scale, centre, count = (_single if layout == "single" else _multi)(rng, labels)
     rotation = rng.uniform(0, 2 * np.pi, scale.shape)
-    return {"scale": scale.astype(np.float32), "centre": centre.astype(np.float32),
-            "rotation": rotation.astype(np.float32), "count": count}
+    return {
+        "scale": scale.astype(np.float32),
+        "centre": centre.astype(np.float32),
+        "rotation": rotation.astype(np.float32),
+        "count": count,
+    }
 
 
 def render(labels, layout_plan, u, v):

@@ -32,9 +32,16 @@ def describe(name, split, options=None):
 
     variant, split, options = parse(name, split, options)
     conflict = variant == "cue_conflict"
-    return DatasetInfo(name=name, split=split, num_classes=objects.NUM_CLASSES, class_names=list(objects.CLASS_NAMES),
-                       num_examples=options.size(split), has_mask=True, has_label2=conflict,
-                       label2_names=list(objects.FAMILY_NAMES) if conflict else [])
+    return DatasetInfo(
+        name=name,
+        split=split,
+        num_classes=objects.NUM_CLASSES,
+        class_names=list(objects.CLASS_NAMES),
+        num_examples=options.size(split),
+        has_mask=True,
+        has_label2=conflict,
+        label2_names=list(objects.FAMILY_NAMES) if conflict else [],
+    )
 
 
 def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, options=None):
@@ -47,8 +54,23 @@ def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, opti
         columns["label2"] = sample.textures
     data, count = pipeline.array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat)
     info = describe(name, split, options)
-    return Dataset(name=name, split=split, pipeline=data, num_classes=info.num_classes,
-                   class_names=info.class_names, image_size=image_size, num_examples=count, has_mask=True,
-                   has_label2=info.has_label2, label2_names=info.label2_names,
-                   preprocessing={"source": NAME, "variant": variant, "generated_size": IMAGE_SIZE,
-                                  "image_size": image_size, **dataclasses.asdict(options), "limit": limit})
+    return Dataset(
+        name=name,
+        split=split,
+        pipeline=data,
+        num_classes=info.num_classes,
+        class_names=info.class_names,
+        image_size=image_size,
+        num_examples=count,
+        has_mask=True,
+        has_label2=info.has_label2,
+        label2_names=info.label2_names,
+        preprocessing={
+            "source": NAME,
+            "variant": variant,
+            "generated_size": IMAGE_SIZE,
+            "image_size": image_size,
+            **dataclasses.asdict(options),
+            "limit": limit,
+        },
+    )

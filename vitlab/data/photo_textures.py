@@ -52,7 +52,7 @@ def photo(name):
     if image.max() > 1.0:
         image = image / 255.0
     height, width = image.shape
-    image = image[int(top * height):int(bottom * height), int(left * width):int(right * width)]
+    image = image[int(top * height) : int(bottom * height), int(left * width) : int(right * width)]
     scale = WORKING_SIDE / min(image.shape)
     image = transform.rescale(image, scale, anti_aliasing=True, order=1)
     image = exposure.equalize_adapthist(np.clip(image, 0, 1), clip_limit=0.02)

@@ -109,8 +109,11 @@ def crop_record(crop_pct, interpolation):
     from vitlab.protocol import crop
 
     crop_pct = crop.PAPER_CROP_PCT if crop_pct is None else float(crop_pct)
-    return {"resize": "shorter side to floor(image_size / crop_pct), centre crop", "crop_pct": crop_pct,
-            "interpolation": interpolation or crop.PAPER_INTERPOLATION}
+    return {
+        "resize": "shorter side to floor(image_size / crop_pct), centre crop",
+        "crop_pct": crop_pct,
+        "interpolation": interpolation or crop.PAPER_INTERPOLATION,
+    }
 
 
 def _method(interpolation):
@@ -129,8 +132,7 @@ def _crop_geometry(shape, image_size, crop_pct):
 
     from vitlab.protocol import crop
 
-    short = tf.constant(crop.scale_size(image_size, crop.PAPER_CROP_PCT if crop_pct is None else crop_pct),
-                        tf.int64)
+    short = tf.constant(crop.scale_size(image_size, crop.PAPER_CROP_PCT if crop_pct is None else crop_pct), tf.int64)
     height, width = tf.cast(shape[0], tf.int64), tf.cast(shape[1], tf.int64)
     new_h = tf.where(height <= width, short, short * height // width)
     new_w = tf.where(height <= width, short * width // height, short)
@@ -139,8 +141,11 @@ def _crop_geometry(shape, image_size, crop_pct):
         half = (length - image_size) // 2
         return half + ((length - image_size) % 2) * (half % 2)  # round(d / 2), half to even
 
-    return (tf.cast(tf.stack([new_h, new_w]), tf.int32), tf.cast(offset(new_h), tf.int32),
-            tf.cast(offset(new_w), tf.int32))
+    return (
+        tf.cast(tf.stack([new_h, new_w]), tf.int32),
+        tf.cast(offset(new_h), tf.int32),
+        tf.cast(offset(new_w), tf.int32),
+    )
 
 
 def index_order(count, seed, shuffle, repeat):
@@ -167,10 +172,13 @@ def file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat):
     import tensorflow as tf
 
     order = index_order(count, seed, shuffle, repeat)
-    return (order.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .filter(lambda example: example["ok"])
-            .map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return (
+        order.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .filter(lambda example: example["ok"])
+        .map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat):
@@ -185,9 +193,11 @@ def array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat
         images = tf.cast(tf.gather(tensors["image"], indices), tf.float32) / 255.0
         if len(tensors["image"].shape) == 3:
             images = tf.repeat(images[..., None], 3, axis=-1)
-        batch = {"image": resize_images(images, image_size),
-                 "label": tf.cast(tf.gather(tensors["label"], indices), tf.int32),
-                 "index": indices}
+        batch = {
+            "image": resize_images(images, image_size),
+            "label": tf.cast(tf.gather(tensors["label"], indices), tf.int32),
+            "index": indices,
+        }
         if "mask" in tensors:
             batch["mask"] = resize_masks(tf.cast(tf.gather(tensors["mask"], indices), tf.float32), image_size)
         if "label2" in tensors:

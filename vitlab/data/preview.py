@@ -39,8 +39,13 @@ def save_grid(dataset, path, count=24, columns=8):
     columns = max(1, min(columns, count))
     rows = int(np.ceil(count / columns))
     has_label2 = "label2" in samples
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.7, 0.5 + rows * (2.2 if has_label2 else 2.0)),
-                                squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(columns * 1.7, 0.5 + rows * (2.2 if has_label2 else 2.0)),
+        squeeze=False,
+        layout="constrained",
+    )
     for i, axis in enumerate(axes.flat):
         axis.axis("off")
         if i >= count:

@@ -18,8 +18,16 @@ import numpy as np
 from vitlab.data import textures
 
 SHAPE_NAMES = [
-    "circle", "square", "triangle", "star", "cross",
-    "hexagon", "ring", "crescent", "ellipse", "heart",
+    "circle",
+    "square",
+    "triangle",
+    "star",
+    "cross",
+    "hexagon",
+    "ring",
+    "crescent",
+    "ellipse",
+    "heart",
 ]
 NUM_CLASSES = len(SHAPE_NAMES)
 VARIANTS = ("default", "stylized", "cue_conflict")
@@ -102,9 +110,16 @@ def _sample_plan(rng, n, variant, p):
     bg_mean = rng.uniform(0.25, 0.75, (n, 1, 3))
     bg_colors = np.clip(bg_mean + rng.uniform(-0.12, 0.12, (n, 2, 3)), 0, 1).astype(np.float32)
     return {
-        "labels": labels, "families": families, "background": background, "scale": scale,
-        "centre": centre, "rotation": rotation, "fg_colors": fg_colors, "bg_colors": bg_colors,
-        "fg_params": textures.sample_params(rng, n), "bg_params": textures.sample_params(rng, n),
+        "labels": labels,
+        "families": families,
+        "background": background,
+        "scale": scale,
+        "centre": centre,
+        "rotation": rotation,
+        "fg_colors": fg_colors,
+        "bg_colors": bg_colors,
+        "fg_params": textures.sample_params(rng, n),
+        "bg_params": textures.sample_params(rng, n),
     }
 
 

@@ -39,8 +39,10 @@ def cache_dir():
 
 
 def cache_path(variant, split, image_size, options):
-    name = (f"{variant}-{split}-{image_size}px-seed{options.seed}-n{options.size(split)}"
-            f"-p{options.p:g}-v{shapes.GENERATOR_VERSION}.npz")
+    name = (
+        f"{variant}-{split}-{image_size}px-seed{options.seed}-n{options.size(split)}"
+        f"-p{options.p:g}-v{shapes.GENERATOR_VERSION}.npz"
+    )
     return cache_dir() / name
 
 

@@ -21,9 +21,16 @@ def describe(name, split, options=None):
     from vitlab.data import shapes, textures
 
     variant, split, options = parse(name, split, options)
-    return DatasetInfo(name=name, split=split, num_classes=shapes.NUM_CLASSES, class_names=list(shapes.SHAPE_NAMES),
-                       num_examples=options.size(split), has_mask=True, has_label2=variant == "cue_conflict",
-                       label2_names=list(textures.TEXTURE_NAMES) if variant == "cue_conflict" else [])
+    return DatasetInfo(
+        name=name,
+        split=split,
+        num_classes=shapes.NUM_CLASSES,
+        class_names=list(shapes.SHAPE_NAMES),
+        num_examples=options.size(split),
+        has_mask=True,
+        has_label2=variant == "cue_conflict",
+        label2_names=list(textures.TEXTURE_NAMES) if variant == "cue_conflict" else [],
+    )
 
 
 def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, options=None):
@@ -38,8 +45,22 @@ def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, opti
         columns["label2"] = sample.textures
     data, count = pipeline.array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat)
     info = describe(name, split, options)
-    return Dataset(name=name, split=split, pipeline=data, num_classes=info.num_classes,
-                   class_names=info.class_names, image_size=image_size, num_examples=count, has_mask=True,
-                   has_label2=info.has_label2, label2_names=info.label2_names,
-                   preprocessing={"source": "shapes", "variant": variant, "image_size": image_size,
-                                  **dataclasses.asdict(options), "limit": limit})
+    return Dataset(
+        name=name,
+        split=split,
+        pipeline=data,
+        num_classes=info.num_classes,
+        class_names=info.class_names,
+        image_size=image_size,
+        num_examples=count,
+        has_mask=True,
+        has_label2=info.has_label2,
+        label2_names=info.label2_names,
+        preprocessing={
+            "source": "shapes",
+            "variant": variant,
+            "image_size": image_size,
+            **dataclasses.asdict(options),
+            "limit": limit,
+        },
+    )

@@ -28,8 +28,10 @@ def _kind(name):
         return "voc"
     if os.path.isdir(os.path.expanduser(name)) or os.sep in name or name.startswith((".", "~")):
         return "folder"
-    raise DatasetError(f"unknown dataset {name!r}; known: shapes[:default|stylized|cue_conflict], objects64[:VARIANT], "
-                       f"fashion_mnist, tfds:NAME[/CONFIG], voc:PATH, or a folder path")
+    raise DatasetError(
+        f"unknown dataset {name!r}; known: shapes[:default|stylized|cue_conflict], objects64[:VARIANT], "
+        f"fashion_mnist, tfds:NAME[/CONFIG], voc:PATH, or a folder path"
+    )
 
 
 def _check_sizes(image_size, batch_size, limit):
@@ -67,17 +69,39 @@ def _check_crop(crop_pct, interpolation, resize="crop"):
         preprocessing.check(crop_pct, interpolation)
     except ValueError as error:
         raise DatasetError(str(error)) from None
-    return {"crop_pct": crop.PAPER_CROP_PCT if crop_pct is None else float(crop_pct),
-            "interpolation": interpolation or crop.PAPER_INTERPOLATION, "resize": resize}
+    return {
+        "crop_pct": crop.PAPER_CROP_PCT if crop_pct is None else float(crop_pct),
+        "interpolation": interpolation or crop.PAPER_INTERPOLATION,
+        "resize": resize,
+    }
 
 
-def _load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False, data_dir=None,
-         repeat=False, shapes=None, crop_pct=None, interpolation=None, resize="crop"):
+def _load(
+    name,
+    split="test",
+    image_size=32,
+    batch_size=64,
+    limit=None,
+    seed=0,
+    shuffle=False,
+    data_dir=None,
+    repeat=False,
+    shapes=None,
+    crop_pct=None,
+    interpolation=None,
+    resize="crop",
+):
     kind = _kind(name)
     _check_sizes(image_size, batch_size, limit)
     eval_crop = _check_crop(crop_pct, interpolation, resize)
-    common = dict(image_size=int(image_size), batch_size=int(batch_size), limit=limit, seed=int(seed),
-                  shuffle=bool(shuffle), repeat=bool(repeat))
+    common = dict(
+        image_size=int(image_size),
+        batch_size=int(batch_size),
+        limit=limit,
+        seed=int(seed),
+        shuffle=bool(shuffle),
+        repeat=bool(repeat),
+    )
     if kind == "shapes":
         return shapes_source.load(name, split, options=shapes, **common)
     if kind == "objects64":
@@ -91,11 +115,36 @@ def _load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, 
     return folder.load(str(name), split, **common, **eval_crop)
 
 
-def load(name, split="test", image_size=32, batch_size=64, limit=None, seed=0, shuffle=False, data_dir=None,
-         repeat=False, shapes=None, crop_pct=None, interpolation=None, resize="crop"):
-    args = dict(name=name, split=split, image_size=image_size, batch_size=batch_size, limit=limit, seed=seed,
-                shuffle=shuffle, data_dir=data_dir, repeat=repeat, shapes=shapes, crop_pct=crop_pct,
-                interpolation=interpolation, resize=resize)
+def load(
+    name,
+    split="test",
+    image_size=32,
+    batch_size=64,
+    limit=None,
+    seed=0,
+    shuffle=False,
+    data_dir=None,
+    repeat=False,
+    shapes=None,
+    crop_pct=None,
+    interpolation=None,
+    resize="crop",
+):
+    args = dict(
+        name=name,
+        split=split,
+        image_size=image_size,
+        batch_size=batch_size,
+        limit=limit,
+        seed=seed,
+        shuffle=shuffle,
+        data_dir=data_dir,
+        repeat=repeat,
+        shapes=shapes,
+        crop_pct=crop_pct,
+        interpolation=interpolation,
+        resize=resize,
+    )
     dataset = _load(**args)
     dataset.load_args = args
     return dataset
@@ -106,8 +155,11 @@ def known_sources():
         ("shapes", "generated shapes/texture set, splits train/test (texture agrees with class w.p. p=0.8)"),
         ("shapes:stylized", "generated, texture independent of class (Stylized-ImageNet analogue)"),
         ("shapes:cue_conflict", "generated, shape of class a + texture of class b != a (label2)"),
-        ("objects64", "generated 64-px objects: 3-5 instances of the class (layout=multi) or one (layout=single), "
-                      "photo and procedural textures, texture agrees with class w.p. p=0.8"),
+        (
+            "objects64",
+            "generated 64-px objects: 3-5 instances of the class (layout=multi) or one (layout=single), "
+            "photo and procedural textures, texture agrees with class w.p. p=0.8",
+        ),
         ("objects64:stylized", "generated 64-px objects, texture independent of class"),
         ("objects64:cue_conflict", "generated 64-px objects, shape of class a + texture of class b != a (label2)"),
         ("fashion_mnist", f"Fashion-MNIST IDX files ({fashion_mnist.DEFAULT_DIR}), splits train/test"),

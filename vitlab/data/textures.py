@@ -8,8 +8,16 @@ Frequencies are in cycles per image width, so a texture looks the same at 32 and
 import numpy as np
 
 TEXTURE_NAMES = [
-    "stripes", "dots", "checkers", "waves", "rings",
-    "grid", "zigzag", "spiral", "sunburst", "plaid",
+    "stripes",
+    "dots",
+    "checkers",
+    "waves",
+    "rings",
+    "grid",
+    "zigzag",
+    "spiral",
+    "sunburst",
+    "plaid",
 ]
 NUM_TEXTURES = len(TEXTURE_NAMES)
 

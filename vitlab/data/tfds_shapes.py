@@ -29,10 +29,24 @@ def _configs():
     configs = []
     for variant in shapes.VARIANTS:
         for size in (32, 64, 224):
-            configs.append(ShapesConfig(name=f"{variant}_{size}", variant=variant, image_size=size,
-                                        description=f"{variant} variant at {size}x{size}"))
-    configs.append(ShapesConfig(name="tiny", variant="cue_conflict", image_size=16, train_size=24, test_size=12,
-                                description="a few 16x16 cue-conflict images for tests"))
+            configs.append(
+                ShapesConfig(
+                    name=f"{variant}_{size}",
+                    variant=variant,
+                    image_size=size,
+                    description=f"{variant} variant at {size}x{size}",
+                )
+            )
+    configs.append(
+        ShapesConfig(
+            name="tiny",
+            variant="cue_conflict",
+            image_size=16,
+            train_size=24,
+            test_size=12,
+            description="a few 16x16 cue-conflict images for tests",
+        )
+    )
     return configs
 
 
@@ -54,12 +68,14 @@ class VitlabShapes(tfds.core.GeneratorBasedBuilder):
         return tfds.core.DatasetInfo(  # not dataset_info_from_configs: it looks for metadata files
             builder=self,
             description="Generated shape/texture images with foreground masks.",
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(size, size, 3)),
-                "mask": tfds.features.Image(shape=(size, size, 1)),
-                "label": tfds.features.ClassLabel(names=shapes.SHAPE_NAMES),
-                "label2": tfds.features.ClassLabel(names=textures.TEXTURE_NAMES),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(size, size, 3)),
+                    "mask": tfds.features.Image(shape=(size, size, 1)),
+                    "label": tfds.features.ClassLabel(names=shapes.SHAPE_NAMES),
+                    "label2": tfds.features.ClassLabel(names=textures.TEXTURE_NAMES),
+                }
+            ),
             supervised_keys=("image", "label"),
         )
 
@@ -71,5 +87,12 @@ class VitlabShapes(tfds.core.GeneratorBasedBuilder):
         count = config.train_size if split == "train" else config.test_size
         sample = shapes.generate(count, config.variant, split, config.image_size, config.seed, config.p)
         for i in range(count):
-            yield i, {"image": sample.images[i], "mask": sample.masks[i, :, :, None],
-                      "label": int(sample.labels[i]), "label2": int(sample.textures[i])}
+            yield (
+                i,
+                {
+                    "image": sample.images[i],
+                    "mask": sample.masks[i, :, :, None],
+                    "label": int(sample.labels[i]),
+                    "label2": int(sample.textures[i]),
+                },
+            )

@@ -21,10 +21,15 @@ def _builder(spec, data_dir):
         raise DatasetError(f"TFDS dataset {spec!r}: {str(error).splitlines()[0][:200]}") from None
     if not builder.is_prepared():
         base = data_dir or "~/tensorflow_datasets"
-        manual = (f"; put the manual download files in {base}/downloads/manual first"
-                  if getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None) else "")
-        raise DatasetError(f"TFDS dataset {spec!r} is not prepared in {builder.data_dir}: prepare it with "
-                           f"`tfds build {spec} --data_dir {base}`{manual} (vitlab never downloads it)")
+        manual = (
+            f"; put the manual download files in {base}/downloads/manual first"
+            if getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None)
+            else ""
+        )
+        raise DatasetError(
+            f"TFDS dataset {spec!r} is not prepared in {builder.data_dir}: prepare it with "
+            f"`tfds build {spec} --data_dir {base}`{manual} (vitlab never downloads it)"
+        )
     return builder
 
 
@@ -55,15 +60,32 @@ def describe(spec, split, data_dir=None):
     split = _split(builder, spec, split)
     image_key, label_key, has_mask, has_label2 = _features(builder, spec)
     features = builder.info.features
-    return DatasetInfo(name=f"tfds:{spec}", split=split, num_classes=features[label_key].num_classes,
-                       class_names=list(features[label_key].names),
-                       num_examples=builder.info.splits[split].num_examples, has_mask=has_mask,
-                       has_label2=has_label2,
-                       label2_names=list(features["label2"].names) if has_label2 else [])
+    return DatasetInfo(
+        name=f"tfds:{spec}",
+        split=split,
+        num_classes=features[label_key].num_classes,
+        class_names=list(features[label_key].names),
+        num_examples=builder.info.splits[split].num_examples,
+        has_mask=has_mask,
+        has_label2=has_label2,
+        label2_names=list(features["label2"].names) if has_label2 else [],
+    )
 
 
-def load(spec, split, image_size, batch_size, limit, seed, shuffle, repeat, data_dir=None, crop_pct=None,
-         interpolation=None, resize="crop"):
+def load(
+    spec,
+    split,
+    image_size,
+    batch_size,
+    limit,
+    seed,
+    shuffle,
+    repeat,
+    data_dir=None,
+    crop_pct=None,
+    interpolation=None,
+    resize="crop",
+):
     import tensorflow as tf
 
     from vitlab.data import pipeline
@@ -84,15 +106,32 @@ def load(spec, split, image_size, batch_size, limit, seed, shuffle, repeat, data
         out = {"image": image, "label": tf.cast(example[label_key], tf.int32), "index": index}
         if has_mask:
             mask = tf.cast(example["mask"][..., :1] > 0, tf.float32)  # one object: any non-zero label
-            out["mask"] = (pipeline.resize_to_square_mask(mask, image_size) if squash else
-                           pipeline.resize_and_centre_crop_mask(mask, image_size, crop_pct))  # the image's geometry
+            out["mask"] = (
+                pipeline.resize_to_square_mask(mask, image_size)
+                if squash
+                else pipeline.resize_and_centre_crop_mask(mask, image_size, crop_pct)
+            )  # the image's geometry
         if has_label2:
             out["label2"] = tf.cast(example["label2"], tf.int32)
         return out
 
     data = data.map(convert, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    return Dataset(name=f"tfds:{spec}", split=info.split, pipeline=data, num_classes=info.num_classes,
-                   class_names=info.class_names, image_size=image_size, num_examples=count,
-                   has_mask=has_mask, has_label2=has_label2, label2_names=info.label2_names,
-                   preprocessing={"source": "tfds", "name": spec, "image_size": image_size,
-                                  **pipeline.resize_record(resize, crop_pct, interpolation), "limit": limit})
+    return Dataset(
+        name=f"tfds:{spec}",
+        split=info.split,
+        pipeline=data,
+        num_classes=info.num_classes,
+        class_names=info.class_names,
+        image_size=image_size,
+        num_examples=count,
+        has_mask=has_mask,
+        has_label2=has_label2,
+        label2_names=info.label2_names,
+        preprocessing={
+            "source": "tfds",
+            "name": spec,
+            "image_size": image_size,
+            **pipeline.resize_record(resize, crop_pct, interpolation),
+            "limit": limit,
+        },
+    )

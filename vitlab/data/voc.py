@@ -19,8 +19,25 @@ from vitlab.data.dataset import Dataset, DatasetInfo
 from vitlab.data.errors import DatasetError
 
 CLASS_NAMES = [
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
     "tvmonitor",
 ]
 VOID = 255
@@ -33,8 +50,10 @@ def root_of(path):
     for candidate in (base, base / "VOC2012", base / "VOCdevkit" / "VOC2012"):
         if (candidate / "SegmentationClass").is_dir() and (candidate / "JPEGImages").is_dir():
             return candidate
-    raise DatasetError(f"voc:{path}: no VOC2012 folder with JPEGImages/ and SegmentationClass/ there "
-                       "(give the VOC2012 folder or the VOCdevkit above it)")
+    raise DatasetError(
+        f"voc:{path}: no VOC2012 folder with JPEGImages/ and SegmentationClass/ there "
+        "(give the VOC2012 folder or the VOCdevkit above it)"
+    )
 
 
 def ids(root, split):
@@ -51,8 +70,14 @@ def ids(root, split):
 
 def describe(path, split):
     root = root_of(path)
-    return DatasetInfo(name=f"voc:{path}", split=SPLITS.get(split, split), num_classes=len(CLASS_NAMES),
-                       class_names=list(CLASS_NAMES), num_examples=len(ids(root, split)), has_mask=True)
+    return DatasetInfo(
+        name=f"voc:{path}",
+        split=SPLITS.get(split, split),
+        num_classes=len(CLASS_NAMES),
+        class_names=list(CLASS_NAMES),
+        num_examples=len(ids(root, split)),
+        has_mask=True,
+    )
 
 
 def read_pair(root, image_id):
@@ -68,22 +93,25 @@ def read_pair(root, image_id):
                 raise ValueError(f"mask {image_id}.png is {png.mode}, expected a palette (P) or L image of labels")
             labels = np.asarray(png, dtype=np.uint8)
     except (OSError, SyntaxError) as error:
-        raise ValueError(f"mask {image_id}.png: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
-                         ) from None
+        raise ValueError(
+            f"mask {image_id}.png: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+        ) from None
     if labels.shape != image.shape[:2]:
-        raise ValueError(f"mask {image_id}.png is {labels.shape[1]}x{labels.shape[0]}, "
-                         f"its image {image.shape[1]}x{image.shape[0]}")
+        raise ValueError(
+            f"mask {image_id}.png is {labels.shape[1]}x{labels.shape[0]}, its image {image.shape[1]}x{image.shape[0]}"
+        )
     return image, labels, dominant_class(labels)
 
 
 def dominant_class(labels):
     """The object class (0-19) covering the most pixels; 0 when the mask holds none."""
-    counts = np.bincount(labels.reshape(-1), minlength=256)[1:len(CLASS_NAMES) + 1]
+    counts = np.bincount(labels.reshape(-1), minlength=256)[1 : len(CLASS_NAMES) + 1]
     return int(np.argmax(counts)) if counts.any() else 0
 
 
-def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop_pct=None, interpolation=None,
-         resize="crop"):
+def load(
+    path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop_pct=None, interpolation=None, resize="crop"
+):
     import tensorflow as tf
 
     from vitlab.data import pipeline
@@ -120,8 +148,21 @@ def load(path, split, image_size, batch_size, limit, seed, shuffle, repeat, crop
         return {"image": image, "mask": mask, "label": example["label"], "index": example["index"]}
 
     data = pipeline.file_pipeline(count, read, finish, batch_size, seed, shuffle, repeat)
-    return Dataset(name=f"voc:{path}", split=SPLITS[split], pipeline=data, num_classes=len(CLASS_NAMES),
-                   class_names=list(CLASS_NAMES), image_size=image_size, num_examples=count, has_mask=True,
-                   skipped_files=skipped,
-                   preprocessing={"source": "voc", "root": str(root), "image_size": image_size,
-                                  **pipeline.resize_record(resize, crop_pct, interpolation), "limit": limit})
+    return Dataset(
+        name=f"voc:{path}",
+        split=SPLITS[split],
+        pipeline=data,
+        num_classes=len(CLASS_NAMES),
+        class_names=list(CLASS_NAMES),
+        image_size=image_size,
+        num_examples=count,
+        has_mask=True,
+        skipped_files=skipped,
+        preprocessing={
+            "source": "voc",
+            "root": str(root),
+            "image_size": image_size,
+            **pipeline.resize_record(resize, crop_pct, interpolation),
+            "limit": limit,
+        },
+    )

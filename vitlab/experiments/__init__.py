@@ -68,5 +68,3 @@ def describe(name):
 
     entry = options.shipped().get(key(name))
     return entry["description"] if entry else get(name).description
-
-

@@ -13,9 +13,9 @@ import numpy as np
 from vitlab.config import ConfigError
 from vitlab.experiments import heads as heads_lib
 from vitlab.experiments.base import Experiment, Metric
-from vitlab.perturb.compiled import compile_logits
 from vitlab.experiments.heads import head_logits, heads_for
 from vitlab.perturb import adversarial as lib
+from vitlab.perturb.compiled import compile_logits
 from vitlab.results.result import Curve, Result, Table
 
 ATTACKS = ("fgsm", "pgd")
@@ -77,8 +77,12 @@ def run(adapters, data, config, context):
     total, done = 0, 0
     for batch in data.batches():
         images, labels, indices = batch["image"], batch["label"], batch["index"]
-        unit = _per_image(context, indices, 1,  # a random start in the unit ball, scaled by eps below
-                          lambda rng: lib.random_start((1, *images.shape[1:]), 1.0, config.norm, rng)[0])
+        unit = _per_image(
+            context,
+            indices,
+            1,  # a random start in the unit ball, scaled by eps below
+            lambda rng: lib.random_start((1, *images.shape[1:]), 1.0, config.norm, rng)[0],
+        )
         targets = None
         if config.targeted:
             shift = _per_image(context, indices, 2, lambda rng: rng.integers(1, max(data.num_classes, 2)))
@@ -90,8 +94,17 @@ def run(adapters, data, config, context):
                         adv = lib.fgsm(step, images, labels, eps, config.norm, targets=targets)
                     else:
                         noise = unit * eps if config.random_start else None
-                        adv = lib.pgd(step, images, labels, eps, config.norm, config.steps, config.step_size,
-                                      noise=noise, targets=targets)
+                        adv = lib.pgd(
+                            step,
+                            images,
+                            labels,
+                            eps,
+                            config.norm,
+                            config.steps,
+                            config.step_size,
+                            noise=noise,
+                            targets=targets,
+                        )
                     predictions = predict(adv).argmax(-1)
                     accuracy_hits[m, h, a, e] += int((predictions == labels).sum())
                     if targets is not None:
@@ -105,8 +118,11 @@ def run(adapters, data, config, context):
     accuracy = accuracy_hits / max(total, 1)
     labels_of = [(lambda head, a=a: f"{a.name}/{head}" if a.has_dist_token else a.name) for a in adapters]
     result = _result(names, labels_of, head_axis, eps_list, config, accuracy, transfer_hits / max(total, 1))
-    result.notes.append("transfer: examples crafted through " + ", ".join(
-        f"{names[m]}/{head}" for m, head in sources.items()) + f"; judged by each model's {config.transfer_head} head")
+    result.notes.append(
+        "transfer: examples crafted through "
+        + ", ".join(f"{names[m]}/{head}" for m, head in sources.items())
+        + f"; judged by each model's {config.transfer_head} head"
+    )
     if config.targeted:
         result.arrays["targeted_success"] = target_hits / max(total, 1)
     return result
@@ -126,29 +142,57 @@ def _result(names, labels_of, head_axis, eps_list, config, accuracy, transfer):
                 label = labels_of[m](head)
                 series[label] = values.tolist()
                 rows.append([model, head, *map(float, values)])
-                summary[f"{attack}@{_eps_label(eps_list[-1], config.norm).replace('/', '_')}/{label}"] = float(values[-1])
-        curves.append(Curve(title=f"{attack.upper()} accuracy vs epsilon", x_label=x_label, y_label="top-1 accuracy",
-                            x=x, series=series))
-        tables.append(Table(title=f"{attack.upper()} accuracy ({config.norm}, "
-                                  f"{'targeted' if config.targeted else 'untargeted'})",
-                            columns=["model", "head", *[_eps_label(e, config.norm) for e in eps_list]], rows=rows))
+                summary[f"{attack}@{_eps_label(eps_list[-1], config.norm).replace('/', '_')}/{label}"] = float(
+                    values[-1]
+                )
+        curves.append(
+            Curve(
+                title=f"{attack.upper()} accuracy vs epsilon",
+                x_label=x_label,
+                y_label="top-1 accuracy",
+                x=x,
+                series=series,
+            )
+        )
+        tables.append(
+            Table(
+                title=f"{attack.upper()} accuracy ({config.norm}, {'targeted' if config.targeted else 'untargeted'})",
+                columns=["model", "head", *[_eps_label(e, config.norm) for e in eps_list]],
+                rows=rows,
+            )
+        )
     if config.transfer and len(names) > 1:
         for a, attack in enumerate(config.attacks):
             e = len(eps_list) - 1
-            tables.append(Table(title=f"{attack.upper()} transfer at eps {_eps_label(eps_list[e], config.norm)}: "
-                                      f"rows craft (source), columns judge (target)",
-                                columns=["source \\ target", *names],
-                                rows=[[src, *map(float, transfer[a, e, s])] for s, src in enumerate(names)]))
+            tables.append(
+                Table(
+                    title=f"{attack.upper()} transfer at eps {_eps_label(eps_list[e], config.norm)}: "
+                    f"rows craft (source), columns judge (target)",
+                    columns=["source \\ target", *names],
+                    rows=[[src, *map(float, transfer[a, e, s])] for s, src in enumerate(names)],
+                )
+            )
     arrays = {"accuracy": accuracy, "epsilons": np.array(eps_list)}
     if config.transfer:
         arrays["transfer"] = transfer
-    notes = [f"accuracy axes: model x head ({', '.join(head_axis)}) x attack ({', '.join(config.attacks)}) x "
-             f"epsilon; models without a distillation token are attacked through their one head (stored as "
-             f"'class')", f"PGD: {config.steps} steps, step size "
-             f"{config.step_size if config.step_size is not None else '2.5*eps/steps'}, random start "
-             f"{config.random_start}"]
-    return Result(experiment="adversarial", config={"heads_axis": head_axis}, models=list(names), arrays=arrays,
-                  curves=curves, tables=tables, summary=summary, notes=notes)
+    notes = [
+        f"accuracy axes: model x head ({', '.join(head_axis)}) x attack ({', '.join(config.attacks)}) x "
+        f"epsilon; models without a distillation token are attacked through their one head (stored as "
+        f"'class')",
+        f"PGD: {config.steps} steps, step size "
+        f"{config.step_size if config.step_size is not None else '2.5*eps/steps'}, random start "
+        f"{config.random_start}",
+    ]
+    return Result(
+        experiment="adversarial",
+        config={"heads_axis": head_axis},
+        models=list(names),
+        arrays=arrays,
+        curves=curves,
+        tables=tables,
+        summary=summary,
+        notes=notes,
+    )
 
 
 EXPERIMENT = Experiment(
@@ -156,6 +200,8 @@ EXPERIMENT = Experiment(
     description="FGSM / PGD accuracy vs epsilon, per head, with transfer.",
     Config=Config,
     run=run,
-    metrics=(Metric("{attack}@{epsilon}", "top-1 accuracy under the attack at the largest epsilon (L-inf: 8_255 = 8/255)"),),
+    metrics=(
+        Metric("{attack}@{epsilon}", "top-1 accuracy under the attack at the largest epsilon (L-inf: 8_255 = 8/255)"),
+    ),
     smoke=dict(epsilons=[0.0, 2 / 255], steps=2),
 )

@@ -43,7 +43,7 @@ def token_attention(adapter, images, token):
 def _token_attention(adapter, images, token):
     out = adapter.forward(images, attention=True)
     rows, cols = adapter.patch_grid
-    maps = ops.stack([a[:, :, token, adapter.num_prefix_tokens:] for a in out["attention"]], axis=1)
+    maps = ops.stack([a[:, :, token, adapter.num_prefix_tokens :] for a in out["attention"]], axis=1)
     return ops.reshape(maps, (-1, len(out["attention"]), int(maps.shape[2]), rows, cols))
 
 
@@ -112,21 +112,40 @@ def run(adapters, data, config, context):
         chance[adapter.name] = 1.0 - patch_drop.drop_count(config.level, rows * cols) / (rows * cols)
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in adapter.name)
         for i in range(len(images)):
-            for condition, picture, maps in (("clean", images[i], clean_maps[i]),
-                                             ("occluded", occluded[i], occluded_maps[i])):
+            for condition, picture, maps in (
+                ("clean", images[i], clean_maps[i]),
+                ("occluded", occluded[i], occluded_maps[i]),
+            ):
                 path = folder / f"{safe}-image{int(indices[i])}-{condition}.png"
-                draw_grid(picture, maps, f"{adapter.name}: image {int(indices[i])}, {condition}, "
-                                         f"{config.token} token", path)
+                draw_grid(
+                    picture, maps, f"{adapter.name}: image {int(indices[i])}, {condition}, {config.token} token", path
+                )
                 files.append(context.relative(path))
     depth = max(len(v) for v in series.values())
-    curve = Curve(title=f"Attention on visible patches ({int(config.level * 100)}% dropped)", x_label="block",
-                  y_label="share of class-token attention", x=list(range(1, depth + 1)), series=series)
-    table = Table(title="Attention share on visible patches, last block",
-                  columns=["model", "share", "chance"],
-                  rows=[[n, float(v[-1]), chance[n]] for n, v in series.items()])
+    curve = Curve(
+        title=f"Attention on visible patches ({int(config.level * 100)}% dropped)",
+        x_label="block",
+        y_label="share of class-token attention",
+        x=list(range(1, depth + 1)),
+        series=series,
+    )
+    table = Table(
+        title="Attention share on visible patches, last block",
+        columns=["model", "share", "chance"],
+        rows=[[n, float(v[-1]), chance[n]] for n, v in series.items()],
+    )
     summary = {f"visible_share_last/{n}": float(v[-1]) for n, v in series.items()}
-    return Result(experiment="attention", config={}, models=[a.name for a in adapters], arrays=arrays,
-                  curves=[curve], tables=[table], summary=summary, images=files, notes=notes)
+    return Result(
+        experiment="attention",
+        config={},
+        models=[a.name for a in adapters],
+        arrays=arrays,
+        curves=[curve],
+        tables=[table],
+        summary=summary,
+        images=files,
+        notes=notes,
+    )
 
 
 EXPERIMENT = Experiment(

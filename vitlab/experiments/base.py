@@ -15,7 +15,7 @@ the config (`top1_{grid}`), and `metric_values(result, name)` reads one metric b
 import dataclasses
 import fnmatch
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from vitlab.config import ConfigError
 
@@ -29,8 +29,7 @@ CAPABILITIES = {
     "block_features": "per-block features (a vitlab ViT or ResNet)",
 }
 # What an experiment may require of a dataset: the field of DatasetInfo that must be true.
-DATA_FIELDS = {"mask": ("has_mask", "ground-truth masks"),
-               "label2": ("has_label2", "a second (texture) label")}
+DATA_FIELDS = {"mask": ("has_mask", "ground-truth masks"), "label2": ("has_label2", "a second (texture) label")}
 
 
 class RequirementError(ConfigError):
@@ -69,8 +68,7 @@ class Requires:
         for capability in self.every:
             for adapter in adapters:
                 if capability not in capabilities(adapter):
-                    raise RequirementError(f"{experiment}: model {adapter.name!r} lacks "
-                                           f"{CAPABILITIES[capability]}")
+                    raise RequirementError(f"{experiment}: model {adapter.name!r} lacks {CAPABILITIES[capability]}")
         for capability in self.some:
             if not any(capability in capabilities(a) for a in adapters):
                 raise RequirementError(f"{experiment}: needs at least one model with {CAPABILITIES[capability]}")
@@ -162,6 +160,8 @@ def model_array(result, name, model):
 
 # What every frozen-feature experiment (linear-probe, knn, few-shot) reports, through
 # vitlab.features.summary: one declaration for the three.
-FROZEN_FEATURE_METRICS = (Metric("best_block_top1", "top-1 accuracy of the best single block"),
-                          Metric("best_block", "the best block (1-based)"),
-                          Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks"))
+FROZEN_FEATURE_METRICS = (
+    Metric("best_block_top1", "top-1 accuracy of the best single block"),
+    Metric("best_block", "the best block (1-based)"),
+    Metric("{feature}_top1", "top-1 accuracy of a concatenation of blocks"),
+)

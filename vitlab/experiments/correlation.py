@@ -115,8 +115,9 @@ def run(adapters, data, config, context):
             if config.definition == "per_dimension":
                 for li, level in enumerate(occluded):
                     for bi, (c, o) in enumerate(zip(clean, level)):
-                        moments.setdefault((adapter.name, li, bi), Moments()).add(ops.convert_to_numpy(c),
-                                                                                 ops.convert_to_numpy(o))
+                        moments.setdefault((adapter.name, li, bi), Moments()).add(
+                            ops.convert_to_numpy(c), ops.convert_to_numpy(o)
+                        )
         done += 1
         context.progress(done, max(total, done))
     count = max(class_counts.sum(), 1)
@@ -125,27 +126,49 @@ def run(adapters, data, config, context):
     for adapter in adapters:
         name = adapter.name
         if config.definition == "per_dimension":
-            overall = np.array([[moments[(name, li, bi)].correlation() for bi in range(sums[name].shape[1])]
-                                for li in range(len(config.levels))])
+            overall = np.array(
+                [
+                    [moments[(name, li, bi)].correlation() for bi in range(sums[name].shape[1])]
+                    for li in range(len(config.levels))
+                ]
+            )
         else:
             overall = sums[name] / count
         with np.errstate(invalid="ignore", divide="ignore"):
             arrays[f"{name}/per_class"] = class_sums[name] / np.where(class_counts > 0, class_counts, np.nan)
         arrays[f"{name}/correlation"] = overall
         unit = "block" if adapter.is_transformer else "stage"
-        curves.append(Curve(title=f"Feature correlation, clean vs PatchDrop: {name}", x_label=f"{unit}",
-                            y_label="correlation coefficient", x=list(range(1, overall.shape[1] + 1)),
-                            series={f"{int(round(f * 100))}% dropped": overall[li].tolist()
-                                    for li, f in enumerate(config.levels)}))
+        curves.append(
+            Curve(
+                title=f"Feature correlation, clean vs PatchDrop: {name}",
+                x_label=f"{unit}",
+                y_label="correlation coefficient",
+                x=list(range(1, overall.shape[1] + 1)),
+                series={f"{int(round(f * 100))}% dropped": overall[li].tolist() for li, f in enumerate(config.levels)},
+            )
+        )
         for li, f in enumerate(config.levels):
             rows_out += [[name, unit, b + 1, f, float(overall[li, b])] for b in range(overall.shape[1])]
             summary[f"cc_last_{int(round(f * 100))}/{name}"] = float(overall[li, -1])
-    table = Table(title=f"Feature correlation ({config.definition})",
-                  columns=["model", "unit", "index", "dropped", "correlation"], rows=rows_out)
-    notes = [f"definition: {config.definition}; grid {rows}x{cols}; ViT feature: {config.token} token; "
-             "ResNet feature: pooled stage output"]
-    return Result(experiment="correlation", config={"grid": f"{rows}x{cols}"}, models=names, arrays=arrays,
-                  curves=curves, tables=[table], summary=summary, notes=notes)
+    table = Table(
+        title=f"Feature correlation ({config.definition})",
+        columns=["model", "unit", "index", "dropped", "correlation"],
+        rows=rows_out,
+    )
+    notes = [
+        f"definition: {config.definition}; grid {rows}x{cols}; ViT feature: {config.token} token; "
+        "ResNet feature: pooled stage output"
+    ]
+    return Result(
+        experiment="correlation",
+        config={"grid": f"{rows}x{cols}"},
+        models=names,
+        arrays=arrays,
+        curves=curves,
+        tables=[table],
+        summary=summary,
+        notes=notes,
+    )
 
 
 EXPERIMENT = Experiment(

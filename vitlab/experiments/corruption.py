@@ -24,8 +24,8 @@ import numpy as np
 
 from vitlab.experiments import heads
 from vitlab.experiments.base import Experiment, Metric
-from vitlab.perturb.compiled import compile_logits
 from vitlab.perturb import corruptions as lib
+from vitlab.perturb.compiled import compile_logits
 from vitlab.results.result import Curve, Result, Table
 
 
@@ -52,7 +52,7 @@ def _correct(predict_fns, images, labels):
 
 def _batches(images, labels, size):
     for start in range(0, len(images), size):
-        yield images[start:start + size], labels[start:start + size]
+        yield images[start : start + size], labels[start : start + size]
 
 
 class _Counter:
@@ -121,8 +121,15 @@ def _imagenet_c(fns, data, config, context, counter):
             source, split = f"tfds:imagenet2012_corrupted/{name}_{severity}", "validation"
         else:
             source, split = f"{config.imagenet_c.rstrip('/')}/{name}/{severity}", data.split
-        subset = data_lib.load(source, split=split, image_size=protocol.RELEASED_SIZE, batch_size=config.batch_size,
-                               limit=data.num_examples, seed=context.seed, resize="centre")
+        subset = data_lib.load(
+            source,
+            split=split,
+            image_size=protocol.RELEASED_SIZE,
+            batch_size=config.batch_size,
+            limit=data.num_examples,
+            seed=context.seed,
+            resize="centre",
+        )
         for batch in subset.batches():
             counter.hits[:, ci, si] += _correct(fns, batch["image"], batch["label"])
             counter.totals[ci, si] += len(batch["label"])
@@ -153,8 +160,10 @@ def summarize(errors, clean, base_errors, base_clean, names):
     """Per-model CE, relative CE, mCE, relative mCE and mean errors (common / extra)."""
     common = [i for i, n in enumerate(names) if n in lib.COMMON]
     extra = [i for i, n in enumerate(names) if n in lib.EXTRA]
-    out = {"mean_error": np.array([e[common].mean() if common else np.nan for e in errors]),
-           "mean_error_extra": np.array([e[extra].mean() if extra else np.nan for e in errors])}
+    out = {
+        "mean_error": np.array([e[common].mean() if common else np.nan for e in errors]),
+        "mean_error_extra": np.array([e[extra].mean() if extra else np.nan for e in errors]),
+    }
     if base_errors is not None:
         ces, rels = zip(*[lib.corruption_errors(e, base_errors, c, base_clean) for e, c in zip(errors, clean)])
         out["ce"], out["relative_ce"] = np.array(ces), np.array(rels)
@@ -174,18 +183,24 @@ def run(adapters, data, config, context):
     if config.corruption_dir:
         manifest = _prepared(fns, config, context, counter)
         source = protocol.IMAGES_PREPARED
-        notes.append(f"images from the prepared set {config.corruption_dir} (dataset {manifest['dataset']}, split "
-                     f"{manifest['split']}, {manifest['num_images']} images); the run's dataset was not used")
+        notes.append(
+            f"images from the prepared set {config.corruption_dir} (dataset {manifest['dataset']}, split "
+            f"{manifest['split']}, {manifest['num_images']} images); the run's dataset was not used"
+        )
     elif config.imagenet_c:
         _imagenet_c(fns, data, config, context, counter)
         source = protocol.IMAGES_RELEASED
-        notes.append(f"images from the released ImageNet-C ({config.imagenet_c}), centre-cropped to "
-                     f"{protocol.RELEASED_SIZE} px without a resize (Hendrycks' test.py); clean images from the "
-                     f"run's dataset with the model's evaluation crop")
+        notes.append(
+            f"images from the released ImageNet-C ({config.imagenet_c}), centre-cropped to "
+            f"{protocol.RELEASED_SIZE} px without a resize (Hendrycks' test.py); clean images from the "
+            f"run's dataset with the model's evaluation crop"
+        )
     else:
         if data.image_size and lib.needs_upscale(data.image_size, data.image_size):
-            notes.append(f"{data.image_size}px images were resized up to {lib.MIN_SIZE}px for each corruption "
-                         f"and back (imagecorruptions refuses smaller images)")
+            notes.append(
+                f"{data.image_size}px images were resized up to {lib.MIN_SIZE}px for each corruption "
+                f"and back (imagecorruptions refuses smaller images)"
+            )
         _on_the_fly(fns, data, config, context, counter)
         source = protocol.IMAGES_ON_THE_FLY
     if source != protocol.IMAGES_RELEASED:
@@ -196,8 +211,9 @@ def run(adapters, data, config, context):
     if published:
         base_errors = lib.alexnet_errors([n for n in config.corruptions if n in lib.COMMON], config.severities)
         rows = {n: i for i, n in enumerate(n for n in config.corruptions if n in lib.COMMON)}
-        base_errors = np.array([base_errors[rows[n]] if n in rows else [np.nan] * len(config.severities)
-                                for n in config.corruptions])
+        base_errors = np.array(
+            [base_errors[rows[n]] if n in rows else [np.nan] * len(config.severities) for n in config.corruptions]
+        )
         base_clean = protocol.ALEXNET_CLEAN_ERROR
     elif base_index is not None:
         base_errors, base_clean = errors[base_index], clean[base_index]
@@ -224,31 +240,67 @@ def _result(evaluated, config, clean, errors, stats, notes, baseline_label="", s
     for family in [*lib.FAMILIES, lib.EXTRA_FAMILY]:
         members = [i for i, n in enumerate(names) if lib.family_of(n) == family]
         if members:
-            curves.append(Curve(title=f"{family} corruptions ({which}): error vs severity", x_label="severity",
-                                y_label="top-1 error (mean over the family)", x=list(severities),
-                                x_ticks=[str(s) for s in severities],
-                                series={m: errors[k][members].mean(axis=0).tolist() for k, m in enumerate(models)}))
+            curves.append(
+                Curve(
+                    title=f"{family} corruptions ({which}): error vs severity",
+                    x_label="severity",
+                    y_label="top-1 error (mean over the family)",
+                    x=list(severities),
+                    x_ticks=[str(s) for s in severities],
+                    series={m: errors[k][members].mean(axis=0).tolist() for k, m in enumerate(models)},
+                )
+            )
     if "ce" in stats:
-        curves.append(Curve(title=f"corruption error (CE) per corruption ({which})", x_label="corruption",
-                            y_label="CE",
-                            x=list(range(len(names))), x_ticks=list(names), kind="bar",
-                            series={m: stats["ce"][k].tolist() for k, m in enumerate(models)}))
-    tables = [Table(title="summary", columns=["model", "clean error", "mean error (15)", "mCE", "relative mCE",
-                                              "mean error (extra 4)"],
-                    rows=[[m, float(clean[k]), float(stats["mean_error"][k]),
-                           _cell(stats["mce"][k]) if "mce" in stats else "-",
-                           _cell(stats["relative_mce"][k]) if "relative_mce" in stats else "-",
-                           _cell(stats["mean_error_extra"][k])] for k, m in enumerate(models)])]
+        curves.append(
+            Curve(
+                title=f"corruption error (CE) per corruption ({which})",
+                x_label="corruption",
+                y_label="CE",
+                x=list(range(len(names))),
+                x_ticks=list(names),
+                kind="bar",
+                series={m: stats["ce"][k].tolist() for k, m in enumerate(models)},
+            )
+        )
+    tables = [
+        Table(
+            title="summary",
+            columns=["model", "clean error", "mean error (15)", "mCE", "relative mCE", "mean error (extra 4)"],
+            rows=[
+                [
+                    m,
+                    float(clean[k]),
+                    float(stats["mean_error"][k]),
+                    _cell(stats["mce"][k]) if "mce" in stats else "-",
+                    _cell(stats["relative_mce"][k]) if "relative_mce" in stats else "-",
+                    _cell(stats["mean_error_extra"][k]),
+                ]
+                for k, m in enumerate(models)
+            ],
+        )
+    ]
     for k, model in enumerate(models):
         rows = []
         for ci, name in enumerate(names):
             ce = stats["ce"][k][ci] if "ce" in stats else float("nan")
             rel = stats["relative_ce"][k][ci] if "relative_ce" in stats else float("nan")
-            rows.append([name, lib.family_of(name), *map(float, errors[k][ci]), float(errors[k][ci].mean()),
-                         _cell(ce), _cell(rel)])
-        tables.append(Table(title=f"CE table: {model}", rows=rows,
-                            columns=["corruption", "family", *[f"E s={s}" for s in severities], "mean E", "CE",
-                                     "relative CE"]))
+            rows.append(
+                [
+                    name,
+                    lib.family_of(name),
+                    *map(float, errors[k][ci]),
+                    float(errors[k][ci].mean()),
+                    _cell(ce),
+                    _cell(rel),
+                ]
+            )
+        tables.append(
+            Table(
+                title=f"CE table: {model}",
+                rows=rows,
+                columns=["corruption", "family", *[f"E s={s}" for s in severities], "mean E", "CE", "relative CE"],
+            )
+        )
     summary = {}
     for k, model in enumerate(models):
         if "mce" in stats:
@@ -256,10 +308,16 @@ def _result(evaluated, config, clean, errors, stats, notes, baseline_label="", s
             summary[f"relative_mCE/{model}"] = float(stats["relative_mce"][k])
         summary[f"mean_error/{model}"] = float(stats["mean_error"][k])
         summary[f"clean_error/{model}"] = float(clean[k])
-    return Result(experiment="corruption", config={"models_evaluated": models, "mce_baseline": baseline_label,
-                                                   "corruption_images": source},
-                  models=models, arrays=arrays,
-                  curves=curves, tables=tables, summary=summary, notes=notes)
+    return Result(
+        experiment="corruption",
+        config={"models_evaluated": models, "mce_baseline": baseline_label, "corruption_images": source},
+        models=models,
+        arrays=arrays,
+        curves=curves,
+        tables=tables,
+        summary=summary,
+        notes=notes,
+    )
 
 
 EXPERIMENT = Experiment(
@@ -267,9 +325,11 @@ EXPERIMENT = Experiment(
     description="Natural corruptions (ImageNet-C protocol): error, CE and mCE.",
     Config=Config,
     run=run,
-    metrics=(Metric("mCE", "mean corruption error over the ImageNet-C corruptions evaluated", False),
-             Metric("relative_mCE", "mean relative corruption error (clean error subtracted)", False),
-             Metric("mean_error", "unnormalized mean top-1 error over corruptions and severities", False),
-             Metric("clean_error", "top-1 error on the clean images", False)),
+    metrics=(
+        Metric("mCE", "mean corruption error over the ImageNet-C corruptions evaluated", False),
+        Metric("relative_mCE", "mean relative corruption error (clean error subtracted)", False),
+        Metric("mean_error", "unnormalized mean top-1 error over corruptions and severities", False),
+        Metric("clean_error", "top-1 error on the clean images", False),
+    ),
     smoke=dict(corruptions=["gaussian_noise", "fog"], severities=[1], batch_size=16),
 )

@@ -14,10 +14,17 @@ def evaluate(options, model_specs, dataset, out=None, runs_root="runs", quiet=Fa
     prepared = evaluation.prepare(options, model_specs, dataset)
     store = RunStore(runs_root)
     run = store.create(
-        name=options.experiment, kind="eval", seed=options.seed, models=[a.name for a in prepared.adapters],
+        name=options.experiment,
+        kind="eval",
+        seed=options.seed,
+        models=[a.name for a in prepared.adapters],
         dataset=dataset,
-        config={**prepared.record(), "models": [str(m) for m in model_specs], "dataset": dataset,
-                "overrides": list(overrides)},
+        config={
+            **prepared.record(),
+            "models": [str(m) for m in model_specs],
+            "dataset": dataset,
+            "overrides": list(overrides),
+        },
         path=out,
     )
     if not quiet:

@@ -50,9 +50,15 @@ class Options:
 
     def record(self):
         """The options as run.json keeps them (the experiment's config as values, not text)."""
-        return {"experiment": self.experiment, "split": self.split, "limit": self.limit,
-                "batch_size": self.batch_size, "data_dir": self.data_dir,
-                "options": dataclasses.asdict(self.config), "crop": dataclasses.asdict(self.crop)}
+        return {
+            "experiment": self.experiment,
+            "split": self.split,
+            "limit": self.limit,
+            "batch_size": self.batch_size,
+            "data_dir": self.data_dir,
+            "options": dataclasses.asdict(self.config),
+            "crop": dataclasses.asdict(self.crop),
+        }
 
 
 def options(experiment, values=None, overrides=(), **fields):
@@ -113,9 +119,16 @@ def prepare(options, models, dataset, loaded=None, names=None):
     runner.unique_names(adapters)
     chosen = preprocessing.of(adapters[0], options.crop.crop_pct, options.crop.interpolation)
     if isinstance(dataset, str):
-        data = data_lib.load(dataset, split=options.split, image_size=adapters[0].image_size,
-                             batch_size=options.batch_size, limit=options.limit, seed=options.seed,
-                             data_dir=options.data_dir, **chosen.crop())
+        data = data_lib.load(
+            dataset,
+            split=options.split,
+            image_size=adapters[0].image_size,
+            batch_size=options.batch_size,
+            limit=options.limit,
+            seed=options.seed,
+            data_dir=options.data_dir,
+            **chosen.crop(),
+        )
         applied = data.preprocessing
     else:
         data = dataset
@@ -140,8 +153,9 @@ def adapter_for(model, num_classes=None, loaded=None):
         return runner.resolve_model(str(model), num_classes=num_classes, loaded=loaded)
     if isinstance(model, keras.Model):
         return ModelAdapter(model)
-    raise UserError(f"evaluate: {type(model).__name__} is not a model; give a Keras model, a .keras path "
-                    "or a registry name")
+    raise UserError(
+        f"evaluate: {type(model).__name__} is not a model; give a Keras model, a .keras path or a registry name"
+    )
 
 
 def describe_crop(prepared):
@@ -150,8 +164,10 @@ def describe_crop(prepared):
     applied = prepared.preprocessing
     if "crop_pct" not in applied:
         return f"preprocessing: {applied.get('resize') or applied.get('crop') or applied.get('source')}"
-    return (f"preprocessing: crop_pct {applied['crop_pct']}, {applied['interpolation']} "
-            f"({chosen['crop_from']}, model {prepared.preprocessing['model']})")
+    return (
+        f"preprocessing: crop_pct {applied['crop_pct']}, {applied['interpolation']} "
+        f"({chosen['crop_from']}, model {prepared.preprocessing['model']})"
+    )
 
 
 def execute(prepared, run=None, step=None, quiet=True):
@@ -165,8 +181,9 @@ def execute(prepared, run=None, step=None, quiet=True):
 
         record_facts(run, step, preprocessing=prepared.preprocessing, crop=dataclasses.asdict(options.crop))
         run.event("log", step=step, message=f"{step}: {describe_crop(prepared)}")
-    result = runner.run_step(run, step, options.experiment, prepared.adapters, prepared.data, options.config,
-                             seed=options.seed, quiet=quiet)
+    result = runner.run_step(
+        run, step, options.experiment, prepared.adapters, prepared.data, options.config, seed=options.seed, quiet=quiet
+    )
     skipped = getattr(prepared.data, "skipped_files", None)
     if run is not None and skipped:
         run.event("log", message=f"{len(skipped)} unreadable files skipped: {', '.join(map(str, skipped[:10]))}")

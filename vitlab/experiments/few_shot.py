@@ -11,10 +11,10 @@ import numpy as np
 from vitlab.config import ConfigError
 from vitlab.experiments.base import FROZEN_FEATURE_METRICS, Experiment, Requires
 from vitlab.features import blocks as blocks_lib
-from vitlab.features import few_shot as episode_lib, shared
+from vitlab.features import few_shot as episode_lib
+from vitlab.features import shared
 from vitlab.features.summary import Score, block_curves, headline, model_tables, score_arrays
 from vitlab.results import Result
-
 
 
 @dataclasses.dataclass
@@ -34,8 +34,9 @@ class Config:
         blocks_lib.parse_blocks(self.blocks, 10_000)
         unknown = [h for h in self.heads if h not in episode_lib.HEADS]
         if unknown or not self.heads:
-            raise ConfigError(f"heads: {unknown[0] if unknown else 'empty'!r} is not one of "
-                              f"{', '.join(episode_lib.HEADS)}")
+            raise ConfigError(
+                f"heads: {unknown[0] if unknown else 'empty'!r} is not one of {', '.join(episode_lib.HEADS)}"
+            )
         if self.n_way < 2 or self.n_query < 1 or self.episodes < 1 or not self.k_shot or min(self.k_shot) < 1:
             raise ConfigError("n_way >= 2, n_query >= 1, episodes >= 1 and k_shot values >= 1 are required")
 
@@ -43,9 +44,10 @@ class Config:
 def run(adapters, data, config, context):
     files = [shared.extract_split(adapter, data, config, context) for adapter in adapters]
     labels = files[0].labels()  # every file holds the rows in the data's order
-    episodes = {k: episode_lib.draw_episodes(labels, config.n_way, k, config.n_query, config.episodes,
-                                         seed=context.seed)
-                for k in config.k_shot}
+    episodes = {
+        k: episode_lib.draw_episodes(labels, config.n_way, k, config.n_query, config.episodes, seed=context.seed)
+        for k in config.k_shot
+    }
     metrics = [f"{head} {k}-shot" for k in config.k_shot for head in config.heads]
     scores = {}
     for adapter, file in zip(adapters, files):
@@ -71,12 +73,17 @@ def run(adapters, data, config, context):
         for metric in metrics:
             arrays[f"{model}/{metric}/ci95"] = np.array([s.details[f"{metric} ci95"] for s in rows])
     return Result(
-        experiment="few-shot", config={}, models=[a.name for a in adapters], arrays=arrays,
+        experiment="few-shot",
+        config={},
+        models=[a.name for a in adapters],
+        arrays=arrays,
         curves=[dataclasses.replace(c, title=f"Few-shot: {c.title} per block") for c in block_curves(scores, titles)],
         tables=model_tables(scores, titles, [f"{m} ci95" for m in metrics]),
         summary=headline(scores, metrics[-1]),
-        notes=[f"{config.episodes} episodes per setting from {data.name}/{data.split} (seed {context.seed}); "
-               "ci95: half-width of the Student-t 95% interval over episodes"],
+        notes=[
+            f"{config.episodes} episodes per setting from {data.name}/{data.split} (seed {context.seed}); "
+            "ci95: half-width of the Student-t 95% interval over episodes"
+        ],
     )
 
 

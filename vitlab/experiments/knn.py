@@ -13,7 +13,6 @@ from vitlab.features.summary import Score, block_curves, headline, model_tables,
 from vitlab.results import Result
 
 
-
 @dataclasses.dataclass
 class Config(shared.FeatureOptions):
     k: int = 20
@@ -44,7 +43,9 @@ def run(adapters, data, config, context):
         scores[adapter.name] = rows
     titles = {metric: f"{config.k}-NN (cosine) top-1"}
     return Result(
-        experiment="knn", config={}, models=[a.name for a in adapters],
+        experiment="knn",
+        config={},
+        models=[a.name for a in adapters],
         arrays=score_arrays(scores, [metric]),
         curves=[dataclasses.replace(c, title=f"k-NN: {c.title} per block") for c in block_curves(scores, titles)],
         tables=model_tables(scores, titles),

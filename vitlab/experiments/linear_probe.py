@@ -17,8 +17,11 @@ from vitlab.features.summary import Score, block_curves, headline, model_tables,
 from vitlab.protocol import probe as probe_protocol
 from vitlab.results import Result
 
-METHODS = {"logistic": "logistic regression top-1", "linear": "linear layer (AdamW, best epoch) top-1",
-           "linear_last": "linear layer (AdamW, last epoch) top-1"}
+METHODS = {
+    "logistic": "logistic regression top-1",
+    "linear": "linear layer (AdamW, best epoch) top-1",
+    "linear_last": "linear layer (AdamW, last epoch) top-1",
+}
 
 
 @dataclasses.dataclass
@@ -49,9 +52,18 @@ class Config(shared.FeatureOptions):
 def _logistic(train_x, train_y, test_x, test_y, config, seed):
     from vitlab.features import probes
 
-    return probes.logistic_probe(train_x, train_y, test_x, test_y, c_grid=config.c_grid, cv_folds=config.cv_folds,
-                                 cv_max_rows=config.cv_max_rows, max_iter=config.max_iter, n_jobs=config.n_jobs,
-                                 seed=seed)
+    return probes.logistic_probe(
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        c_grid=config.c_grid,
+        cv_folds=config.cv_folds,
+        cv_max_rows=config.cv_max_rows,
+        max_iter=config.max_iter,
+        n_jobs=config.n_jobs,
+        seed=seed,
+    )
 
 
 def _linear_all(train, test, sets, train_y, test_y, num_classes, config, seed):
@@ -64,10 +76,18 @@ def _linear_all(train, test, sets, train_y, test_y, num_classes, config, seed):
     index = {part: i for i, part in enumerate(parts)}
     train_x = [train.read(*part) for part in parts]
     scores = batched_probes.linear_layer_probes(
-        train_x, train_y, [test.read(*part) for part in parts], test_y,
-        [[index[part] for part in set_parts] for _, _, set_parts in sets], num_classes, epochs=config.epochs,
-        batch_size=config.probe_batch_size, learning_rate=config.learning_rate, weight_decay=config.weight_decay,
-        seed=seed)
+        train_x,
+        train_y,
+        [test.read(*part) for part in parts],
+        test_y,
+        [[index[part] for part in set_parts] for _, _, set_parts in sets],
+        num_classes,
+        epochs=config.epochs,
+        batch_size=config.probe_batch_size,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        seed=seed,
+    )
     return scores, [sum(train_x[index[part]].shape[1] for part in set_parts) for _, _, set_parts in sets]
 
 
@@ -79,8 +99,11 @@ def run(adapters, data, config, context):
         train_y, test_y = train.labels(), test.labels()
         num_classes = max(data.num_classes, int(max(train_y.max(), test_y.max())) + 1)
         sets = shared.feature_sets(adapter, config)
-        linear, dims = (_linear_all(train, test, sets, train_y, test_y, num_classes, config, context.seed)
-                        if "linear" in config.methods else (None, [0] * len(sets)))
+        linear, dims = (
+            _linear_all(train, test, sets, train_y, test_y, num_classes, config, context.seed)
+            if "linear" in config.methods
+            else (None, [0] * len(sets))
+        )
         rows = []
         for done, (label, block, parts) in enumerate(sets):
             metrics, details = {}, {}
@@ -102,19 +125,33 @@ def run(adapters, data, config, context):
     metric_names = config.methods + (["linear_last"] if "linear" in config.methods else [])
     titles = {m: METHODS[m] for m in metric_names}
     return Result(
-        experiment="linear-probe", config={}, models=[a.name for a in adapters],
+        experiment="linear-probe",
+        config={},
+        models=[a.name for a in adapters],
         arrays=score_arrays(scores, metric_names),
-        curves=[dataclasses.replace(c, title=f"Linear probe: {c.title} per block") for c in block_curves(scores, titles)],
-        tables=model_tables(scores, titles, (["C"] if "logistic" in config.methods else [])
-                            + (["best epoch"] if "linear" in config.methods else [])),
+        curves=[
+            dataclasses.replace(c, title=f"Linear probe: {c.title} per block") for c in block_curves(scores, titles)
+        ],
+        tables=model_tables(
+            scores,
+            titles,
+            (["C"] if "logistic" in config.methods else []) + (["best epoch"] if "linear" in config.methods else []),
+        ),
         summary=headline(scores, config.methods[0]),
-        notes=[f"train: {data.name}/{config.train_split}, test: {data.name}/{data.split}; "
-               f"features: {'final-norm' if config.token_norm else 'raw'} block tokens"
-               + ("; logistic probe on features standardized with training statistics"
-                  if "logistic" in config.methods else "")
-               + ("; linear probe: AdamW lr {0:g}, wd {1:g}, batch {2}, {3} epochs, best and last epoch".format(
-                   config.learning_rate, config.weight_decay, config.probe_batch_size, config.epochs)
-                  if "linear" in config.methods else "")],
+        notes=[
+            f"train: {data.name}/{config.train_split}, test: {data.name}/{data.split}; "
+            f"features: {'final-norm' if config.token_norm else 'raw'} block tokens"
+            + (
+                "; logistic probe on features standardized with training statistics"
+                if "logistic" in config.methods
+                else ""
+            )
+            + (
+                f"; linear probe: AdamW lr {config.learning_rate:g}, wd {config.weight_decay:g}, batch {config.probe_batch_size}, {config.epochs} epochs, best and last epoch"
+                if "linear" in config.methods
+                else ""
+            )
+        ],
     )
 
 

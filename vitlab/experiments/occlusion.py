@@ -23,8 +23,15 @@ from vitlab.config import ConfigError
 from vitlab.experiments import heads, occlusion_tables
 from vitlab.experiments.base import Experiment, Metric
 from vitlab.experiments.grids import resolve_grid
-from vitlab.experiments.occlusion_sweep import (LesionSweep, ModelSweep, PixelScores, SaliencyMass, Source,
-                                                rank_variant, saliency_variant)
+from vitlab.experiments.occlusion_sweep import (
+    LesionSweep,
+    ModelSweep,
+    PixelScores,
+    SaliencyMass,
+    Source,
+    rank_variant,
+    saliency_variant,
+)
 from vitlab.experiments.scoring import Tally
 from vitlab.protocol import lesion as lesion_protocol
 from vitlab.protocol import occlusion as occlusion_protocol
@@ -66,11 +73,14 @@ class Config:
         if len(self.grid_offset) != 2 or min(self.grid_offset) < 0:
             raise ConfigError(f"grid_offset: expected two non-negative pixel counts, got {self.grid_offset}")
         if self.lesion_variant not in lesion_protocol.VARIANTS:
-            raise ConfigError(f"lesion_variant: expected one of {', '.join(lesion_protocol.VARIANTS)}, "
-                              f"got {self.lesion_variant!r}")
+            raise ConfigError(
+                f"lesion_variant: expected one of {', '.join(lesion_protocol.VARIANTS)}, got {self.lesion_variant!r}"
+            )
         if self.saliency_normalization not in saliency_protocol.NORMALIZATIONS:
-            raise ConfigError(f"saliency_normalization: expected one of {', '.join(saliency_protocol.NORMALIZATIONS)}, "
-                              f"got {self.saliency_normalization!r}")
+            raise ConfigError(
+                f"saliency_normalization: expected one of {', '.join(saliency_protocol.NORMALIZATIONS)}, "
+                f"got {self.saliency_normalization!r}"
+            )
         if self.saliency_token not in ("class", "dist"):
             raise ConfigError(f"saliency_token: expected class or dist, got {self.saliency_token!r}")
         heads.check_head(self.head)
@@ -91,8 +101,9 @@ def saliency_sources(adapters, config, has_mask=True):
     from vitlab.models.adapter import resolve
 
     named = {a.name: a for a in adapters}
-    choice, _ = saliency_protocol.choose_saliency_model(config.saliency_model, has_mask,
-                                                        [a.name for a in adapters if a.is_transformer])
+    choice, _ = saliency_protocol.choose_saliency_model(
+        config.saliency_model, has_mask, [a.name for a in adapters if a.is_transformer]
+    )
     model = named.get(choice) or resolve(choice)
     if not model.is_transformer:
         raise ConfigError(f"saliency_model: {model.name!r} is not a vision transformer")
@@ -114,16 +125,19 @@ def saliency_sources(adapters, config, has_mask=True):
 def check(adapters, data, config):
     """Refusals that depend on the modes asked for: masks in the data, blocks in the models."""
     if any(m.startswith("mask") for m in config.modes) and not data.has_mask:
-        raise ConfigError(f"modes: mask_salient / mask_non_salient need foreground masks; "
-                          f"dataset {data.name!r} has none")
+        raise ConfigError(
+            f"modes: mask_salient / mask_non_salient need foreground masks; dataset {data.name!r} has none"
+        )
     if "lesion" in config.modes:
         depths = [lesion_depth(a, config) for a in adapters]
         if config.lesion_blocks == list(lesion_protocol.PAPER_BLOCKS):  # the default: what every model has
             config.lesion_blocks = [b for b in config.lesion_blocks if all(b < d for d in depths)] or [0]
         for adapter, depth in zip(adapters, depths):
             if adapter.kind == "classifier" or any(not -depth <= b < depth for b in config.lesion_blocks):
-                raise ConfigError(f"lesion_blocks: {config.lesion_blocks} not valid for {adapter.name!r} "
-                                  f"({depth} blocks / drop points)")
+                raise ConfigError(
+                    f"lesion_blocks: {config.lesion_blocks} not valid for {adapter.name!r} "
+                    f"({depth} blocks / drop points)"
+                )
 
 
 def lesion_depth(adapter, config):
@@ -159,8 +173,9 @@ def plan(adapters, config, height, width, providers):
 
 def run(adapters, data, config, context):
     height = width = data.image_size
-    providers = (saliency_sources(adapters, config, data.has_mask)
-                 if {"salient", "non_salient"} & set(config.modes) else {})
+    providers = (
+        saliency_sources(adapters, config, data.has_mask) if {"salient", "non_salient"} & set(config.modes) else {}
+    )
     grid, sources, variants = plan(adapters, config, height, width, providers)
     scores_fn = PixelScores(sources, height, width, context.seed) if sources else None
     sweeps = {a.name: ModelSweep(a, variants[a.name], config.head, config.top_k) for a in adapters if variants[a.name]}
@@ -181,20 +196,33 @@ def run(adapters, data, config, context):
                 for block in config.lesion_blocks:
                     key = (adapter.name, block)
                     if key not in lesions and config.lesion_variant == "official":
-                        lesions[key] = lesion_protocol.OfficialLesion(adapter, block % lesion_depth(adapter, config),
-                                                                      config.lesion_levels, config.repeats,
-                                                                      context.seed, config.head, config.top_k)
+                        lesions[key] = lesion_protocol.OfficialLesion(
+                            adapter,
+                            block % lesion_depth(adapter, config),
+                            config.lesion_levels,
+                            config.repeats,
+                            context.seed,
+                            config.head,
+                            config.top_k,
+                        )
                         lesion_tallies[key] = Tally(len(lesions[key].counts), data.num_classes)
                     if key not in lesions:
-                        lesions[key] = LesionSweep(adapter, block, config.lesion_levels, config.repeats, context.seed,
-                                                   config.head, config.top_k, sample=images)
+                        lesions[key] = LesionSweep(
+                            adapter,
+                            block,
+                            config.lesion_levels,
+                            config.repeats,
+                            context.seed,
+                            config.head,
+                            config.top_k,
+                            sample=images,
+                        )
                         lesion_tallies[key] = Tally(len(lesions[key].counts), data.num_classes)
                     hits1, hitsk = lesions[key](images, labels, indices)
                     lesion_tallies[key].add(hits1, hitsk, labels)
         done += 1
         context.progress(done, max(total, done))
-    return occlusion_tables.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies,
-                                         providers)
+    return occlusion_tables.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies, providers)
 
 
 EXPERIMENT = Experiment(
@@ -203,7 +231,9 @@ EXPERIMENT = Experiment(
     Config=Config,
     run=run,
     check=check,
-    metrics=(Metric("top1_{mode}_{level}", "top-1 accuracy at the level nearest 50% of cells dropped"),
-             Metric("top1_{mode}_lambda{lambda}", "top-1 accuracy at the lambda nearest 0.5 (saliency modes)")),
+    metrics=(
+        Metric("top1_{mode}_{level}", "top-1 accuracy at the level nearest 50% of cells dropped"),
+        Metric("top1_{mode}_lambda{lambda}", "top-1 accuracy at the lambda nearest 0.5 (saliency modes)"),
+    ),
     smoke=dict(levels=[0.0, 0.5], lambdas=[0.5], repeats=1),
 )

@@ -18,8 +18,8 @@ import numpy as np
 from keras import ops
 
 from vitlab import compilation
-from vitlab.perturb import patch_drop, saliency
 from vitlab.experiments.scoring import top_k_hits
+from vitlab.perturb import patch_drop, saliency
 from vitlab.perturb.compiled import compile_fn, stack_loop
 from vitlab.protocol import segmentation
 
@@ -71,8 +71,9 @@ class SaliencyMass:
         self.adapter, self.block, self.head, self.token = adapter, block, head, token
         self.grid = adapter.patch_grid
         own = (tuple(adapter.model.mean), tuple(adapter.model.std))
-        self.input_stats = None if input_stats is None or tuple(map(tuple, input_stats)) == own else \
-            tuple(map(tuple, input_stats))
+        self.input_stats = (
+            None if input_stats is None or tuple(map(tuple, input_stats)) == own else tuple(map(tuple, input_stats))
+        )
         self.key = adapter.name if self.input_stats is None else f"{adapter.name}@{self.input_stats}"
         self._fn = compile_fn(self._mass)
 
@@ -163,16 +164,18 @@ class ModelSweep:
         invert = ops.convert_to_tensor(self.invert)
 
         def variant(v):
-            drop = ops.not_equal(ops.take(scores, ops.take(source, v), axis=0) < ops.take(threshold, v),
-                                 ops.take(invert, v))
+            drop = ops.not_equal(
+                ops.take(scores, ops.take(source, v), axis=0) < ops.take(threshold, v), ops.take(invert, v)
+            )
             top1, topk = top_k_hits(self.logits(patch_drop.drop_pixels(images, drop)), labels, self.top_k)
             return top1, topk, ops.mean(ops.cast(drop, "float32"), axis=(1, 2))
 
         return stack_loop(len(self.variants), variant, ("bool", "bool", "float32"))
 
     def __call__(self, images, labels, scores):
-        return _numpy(self._fn(ops.convert_to_tensor(images, "float32"), ops.convert_to_tensor(labels, "int32"),
-                               scores))
+        return _numpy(
+            self._fn(ops.convert_to_tensor(images, "float32"), ops.convert_to_tensor(labels, "int32"), scores)
+        )
 
 
 class LesionSweep:
@@ -209,7 +212,16 @@ class LesionSweep:
 
     def __call__(self, images, labels, indices):
         rows, cols = self.grid
-        ranks = np.stack([patch_drop.random_ranks(self.seed, indices, rows * cols, patch_drop.STREAM_LESION, r)
-                          for r in range(self.repeats)])
-        return _numpy(self._fn(ops.convert_to_tensor(images, "float32"), ops.convert_to_tensor(labels, "int32"),
-                               ops.convert_to_tensor(ranks)))
+        ranks = np.stack(
+            [
+                patch_drop.random_ranks(self.seed, indices, rows * cols, patch_drop.STREAM_LESION, r)
+                for r in range(self.repeats)
+            ]
+        )
+        return _numpy(
+            self._fn(
+                ops.convert_to_tensor(images, "float32"),
+                ops.convert_to_tensor(labels, "int32"),
+                ops.convert_to_tensor(ranks),
+            )
+        )

@@ -26,24 +26,24 @@ SHARED = {
     "chunk_rows": "rows per chunk written to and read from the feature cache",
     "grid": "cells of the image grid: empty = 14x14 at 224 px, 8x8 at 32 px (the image size's default); RxC; pixel",
     "crop_pct": "evaluation crop of folder and TFDS images: shorter side resized to size/crop_pct, centre crop "
-                "(default: the model's own)",
+    "(default: the model's own)",
     "interpolation": "resize interpolation of that crop: bilinear, bicubic, nearest... (default: the model's own)",
 }
 
 EXPERIMENT = {
     "occlusion": {
         "modes": "what is dropped: random, salient, non_salient (a saliency model's mask), mask_salient, "
-                 "mask_non_salient (the data's masks), lesion (tokens inside the network)",
+        "mask_non_salient (the data's masks), lesion (tokens inside the network)",
         "levels": "fractions of patches dropped (random mode), from 0 to 1",
         "grid_offset": "shift of the dropped cells in pixels, (dy, dx); the paper's code uses [8, 8]",
         "lambdas": "salient modes: share of the saliency mass that counts as foreground, in (0, 1]",
         "saliency_model": "model whose attention gives the salient masks for every model (paper: DINO ViT-S/16); "
-                          "empty: the run's first ViT, on data with masks only",
+        "empty: the run's first ViT, on data with masks only",
         "saliency_block": "block of the saliency model whose class-token attention is used (-1: the last)",
         "saliency_head": "attention head of that block (the official code: 1); -1: the mean of the heads",
         "saliency_token": "token whose attention is the saliency: class or dist (the shape token)",
         "saliency_normalization": "input statistics the saliency model sees: evaluated (each evaluated model's "
-                                  "mean/std, as the official code) or own",
+        "mean/std, as the official code) or own",
         "lesion_blocks": "lesion mode: blocks at whose input tokens are zeroed (paper: 0,2,4,8,10)",
         "lesion_levels": "lesion mode: fractions of tokens zeroed",
         "lesion_variant": "official (zeroed tokens still attend, as deit.py) or key_mask (they stop being keys)",
@@ -73,7 +73,7 @@ EXPERIMENT = {
         "corruption_dir": "a corruption set made by `vitlab data prepare corruptions` (default: made on the fly)",
         "imagenet_c": "the released ImageNet-C: its folder root, or tfds",
         "baseline": "the model CE is divided by: a model of the run, a model spec, alexnet or none "
-                    "(default: AlexNet's published errors on 1000 classes, else the run's first CNN)",
+        "(default: AlexNet's published errors on 1000 classes, else the run's first CNN)",
     },
     "adversarial": {
         "attacks": "attacks run: fgsm, pgd",

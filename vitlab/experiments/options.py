@@ -40,10 +40,14 @@ def schema_for(name):
     return {
         "description": experiment.description,
         "requires": {field: list(getattr(experiment.requires, field)) for field in ("every", "some", "data")},
-        "metrics": [{"name": m.name, "description": m.description, "higher_is_better": m.higher_is_better}
-                    for m in experiment.metrics],
-        "options": [{"name": n, "type": type_text(hints[n]), "default": to_jsonable(d), "help": help_for(name, n)}
-                    for n, _, d in config.describe(experiment.Config)],
+        "metrics": [
+            {"name": m.name, "description": m.description, "higher_is_better": m.higher_is_better}
+            for m in experiment.metrics
+        ],
+        "options": [
+            {"name": n, "type": type_text(hints[n]), "default": to_jsonable(d), "help": help_for(name, n)}
+            for n, _, d in config.describe(experiment.Config)
+        ],
     }
 
 

@@ -48,8 +48,9 @@ def check_options(experiment, values=None, overrides=(), arguments=()):
 
             close = difflib.get_close_matches(key, list(arguments), n=1)
             if close:
-                raise config_lib.ConfigError(f"{experiment}: unknown option {key!r}; did you mean the argument "
-                                             f"{close[0]}=?")
+                raise config_lib.ConfigError(
+                    f"{experiment}: unknown option {key!r}; did you mean the argument {close[0]}=?"
+                )
     try:
         config_lib.build(config_cls, values, overrides)
     except config_lib.ConfigError as error:

@@ -71,8 +71,9 @@ def run_step(run, step, experiment_name, adapters, data, config, seed=0, quiet=F
     context = Context(run=run, seed=seed, step=step, quiet=quiet)
     if run is not None:
         run.mark_step(step, "running")
-        run.event("step", step=step, message=f"{step}: started", experiment=experiment.name,
-                  models=[a.name for a in adapters])
+        run.event(
+            "step", step=step, message=f"{step}: started", experiment=experiment.name, models=[a.name for a in adapters]
+        )
     started = time.time()
     result = experiment.run(adapters, data, config, context)
     result.config = {**dataclasses.asdict(config), **(result.config or {})}
@@ -80,8 +81,13 @@ def run_step(run, step, experiment_name, adapters, data, config, seed=0, quiet=F
     if run is not None:
         run.write_result(result, key=step)
         run.mark_step(step, "done")
-        run.event("step", step=step, message=f"{step}: done in {elapsed:.1f}s", elapsed_s=round(elapsed, 3),
-                  summary=result.summary)
+        run.event(
+            "step",
+            step=step,
+            message=f"{step}: done in {elapsed:.1f}s",
+            elapsed_s=round(elapsed, 3),
+            summary=result.summary,
+        )
     return result
 
 

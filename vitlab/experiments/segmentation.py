@@ -43,7 +43,7 @@ def segment_fn(adapter, block, token, threshold):
     def run(images):
         attention = adapter.forward(images, attention=True)["attention"][block]
         rows, cols = adapter.patch_grid
-        row = attention[:, :, token, adapter.num_prefix_tokens:]
+        row = attention[:, :, token, adapter.num_prefix_tokens :]
         heads = int(row.shape[1])
         mean = ops.mean(row, axis=1)
         head_masks = ops.reshape(saliency.foreground(saliency.cumulative_mass(row), threshold), (-1, heads, rows, cols))
@@ -102,8 +102,10 @@ def run(adapters, data, config, context):
         raise ConfigError(f"input_size: must be 0 (automatic) or a size in pixels, got {config.input_size}")
     sizes = {a.name: input_size(a, config, data.image_size) for a, _ in jobs}
     resized = {a.name: protocol.at_input_size(a, sizes[a.name]) for a, _ in jobs}
-    fns = {(a.name, t): segment_fn(resized[a.name], config.block, 1 if t == "dist" else 0, config.threshold)
-           for a, t in jobs}
+    fns = {
+        (a.name, t): segment_fn(resized[a.name], config.block, 1 if t == "dist" else 0, config.threshold)
+        for a, t in jobs
+    }
     best_j, heads_j, mean_j = {k: [] for k in fns}, {k: [] for k in fns}, {k: [] for k in fns}
     notes = []
     by_size = {size: [key for key in fns if sizes[key[0]] == size] for size in sorted(set(sizes.values()))}
@@ -116,12 +118,14 @@ def run(adapters, data, config, context):
             masks = np.asarray(batch["mask"])
             if sources[size] is None:  # image bilinear, mask nearest (the official 512 input of an array)
                 images = ops.image.resize(images, (size, size), interpolation="bilinear")
-                masks = ops.convert_to_numpy(ops.image.resize(masks[..., None], (size, size),
-                                                              interpolation="nearest"))[..., 0]
+                masks = ops.convert_to_numpy(ops.image.resize(masks[..., None], (size, size), interpolation="nearest"))[
+                    ..., 0
+                ]
             for key in keys:
                 head_masks, mean_mask = fns[key](images)
-                best, mean, per_head = score_batch(ops.convert_to_numpy(head_masks), ops.convert_to_numpy(mean_mask),
-                                                   masks)
+                best, mean, per_head = score_batch(
+                    ops.convert_to_numpy(head_masks), ops.convert_to_numpy(mean_mask), masks
+                )
                 best_j[key].append(best)
                 mean_j[key].append(mean)
                 heads_j[key].append(per_head)
@@ -147,16 +151,43 @@ def run(adapters, data, config, context):
         summary[f"jaccard_{token}/{name}"] = scores[0]
     for name, size in sizes.items():
         if size != data.image_size:
-            how = ("the original images resized to that square without a crop (official utils.py get_voc_dataset)"
-                   if sources[size] is not None else "the data's images resized (in-memory data)")
+            how = (
+                "the original images resized to that square without a crop (official utils.py get_voc_dataset)"
+                if sources[size] is not None
+                else "the data's images resized (in-memory data)"
+            )
             notes.append(f"{name}: evaluated at {size} x {size}, {how}; position table resampled (official bicubic)")
-    table = Table(title=f"Segmentation from attention (threshold {config.threshold}, block {config.block})",
-                  columns=["model", "token", "Jaccard best head", "Jaccard head mean", "best single head",
-                           "images without object"], rows=rows)
-    curve = Curve(title="Segmentation from attention: Jaccard index", x_label="model / token", y_label="Jaccard",
-                  x=list(range(len(ticks))), series=series, x_ticks=ticks, kind="bar")
-    return Result(experiment="segmentation", config={}, models=[a.name for a in adapters], arrays=arrays,
-                  curves=[curve], tables=[table], summary=summary, notes=notes)
+    table = Table(
+        title=f"Segmentation from attention (threshold {config.threshold}, block {config.block})",
+        columns=[
+            "model",
+            "token",
+            "Jaccard best head",
+            "Jaccard head mean",
+            "best single head",
+            "images without object",
+        ],
+        rows=rows,
+    )
+    curve = Curve(
+        title="Segmentation from attention: Jaccard index",
+        x_label="model / token",
+        y_label="Jaccard",
+        x=list(range(len(ticks))),
+        series=series,
+        x_ticks=ticks,
+        kind="bar",
+    )
+    return Result(
+        experiment="segmentation",
+        config={},
+        models=[a.name for a in adapters],
+        arrays=arrays,
+        curves=[curve],
+        tables=[table],
+        summary=summary,
+        notes=notes,
+    )
 
 
 EXPERIMENT = Experiment(

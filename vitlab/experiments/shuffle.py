@@ -53,8 +53,11 @@ class ShuffleSweep:
         return ops.stack(out)
 
     def __call__(self, images, indices):
-        permutations = [shuffle.random_permutations(self.seed, indices, rows * cols, repeat=repeat)
-                        for repeat in range(self.repeats) for rows, cols in self.grids]
+        permutations = [
+            shuffle.random_permutations(self.seed, indices, rows * cols, repeat=repeat)
+            for repeat in range(self.repeats)
+            for rows, cols in self.grids
+        ]
         return self._build(ops.convert_to_tensor(images, "float32"), permutations)
 
 
@@ -118,22 +121,53 @@ def _result(adapters, data, grids, config, tallies, notes):
     for n in names:
         rc = tallies[n].rates()[3]
         per_class.append(np.concatenate([rc[:1], rc[1:].reshape(config.repeats, len(grids), -1).mean(axis=0)]))
-    arrays = {"grids": np.asarray(labels, dtype=str), "cells": np.asarray(cells), "top1": top1, "top5": topk,
-              "top1_mean": top1.mean(axis=1), "top1_std": top1.std(axis=1), "top5_mean": topk.mean(axis=1),
-              "top1_per_class": np.stack(per_class), "class_names": np.asarray(data.class_names, dtype=str)}
-    curve = Curve(title="Patch shuffle: top-1 accuracy", x_label="shuffle grid (number of cells)",
-                  y_label="top-1 accuracy", x=cells, x_ticks=labels,
-                  series={n: arrays["top1_mean"][i].tolist() for i, n in enumerate(names)},
-                  errors={n: arrays["top1_std"][i].tolist() for i, n in enumerate(names)})
-    rows = [[n, labels[j], cells[j], float(arrays["top1_mean"][i, j]), float(arrays["top1_std"][i, j]),
-             float(arrays["top5_mean"][i, j])] for i, n in enumerate(names) for j in range(len(labels))]
+    arrays = {
+        "grids": np.asarray(labels, dtype=str),
+        "cells": np.asarray(cells),
+        "top1": top1,
+        "top5": topk,
+        "top1_mean": top1.mean(axis=1),
+        "top1_std": top1.std(axis=1),
+        "top5_mean": topk.mean(axis=1),
+        "top1_per_class": np.stack(per_class),
+        "class_names": np.asarray(data.class_names, dtype=str),
+    }
+    curve = Curve(
+        title="Patch shuffle: top-1 accuracy",
+        x_label="shuffle grid (number of cells)",
+        y_label="top-1 accuracy",
+        x=cells,
+        x_ticks=labels,
+        series={n: arrays["top1_mean"][i].tolist() for i, n in enumerate(names)},
+        errors={n: arrays["top1_std"][i].tolist() for i, n in enumerate(names)},
+    )
+    rows = [
+        [
+            n,
+            labels[j],
+            cells[j],
+            float(arrays["top1_mean"][i, j]),
+            float(arrays["top1_std"][i, j]),
+            float(arrays["top5_mean"][i, j]),
+        ]
+        for i, n in enumerate(names)
+        for j in range(len(labels))
+    ]
     table = Table(title="Patch shuffle", columns=["model", "grid", "cells", "top-1", "top-1 std", "top-5"], rows=rows)
     summary = {}
     for i, n in enumerate(names):
         summary[f"top1_{labels[-1]}/{n}"] = float(arrays["top1_mean"][i, -1])
         summary[f"top1_none/{n}"] = float(arrays["top1_mean"][i, 0])
-    return Result(experiment="shuffle", config={"grids_used": labels[1:]}, models=names, arrays=arrays,
-                  curves=[curve], tables=[table], summary=summary, notes=notes)
+    return Result(
+        experiment="shuffle",
+        config={"grids_used": labels[1:]},
+        models=names,
+        arrays=arrays,
+        curves=[curve],
+        tables=[table],
+        summary=summary,
+        notes=notes,
+    )
 
 
 EXPERIMENT = Experiment(
@@ -141,7 +175,9 @@ EXPERIMENT = Experiment(
     description="Patch shuffle: accuracy vs shuffle grid size.",
     Config=Config,
     run=run,
-    metrics=(Metric("top1_none", "top-1 accuracy of the unshuffled images"),
-             Metric("top1_{grid}", "top-1 accuracy with the finest usable shuffle grid")),
+    metrics=(
+        Metric("top1_none", "top-1 accuracy of the unshuffled images"),
+        Metric("top1_{grid}", "top-1 accuracy with the finest usable shuffle grid"),
+    ),
     smoke=dict(grids=["2x2", "4x4"]),
 )

@@ -13,8 +13,10 @@ import numpy as np
 from vitlab.experiments.base import Experiment, Metric
 from vitlab.results.result import Curve, Result, Table
 
-PAPER_REFERENCE = ("paper (Naseer et al. 2021): final-block class/shape token cosine similarity ~0.35 (DeiT-T) and "
-                   "~0.68 (DeiT-S) when shape-distilled, ~0.96 / ~0.94 when texture-distilled")
+PAPER_REFERENCE = (
+    "paper (Naseer et al. 2021): final-block class/shape token cosine similarity ~0.35 (DeiT-T) and "
+    "~0.68 (DeiT-S) when shape-distilled, ~0.96 / ~0.94 when texture-distilled"
+)
 
 
 @dataclasses.dataclass
@@ -38,7 +40,7 @@ class _Running:
 
     def mean_std(self):
         mean = self.total / max(self.count, 1)
-        return mean, np.sqrt(np.maximum(self.squares / max(self.count, 1) - mean ** 2, 0.0))
+        return mean, np.sqrt(np.maximum(self.squares / max(self.count, 1) - mean**2, 0.0))
 
 
 def run(adapters, data, config, context):
@@ -54,7 +56,7 @@ def run(adapters, data, config, context):
             running = stats[adapter.name]
             per_block = np.stack([cosine(np.asarray(t[:, 0]), np.asarray(t[:, 1])) for t in out["tokens"]], axis=1)
             running.total += per_block.sum(axis=0)
-            running.squares += (per_block ** 2).sum(axis=0)
+            running.squares += (per_block**2).sum(axis=0)
             running.count += len(labels)
             for head in running.hits:
                 logits = np.asarray(adapter.select_head(out["heads"], head))
@@ -80,26 +82,60 @@ def _result(adapters, distilled, others, stats, single_hits, seen):
             accuracy = {h: hits / seen for h, hits in stats[adapter.name].hits.items()}
             arrays[f"{adapter.name}/accuracy"] = np.array([accuracy["class"], accuracy["dist"], accuracy["average"]])
             summary[f"final_similarity/{adapter.name}"] = float(mean[-1])
-            rows.append([adapter.name, float(mean[-1]), float(std[-1]), accuracy["class"], accuracy["dist"],
-                         accuracy["average"]])
-        curves.append(Curve(title="class vs shape token: cosine similarity per block", x_label="block",
-                            y_label="cosine similarity (mean +/- std over images)", x=list(range(1, depth + 1)),
-                            series=series, errors=errors))
+            rows.append(
+                [
+                    adapter.name,
+                    float(mean[-1]),
+                    float(std[-1]),
+                    accuracy["class"],
+                    accuracy["dist"],
+                    accuracy["average"],
+                ]
+            )
+        curves.append(
+            Curve(
+                title="class vs shape token: cosine similarity per block",
+                x_label="block",
+                y_label="cosine similarity (mean +/- std over images)",
+                x=list(range(1, depth + 1)),
+                series=series,
+                errors=errors,
+            )
+        )
     for adapter in others:
         accuracy = single_hits[adapter.name] / seen
         rows.append([adapter.name, "-", "-", accuracy, "-", "-"])
         summary[f"accuracy/{adapter.name}"] = accuracy
         notes.append(f"{adapter.name}: no distillation (shape) token, no similarity to measure (skipped)")
-    tables = [Table(title="class vs shape token", rows=rows,
-                    columns=["model", "final-block similarity", "std", "class head acc", "shape head acc",
-                             "average acc"])]
+    tables = [
+        Table(
+            title="class vs shape token",
+            rows=rows,
+            columns=["model", "final-block similarity", "std", "class head acc", "shape head acc", "average acc"],
+        )
+    ]
     if distilled:
-        per_block = [[f"block {b + 1}", *[float(stats[a.name].mean_std()[0][b]) if b < a.num_blocks else "-"
-                                          for a in distilled]] for b in range(max(a.num_blocks for a in distilled))]
-        tables.append(Table(title="cosine similarity per block (mean)", columns=["block", *[a.name for a in distilled]],
-                            rows=per_block))
-    return Result(experiment="token-similarity", config={}, models=[a.name for a in adapters], arrays=arrays,
-                  curves=curves, tables=tables, summary=summary, notes=notes)
+        per_block = [
+            [f"block {b + 1}", *[float(stats[a.name].mean_std()[0][b]) if b < a.num_blocks else "-" for a in distilled]]
+            for b in range(max(a.num_blocks for a in distilled))
+        ]
+        tables.append(
+            Table(
+                title="cosine similarity per block (mean)",
+                columns=["block", *[a.name for a in distilled]],
+                rows=per_block,
+            )
+        )
+    return Result(
+        experiment="token-similarity",
+        config={},
+        models=[a.name for a in adapters],
+        arrays=arrays,
+        curves=curves,
+        tables=tables,
+        summary=summary,
+        notes=notes,
+    )
 
 
 EXPERIMENT = Experiment(
@@ -107,7 +143,9 @@ EXPERIMENT = Experiment(
     description="Cosine similarity of class and shape tokens per block.",
     Config=Config,
     run=run,
-    metrics=(Metric("final_similarity", "cosine similarity of class and shape token after the last block", False),
-             Metric("accuracy", "top-1 accuracy of a model without a shape token")),
+    metrics=(
+        Metric("final_similarity", "cosine similarity of class and shape token after the last block", False),
+        Metric("accuracy", "top-1 accuracy of a model without a shape token"),
+    ),
     smoke=dict(),
 )

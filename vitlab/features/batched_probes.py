@@ -88,7 +88,7 @@ class _AdamW:
     def apply(self, grads):
         self.step += 1
         t = np.float32(self.step)
-        alpha = self.lr * np.sqrt(np.float32(1) - self.b2 ** t) / (np.float32(1) - self.b1 ** t)
+        alpha = self.lr * np.sqrt(np.float32(1) - self.b2**t) / (np.float32(1) - self.b1**t)
         self.params -= self.params * self.decay * self.lr  # decoupled decay first (base_optimizer.py)
         self.m += (grads - self.m) * self.keep_m
         self.v += (np.square(grads) - self.v) * self.keep_v
@@ -119,7 +119,7 @@ class _Bank:
         stacked, taken = [], 0
         for positions in layout.singles:
             if positions:
-                stacked.append(np.stack(kernels[taken:taken + len(positions)]))
+                stacked.append(np.stack(kernels[taken : taken + len(positions)]))
                 shapes += [(stacked[-1].shape, True), ((len(positions), num_classes), False)]
                 taken += len(positions)
         for kernel in kernels[taken:]:
@@ -128,17 +128,20 @@ class _Bank:
         sizes = [int(np.prod(shape)) for shape, _ in shapes]
         self.values = np.zeros(sum(sizes), "float32")
         self.grad_values = np.zeros_like(self.values)
-        self.decay = np.concatenate([np.full(size, weight_decay if decayed else 0.0, "float32")
-                                     for size, (_, decayed) in zip(sizes, shapes)])
+        self.decay = np.concatenate(
+            [np.full(size, weight_decay if decayed else 0.0, "float32") for size, (_, decayed) in zip(sizes, shapes)]
+        )
         offsets = np.cumsum([0] + sizes)
-        views = [self.values[o:o + n].reshape(shape) for o, n, (shape, _) in zip(offsets, sizes, shapes)]
-        self.grad_views = [self.grad_values[o:o + n].reshape(shape) for o, n, (shape, _) in zip(offsets, sizes, shapes)]
+        views = [self.values[o : o + n].reshape(shape) for o, n, (shape, _) in zip(offsets, sizes, shapes)]
+        self.grad_views = [
+            self.grad_values[o : o + n].reshape(shape) for o, n, (shape, _) in zip(offsets, sizes, shapes)
+        ]
         for view, kernel in zip(views[::2], stacked):
             view[...] = kernel
         pairs = list(zip(views[::2], views[1::2]))
-        singles = iter(pairs[:len(pairs) - len(layout.multis)])
+        singles = iter(pairs[: len(pairs) - len(layout.multis)])
         self.single = [next(singles) if positions else None for positions in layout.singles]
-        self.multi = pairs[len(pairs) - len(layout.multis):]
+        self.multi = pairs[len(pairs) - len(layout.multis) :]
 
     def _single_inputs(self, g, x):
         positions = self.layout.singles[g]
@@ -180,15 +183,30 @@ class _Bank:
 
     def weights(self):
         """(kernel, bias) per probe, in the layout's order."""
-        out = [(kernels[s].copy(), biases[s].copy()) for pair in self.single if pair is not None
-               for kernels, biases in [pair] for s in range(len(kernels))]
+        out = [
+            (kernels[s].copy(), biases[s].copy())
+            for pair in self.single
+            if pair is not None
+            for kernels, biases in [pair]
+            for s in range(len(kernels))
+        ]
         return out + [(kernel.copy(), bias.copy()) for kernel, bias in self.multi]
 
 
-def linear_layer_probes(train_parts, train_y, test_parts, test_y, sets, num_classes,
-                        epochs=probe_protocol.PROBE_EPOCHS, batch_size=probe_protocol.PROBE_BATCH_SIZE,
-                        learning_rate=probe_protocol.PROBE_LEARNING_RATE,
-                        weight_decay=probe_protocol.PROBE_WEIGHT_DECAY, seed=0, keep_weights=False):
+def linear_layer_probes(
+    train_parts,
+    train_y,
+    test_parts,
+    test_y,
+    sets,
+    num_classes,
+    epochs=probe_protocol.PROBE_EPOCHS,
+    batch_size=probe_protocol.PROBE_BATCH_SIZE,
+    learning_rate=probe_protocol.PROBE_LEARNING_RATE,
+    weight_decay=probe_protocol.PROBE_WEIGHT_DECAY,
+    seed=0,
+    keep_weights=False,
+):
     """probes.linear_layer_probe for many feature sets at once. train_parts / test_parts are
     [rows, width] arrays; sets[i] lists the parts whose concatenation (in that order) probe i
     reads. Returns one ProbeScore per set with the reference's details (with keep_weights, also
@@ -200,16 +218,44 @@ def linear_layer_probes(train_parts, train_y, test_parts, test_y, sets, num_clas
         raise ValueError("linear_layer_probes: every feature set needs at least one part")
     train_y, test_y = np.asarray(train_y).astype(np.int64), np.asarray(test_y).astype(np.int64)
     with threadpool_limits(limits=1, user_api="blas"):  # small matmuls: threads only add overhead
-        return _train(train_parts, train_y, test_parts, test_y, sets, num_classes, int(epochs), batch_size,
-                      learning_rate, weight_decay, seed, keep_weights)
+        return _train(
+            train_parts,
+            train_y,
+            test_parts,
+            test_y,
+            sets,
+            num_classes,
+            int(epochs),
+            batch_size,
+            learning_rate,
+            weight_decay,
+            seed,
+            keep_weights,
+        )
 
 
-def _train(train_parts, train_y, test_parts, test_y, sets, num_classes, epochs, batch_size, learning_rate,
-           weight_decay, seed, keep_weights):
+def _train(
+    train_parts,
+    train_y,
+    test_parts,
+    test_y,
+    sets,
+    num_classes,
+    epochs,
+    batch_size,
+    learning_rate,
+    weight_decay,
+    seed,
+    keep_weights,
+):
     widths = [x.shape[1] for x in train_parts]
     layout = _layout(sets, widths)
-    bank = _Bank(layout, [initial_kernel(sum(widths[p] for p in sets[i]), num_classes, seed)
-                          for i in layout.probe_order], num_classes, weight_decay)
+    bank = _Bank(
+        layout,
+        [initial_kernel(sum(widths[p] for p in sets[i]), num_classes, seed) for i in layout.probe_order],
+        num_classes,
+        weight_decay,
+    )
     optimizer = _AdamW(bank.values, bank.decay, learning_rate, probe_protocol.PROBE_ADAM_EPSILON)
     rng = np.random.default_rng(seed)  # as the reference: the same permutation per epoch
     # drop_last as the official DataLoader; a training set smaller than one batch is one batch
@@ -221,16 +267,17 @@ def _train(train_parts, train_y, test_parts, test_y, sets, num_classes, epochs, 
     for _ in range(epochs):
         order = rng.permutation(len(train_y))[:steps_rows]
         for start in range(0, steps_rows, step_rows):
-            rows = order[start:start + step_rows]
+            rows = order[start : start + step_rows]
             for members, buffer in zip(layout.groups, batch):
                 for position, part in enumerate(members):
                     np.take(train_parts[part], rows, axis=0, out=buffer[position], mode="clip")  # rows are valid
             optimizer.apply(bank.grads(batch, train_y[rows], num_classes))
         correct = np.zeros(len(layout.probe_order))
         for start in range(0, len(test_y), EVAL_ROWS):
-            chunk = [np.stack([test_parts[part][start:start + EVAL_ROWS] for part in members])
-                     for members in layout.groups]
-            correct += np.sum(np.argmax(bank.logits(chunk), axis=1) == test_y[start:start + EVAL_ROWS], axis=1)
+            chunk = [
+                np.stack([test_parts[part][start : start + EVAL_ROWS] for part in members]) for members in layout.groups
+            ]
+            correct += np.sum(np.argmax(bank.logits(chunk), axis=1) == test_y[start : start + EVAL_ROWS], axis=1)
         per_epoch.append(correct / max(len(test_y), 1))
     per_epoch = np.asarray(per_epoch).reshape(epochs, len(layout.probe_order))
     weights = bank.weights() if keep_weights else None

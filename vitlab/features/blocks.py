@@ -39,10 +39,12 @@ def parse_blocks(spec, num_blocks, model_name="model"):
                 index = int(word)
             except ValueError:
                 raise FeatureSpecError(
-                    f"blocks: {item!r} is not a block index or one of {', '.join(BLOCK_WORDS)}") from None
+                    f"blocks: {item!r} is not a block index or one of {', '.join(BLOCK_WORDS)}"
+                ) from None
             if not -num_blocks <= index < num_blocks:
-                raise FeatureSpecError(f"blocks: index {index} is out of range for {model_name} "
-                                       f"({num_blocks} blocks: 0..{num_blocks - 1})")
+                raise FeatureSpecError(
+                    f"blocks: index {index} is out of range for {model_name} ({num_blocks} blocks: 0..{num_blocks - 1})"
+                )
             chosen.add(index % num_blocks)
     return sorted(chosen)
 
@@ -67,8 +69,9 @@ def choose_kinds(adapter, requested=()):
         return offered
     unknown = [kind for kind in requested if kind not in VIT_KINDS + CNN_KINDS]
     if unknown:
-        raise FeatureSpecError(f"kinds: unknown token kind {unknown[0]!r}; choose from "
-                               f"{', '.join(VIT_KINDS + CNN_KINDS)}")
+        raise FeatureSpecError(
+            f"kinds: unknown token kind {unknown[0]!r}; choose from {', '.join(VIT_KINDS + CNN_KINDS)}"
+        )
     chosen = [kind for kind in offered if kind in requested]
     if not chosen and adapter.kind == "cnn":
         return offered  # a CNN has only pooled stage features; use them for any token request

@@ -65,14 +65,23 @@ class CacheKey:
 
     @classmethod
     def for_data(cls, adapter, data):
-        preprocessing = {**(data.preprocessing or {}), "data_image_size": data.image_size,
-                         "model_image_size": adapter.image_size}
+        preprocessing = {
+            **(data.preprocessing or {}),
+            "data_image_size": data.image_size,
+            "model_image_size": adapter.image_size,
+        }
         if getattr(adapter, "token_norm", False):
             preprocessing["token_norm"] = True  # tokens after the final LayerNorm: other features
         content = content_fingerprint(data) if preprocessing.get("source") == "arrays" else ""
-        return cls(model=adapter.name, weights=weights_fingerprint(adapter.model), dataset=data.name,
-                   split=data.split, preprocessing=json.dumps(preprocessing, sort_keys=True, default=str),
-                   num_examples=-1 if data.num_examples is None else int(data.num_examples), content=content)
+        return cls(
+            model=adapter.name,
+            weights=weights_fingerprint(adapter.model),
+            dataset=data.name,
+            split=data.split,
+            preprocessing=json.dumps(preprocessing, sort_keys=True, default=str),
+            num_examples=-1 if data.num_examples is None else int(data.num_examples),
+            content=content,
+        )
 
     def digest(self):
         text = json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -164,21 +173,26 @@ def check_file(path, key, explicit):
         features = FeatureFile(path)
     except OSError:
         if explicit:
-            raise FeatureCacheError(f"{path}: exists but is not a readable HDF5 feature cache; "
-                                    "remove it or choose another --out") from None
+            raise FeatureCacheError(
+                f"{path}: exists but is not a readable HDF5 feature cache; remove it or choose another --out"
+            ) from None
         return None
     if features.attrs.get("format") != FORMAT_NAME:
-        raise FeatureCacheError(f"{path}: is not a vitlab feature cache (no '{FORMAT_NAME}' format attr); "
-                                "choose another file")
+        raise FeatureCacheError(
+            f"{path}: is not a vitlab feature cache (no '{FORMAT_NAME}' format attr); choose another file"
+        )
     version = features.attrs.get("format_version")
     if version != FORMAT_VERSION:
-        raise FeatureCacheError(f"{path}: written by feature format version {version}, this vitlab reads "
-                                f"version {FORMAT_VERSION}; delete the file to extract again")
+        raise FeatureCacheError(
+            f"{path}: written by feature format version {version}, this vitlab reads "
+            f"version {FORMAT_VERSION}; delete the file to extract again"
+        )
     difference = key.mismatch(features.attrs)
     if difference:
         field, theirs, mine = difference
-        raise FeatureCacheError(f"{path}: holds features for {field}={_short(theirs)}, not {_short(mine)}; "
-                                "remove it or choose another file")
+        raise FeatureCacheError(
+            f"{path}: holds features for {field}={_short(theirs)}, not {_short(mine)}; remove it or choose another file"
+        )
     return features
 
 
@@ -192,11 +206,17 @@ def new_file(path, key, blocks, kinds, class_names):
     path.parent.mkdir(parents=True, exist_ok=True)
     with h5py.File(path, "w") as handle:
         handle.attrs.update({k: v for k, v in dataclasses.asdict(key).items()})
-        handle.attrs.update({
-            "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "blocks": json.dumps(list(blocks)),
-            "kinds": json.dumps(list(kinds)), "class_names": json.dumps(list(class_names)),
-            "rows_done": 0, "complete": False,
-        })
+        handle.attrs.update(
+            {
+                "format": FORMAT_NAME,
+                "format_version": FORMAT_VERSION,
+                "blocks": json.dumps(list(blocks)),
+                "kinds": json.dumps(list(kinds)),
+                "class_names": json.dumps(list(class_names)),
+                "rows_done": 0,
+                "complete": False,
+            }
+        )
 
 
 @contextlib.contextmanager
@@ -239,5 +259,7 @@ def check_size(directory, limit=None):
         return
     used = directory_bytes(directory)
     if used > limit:
-        raise FeatureCacheError(f"feature cache {directory} holds {used / 1e9:.2f} GB, over its limit of "
-                                f"{limit / 1e9:.2f} GB (VITLAB_CACHE_MAX_GB); delete files there or raise the limit")
+        raise FeatureCacheError(
+            f"feature cache {directory} holds {used / 1e9:.2f} GB, over its limit of "
+            f"{limit / 1e9:.2f} GB (VITLAB_CACHE_MAX_GB); delete files there or raise the limit"
+        )

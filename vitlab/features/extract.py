@@ -122,8 +122,19 @@ class _Quiet:
         pass
 
 
-def extract(adapter, data, blocks="all", kinds=(), cache_dir=None, path=None, chunk_rows=1024,
-            compression="lzf", context=None, on_chunk=None, resume_batch_size=64):
+def extract(
+    adapter,
+    data,
+    blocks="all",
+    kinds=(),
+    cache_dir=None,
+    path=None,
+    chunk_rows=1024,
+    compression="lzf",
+    context=None,
+    on_chunk=None,
+    resume_batch_size=64,
+):
     """Features of `data` through `adapter`, from the cache when it has them, else extracted.
 
     path: an explicit file (the CLI's --out); otherwise a keyed file under cache_dir
@@ -148,8 +159,10 @@ def extract(adapter, data, blocks="all", kinds=(), cache_dir=None, path=None, ch
         start = 0
         if existing is not None and existing.covers(block_list, kind_list):
             if existing.complete:
-                context.log(f"cache hit: {adapter.name} {data.name}/{data.split} features from {path} "
-                            f"({existing.rows_done} rows)")
+                context.log(
+                    f"cache hit: {adapter.name} {data.name}/{data.split} features from {path} "
+                    f"({existing.rows_done} rows)"
+                )
                 return existing
             if set(existing.blocks) == set(block_list) and set(existing.kinds) == set(kind_list):
                 start = existing.rows_done
@@ -158,15 +171,29 @@ def extract(adapter, data, blocks="all", kinds=(), cache_dir=None, path=None, ch
         elif existing is not None:
             block_list = sorted(set(block_list) | set(existing.blocks))
             kind_list = [k for k in blocks_lib.available_kinds(adapter) if k in set(kind_list) | set(existing.kinds)]
-            context.log(f"cache miss: {path} lacks some blocks/kinds; extracting blocks {block_list}, kinds {kind_list}")
+            context.log(
+                f"cache miss: {path} lacks some blocks/kinds; extracting blocks {block_list}, kinds {kind_list}"
+            )
         room = None if explicit else lambda: cache.check_size(path.parent)
         if start == 0:
             if room is not None:
                 room()
             cache.new_file(path, key, block_list, kind_list, data.class_names)
             context.log(f"cache miss: extracting {adapter.name} {data.name}/{data.split} features to {path}")
-        _write_features(adapter, data, path, block_list, kind_list, start, chunk_rows,
-                        None if compression == "none" else compression, context, on_chunk, resume_batch_size, room)
+        _write_features(
+            adapter,
+            data,
+            path,
+            block_list,
+            kind_list,
+            start,
+            chunk_rows,
+            None if compression == "none" else compression,
+            context,
+            on_chunk,
+            resume_batch_size,
+            room,
+        )
         return cache.FeatureFile(path)
 
 
@@ -178,8 +205,9 @@ def _skip_rows(data, start, batch_size):
     return finite_pass(data.pipeline.unbatch().skip(start).batch(batch_size))
 
 
-def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compression, context, on_chunk,
-                    resume_batch_size, room=None):
+def _write_features(
+    adapter, data, path, blocks, kinds, start, chunk_rows, compression, context, on_chunk, resume_batch_size, room=None
+):
     """Run the model batch by batch; a writer thread flushes each chunk while the next one is
     computed, so at most two chunks are in memory and HDF5 time hides behind the model."""
     from concurrent.futures import ThreadPoolExecutor
@@ -198,12 +226,17 @@ def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compr
         rows = len(columns["labels"])
         for name, values in columns.items():
             if name not in handle:
-                handle.create_dataset(name, shape=(0,) + values.shape[1:], maxshape=(None,) + values.shape[1:],
-                                      dtype=values.dtype, chunks=(chunk_rows,) + values.shape[1:],
-                                      compression=compression)
+                handle.create_dataset(
+                    name,
+                    shape=(0,) + values.shape[1:],
+                    maxshape=(None,) + values.shape[1:],
+                    dtype=values.dtype,
+                    chunks=(chunk_rows,) + values.shape[1:],
+                    compression=compression,
+                )
             dataset = handle[name]
             dataset.resize(done + rows, axis=0)
-            dataset[done:done + rows] = values
+            dataset[done : done + rows] = values
         handle.flush()
         done += rows
         handle.attrs["rows_done"] = done  # only after the rows are on disk: a kill loses at most this chunk
@@ -220,8 +253,7 @@ def _write_features(adapter, data, path, blocks, kinds, start, chunk_rows, compr
 
         def submit():
             nonlocal pending, buffers, buffered
-            columns = {(b if k is None else dataset_name(b, k)): np.concatenate(v)
-                       for (b, k), v in buffers.items()}
+            columns = {(b if k is None else dataset_name(b, k)): np.concatenate(v) for (b, k), v in buffers.items()}
             if pending is not None:
                 pending.result()  # bounded memory, and a failed write stops the loop
             pending = writer.submit(write, handle, columns)

@@ -28,9 +28,11 @@ def draw_episodes(labels, n_way, k_shot, n_query, num_episodes, seed=0):
     classes, counts = np.unique(labels, return_counts=True)
     usable = classes[counts >= k_shot + n_query]
     if len(usable) < n_way:
-        raise EpisodeError(f"few-shot: {n_way}-way {k_shot}-shot with {n_query} queries needs {n_way} classes "
-                           f"with >= {k_shot + n_query} images each; the data has {len(usable)} such classes (largest class: "
-                           f"{counts.max() if len(counts) else 0} images; raise --limit or lower n_query/k_shot)")
+        raise EpisodeError(
+            f"few-shot: {n_way}-way {k_shot}-shot with {n_query} queries needs {n_way} classes "
+            f"with >= {k_shot + n_query} images each; the data has {len(usable)} such classes (largest class: "
+            f"{counts.max() if len(counts) else 0} images; raise --limit or lower n_query/k_shot)"
+        )
     rng = np.random.default_rng(seed)
     by_class = {c: np.flatnonzero(labels == c) for c in usable}
     episodes = []
@@ -41,8 +43,14 @@ def draw_episodes(labels, n_way, k_shot, n_query, num_episodes, seed=0):
             rows = rng.choice(by_class[c], size=k_shot + n_query, replace=False)
             support.append(rows[:k_shot])
             query.append(rows[k_shot:])
-        episodes.append(Episode(np.concatenate(support), np.repeat(np.arange(n_way), k_shot),
-                                np.concatenate(query), np.repeat(np.arange(n_way), n_query)))
+        episodes.append(
+            Episode(
+                np.concatenate(support),
+                np.repeat(np.arange(n_way), k_shot),
+                np.concatenate(query),
+                np.repeat(np.arange(n_way), n_query),
+            )
+        )
     return episodes
 
 

@@ -34,17 +34,25 @@ def _cv_subsample(labels, max_rows, seed):
         return np.arange(len(labels))
     from sklearn.model_selection import train_test_split
 
-    chosen, _ = train_test_split(np.arange(len(labels)), train_size=max_rows, stratify=labels,
-                                 random_state=seed)
+    chosen, _ = train_test_split(np.arange(len(labels)), train_size=max_rows, stratify=labels, random_state=seed)
     return np.sort(chosen)
 
 
-def logistic_probe(x_train, y_train, x_test, y_test, c_grid=(0.01, 0.1, 1.0), cv_folds=3,
-                   cv_max_rows=10000, max_iter=200, n_jobs=2, seed=0):
+def logistic_probe(
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    c_grid=(0.01, 0.1, 1.0),
+    cv_folds=3,
+    cv_max_rows=10000,
+    max_iter=200,
+    n_jobs=2,
+    seed=0,
+):
     """scikit-learn logistic regression on standardized features; C by k-fold CV on train."""
     with threadpool_limits(limits=1, user_api="blas"):
-        return _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_rows, max_iter,
-                               n_jobs, seed)
+        return _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_rows, max_iter, n_jobs, seed)
 
 
 def _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_rows, max_iter, n_jobs, seed):
@@ -63,7 +71,10 @@ def _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_r
         rows = _cv_subsample(y_train, cv_max_rows, seed)
         search = GridSearchCV(
             LogisticRegression(max_iter=max_iter, tol=1e-3),
-            {"C": list(c_grid)}, cv=StratifiedKFold(folds, shuffle=True, random_state=seed), n_jobs=n_jobs)
+            {"C": list(c_grid)},
+            cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+            n_jobs=n_jobs,
+        )
         with parallel_backend("threading", n_jobs=n_jobs), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             search.fit(x_train[rows], y_train[rows])
@@ -76,10 +87,20 @@ def _logistic_probe(x_train, y_train, x_test, y_test, c_grid, cv_folds, cv_max_r
     return ProbeScore(accuracy, {"C": best_c})
 
 
-def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=probe_protocol.PROBE_EPOCHS,
-                       batch_size=probe_protocol.PROBE_BATCH_SIZE, learning_rate=probe_protocol.PROBE_LEARNING_RATE,
-                       weight_decay=probe_protocol.PROBE_WEIGHT_DECAY, seed=0, standardize_features=False,
-                       keep_weights=False):
+def linear_layer_probe(
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    num_classes,
+    epochs=probe_protocol.PROBE_EPOCHS,
+    batch_size=probe_protocol.PROBE_BATCH_SIZE,
+    learning_rate=probe_protocol.PROBE_LEARNING_RATE,
+    weight_decay=probe_protocol.PROBE_WEIGHT_DECAY,
+    seed=0,
+    standardize_features=False,
+    keep_weights=False,
+):
     """The paper's probe (vitlab/protocol/probe.py): one Dense layer on the frozen features,
     AdamW (lr 5e-4, weight decay 0.05, none on the bias), batch 256 with the last partial batch
     dropped, 10 epochs, test top-1 after every epoch. accuracy is the best epoch's (what the
@@ -95,11 +116,13 @@ def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=pro
         x_train, x_test = standardize(x_train, x_test)
     y_train = np.asarray(y_train)
     keras.utils.set_random_seed(seed)
-    layer = keras.layers.Dense(num_classes, kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                               bias_initializer="zeros")  # timm's _init_weights for a ViT head
+    layer = keras.layers.Dense(
+        num_classes, kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02), bias_initializer="zeros"
+    )  # timm's _init_weights for a ViT head
     model = keras.Sequential([keras.Input((x_train.shape[1],)), layer])
-    optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay,
-                                       epsilon=probe_protocol.PROBE_ADAM_EPSILON)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate, weight_decay=weight_decay, epsilon=probe_protocol.PROBE_ADAM_EPSILON
+    )
     optimizer.exclude_from_weight_decay(var_names=["bias"])
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     rng = np.random.default_rng(seed)
@@ -109,8 +132,12 @@ def linear_layer_probe(x_train, y_train, x_test, y_test, num_classes, epochs=pro
     for _ in range(int(epochs)):
         order = rng.permutation(len(x_train))[:steps_rows]
         model.fit(x_train[order], y_train[order], epochs=1, batch_size=batch_size, shuffle=False, verbose=0)
-        logits = np.concatenate([keras.ops.convert_to_numpy(model(x_test[i:i + 4096], training=False))
-                                 for i in range(0, len(x_test), 4096)])
+        logits = np.concatenate(
+            [
+                keras.ops.convert_to_numpy(model(x_test[i : i + 4096], training=False))
+                for i in range(0, len(x_test), 4096)
+            ]
+        )
         per_epoch.append(float(np.mean(np.argmax(logits, axis=1) == y_test)))
     best = int(np.argmax(per_epoch))
     detail = {"epochs": int(epochs), "best epoch": best + 1, "last epoch top1": per_epoch[-1], "per epoch": per_epoch}
@@ -133,14 +160,14 @@ def _knn_probe(x_train, y_train, x_test, y_test, k, batch_rows):
     k = min(k, len(train))
     predictions = np.empty(len(test), dtype=np.int64)
     for start in range(0, len(test), batch_rows):
-        similarity = test[start:start + batch_rows] @ train.T
+        similarity = test[start : start + batch_rows] @ train.T
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         near_labels = y_train[nearest]
         near_sims = np.take_along_axis(similarity, nearest, axis=1)
         votes = np.zeros((len(nearest), num_classes))
         rows = np.arange(len(nearest))[:, None]
         np.add.at(votes, (rows, near_labels), 1.0 + 1e-3 * near_sims)
-        predictions[start:start + batch_rows] = votes.argmax(axis=1)
+        predictions[start : start + batch_rows] = votes.argmax(axis=1)
     return ProbeScore(float(np.mean(predictions == y_test)), {"k": k})
 
 

@@ -69,8 +69,15 @@ def extract_split(adapter, data, config, context):
     from vitlab.features.extract import extract
 
     adapter = normed(adapter, config)
-    return extract(adapter, data, blocks=config.blocks, kinds=config.kinds, cache_dir=config.cache_dir,
-                   chunk_rows=config.chunk_rows, context=context)
+    return extract(
+        adapter,
+        data,
+        blocks=config.blocks,
+        kinds=config.kinds,
+        cache_dir=config.cache_dir,
+        chunk_rows=config.chunk_rows,
+        context=context,
+    )
 
 
 def load_train_data(data, config, seed=0):
@@ -80,9 +87,16 @@ def load_train_data(data, config, seed=0):
     from vitlab import data as data_lib
 
     crop = {key: data.load_args[key] for key in ("crop_pct", "interpolation") if key in (data.load_args or {})}
-    return data_lib.load(data.name, split=config.train_split, image_size=data.image_size,
-                         batch_size=config.train_batch_size, limit=config.limit_train, seed=seed,
-                         data_dir=config.data_dir, **crop)
+    return data_lib.load(
+        data.name,
+        split=config.train_split,
+        image_size=data.image_size,
+        batch_size=config.train_batch_size,
+        limit=config.limit_train,
+        seed=seed,
+        data_dir=config.data_dir,
+        **crop,
+    )
 
 
 def holdout_rows(labels, fraction, seed):

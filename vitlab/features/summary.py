@@ -51,8 +51,15 @@ def model_tables(scores, metric_titles, detail_names=()):
     tables = []
     for model, rows in scores.items():
         columns = ["feature", "dim", *metric_titles.values(), *detail_names]
-        table_rows = [[s.feature, s.dim, *[s.metrics.get(m, float("nan")) for m in metric_titles],
-                       *[s.details.get(d, "") for d in detail_names]] for s in rows]
+        table_rows = [
+            [
+                s.feature,
+                s.dim,
+                *[s.metrics.get(m, float("nan")) for m in metric_titles],
+                *[s.details.get(d, "") for d in detail_names],
+            ]
+            for s in rows
+        ]
         tables.append(Table(title=f"{model}", columns=columns, rows=table_rows))
     return tables
 

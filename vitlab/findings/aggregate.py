@@ -9,8 +9,8 @@ Verdict rules (with at least 3 seeds; fewer gives "inconclusive"):
   not tested      none of its measurements exists in the runs.
 """
 
-import json
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -137,16 +137,26 @@ def evaluate_check(check, runs):
     else:
         status = "unclear"
     needed = stats.seeds_to_decide(differences) if status == "unclear" else None
-    return CheckOutcome(check, difference, stats.estimate(left), stats.estimate(right), status, needed,
-                        tuple(float(d) for d in differences))
+    return CheckOutcome(
+        check,
+        difference,
+        stats.estimate(left),
+        stats.estimate(right),
+        status,
+        needed,
+        tuple(float(d) for d in differences),
+    )
 
 
 def _describe(outcome):
     d = outcome.difference
     interval = f" [{d.low:+.3f}, {d.high:+.3f}]" if d.has_interval else ""
     if outcome.status == "unclear" and d.has_interval:
-        interval += (f"; about {outcome.seeds_needed} seeds would decide it" if outcome.seeds_needed
-                     else "; indistinguishable from zero within 50 seeds")
+        interval += (
+            f"; about {outcome.seeds_needed} seeds would decide it"
+            if outcome.seeds_needed
+            else "; indistinguishable from zero within 50 seeds"
+        )
     return f"'{outcome.check.label}' ({d.mean:+.3f}{interval})"
 
 
@@ -154,8 +164,9 @@ def verdict(outcomes, seeds):
     """(verdict, one sentence why) from the checks' statuses."""
     tested = [o for o in outcomes if o.status != "untested"]
     if not tested:
-        return "not tested", ("no measurement available: a step is missing, or its models are within 0.1 of "
-                              "chance accuracy.")
+        return "not tested", (
+            "no measurement available: a step is missing, or its models are within 0.1 of chance accuracy."
+        )
     held = [o for o in tested if o.status == "holds"]
     against = [o for o in tested if o.status == "contradicted"]
     unclear = [o for o in tested if o.status == "unclear"]
@@ -171,13 +182,14 @@ def verdict(outcomes, seeds):
         return "reproduced", f"all {len(tested)} checks hold; the weakest is {_describe(weakest)}."
     if held:
         missed = against + unclear
-        return "partly", (f"{len(held)} of {len(tested)} checks hold; not: "
-                          + "; ".join(_describe(o) for o in missed) + ".")
+        return "partly", (
+            f"{len(held)} of {len(tested)} checks hold; not: " + "; ".join(_describe(o) for o in missed) + "."
+        )
     if against:
-        return "not reproduced", ("no check holds and the effect goes the other way in "
-                                  + "; ".join(_describe(o) for o in against) + ".")
-    return "not reproduced", ("no check's interval excludes zero: "
-                              + "; ".join(_describe(o) for o in unclear) + ".")
+        return "not reproduced", (
+            "no check holds and the effect goes the other way in " + "; ".join(_describe(o) for o in against) + "."
+        )
+    return "not reproduced", ("no check's interval excludes zero: " + "; ".join(_describe(o) for o in unclear) + ".")
 
 
 def evaluate(runs, claims=CLAIMS):
@@ -186,5 +198,11 @@ def evaluate(runs, claims=CLAIMS):
         checks = [evaluate_check(c, runs) for c in claim.checks]
         name, reason = verdict(checks, len(runs))
         outcomes.append(ClaimOutcome(claim, name, reason, checks))
-    return Findings([r.seed for r in runs], [r.path for r in runs], aggregate_scalars(runs), aggregate_curves(runs),
-                    outcomes, [r.info for r in runs])
+    return Findings(
+        [r.seed for r in runs],
+        [r.path for r in runs],
+        aggregate_scalars(runs),
+        aggregate_curves(runs),
+        outcomes,
+        [r.info for r in runs],
+    )

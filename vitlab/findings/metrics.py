@@ -21,10 +21,10 @@ class SeedCurve:
     ticks: list | None = None  # ... or labels shown at those numbers
 
 
-
 def number(value):
     """A summary value as a float; a stored NaN comes back from JSON as None."""
     return float("nan") if value is None else float(value)
+
 
 def _index(result, model):
     return result.models.index(model)
@@ -145,8 +145,12 @@ def corruption(results, key="corruption"):
     if result is None:
         return {}, {}
     scalars = {}
-    for name, metric in (("mce", "mCE"), ("relative_mce", "relative_mCE"), ("mean_error", "mean_error"),
-                         ("clean_error", "clean_error")):
+    for name, metric in (
+        ("mce", "mCE"),
+        ("relative_mce", "relative_mCE"),
+        ("mean_error", "mean_error"),
+        ("clean_error", "clean_error"),
+    ):
         for model, value in metric_values(result, metric).items():
             scalars[f"corruption/{name}/{model}"] = number(value)
     return scalars, {}
@@ -180,8 +184,9 @@ def linear_probe(results, key="linear-probe"):
         return scalars, curves
     for model in result.models:
         method = "logistic" if any(k.startswith(f"{model}/logistic/") for k in result.arrays) else "linear"
-        main = next((kind for kind in ("class", "pooled") if model_array(result, f"{method}/{kind}", model) is not None),
-                    None)
+        main = next(
+            (kind for kind in ("class", "pooled") if model_array(result, f"{method}/{kind}", model) is not None), None
+        )
         if main is None:
             continue
         per_block = np.asarray(model_array(result, f"{method}/{main}", model), dtype=float)
@@ -203,16 +208,28 @@ def training(info):
             if isinstance(entry.get(source), (int, float)):
                 scalars[f"training/{target}/{name}"] = float(entry[source])
     for card in info.get("zoo_cards") or []:
-        for source, target in (("clean_accuracy", "validation"), ("training_seconds", "train_seconds"),
-                               ("training_cpu_seconds", "train_cpu_seconds"),
-                               ("training_seconds_steady", "train_steady_seconds")):
+        for source, target in (
+            ("clean_accuracy", "validation"),
+            ("training_seconds", "train_seconds"),
+            ("training_cpu_seconds", "train_cpu_seconds"),
+            ("training_seconds_steady", "train_steady_seconds"),
+        ):
             if isinstance(card.get(source), (int, float)):
                 scalars[f"training/{target}/{card['role']}"] = float(card[source])
     return scalars
 
 
-EXTRACTORS = (occlusion, correlation, shuffle, shape_bias, token_similarity, segmentation, corruption, adversarial,
-              linear_probe)
+EXTRACTORS = (
+    occlusion,
+    correlation,
+    shuffle,
+    shape_bias,
+    token_similarity,
+    segmentation,
+    corruption,
+    adversarial,
+    linear_probe,
+)
 
 
 def measure(results, info=None):

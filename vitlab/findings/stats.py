@@ -61,8 +61,7 @@ def curve_estimate(rows):
     """Pointwise (mean, low, high) of equal-length curves, one row per seed."""
     rows = np.asarray(rows, dtype=float)
     points = [estimate(rows[:, j]) for j in range(rows.shape[1])]
-    return (np.array([p.mean for p in points]), np.array([p.low for p in points]),
-            np.array([p.high for p in points]))
+    return (np.array([p.mean for p in points]), np.array([p.low for p in points]), np.array([p.high for p in points]))
 
 
 def seeds_to_decide(values, limit=50):

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from vitlab.errors import EXIT_INTERRUPTED, UserError
-from vitlab.zoo.build import build as build_zoo, run_child
+from vitlab.zoo.build import build as build_zoo
+from vitlab.zoo.build import run_child
 
 RECIPE = "findings"
 
@@ -51,8 +52,16 @@ def run_seed(root, seed, overrides=(), recipe=RECIPE, quiet=False):
     if (target / "run.json").exists():
         command += ["--resume", str(target), "--runs", str(root)]
     else:
-        command += [recipe, "--out", str(target), "--runs", str(root), "--set", f"seed={seed}",
-                    *[f"--set={o}" for o in overrides]]
+        command += [
+            recipe,
+            "--out",
+            str(target),
+            "--runs",
+            str(root),
+            "--set",
+            f"seed={seed}",
+            *[f"--set={o}" for o in overrides],
+        ]
     if quiet:
         command.append("--quiet")
     code = run_child(command)  # a stop sent to the study reaches the seed's run
@@ -60,8 +69,10 @@ def run_seed(root, seed, overrides=(), recipe=RECIPE, quiet=False):
         print(f"findings: seed {seed}: interrupted; rerun the same command to resume {target}", flush=True)
         raise KeyboardInterrupt
     if code != 0:
-        raise UserError(f"seed {seed}: `{' '.join(command)}` failed with exit code {code}; "
-                        f"rerun the same command to resume {target}")
+        raise UserError(
+            f"seed {seed}: `{' '.join(command)}` failed with exit code {code}; "
+            f"rerun the same command to resume {target}"
+        )
     if cards:
         (target / ZOO_CARDS).write_text(json.dumps(cards, indent=1) + "\n")
     return target, time.time() - started
@@ -77,9 +88,13 @@ def run_study(root, seeds, output, overrides=(), recipe=RECIPE, quiet=False):
         paths.append(str(path))
         seconds[seed] = elapsed
     findings = aggregate.evaluate(aggregate.load_runs(paths))
-    header = [f"Recipe `{recipe}`{' with ' + ', '.join(overrides) if overrides else ''}; wall time per seed "
-              f"(this invocation; resumed seeds count only what was left): "
-              + ", ".join(f"seed {s}: {t / 60:.1f} min" for s, t in seconds.items()) + ".", ""]
+    header = [
+        f"Recipe `{recipe}`{' with ' + ', '.join(overrides) if overrides else ''}; wall time per seed "
+        f"(this invocation; resumed seeds count only what was left): "
+        + ", ".join(f"seed {s}: {t / 60:.1f} min" for s, t in seconds.items())
+        + ".",
+        "",
+    ]
     return write.write(findings, output, header), seconds
 
 

@@ -1,7 +1,7 @@
 """Models: ViT / DeiT (with a distillation or "shape" token) and ResNet, by name.
 
-    >>> from vitlab import models
-    >>> model = models.create("deit_tiny_distilled_patch16_224", num_classes=10)
+>>> from vitlab import models
+>>> model = models.create("deit_tiny_distilled_patch16_224", num_classes=10)
 """
 
 import importlib.abc
@@ -138,18 +138,30 @@ def _load_error(path, error):
 
     text = str(error)
     if "Lambda" in text or "safe_mode" in text:
-        return UserError(f"{path}: holds code (a Lambda layer or a serialized function); vitlab loads models "
-                         "in Keras safe mode and will not run it")
+        return UserError(
+            f"{path}: holds code (a Lambda layer or a serialized function); vitlab loads models "
+            "in Keras safe mode and will not run it"
+        )
     if "Could not locate" in text or "Unknown layer" in text or "Unknown object" in text:
         import re
 
         name = re.search(r"(?:Could not locate (?:class|function)|Unknown (?:layer|object)[^']*) '([\w.]+)'", text)
         what = f" {name.group(1)!r}" if name else ""
-        return UserError(f"{path}: uses the class{what}, which is neither Keras nor vitlab (custom code is not "
-                         "loaded); rebuild the model from registered layers")
+        return UserError(
+            f"{path}: uses the class{what}, which is neither Keras nor vitlab (custom code is not "
+            "loaded); rebuild the model from registered layers"
+        )
     first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     return UserError(f"{path}: cannot be loaded as a Keras model ({first[:200]})")
 
 
-__all__ = ["ModelSpec", "UnknownModelError", "create", "get_spec", "list_models", "load", "parameter_count",
-           "timm_models"]
+__all__ = [
+    "ModelSpec",
+    "UnknownModelError",
+    "create",
+    "get_spec",
+    "list_models",
+    "load",
+    "parameter_count",
+    "timm_models",
+]

@@ -121,8 +121,7 @@ class ModelAdapter:
         """
         images = self.prepare(images)
         if self.is_transformer:
-            out = self.model.forward(images, return_tokens=tokens, return_attention=attention,
-                                     token_keep=token_keep)
+            out = self.model.forward(images, return_tokens=tokens, return_attention=attention, token_keep=token_keep)
             if tokens and self.token_norm:
                 out["tokens"] = [self.model.norm(t) for t in out["tokens"]]
             return out
@@ -152,7 +151,7 @@ class ModelAdapter:
             elif kind == "dist" and self.has_dist_token:
                 features[kind] = [t[:, 1] for t in out["tokens"]]
             elif kind == "patch_mean":
-                features[kind] = [ops.mean(t[:, self.num_prefix_tokens:], axis=1) for t in out["tokens"]]
+                features[kind] = [ops.mean(t[:, self.num_prefix_tokens :], axis=1) for t in out["tokens"]]
         return features
 
     def cls_attention(self, images, block=-1, head=None, token=0):
@@ -161,11 +160,13 @@ class ModelAdapter:
         head=None averages the heads. Used for salient PatchDrop and segmentation.
         """
         if token >= self.num_prefix_tokens:
-            raise ValueError(f"model {self.name!r} has {self.num_prefix_tokens} prefix token(s) (a pooled ViT has no "
-                             f"class token): no attention of prefix token {token} to read")
+            raise ValueError(
+                f"model {self.name!r} has {self.num_prefix_tokens} prefix token(s) (a pooled ViT has no "
+                f"class token): no attention of prefix token {token} to read"
+            )
         out = self.forward(images, attention=True)
         attention = out["attention"][block]  # (B, H, T, T)
-        row = attention[:, :, token, self.num_prefix_tokens:]
+        row = attention[:, :, token, self.num_prefix_tokens :]
         row = ops.mean(row, axis=1) if head is None else row[:, head]
         rows, cols = self.patch_grid
         return ops.reshape(row, (-1, rows, cols))
@@ -177,12 +178,16 @@ def _check_classifier(model, name):
 
     inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
     if not inputs or not outputs:
-        raise UserError(f"model {name!r}: a Keras model without a functional graph; vitlab adapts ViT, DeiT, "
-                        "ResNet or a functional image classifier")
+        raise UserError(
+            f"model {name!r}: a Keras model without a functional graph; vitlab adapts ViT, DeiT, "
+            "ResNet or a functional image classifier"
+        )
     in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
     if len(inputs) != 1 or len(outputs) != 1 or len(in_shape) != 4 or in_shape[-1] != 3 or len(out_shape) != 2:
-        raise UserError(f"model {name!r}: not an image classifier vitlab can adapt (inputs {in_shape}, outputs "
-                        f"{out_shape}; expected one (None, H, W, 3) input and one (None, classes) output)")
+        raise UserError(
+            f"model {name!r}: not an image classifier vitlab can adapt (inputs {in_shape}, outputs "
+            f"{out_shape}; expected one (None, H, W, 3) input and one (None, classes) output)"
+        )
 
 
 def adapt(model_or_path, name=None, mean=None, std=None):

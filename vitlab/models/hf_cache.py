@@ -71,7 +71,7 @@ def hub_cache_dir():
 
 
 def looks_like_hub_name(name):
-    """"timm/deit_small_patch16_224.fb_in1k", "hf-hub:timm/x" or "deit_small_patch16_224.fb_in1k"."""
+    """ "timm/deit_small_patch16_224.fb_in1k", "hf-hub:timm/x" or "deit_small_patch16_224.fb_in1k"."""
     text = str(name)
     return text.startswith("hf-hub:") or "/" in text or "." in text
 
@@ -96,11 +96,15 @@ def find(name, cache_dir=None, revision=None) -> CachedCheckpoint:
     if weights is None:
         at = f"@{revision}" if revision else ""
         if _cached(repo_id, "config.json", root, chosen):
-            raise NotInCacheError(f"{repo_id}{at}: the cache holds its config.json but no weights file "
-                                  f"({', '.join(WEIGHT_FILES)}); the download was partial")
-        raise NotInCacheError(f"{repo_id}{at} is not in the local Hugging Face cache: looked for {folder}/snapshots/"
-                              f"(cache {root}, from HF_HUB_CACHE / HF_HOME); fetch it once where there is a network "
-                              f"(`huggingface-cli download {repo_id}` or timm's pretrained=True), or give the file")
+            raise NotInCacheError(
+                f"{repo_id}{at}: the cache holds its config.json but no weights file "
+                f"({', '.join(WEIGHT_FILES)}); the download was partial"
+            )
+        raise NotInCacheError(
+            f"{repo_id}{at} is not in the local Hugging Face cache: looked for {folder}/snapshots/"
+            f"(cache {root}, from HF_HUB_CACHE / HF_HOME); fetch it once where there is a network "
+            f"(`huggingface-cli download {repo_id}` or timm's pretrained=True), or give the file"
+        )
     config = {}
     config_path = _cached(repo_id, "config.json", root, chosen)
     if config_path is not None:
@@ -109,8 +113,9 @@ def find(name, cache_dir=None, revision=None) -> CachedCheckpoint:
         except json.JSONDecodeError as error:
             raise UserError(f"{config_path}: not valid JSON ({error})") from None
     architecture = config.get("architecture") or architecture
-    return CachedCheckpoint(repo_id=repo_id, architecture=architecture, weights=weights, config=config,
-                            revision=weights.parent.name)
+    return CachedCheckpoint(
+        repo_id=repo_id, architecture=architecture, weights=weights, config=config, revision=weights.parent.name
+    )
 
 
 def _cached(repo_id, filename, root, revision):
@@ -151,12 +156,21 @@ def import_cached(name, cache_dir=None, revision=None, num_classes=None, image_s
     cached = find(name, cache_dir=cache_dir, revision=revision)
     cfg = preprocessing.from_pretrained_cfg(cached.pretrained_cfg)
     tagged = cached.repo_id.split("/", 1)[1]
-    build = tagged if tagged in registry.PRETRAINED and tagged.startswith(cached.architecture + ".") else \
-        cached.architecture
-    model, notes = import_checkpoint(build, cached.weights, num_classes=num_classes,
-                                     image_size=image_size or cfg.get("image_size"), mean=mean or cfg.get("mean"),
-                                     std=std or cfg.get("std"), crop_pct=cfg.get("crop_pct"),
-                                     interpolation=cfg.get("interpolation"))
+    build = (
+        tagged
+        if tagged in registry.PRETRAINED and tagged.startswith(cached.architecture + ".")
+        else cached.architecture
+    )
+    model, notes = import_checkpoint(
+        build,
+        cached.weights,
+        num_classes=num_classes,
+        image_size=image_size or cfg.get("image_size"),
+        mean=mean or cfg.get("mean"),
+        std=std or cfg.get("std"),
+        crop_pct=cfg.get("crop_pct"),
+        interpolation=cfg.get("interpolation"),
+    )
     return model, notes, cached
 
 

@@ -38,8 +38,14 @@ class DataConfig:
 
     def record(self):
         """What a run records (run.json, events)."""
-        return {"input_size": self.input_size, "mean": _list(self.mean), "std": _list(self.std),
-                "crop_pct": self.crop_pct, "interpolation": self.interpolation, "crop_from": self.source}
+        return {
+            "input_size": self.input_size,
+            "mean": _list(self.mean),
+            "std": _list(self.std),
+            "crop_pct": self.crop_pct,
+            "interpolation": self.interpolation,
+            "crop_from": self.source,
+        }
 
 
 def _list(values):
@@ -73,8 +79,14 @@ def of(model, crop_pct=None, interpolation=None):
         source = FROM_PAPER
     chosen_pct = next((v for v in (crop_pct, stored_pct) if v is not None), crop.PAPER_CROP_PCT)
     chosen_interpolation = next((v for v in (interpolation, stored_interpolation) if v), crop.PAPER_INTERPOLATION)
-    return DataConfig(input_size=None if size is None else int(size), mean=_tuple(mean), std=_tuple(std),
-                      crop_pct=float(chosen_pct), interpolation=chosen_interpolation, source=source)
+    return DataConfig(
+        input_size=None if size is None else int(size),
+        mean=_tuple(mean),
+        std=_tuple(std),
+        crop_pct=float(chosen_pct),
+        interpolation=chosen_interpolation,
+        source=source,
+    )
 
 
 def _tuple(values):
@@ -87,11 +99,14 @@ def of_registry_name(name):
 
     spec = registry.get_spec(name)
     stored_crop = spec.crop_pct is not None
-    return DataConfig(input_size=spec.image_size, mean=_tuple(spec.kwargs.get("mean")),
-                      std=_tuple(spec.kwargs.get("std")),
-                      crop_pct=spec.crop_pct if stored_crop else crop.PAPER_CROP_PCT,
-                      interpolation=spec.interpolation or crop.PAPER_INTERPOLATION,
-                      source=FROM_MODEL if stored_crop else FROM_PAPER)
+    return DataConfig(
+        input_size=spec.image_size,
+        mean=_tuple(spec.kwargs.get("mean")),
+        std=_tuple(spec.kwargs.get("std")),
+        crop_pct=spec.crop_pct if stored_crop else crop.PAPER_CROP_PCT,
+        interpolation=spec.interpolation or crop.PAPER_INTERPOLATION,
+        source=FROM_MODEL if stored_crop else FROM_PAPER,
+    )
 
 
 def from_pretrained_cfg(cfg):

@@ -21,8 +21,7 @@ _STEM_CONV = {"imagenet": (7, 2, 3), "cifar": (3, 1, 1), "stride2": (3, 2, 1)}
 
 
 def _conv(filters, kernel, stride, name, dtype):
-    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="valid", use_bias=False, name=name,
-                               dtype=dtype)
+    return keras.layers.Conv2D(filters, kernel, strides=stride, padding="valid", use_bias=False, name=name, dtype=dtype)
 
 
 def _bn(name, dtype):
@@ -51,7 +50,10 @@ class Bottleneck(keras.layers.Layer):
         self.conv2, self.bn2 = _conv(width, 3, stride, "conv2", dtype), _bn("bn2", dtype)
         self.conv3, self.bn3 = _conv(width * 4, 1, 1, "conv3", dtype), _bn("bn3", dtype)
         if downsample:
-            self.down_conv, self.down_bn = _conv(width * 4, 1, stride, "downsample_0", dtype), _bn("downsample_1", dtype)
+            self.down_conv, self.down_bn = (
+                _conv(width * 4, 1, stride, "downsample_0", dtype),
+                _bn("downsample_1", dtype),
+            )
 
     def call(self, x, training=False):
         shortcut = x
@@ -85,16 +87,22 @@ class ResNet(keras.Model):
         stage_strides=None,
         **kwargs,
     ):
-        stage_strides = tuple(int(v) for v in stage_strides) if stage_strides is not None \
+        stage_strides = (
+            tuple(int(v) for v in stage_strides)
+            if stage_strides is not None
             else tuple(1 if i == 0 else 2 for i in range(len(stage_depths)))
+        )
         if len(stage_strides) != len(stage_depths) or min(stage_strides) < 1:
-            raise ValueError(f"stage_strides must give a stride >= 1 per stage ({len(stage_depths)}), "
-                             f"got {stage_strides!r}")
+            raise ValueError(
+                f"stage_strides must give a stride >= 1 per stage ({len(stage_depths)}), got {stage_strides!r}"
+            )
         if stem not in STEMS:
             raise ValueError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
         if (stem == "patchify") != (patch_size is not None):
-            raise ValueError(f"patch_size is the patchify stem's (and only its) setting; got stem={stem!r}, "
-                             f"patch_size={patch_size!r}")
+            raise ValueError(
+                f"patch_size is the patchify stem's (and only its) setting; got stem={stem!r}, "
+                f"patch_size={patch_size!r}"
+            )
         if stem == "patchify" and (int(patch_size) < 1 or image_size % int(patch_size)):
             raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
         super().__init__(**kwargs)
@@ -112,8 +120,11 @@ class ResNet(keras.Model):
             for block_index in range(count):
                 block_stride = stride if block_index == 0 else 1
                 downsample = block_index == 0 and (block_stride != 1 or in_channels != width * 4)
-                self.blocks.append(Bottleneck(width, block_stride, downsample,
-                                              name=f"layer{stage_index + 1}_{block_index}", dtype=dtype))
+                self.blocks.append(
+                    Bottleneck(
+                        width, block_stride, downsample, name=f"layer{stage_index + 1}_{block_index}", dtype=dtype
+                    )
+                )
                 self.block_stage.append(stage_index)
                 in_channels = width * 4
         self.fc = keras.layers.Dense(num_classes, name="fc", dtype=dtype) if num_classes else None

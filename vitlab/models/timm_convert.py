@@ -67,8 +67,10 @@ def _read_torch(path):
     try:
         import torch
     except ImportError:
-        raise CheckpointError(f"{path}: reading .pth needs PyTorch; convert it to .safetensors or .npz "
-                              "(e.g. safetensors.torch.save_file) or install torch") from None
+        raise CheckpointError(
+            f"{path}: reading .pth needs PyTorch; convert it to .safetensors or .npz "
+            "(e.g. safetensors.torch.save_file) or install torch"
+        ) from None
     import argparse
 
     # weights_only: nothing in the file is executed. Training checkpoints (DeiT's) also
@@ -97,11 +99,11 @@ def unwrap_state(state) -> dict:
     arrays = {key: np.asarray(value) for key, value in state.items() if hasattr(value, "shape")}
     for prefix in ("model.", "module."):
         if arrays and all(key.startswith(prefix) for key in arrays):
-            arrays = {key[len(prefix):]: value for key, value in arrays.items()}
+            arrays = {key[len(prefix) :]: value for key, value in arrays.items()}
     if any(key.startswith("backbone.") for key in arrays):
         # DINO's training checkpoint: the ViT under backbone., its projection head (head.mlp.*,
         # head.last_layer.*) beside it; the backbone alone is what dino_deitsmall16_pretrain.pth holds
-        arrays = {key[len("backbone."):]: value for key, value in arrays.items() if key.startswith("backbone.")}
+        arrays = {key[len("backbone.") :]: value for key, value in arrays.items() if key.startswith("backbone.")}
     return arrays
 
 
@@ -125,9 +127,12 @@ def _layer_norm(prefix, layer):
 
 
 def _batch_norm(prefix, layer):
-    return {f"{prefix}.weight": (layer.gamma, "same"), f"{prefix}.bias": (layer.beta, "same"),
-            f"{prefix}.running_mean": (layer.moving_mean, "same"),
-            f"{prefix}.running_var": (layer.moving_variance, "same")}
+    return {
+        f"{prefix}.weight": (layer.gamma, "same"),
+        f"{prefix}.bias": (layer.beta, "same"),
+        f"{prefix}.running_mean": (layer.moving_mean, "same"),
+        f"{prefix}.running_var": (layer.moving_variance, "same"),
+    }
 
 
 def vit_layout(model) -> dict:
@@ -222,9 +227,11 @@ def load_timm_state(model, state, source="checkpoint", skip_head=False) -> list[
         notes += [note] if note else []
     missing = [key for key in pairs if key not in state]
     extra = [key for key in state if key not in pairs]
-    wrong = [f"{key} {tuple(state[key].shape)} != {tuple(_TO_TIMM[kind](np.zeros(var.shape)).shape)}"
-             for key, (var, kind) in pairs.items()
-             if key in state and tuple(_TO_KERAS[kind](np.asarray(state[key])).shape) != tuple(var.shape)]
+    wrong = [
+        f"{key} {tuple(state[key].shape)} != {tuple(_TO_TIMM[kind](np.zeros(var.shape)).shape)}"
+        for key, (var, kind) in pairs.items()
+        if key in state and tuple(_TO_KERAS[kind](np.asarray(state[key])).shape) != tuple(var.shape)
+    ]
     problems = []
     if missing:
         problems.append(f"missing keys: {_show(missing)}")
@@ -260,12 +267,15 @@ def export_timm_state(model) -> dict:
     """The model's weights as a timm-layout {key: float32 numpy array}."""
     import keras
 
-    return {key: np.ascontiguousarray(_TO_TIMM[kind](keras.ops.convert_to_numpy(variable)))
-            for key, (variable, kind) in layout(model).items()}
+    return {
+        key: np.ascontiguousarray(_TO_TIMM[kind](keras.ops.convert_to_numpy(variable)))
+        for key, (variable, kind) in layout(model).items()
+    }
 
 
-def import_checkpoint(name, path, num_classes=None, image_size=None, mean=None, std=None, crop_pct=None,
-                      interpolation=None):
+def import_checkpoint(
+    name, path, num_classes=None, image_size=None, mean=None, std=None, crop_pct=None, interpolation=None
+):
     """Builds registry model `name` shaped for the checkpoint and loads it; returns (model, notes).
 
     name: an architecture, or ARCHITECTURE.TAG for a timm tag vitlab knows (the model then
@@ -287,9 +297,15 @@ def import_checkpoint(name, path, num_classes=None, image_size=None, mean=None, 
     if classes < 0:
         raise CheckpointError(f"--num-classes must be >= 0, got {classes}")
     fresh_head = found != classes
-    model = models.create(name, num_classes=classes, image_size=image_size,
-                          mean=tuple(mean) if mean else None, std=tuple(std) if std else None,
-                          crop_pct=crop_pct, interpolation=interpolation)
+    model = models.create(
+        name,
+        num_classes=classes,
+        image_size=image_size,
+        mean=tuple(mean) if mean else None,
+        std=tuple(std) if std else None,
+        crop_pct=crop_pct,
+        interpolation=interpolation,
+    )
     notes = load_timm_state(model, state, source=str(path), skip_head=fresh_head)
     if fresh_head and classes:
         notes.append(f"new head with {classes} classes (checkpoint head: {found or 'none'})")
@@ -300,5 +316,7 @@ def import_checkpoint(name, path, num_classes=None, image_size=None, mean=None, 
     return model, notes
 
 
-NO_CROP_NOTE = ("no evaluation crop known for this checkpoint: it is fed the paper's 256/224 bilinear (name "
-                "ARCHITECTURE.TAG of a known timm tag, or import it from the Hugging Face cache)")
+NO_CROP_NOTE = (
+    "no evaluation crop known for this checkpoint: it is fed the paper's 256/224 bilinear (name "
+    "ARCHITECTURE.TAG of a known timm tag, or import it from the Hugging Face cache)"
+)

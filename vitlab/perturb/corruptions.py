@@ -29,6 +29,7 @@ EXTRA_FAMILY = "extra"
 MIN_SIZE = 32  # imagecorruptions refuses smaller images
 _TAKES_SEED = ("glass_blur", "impulse_noise")  # these draw from their own generator
 
+
 class UnknownCorruptionError(UserError):
     pass
 
@@ -56,8 +57,8 @@ def check_corruptions(names):
         for item in expanded:
             if item not in ALL:
                 raise UnknownCorruptionError(
-                    f"unknown corruption {item!r}; choose from {', '.join(ALL)} "
-                    f"or a group ({', '.join(groups)})")
+                    f"unknown corruption {item!r}; choose from {', '.join(ALL)} or a group ({', '.join(groups)})"
+                )
             if item not in resolved:
                 resolved.append(item)
     if not resolved:
@@ -124,8 +125,9 @@ def corrupt_image(image, corruption, severity, seed=0, index=0):
     local_seed = image_seed(seed, corruption, severity, index)
     np.random.seed(local_seed)  # the library draws from NumPy's global generator
     kwargs = {"seed": local_seed} if corruption in _TAKES_SEED else {}
-    out = imagecorruptions.corrupt(np.ascontiguousarray(work), corruption_name=corruption,
-                                   severity=int(severity), **kwargs)
+    out = imagecorruptions.corrupt(
+        np.ascontiguousarray(work), corruption_name=corruption, severity=int(severity), **kwargs
+    )
     out = np.asarray(out, dtype=np.uint8)
     if out.shape[:2] != (height, width):
         out = _resize(out, (height, width))
@@ -136,11 +138,15 @@ def corrupt_batch(images, corruption, severity, seed=0, indices=None):
     """(N, H, W, 3) images -> corrupted (N, H, W, 3) uint8; per-image seeds from `indices`."""
     images = to_uint8(images)
     indices = np.arange(len(images)) if indices is None else np.asarray(indices)
-    return np.stack([corrupt_image(image, corruption, severity, seed, index)
-                     for image, index in zip(images, indices)]) if len(images) else images.copy()
+    return (
+        np.stack([corrupt_image(image, corruption, severity, seed, index) for image, index in zip(images, indices)])
+        if len(images)
+        else images.copy()
+    )
 
 
 # --- corruption error ---------------------------------------------------------------------
+
 
 def corruption_errors(errors, base_errors, clean_error=None, base_clean_error=None):
     """CE per corruption: sum over severities of E / sum of E_base. Arrays (C, S).
@@ -170,6 +176,7 @@ def alexnet_errors(names, severities):
     """The published AlexNet errors for these (corruption, severity) pairs, (C, S)."""
     missing = [name for name in names if name not in ALEXNET_ERRORS]
     if missing:
-        raise UnknownCorruptionError(f"no published AlexNet errors for {', '.join(missing)} (only the 15 "
-                                     f"ImageNet-C corruptions have them)")
+        raise UnknownCorruptionError(
+            f"no published AlexNet errors for {', '.join(missing)} (only the 15 ImageNet-C corruptions have them)"
+        )
     return np.array([[ALEXNET_ERRORS[name][s - 1] for s in severities] for name in names])

@@ -42,8 +42,9 @@ def _key_counter(seeds):
     """TensorFlow's seed scrambling (StatelessRandomGetKeyCounter for Philox): (B, 2) -> key, counter."""
     words = np.asarray(seeds, dtype=np.int64).view(np.uint64)
     s0, s1 = words[..., 0], words[..., 1]
-    mix = _philox((s0 & _LOW, s0 >> _SHIFT, s1 & _LOW, s1 >> _SHIFT),
-                  (np.full_like(s0, 0x3EC8F720), np.full_like(s0, 0x02461E29)))
+    mix = _philox(
+        (s0 & _LOW, s0 >> _SHIFT, s1 & _LOW, s1 >> _SHIFT), (np.full_like(s0, 0x3EC8F720), np.full_like(s0, 0x02461E29))
+    )
     return (mix[0], mix[1]), (mix[2], mix[3])
 
 

@@ -86,8 +86,9 @@ def cell_fraction(masks, cell_map, num_cells):
     flat_map = np.asarray(cell_map).reshape(-1)
     inside = flat_map >= 0
     ids = (np.arange(batch)[:, None] * num_cells + flat_map[None, inside]).reshape(-1)
-    sums = np.bincount(ids, weights=masks.reshape(batch, -1)[:, inside].reshape(-1).astype(np.float64),
-                       minlength=batch * num_cells).reshape(batch, num_cells)
+    sums = np.bincount(
+        ids, weights=masks.reshape(batch, -1)[:, inside].reshape(-1).astype(np.float64), minlength=batch * num_cells
+    ).reshape(batch, num_cells)
     counts = np.bincount(flat_map[inside], minlength=num_cells)
     return (sums / np.maximum(counts, 1)).astype(np.float32)
 
@@ -107,8 +108,9 @@ def cells_to_pixels(cell_values, cell_map, fill):
     cell_values = ops.convert_to_tensor(cell_values)
     cell_map = np.asarray(cell_map)
     num_cells = int(cell_values.shape[1])
-    padded = ops.concatenate([cell_values, ops.cast(ops.full((ops.shape(cell_values)[0], 1), fill),
-                                                    cell_values.dtype)], axis=1)
+    padded = ops.concatenate(
+        [cell_values, ops.cast(ops.full((ops.shape(cell_values)[0], 1), fill), cell_values.dtype)], axis=1
+    )
     index = np.where(cell_map >= 0, cell_map, num_cells).astype("int32")
     return ops.take(padded, index, axis=1)
 

@@ -21,19 +21,34 @@ RELEASED_JPEG_QUALITY = 85
 IMAGES_RELEASED = "imagenet_c"
 IMAGES_PREPARED = "vitlab_prepared"
 IMAGES_ON_THE_FLY = "vitlab_on_the_fly"
-IMAGES_LABELS = {IMAGES_RELEASED: "released ImageNet-C files",
-                 IMAGES_PREPARED: "vitlab's corruptions, prepared set",
-                 IMAGES_ON_THE_FLY: "vitlab's corruptions, made on the fly"}
-NOT_RELEASED_NOTE = ("these are vitlab's corruptions (re-implemented filters, no JPEG save), not the released "
-                     "ImageNet-C files: errors, and CE / mCE against AlexNet's errors on the released files, are "
-                     "not comparable with published ImageNet-C numbers (use imagenet_c=DIR for those)")
+IMAGES_LABELS = {
+    IMAGES_RELEASED: "released ImageNet-C files",
+    IMAGES_PREPARED: "vitlab's corruptions, prepared set",
+    IMAGES_ON_THE_FLY: "vitlab's corruptions, made on the fly",
+}
+NOT_RELEASED_NOTE = (
+    "these are vitlab's corruptions (re-implemented filters, no JPEG save), not the released "
+    "ImageNet-C files: errors, and CE / mCE against AlexNet's errors on the released files, are "
+    "not comparable with published ImageNet-C numbers (use imagenet_c=DIR for those)"
+)
 
 # Mean top-1 error over severities 1-5, in AugMix's CORRUPTIONS order.
 ALEXNET_MEAN_ERRORS = {
-    "gaussian_noise": 0.886428, "shot_noise": 0.894468, "impulse_noise": 0.922640,
-    "defocus_blur": 0.819880, "glass_blur": 0.826268, "motion_blur": 0.785948, "zoom_blur": 0.798360,
-    "snow": 0.866816, "frost": 0.826572, "fog": 0.819324, "brightness": 0.564592,
-    "contrast": 0.853204, "elastic_transform": 0.646056, "pixelate": 0.717840, "jpeg_compression": 0.606500,
+    "gaussian_noise": 0.886428,
+    "shot_noise": 0.894468,
+    "impulse_noise": 0.922640,
+    "defocus_blur": 0.819880,
+    "glass_blur": 0.826268,
+    "motion_blur": 0.785948,
+    "zoom_blur": 0.798360,
+    "snow": 0.866816,
+    "frost": 0.826572,
+    "fog": 0.819324,
+    "brightness": 0.564592,
+    "contrast": 0.853204,
+    "elastic_transform": 0.646056,
+    "pixelate": 0.717840,
+    "jpeg_compression": 0.606500,
 }
 ALEXNET = "alexnet"
 
@@ -76,6 +91,8 @@ def mce_baseline(num_classes, requested=None, models=()):
         return choice, f"{choice} (baseline model, evaluated in the same pass)"
     cnns = [name for name, kind in models if kind == "cnn"]
     if cnns:
-        return cnns[0], (f"{cnns[0]} (baseline model: first CNN of the run; the data has {num_classes} "
-                         f"classes, not ImageNet's {IMAGENET_CLASSES})")
+        return cnns[0], (
+            f"{cnns[0]} (baseline model: first CNN of the run; the data has {num_classes} "
+            f"classes, not ImageNet's {IMAGENET_CLASSES})"
+        )
     return None, "none: no AlexNet errors for this data and no CNN in the run; unnormalised errors only"

@@ -50,8 +50,12 @@ def token_keep(seed, indices, num_patches, count, repeat=0):
 
 def cell_keep(seed, indices, shape, rate, repeat=0):
     """(B, h, w) float32 Bernoulli keep mask, uniform > rate (resnet.py line 17), per image."""
-    return np.stack([(_rng(seed, index, repeat).random(tuple(shape)) > float(rate)).astype("float32")
-                     for index in np.asarray(indices)])
+    return np.stack(
+        [
+            (_rng(seed, index, repeat).random(tuple(shape)) > float(rate)).astype("float32")
+            for index in np.asarray(indices)
+        ]
+    )
 
 
 def vit_forward(adapter, images, block, keep):
@@ -117,8 +121,9 @@ class OfficialLesion:
             self.num_patches = int(adapter.model.num_patches)
             tokens = self.num_patches + adapter.num_prefix_tokens
             self.counts = [[token_count(rate, tokens), r] for r in range(int(repeats)) for rate in rates]
-            self._forward = _compiled(lambda images, keep: adapter.select_head(
-                vit_forward(adapter, images, self.depth, keep), head))
+            self._forward = _compiled(
+                lambda images, keep: adapter.select_head(vit_forward(adapter, images, self.depth, keep), head)
+            )
         else:
             self.shape = resnet_point_shape(adapter.model, self.depth + 1)
             self.counts = [[float(rate), r] for r in range(int(repeats)) for rate in rates]
@@ -135,7 +140,7 @@ class OfficialLesion:
         hits1, hitsk = [], []
         for variant in range(len(self.counts)):
             logits = np.asarray(self._forward(images, self.keep(indices, variant)))
-            top = np.argsort(-logits, axis=1)[:, :self.top_k]
+            top = np.argsort(-logits, axis=1)[:, : self.top_k]
             hits1.append(top[:, 0] == labels)
             hitsk.append((top == labels[:, None]).any(axis=1))
         return np.stack(hits1), np.stack(hitsk)

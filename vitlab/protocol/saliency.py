@@ -71,11 +71,15 @@ def choose_saliency_model(requested, has_mask, vit_names, modes=SALIENT_MODES):
     if requested:
         return requested, f"saliency: {requested} (one mask per image, shared by every model)"
     if has_mask and vit_names:
-        return vit_names[0], (f"saliency: {vit_names[0]} (first ViT of the run, shared by every model; "
-                              f"the paper uses DINO ViT-S/16: saliency_model=...)")
+        return vit_names[0], (
+            f"saliency: {vit_names[0]} (first ViT of the run, shared by every model; "
+            f"the paper uses DINO ViT-S/16: saliency_model=...)"
+        )
     from vitlab.config import ConfigError
 
-    raise ConfigError(f"salient / non_salient PatchDrop needs saliency_model=MODEL, one model whose attention "
-                    f"masks every image for all models (the paper: DINO ViT-S/16, `vitlab weights import "
-                    f"{DINO_MODEL} dino_deitsmall16_pretrain.pth -o dino.keras`)"
-                    + ("" if has_mask else "; this data has no ground-truth masks to fall back on"))
+    raise ConfigError(
+        f"salient / non_salient PatchDrop needs saliency_model=MODEL, one model whose attention "
+        f"masks every image for all models (the paper: DINO ViT-S/16, `vitlab weights import "
+        f"{DINO_MODEL} dino_deitsmall16_pretrain.pth -o dino.keras`)"
+        + ("" if has_mask else "; this data has no ground-truth masks to fall back on")
+    )

@@ -97,10 +97,11 @@ def at_input_size(adapter, size=PAPER_INPUT_SIZE):
     resized = VisionTransformer(**{**model.get_config(), "image_size": int(size)})
     if model.pos_embed is not None:
         table = state["pos_embed"]
-        prefix, grid = table[:, :model.num_prefix_tokens], table[0, model.num_prefix_tokens:]
+        prefix, grid = table[:, : model.num_prefix_tokens], table[0, model.num_prefix_tokens :]
         old = model.grid_size
         new_grid = resample_pos_grid(grid.reshape(old, old, -1), resized.grid_size)
         state["pos_embed"] = np.concatenate(
-            [prefix, new_grid.reshape(1, -1, table.shape[-1]).astype(table.dtype)], axis=1)
+            [prefix, new_grid.reshape(1, -1, table.shape[-1]).astype(table.dtype)], axis=1
+        )
     timm_convert.load_timm_state(resized, state, source=f"{adapter.name} at {size}px")
     return ModelAdapter(resized, adapter.name, adapter.mean, adapter.std, adapter.token_norm)

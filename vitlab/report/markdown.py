@@ -42,10 +42,20 @@ def training_table(training):
     columns = ["model", "architecture", "dataset", "teacher", "epochs", "seconds", "accuracy", "val_accuracy"]
     rows = []
     for name, entry in training.items():
-        rows.append([name, entry.get("model", ""), entry.get("dataset", ""), entry.get("teacher") or "-",
-                     entry.get("epochs", ""), round(entry.get("seconds") or 0),
-                     *[float(entry[k]) if isinstance(entry.get(k), (int, float)) else "-"
-                       for k in ("accuracy", "val_accuracy")]])
+        rows.append(
+            [
+                name,
+                entry.get("model", ""),
+                entry.get("dataset", ""),
+                entry.get("teacher") or "-",
+                entry.get("epochs", ""),
+                round(entry.get("seconds") or 0),
+                *[
+                    float(entry[k]) if isinstance(entry.get(k), (int, float)) else "-"
+                    for k in ("accuracy", "val_accuracy")
+                ],
+            ]
+        )
     return Table("trained models", columns, rows)
 
 
@@ -53,8 +63,12 @@ def write_report(run):
     """(Re)write run/report/index.md and its PNGs from results.h5; returns the index path."""
     info = run.read_info()
     report_dir = run.subdir("report")
-    lines = [f"# {info.get('name', run.id)}", "", f"Run `{run.id}` ({info.get('kind', '')}), seed {info.get('seed')}, "
-             f"dataset `{info.get('dataset')}`.", ""]
+    lines = [
+        f"# {info.get('name', run.id)}",
+        "",
+        f"Run `{run.id}` ({info.get('kind', '')}), seed {info.get('seed')}, dataset `{info.get('dataset')}`.",
+        "",
+    ]
     training = info.get("training")
     if training:
         lines += ["## training", "", training_table(training).to_markdown(), ""]

@@ -48,7 +48,7 @@ def curves_figure(curves):
     fig = new_figure(scale=(columns, rows))
     for ax, each in zip(fig.subplots(rows, columns, squeeze=False).ravel(), curves):
         draw_curve(each, ax)
-    for ax in fig.axes[len(curves):]:
+    for ax in fig.axes[len(curves) :]:
         ax.set_visible(False)
     return fig
 

@@ -37,7 +37,7 @@ def split_label(label, models):
         return text, ""
     for model in sorted(models, key=len, reverse=True):
         if text.startswith(model + "/"):
-            return model, text[len(model) + 1:]
+            return model, text[len(model) + 1 :]
     return None, ""
 
 
@@ -65,13 +65,20 @@ def curve_rows(result, curve):
                 point_model, point_head = split_label(tick, models)
             if point_model is None:
                 point_model = in_title[0] if len(in_title) == 1 else (models[0] if len(models) == 1 else "")
-            rows.append({
-                "experiment": result.experiment, "model": point_model, "head": point_head,
-                "x_name": curve.x_label, "x": tick if tick is not None else curve.x[index],
-                "metric": curve.y_label, "value": _number(value),
-                "error": _number(errors[index]) if index < len(errors) else math.nan,
-                "series": str(label), "curve": curve.title,
-            })
+            rows.append(
+                {
+                    "experiment": result.experiment,
+                    "model": point_model,
+                    "head": point_head,
+                    "x_name": curve.x_label,
+                    "x": tick if tick is not None else curve.x[index],
+                    "metric": curve.y_label,
+                    "value": _number(value),
+                    "error": _number(errors[index]) if index < len(errors) else math.nan,
+                    "series": str(label),
+                    "curve": curve.title,
+                }
+            )
     return rows
 
 
@@ -84,13 +91,13 @@ def split_summary_key(key, models):
     "MODEL metric words"; a key naming no model keeps model and head empty."""
     for model in sorted(models, key=len, reverse=True):
         if key.startswith(model + "/") or key.startswith(model + " "):
-            tail = key[len(model) + 1:]
+            tail = key[len(model) + 1 :]
             head, sep, rest = tail.partition("/")
             return (rest, model, head) if sep and head in HEADS else (tail, model, "")
         for head in ("", *HEADS):
             suffix = f"/{model}/{head}" if head else f"/{model}"
             if key.endswith(suffix) and len(key) > len(suffix):
-                return key[:-len(suffix)], model, head
+                return key[: -len(suffix)], model, head
     return key, "", ""
 
 
@@ -100,9 +107,20 @@ def summary_rows(result):
     rows = []
     for key, value in result.summary.items():
         metric, model, head = split_summary_key(key, models)
-        rows.append({"experiment": result.experiment, "model": model, "head": head, "x_name": "", "x": None,
-                     "metric": metric, "value": _number(value), "error": math.nan, "series": "",
-                     "curve": "summary"})
+        rows.append(
+            {
+                "experiment": result.experiment,
+                "model": model,
+                "head": head,
+                "x_name": "",
+                "x": None,
+                "metric": metric,
+                "value": _number(value),
+                "error": math.nan,
+                "series": "",
+                "curve": "summary",
+            }
+        )
     return rows
 
 
@@ -148,8 +166,10 @@ def _write(frame, path, fmt):
     if fmt == "csv":
         frame.to_csv(path, index=False)
     elif fmt == "json":
-        records = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-                   for row in frame.to_dict(orient="records")]
+        records = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
         path.write_text(json.dumps(records, indent=1) + "\n")
     else:
         try:

@@ -113,8 +113,9 @@ class Result:
     def __repr__(self):
         """What it is and its headline numbers, in a few lines: the arrays can be megabytes
         (`arrays`, `summary`, `to_frame()` give everything)."""
-        models = ", ".join(map(str, self.models[:6])) + (f", ... ({len(self.models)} models)"
-                                                         if len(self.models) > 6 else "")
+        models = ", ".join(map(str, self.models[:6])) + (
+            f", ... ({len(self.models)} models)" if len(self.models) > 6 else ""
+        )
         where = f"run {self.run_path}" if self.run_path else "in memory"
         lines = [f"Result {self.experiment} on {models or 'no models'} ({where})"]
         shown = list(self.summary.items())[:_REPR_SUMMARY_ROWS]
@@ -122,8 +123,12 @@ class Result:
         lines += [f"  {str(key):<{width}}  {_number_text(value)}" for key, value in shown]
         if len(self.summary) > len(shown):
             lines.append(f"  ... {len(self.summary) - len(shown)} more in .summary")
-        parts = [f"{len(self.summary)} summary numbers", _count(self.curves, "curve"), _count(self.tables, "table"),
-                 _count(self.arrays, "array")] + ([_count(self.images, "image")] if self.images else [])
+        parts = [
+            f"{len(self.summary)} summary numbers",
+            _count(self.curves, "curve"),
+            _count(self.tables, "table"),
+            _count(self.arrays, "array"),
+        ] + ([_count(self.images, "image")] if self.images else [])
         lines.append(f"  ({', '.join(parts)}; .to_frame() has every number)")
         return "\n".join(lines)
 

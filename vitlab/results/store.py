@@ -82,8 +82,10 @@ class Run:
             raise RunStoreError(f"{file}: not a JSON object")
         version = info.get("format_version")
         if isinstance(version, int) and version > FORMAT_VERSION:
-            raise RunStoreError(f"{file}: written by a newer vitlab (format version {version}; this one reads "
-                                f"{FORMAT_VERSION}); upgrade vitlab to open it")
+            raise RunStoreError(
+                f"{file}: written by a newer vitlab (format version {version}; this one reads "
+                f"{FORMAT_VERSION}); upgrade vitlab to open it"
+            )
         if version != FORMAT_VERSION:
             raise RunStoreError(f"{file}: format version {version!r}, this vitlab reads {FORMAT_VERSION}")
         return info
@@ -195,8 +197,10 @@ class Run:
             with h5py.File(target, "r"):
                 pass
         except OSError:
-            raise RunStoreError(f"{target}: unreadable HDF5 (truncated or damaged); it is left as it is: move it "
-                                "away to store new results in this run") from None
+            raise RunStoreError(
+                f"{target}: unreadable HDF5 (truncated or damaged); it is left as it is: move it "
+                "away to store new results in this run"
+            ) from None
 
     @staticmethod
     def _write_group(tmp, key, result):
@@ -298,29 +302,32 @@ class RunStore:
         run = Run(path)
         from vitlab import __version__
 
-        info = to_jsonable(dict(
-            format_version=FORMAT_VERSION,
-            id=path.name,
-            name=name,
-            kind=kind,
-            models=list(models),
-            dataset=dataset,
-            seed=seed,
-            config=config,
-            status="created",
-            created=_now(),
-            created_unix=round(time.time(), 6),  # orders runs made within one second (list)
-            host=socket.gethostname(),
-            versions=stack_versions(),
-            vitlab_version=__version__,
-            platform=platform.platform(),
-            **({"headline": headline} if headline else {}),
-        ))
+        info = to_jsonable(
+            dict(
+                format_version=FORMAT_VERSION,
+                id=path.name,
+                name=name,
+                kind=kind,
+                models=list(models),
+                dataset=dataset,
+                seed=seed,
+                config=config,
+                status="created",
+                created=_now(),
+                created_unix=round(time.time(), 6),  # orders runs made within one second (list)
+                host=socket.gethostname(),
+                versions=stack_versions(),
+                vitlab_version=__version__,
+                platform=platform.platform(),
+                **({"headline": headline} if headline else {}),
+            )
+        )
         try:
             atomic.create_text(path / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))  # one launch claims it
         except FileExistsError:
-            raise RunStoreError(f"{path} already holds a run (another launch claimed it); use --resume {path} "
-                                "or another --out") from None
+            raise RunStoreError(
+                f"{path} already holds a run (another launch claimed it); use --resume {path} or another --out"
+            ) from None
         run.event("step", step="created", message=f"run {path.name} created")
         return run
 

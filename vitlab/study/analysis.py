@@ -49,7 +49,9 @@ def interaction(by_seed, level, split="test"):
     for cells in by_seed.values():
         if not all(cells.get(c) for c in ("vit_deit", "resnet_deit", "vit_basic", "resnet_basic")):
             continue
-        r = {c: cell_retention(cells[c], level, split) for c in ("vit_deit", "resnet_deit", "vit_basic", "resnet_basic")}
+        r = {
+            c: cell_retention(cells[c], level, split) for c in ("vit_deit", "resnet_deit", "vit_basic", "resnet_basic")
+        }
         rows["deit"].append(r["vit_deit"] - r["resnet_deit"])
         rows["basic"].append(r["vit_basic"] - r["resnet_basic"])
         rows["interaction"].append(rows["deit"][-1] - rows["basic"][-1])

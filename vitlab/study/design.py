@@ -40,10 +40,12 @@ CELLS = {
     "vit_gap_deit": Cell("vit_nano_gap_patch8_64", "objects64", "deit", drop_path=0.1, group="arm"),
     # The shape-token roles and the ViT without positions.
     "resnet_sin": Cell(RESNET, "objects64:stylized", "basic", target=0.70, group="roles"),
-    "deit_shape": Cell("deit_nano_distilled_patch8_64", "objects64", "deit", drop_path=0.1, teacher="resnet_sin",
-                       group="roles"),
-    "deit_tex": Cell("deit_nano_distilled_patch8_64", "objects64", "deit", drop_path=0.1, teacher="resnet_basic",
-                     group="roles"),
+    "deit_shape": Cell(
+        "deit_nano_distilled_patch8_64", "objects64", "deit", drop_path=0.1, teacher="resnet_sin", group="roles"
+    ),
+    "deit_tex": Cell(
+        "deit_nano_distilled_patch8_64", "objects64", "deit", drop_path=0.1, teacher="resnet_basic", group="roles"
+    ),
     "deit_sin": Cell(VIT, "objects64:stylized", "deit", drop_path=0.1, target=0.70, group="roles"),
     "vit_nopos": Cell("vit_nano_nopos_patch8_64", "objects64", "deit", drop_path=0.1, target=0.75, group="roles"),
 }

@@ -102,8 +102,7 @@ def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE):
             last_pack[0] = time.monotonic()
 
     if command:
-        print(f"study: seed {seed}, {name}: {'training' if state == 'absent' else 'resuming'} in {target}",
-              flush=True)
+        print(f"study: seed {seed}, {name}: {'training' if state == 'absent' else 'resuming'} in {target}", flush=True)
         code = run_child(command, POLL_S, poll)
         if code:
             if pack_to:
@@ -127,8 +126,11 @@ def measure_snapshots(target, name, limit=1000):
         if key in metrics:
             continue
         out = target / f".{key}.metrics.json"
-        done = subprocess.run([sys.executable, "-m", "vitlab.study.snapshot_eval", str(snapshot), str(out), str(limit)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "vitlab.study.snapshot_eval", str(snapshot), str(out), str(limit)],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode or not out.exists():
             print(f"study: {name} {key}: measuring failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
             continue

@@ -6,7 +6,6 @@ Random PatchDrop at the levels the study's primary endpoint uses, on the same im
 snapshot (seed 0), so that retention can be drawn against clean accuracy along training.
 """
 
-import json
 import sys
 
 LEVELS = (0.0, 0.25, 0.5)
@@ -19,8 +18,15 @@ def measure(model_path, limit=LIMIT, sets=SETS):
 
     out = {}
     for key, dataset in sets.items():
-        result = vitlab.evaluate("occlusion", models=[str(model_path)], dataset=dataset, limit=limit,
-                                 modes=["random"], levels=list(LEVELS), repeats=1)
+        result = vitlab.evaluate(
+            "occlusion",
+            models=[str(model_path)],
+            dataset=dataset,
+            limit=limit,
+            modes=["random"],
+            levels=list(LEVELS),
+            repeats=1,
+        )
         frame = result.to_frame()
         rows = frame[(frame.metric == "top-1 accuracy") & frame.x.notna()]
         out[key] = {f"{float(x):.2f}": round(float(v), 5) for x, v in zip(rows.x, rows.value)}

@@ -66,9 +66,14 @@ def augment_images(images, config: AugmentSection, seed, position, mean=IMAGENET
         flips = tf.random.stateless_uniform(tf.shape(images)[:1], stage_key(seed, position, "flip")) < 0.5
         images = tf.where(flips[:, None, None, None], tf.reverse(images, [2]), images)
     if config.rand_augment:
-        images = randaugment.rand_augment(images, stage_key(seed, position, "rand_augment"), mean,
-                                          config.rand_augment_ops, config.rand_augment_magnitude,
-                                          config.rand_augment_magnitude_std)
+        images = randaugment.rand_augment(
+            images,
+            stage_key(seed, position, "rand_augment"),
+            mean,
+            config.rand_augment_ops,
+            config.rand_augment_magnitude,
+            config.rand_augment_magnitude_std,
+        )
     if config.erasing_prob > 0:
         images = erasing.random_erasing(images, stage_key(seed, position, "erasing"), config.erasing_prob, mean, std)
     return images
@@ -84,8 +89,9 @@ def soft_targets(labels, num_classes, label_smoothing=0.0):
     return targets
 
 
-def augment_batch(position, images, labels, config: AugmentSection, num_classes, seed=0, mean=IMAGENET_MEAN,
-                  std=IMAGENET_STD):
+def augment_batch(
+    position, images, labels, config: AugmentSection, num_classes, seed=0, mean=IMAGENET_MEAN, std=IMAGENET_STD
+):
     """One batch of B / repeats images -> (images, targets) of B, every draw keyed by position."""
     import tensorflow as tf
 
@@ -98,13 +104,24 @@ def augment_batch(position, images, labels, config: AugmentSection, num_classes,
         targets = tf.tile(targets, [config.repeats, 1])
     images = augment_images(images, config, seed, position, mean, std)
     if config.mixup_alpha > 0 or config.cutmix_alpha > 0:
-        images, targets, _ = mixing.mix(images, targets, stage_key(seed, position, "mixing"), config.mixup_alpha,
-                                        config.cutmix_alpha)
+        images, targets, _ = mixing.mix(
+            images, targets, stage_key(seed, position, "mixing"), config.mixup_alpha, config.cutmix_alpha
+        )
     return images, targets
 
 
-def training_batches(pipeline, config: AugmentSection, num_classes, batch_size, seed=0, shuffle_buffer=2048,
-                     image_size=None, count=None, mean=None, std=None):
+def training_batches(
+    pipeline,
+    config: AugmentSection,
+    num_classes,
+    batch_size,
+    seed=0,
+    shuffle_buffer=2048,
+    image_size=None,
+    count=None,
+    mean=None,
+    std=None,
+):
     """An endless tf.data pipeline of augmented (images, targets) batches of `batch_size`.
 
     `mean`/`std` are the model's normalisation (random erasing's fill, RandAugment's fill

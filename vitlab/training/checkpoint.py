@@ -138,4 +138,3 @@ class StepCheckpoint(keras.callbacks.Callback):
             if old.name not in keep:
                 old.unlink(missing_ok=True)
         self.last_saved = time.monotonic()
-

@@ -35,8 +35,9 @@ def resized_crop_boxes(key, batch, height, width, scale=SCALE, ratio=RATIO):
     keys = tf.random.experimental.stateless_split(key, 4)
     area = float(height * width)
     target = tf.random.stateless_uniform((batch, ATTEMPTS), keys[0], scale[0], scale[1], tf.float64) * area
-    log_ratio = tf.random.stateless_uniform((batch, ATTEMPTS), keys[1], math.log(ratio[0]), math.log(ratio[1]),
-                                            tf.float64)
+    log_ratio = tf.random.stateless_uniform(
+        (batch, ATTEMPTS), keys[1], math.log(ratio[0]), math.log(ratio[1]), tf.float64
+    )
     aspect = tf.exp(log_ratio)
     w = tf.round(tf.sqrt(target * aspect))  # round half to even, as Python's round
     h = tf.round(tf.sqrt(target / aspect))
@@ -70,8 +71,8 @@ def random_resized_crop(images, key):
     top, left, h, w = resized_crop_boxes(key, tf.shape(images)[0], height, width)
 
     def one(args):
-        image, t, l, bh, bw = args
-        box = image[t:t + bh, l:l + bw]
+        image, top_row, left_col, bh, bw = args
+        box = image[top_row : top_row + bh, left_col : left_col + bw]
         return tf.image.resize(box, (height, width), method="bicubic", antialias=True)
 
     out = tf.map_fn(one, (images, top, left, h, w), fn_output_signature=tf.TensorSpec(images.shape[1:], tf.float32))

@@ -46,8 +46,9 @@ def per_example_loss(heads, targets, teacher_out=None, config: DistillSection | 
     if teacher_out is None:  # a distilled architecture trained without teacher: both heads on labels
         dist_loss = keras.losses.categorical_crossentropy(targets, heads["dist"], from_logits=True)
     elif config.kind == "hard":
-        dist_loss = keras.losses.categorical_crossentropy(teacher_targets(teacher_out, config), heads["dist"],
-                                                          from_logits=True)
+        dist_loss = keras.losses.categorical_crossentropy(
+            teacher_targets(teacher_out, config), heads["dist"], from_logits=True
+        )
     else:
         temperature = config.temperature
         student = ops.softmax(heads["dist"] / temperature, axis=-1)

@@ -30,8 +30,9 @@ def erasing_boxes(key, batch, height, width, probability):
     erased = tf.random.stateless_uniform((batch,), keys[0], dtype=tf.float64) <= probability
     area = float(height * width)
     target = tf.random.stateless_uniform((batch, ATTEMPTS), keys[1], AREA[0], AREA[1], tf.float64) * area
-    log_aspect = tf.random.stateless_uniform((batch, ATTEMPTS), keys[2], math.log(ASPECT[0]), math.log(ASPECT[1]),
-                                             tf.float64)
+    log_aspect = tf.random.stateless_uniform(
+        (batch, ATTEMPTS), keys[2], math.log(ASPECT[0]), math.log(ASPECT[1]), tf.float64
+    )
     aspect = tf.exp(log_aspect)
     h = tf.round(tf.sqrt(target * aspect))
     w = tf.round(tf.sqrt(target / aspect))
@@ -47,8 +48,12 @@ def box_mask(top, left, h, w, height, width):
     """[B, H, W, 1] bool: inside each image's box."""
     rows = tf.range(height)[None, :, None]
     cols = tf.range(width)[None, None, :]
-    inside = ((rows >= top[:, None, None]) & (rows < (top + h)[:, None, None])
-              & (cols >= left[:, None, None]) & (cols < (left + w)[:, None, None]))
+    inside = (
+        (rows >= top[:, None, None])
+        & (rows < (top + h)[:, None, None])
+        & (cols >= left[:, None, None])
+        & (cols < (left + w)[:, None, None])
+    )
     return inside[..., None]
 
 
@@ -56,7 +61,8 @@ def random_erasing(images, key, probability, mean, std):
     """Erase one box in a `probability` share of a [B, H, W, C] batch in pixel space."""
     height, width = images.shape[1], images.shape[2]
     _, top, left, h, w = erasing_boxes(key, tf.shape(images)[0], height, width, probability)
-    noise = tf.random.stateless_normal(tf.shape(images), tf.random.experimental.stateless_fold_in(key, 7),
-                                       dtype=images.dtype)
+    noise = tf.random.stateless_normal(
+        tf.shape(images), tf.random.experimental.stateless_fold_in(key, 7), dtype=images.dtype
+    )
     fill = tf.constant(mean, images.dtype) + tf.constant(std, images.dtype) * noise
     return tf.where(box_mask(top, left, h, w, height, width), fill, images)

@@ -28,8 +28,16 @@ def start(recipe: Recipe, runs_root="runs", out=None, resume=None):
             run.event("log", message="resumed a finished run: nothing left to do but the report")
         return run
     dataset = recipe.train[0].data.dataset if recipe.train else recipe.evaluate[0].fields.dataset
-    return RunStore(runs_root).create(name=recipe.name, kind="recipe", config=recipe.resolved, seed=recipe.top.seed,
-                                      models=recipe.models, dataset=dataset, path=out, headline=recipe.top.headline)
+    return RunStore(runs_root).create(
+        name=recipe.name,
+        kind="recipe",
+        config=recipe.resolved,
+        seed=recipe.top.seed,
+        models=recipe.models,
+        dataset=dataset,
+        path=out,
+        headline=recipe.top.headline,
+    )
 
 
 def distribution_for(recipe: Recipe):
@@ -57,8 +65,10 @@ def execute(recipe: Recipe, run, quiet=False, data_loader=None, strategy=None):
             train_step(run, recipe, step, strategy, quiet=quiet, data_loader=data_loader)
         for step in recipe.evaluate:
             number += 1
-            _say(quiet, f"[{number}/{total}] evaluate {step.name}: {step.fields.experiment} on "
-                        f"{', '.join(step.fields.models)}")
+            _say(
+                quiet,
+                f"[{number}/{total}] evaluate {step.name}: {step.fields.experiment} on {', '.join(step.fields.models)}",
+            )
             evaluate_step(run, recipe, step, quiet=quiet, loaded=loaded)
         for name in recipe.export.models:
             number += 1
@@ -77,20 +87,24 @@ def check_batches(recipe: Recipe, strategy):
         return
     for step in recipe.train:
         if step.optim.batch_size % replicas:
-            raise UserError(f"train.{step.name}.optim.batch_size: {step.optim.batch_size} does not split evenly "
-                            f"over {replicas} devices (keras.distribution.DataParallel shards each batch)")
+            raise UserError(
+                f"train.{step.name}.optim.batch_size: {step.optim.batch_size} does not split evenly "
+                f"over {replicas} devices (keras.distribution.DataParallel shards each batch)"
+            )
 
 
 def _load_data(step: TrainStep, image_size, seed):
     from vitlab import data as data_lib
 
-    common = dict(image_size=image_size, batch_size=step.optim.batch_size, seed=seed,
-                  data_dir=step.data.data_dir or None)
+    common = dict(
+        image_size=image_size, batch_size=step.optim.batch_size, seed=seed, data_dir=step.data.data_dir or None
+    )
     train = data_lib.load(step.data.dataset, split=step.data.split, limit=step.data.limit or None, **common)
     validation = None
     if step.data.eval_split:
-        validation = data_lib.load(step.data.dataset, split=step.data.eval_split,
-                                   limit=step.data.eval_limit or None, **common)
+        validation = data_lib.load(
+            step.data.dataset, split=step.data.eval_split, limit=step.data.eval_limit or None, **common
+        )
     return train, validation
 
 
@@ -145,13 +159,21 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     train_data, validation_data = (data_loader or _load_data)(step, image_size, recipe.top.seed)
     num_classes = step.data.num_classes or train_data.num_classes
     if (num_classes or 0) < 2:
-        raise UserError(f"train.{step.name}.data: {step.data.dataset} has {num_classes or 0} class "
-                        f"({', '.join(map(str, train_data.class_names or [])) or 'none'}); training a classifier "
-                        "needs two or more (point at the folder that holds one folder per class)")
+        raise UserError(
+            f"train.{step.name}.data: {step.data.dataset} has {num_classes or 0} class "
+            f"({', '.join(map(str, train_data.class_names or [])) or 'none'}); training a classifier "
+            "needs two or more (point at the folder that holds one folder per class)"
+        )
     steps = trainer.steps_for(train_data.num_examples, step.optim.batch_size, step.optim)
     run.mark_step(step.key, "running")
-    run.event("step", step=step.key, message=f"{step.key}: started", model=step.model,
-              epochs=step.optim.epochs, steps_per_epoch=steps)
+    run.event(
+        "step",
+        step=step.key,
+        message=f"{step.key}: started",
+        model=step.model,
+        epochs=step.optim.epochs,
+        steps_per_epoch=steps,
+    )
     started = time.time()
     checkpoints = run.subdir("checkpoints") / step.name
     trained_before = checkpoint.trained_wall_seconds(checkpoints)  # a resumed step's earlier processes
@@ -159,42 +181,81 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
         student = build_student(step, num_classes, image_size)
         teacher = build_teacher(step, run.path, num_classes, image_size)
         model = trainer.TrainingModel(student, teacher, step.distill)
-        model.compile(optimizer=trainer.optimizer(step.optim, steps), jit_compile=trainer.use_xla(student, strategy),
-                      run_eagerly=compilation.eager_training())
+        model.compile(
+            optimizer=trainer.optimizer(step.optim, steps),
+            jit_compile=trainer.use_xla(student, strategy),
+            run_eagerly=compilation.eager_training(),
+        )
+
     def batches():  # built afresh for each fit call, so a resume replays the seeded order (trainer.fit)
-        return augment.training_batches(train_data.pipeline, step.augment, num_classes, step.optim.batch_size,
-                                        seed=recipe.top.seed, shuffle_buffer=step.data.shuffle_buffer,
-                                        image_size=image_size if train_data.image_size != image_size else None,
-                                        count=train_data.num_examples, mean=getattr(student, "mean", None),
-                                        std=getattr(student, "std", None))
+        return augment.training_batches(
+            train_data.pipeline,
+            step.augment,
+            num_classes,
+            step.optim.batch_size,
+            seed=recipe.top.seed,
+            shuffle_buffer=step.data.shuffle_buffer,
+            image_size=image_size if train_data.image_size != image_size else None,
+            count=train_data.num_examples,
+            mean=getattr(student, "mean", None),
+            std=getattr(student, "std", None),
+        )
 
     validation = None
     if validation_data is not None:
         validation = augment.evaluation_batches(validation_data.pipeline, num_classes)
     chief = strategy_lib.is_chief(strategy)
     snapshots_to = trainer.snapshot_dir(run.path, step.name) if step.optim.snapshots and chief else None
-    callbacks = trainer.callbacks_for(run, step.key, step.optim.epochs, steps, recipe.top.log_every,
-                                      snapshots_to=snapshots_to)
+    callbacks = trainer.callbacks_for(
+        run, step.key, step.optim.epochs, steps, recipe.top.log_every, snapshots_to=snapshots_to
+    )
     verbose = 0 if quiet else trainer.progress_verbosity()
     if validation is not None and strategy_lib.needs_even_batches(strategy):
         validation = validation.unbatch().batch(step.optim.batch_size, drop_remainder=True)
     if strategy_lib.uses_fit(strategy):
-        logs = trainer.fit(model, strategy, batches, validation, step.optim.epochs, steps, callbacks, checkpoints,
-                           verbose, optim=step.optim)
+        logs = trainer.fit(
+            model,
+            strategy,
+            batches,
+            validation,
+            step.optim.epochs,
+            steps,
+            callbacks,
+            checkpoints,
+            verbose,
+            optim=step.optim,
+        )
     else:
-        logs = trainer.custom_loop(model, strategy, batches, validation, step.optim.epochs, steps, callbacks,
-                                   checkpoints, verbose, chief=chief, every_steps=step.optim.checkpoint_every_steps,
-                                   minutes=step.optim.checkpoint_minutes)
+        logs = trainer.custom_loop(
+            model,
+            strategy,
+            batches,
+            validation,
+            step.optim.epochs,
+            steps,
+            callbacks,
+            checkpoints,
+            verbose,
+            chief=chief,
+            every_steps=step.optim.checkpoint_every_steps,
+            minutes=step.optim.checkpoint_minutes,
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     student.save(str(target))
     info = run.read_info()
     training = dict(info.get("training", {}))
-    training[step.name] = {"model": step.model, "dataset": f"{step.data.dataset}:{step.data.split}",
-                           "epochs": step.optim.epochs, "steps_per_epoch": steps, "teacher": step.distill.teacher,
-                           "seconds": round(trained_before + time.time() - started, 1),
-                           "class_names": train_data.class_names,
-                           "strategy": strategy_lib.strategy_name(strategy), "replicas": strategy.num_replicas_in_sync,
-                           **{k: round(v, 5) for k, v in logs.items()}}
+    training[step.name] = {
+        "model": step.model,
+        "dataset": f"{step.data.dataset}:{step.data.split}",
+        "epochs": step.optim.epochs,
+        "steps_per_epoch": steps,
+        "teacher": step.distill.teacher,
+        "seconds": round(trained_before + time.time() - started, 1),
+        "class_names": train_data.class_names,
+        "strategy": strategy_lib.strategy_name(strategy),
+        "replicas": strategy.num_replicas_in_sync,
+        **{k: round(v, 5) for k, v in logs.items()},
+    }
     run.update(training=training)
     run.mark_step(step.key, "done")
     run.event("step", step=step.key, message=f"{step.key}: done", **{k: v for k, v in logs.items()})
@@ -214,10 +275,16 @@ def evaluate_step(run, recipe, step, quiet=False, loaded=None):
     trained = {t.name for t in recipe.train}
     specs = [str(model_path(run, spec)) if spec in trained else spec for spec in step.fields.models]
     names = {i: spec for i, spec in enumerate(step.fields.models) if spec in trained}
-    options = evaluation.Options(experiment=step.fields.experiment, config=step.config, split=step.fields.split,
-                                 limit=step.fields.limit or None, batch_size=step.fields.batch_size,
-                                 seed=recipe.top.seed, data_dir=step.fields.data_dir or None,
-                                 crop=getattr(step, "crop", None) or evaluation.CropOptions())
+    options = evaluation.Options(
+        experiment=step.fields.experiment,
+        config=step.config,
+        split=step.fields.split,
+        limit=step.fields.limit or None,
+        batch_size=step.fields.batch_size,
+        seed=recipe.top.seed,
+        data_dir=step.fields.data_dir or None,
+        crop=getattr(step, "crop", None) or evaluation.CropOptions(),
+    )
     prepared = evaluation.prepare(options, specs, step.fields.dataset, loaded=loaded, names=names)
     return evaluation.execute(prepared, run=run, step=step.key, quiet=quiet)
 

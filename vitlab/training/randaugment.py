@@ -25,9 +25,23 @@ import math
 
 import tensorflow as tf
 
-OPS = ("AutoContrast", "Equalize", "Invert", "Rotate", "PosterizeIncreasing", "SolarizeIncreasing", "SolarizeAdd",
-       "ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing", "SharpnessIncreasing", "ShearX", "ShearY",
-       "TranslateXRel", "TranslateYRel")
+OPS = (
+    "AutoContrast",
+    "Equalize",
+    "Invert",
+    "Rotate",
+    "PosterizeIncreasing",
+    "SolarizeIncreasing",
+    "SolarizeAdd",
+    "ColorIncreasing",
+    "ContrastIncreasing",
+    "BrightnessIncreasing",
+    "SharpnessIncreasing",
+    "ShearX",
+    "ShearY",
+    "TranslateXRel",
+    "TranslateYRel",
+)
 NUM_OPS = 2  # ops drawn per image ('n', default 2)
 MAGNITUDE = 9.0  # 'm9'
 MAGNITUDE_STD = 0.5  # 'mstd0.5'
@@ -49,8 +63,12 @@ def draw(key, batch, num_ops=NUM_OPS, magnitude=MAGNITUDE, magnitude_std=MAGNITU
     noise = tf.random.stateless_normal(shape, keys[2], dtype=tf.float64)
     magnitudes = tf.clip_by_value(magnitude + magnitude_std * noise, 0.0, LEVEL_DENOM)
     signs = tf.where(tf.random.stateless_uniform(shape, keys[3], dtype=tf.float64) > 0.5, -1.0, 1.0)
-    return {"ops": ops, "applied": applied, "magnitudes": tf.cast(magnitudes, tf.float64),
-            "signs": tf.cast(signs, tf.float64)}
+    return {
+        "ops": ops,
+        "applied": applied,
+        "magnitudes": tf.cast(magnitudes, tf.float64),
+        "signs": tf.cast(signs, tf.float64),
+    }
 
 
 def rand_augment(images, key, mean, num_ops=NUM_OPS, magnitude=MAGNITUDE, magnitude_std=MAGNITUDE_STD):
@@ -74,10 +92,12 @@ def rand_augment(images, key, mean, num_ops=NUM_OPS, magnitude=MAGNITUDE, magnit
 # op) keeps building the stage short; a drawn op that is not applied takes the SKIP branch.
 SKIP = len(OPS)
 _KINDS = ("skip", "histogram", "table", "blend", "geometry")
-_OPS_OF = {"histogram": ("AutoContrast", "Equalize"),
-           "table": ("Invert", "PosterizeIncreasing", "SolarizeIncreasing", "SolarizeAdd"),
-           "blend": ("ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing", "SharpnessIncreasing"),
-           "geometry": ("Rotate", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel")}
+_OPS_OF = {
+    "histogram": ("AutoContrast", "Equalize"),
+    "table": ("Invert", "PosterizeIncreasing", "SolarizeIncreasing", "SolarizeAdd"),
+    "blend": ("ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing", "SharpnessIncreasing"),
+    "geometry": ("Rotate", "ShearX", "ShearY", "TranslateXRel", "TranslateYRel"),
+}
 
 
 def _kind_of():
@@ -104,29 +124,44 @@ def apply_op(image, op, magnitude, sign, fill):
         return _lookup(image, tf.gather(tables, tf.gather(_position("histogram"), op)))
 
     def table():
-        tables = tf.stack([255.0 - _levels(), posterize_table(4 - tf.cast(tf.floor(level * 4), tf.int32)),
-                           solarize_table(256.0 - tf.minimum(tf.floor(level * 256), 256.0)),
-                           solarize_add_table(tf.minimum(tf.floor(level * 110), 128.0))])
+        tables = tf.stack(
+            [
+                255.0 - _levels(),
+                posterize_table(4 - tf.cast(tf.floor(level * 4), tf.int32)),
+                solarize_table(256.0 - tf.minimum(tf.floor(level * 256), 256.0)),
+                solarize_add_table(tf.minimum(tf.floor(level * 110), 128.0)),
+            ]
+        )
         return _lookup(image, tf.gather(tables, tf.gather(_position("table"), op)))
 
     def blend():  # _enhance_increasing_level_to_arg: 1 -+ 0.9 level, at least 0.1
         factor = tf.maximum(1.0 + sign * level * 0.9, 0.1)
-        degenerates = [lambda: tf.repeat(grey(image)[..., None], 3, axis=-1), lambda: contrast_degenerate(image),
-                       lambda: tf.zeros_like(image), lambda: smooth(image)]
+        degenerates = [
+            lambda: tf.repeat(grey(image)[..., None], 3, axis=-1),
+            lambda: contrast_degenerate(image),
+            lambda: tf.zeros_like(image),
+            lambda: smooth(image),
+        ]
         return _blend(tf.switch_case(tf.gather(_position("blend"), op), degenerates), image, factor)
 
     def geometry():
         shear, shift = sign * level * 0.3, sign * level * 0.45
-        matrices = tf.stack([rotation_matrix(sign * level * 30.0, width, height),
-                             _matrix(1, shear, 0, 0, 1, 0), _matrix(1, 0, 0, shear, 1, 0),
-                             _matrix(1, 0, shift * tf.cast(width, tf.float64), 0, 1, 0),
-                             _matrix(1, 0, 0, 0, 1, shift * tf.cast(height, tf.float64))])
+        matrices = tf.stack(
+            [
+                rotation_matrix(sign * level * 30.0, width, height),
+                _matrix(1, shear, 0, 0, 1, 0),
+                _matrix(1, 0, 0, shear, 1, 0),
+                _matrix(1, 0, shift * tf.cast(width, tf.float64), 0, 1, 0),
+                _matrix(1, 0, 0, 0, 1, shift * tf.cast(height, tf.float64)),
+            ]
+        )
         return affine(image, tf.gather(matrices, tf.gather(_position("geometry"), op)), fill)
 
     return tf.switch_case(tf.gather(_kind_of(), op), [lambda: image, histogram, table, blend, geometry])
 
 
 # --- point ops: per-channel lookup tables, as PIL's ImageOps builds them ---------------------------
+
 
 def _lookup(image, table):
     """image[..., c] -> table[c, image[..., c]] for a [3, 256] table."""
@@ -200,6 +235,7 @@ def solarize(image, threshold):
 
 # --- ImageEnhance: blends with a degenerate image, truncated as ImagingBlend truncates --------------
 
+
 def _blend(degenerate, image, factor):
     factor = tf.cast(factor, tf.float32)  # ImagingBlend's alpha is a C float
     return tf.floor(tf.clip_by_value(degenerate + factor * (image - degenerate), 0.0, 255.0))
@@ -236,7 +272,7 @@ def smooth(image):
     height = tf.shape(image)[0]
 
     def row(y):  # the three taps of one kernel row, summed left to right as KERNEL1x3
-        r = image[y:height - 2 + y]
+        r = image[y : height - 2 + y]
         return r[:, :-2] * edge + r[:, 1:-1] * (centre if y == 1 else edge) + r[:, 2:] * edge
 
     inner = tf.floor(tf.clip_by_value(0.5 + row(2) + row(1) + row(0), 0.0, 255.0))
@@ -250,10 +286,12 @@ def sharpness(image, factor):
 
 # --- geometry: Pillow's affine transform with its bicubic (a = -1) filter ---------------------------
 
+
 def _matrix(a, b, c, d, e, f):
     # Python numbers straight to float64 (tf.cast of a Python float goes through float32)
-    return tf.stack([tf.cast(v, tf.float64) if tf.is_tensor(v) else tf.constant(v, tf.float64)
-                     for v in (a, b, c, d, e, f)])
+    return tf.stack(
+        [tf.cast(v, tf.float64) if tf.is_tensor(v) else tf.constant(v, tf.float64) for v in (a, b, c, d, e, f)]
+    )
 
 
 def _round15(value):
@@ -279,8 +317,9 @@ def affine(image, matrix, fill):
     """Image.transform(AFFINE, matrix, BICUBIC, fillcolor=fill): output pixel centre (x, y)
     samples the input at matrix . (x, y, 1); outside the input it takes the fill colour."""
     height, width = tf.shape(image)[0], tf.shape(image)[1]
-    ys, xs = tf.meshgrid(tf.range(height, dtype=tf.float64) + 0.5, tf.range(width, dtype=tf.float64) + 0.5,
-                         indexing="ij")
+    ys, xs = tf.meshgrid(
+        tf.range(height, dtype=tf.float64) + 0.5, tf.range(width, dtype=tf.float64) + 0.5, indexing="ij"
+    )
     x_in = matrix[0] * xs + matrix[1] * ys + matrix[2]
     y_in = matrix[3] * xs + matrix[4] * ys + matrix[5]
     inside = (x_in >= 0) & (x_in < tf.cast(width, tf.float64)) & (y_in >= 0) & (y_in < tf.cast(height, tf.float64))

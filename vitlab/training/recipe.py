@@ -18,9 +18,10 @@ Values are typed by the same parser as experiment configs; errors name file and 
 
 import dataclasses
 import fnmatch
-import tomllib
 from importlib import resources
 from pathlib import Path
+
+import tomllib
 
 from vitlab import config as config_lib
 from vitlab import model_spec
@@ -182,16 +183,18 @@ def _build(path, raw, overrides):
         elif parts[0] in step_names and len(parts) >= 2:
             step_texts.setdefault(parts[0], []).append((parts[1:], text))
         else:
-            raise ConfigError(f"--set {'.'.join(parts)}: no such key (sections: {', '.join(S.GLOBAL_SECTIONS)}; "
-                              f"steps: {', '.join(sorted(n for n in step_names if n)) or 'none'})")
+            raise ConfigError(
+                f"--set {'.'.join(parts)}: no such key (sections: {', '.join(S.GLOBAL_SECTIONS)}; "
+                f"steps: {', '.join(sorted(n for n in step_names if n)) or 'none'})"
+            )
 
-    known = {f.name for f in dataclasses.fields(S.TopLevel)} | set(S.GLOBAL_SECTIONS) | {"train", "evaluate",
-                                                                                             "paths"}
+    known = {f.name for f in dataclasses.fields(S.TopLevel)} | set(S.GLOBAL_SECTIONS) | {"train", "evaluate", "paths"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"unknown key {key!r}; valid keys: {', '.join(sorted(known))}")
-    top_values = {k: v for k, v in raw.items() if k not in S.GLOBAL_SECTIONS and k not in ("train", "evaluate",
-                                                                                           "paths")}
+    top_values = {
+        k: v for k, v in raw.items() if k not in S.GLOBAL_SECTIONS and k not in ("train", "evaluate", "paths")
+    }
     top = _section(S.TopLevel, "", top_values, top_texts)
     defaults = {name: _table(raw, name, "") for name in S.GLOBAL_SECTIONS}
     for name, cls in S.GLOBAL_SECTIONS.items():  # type-check the defaults on their own
@@ -207,7 +210,9 @@ def _build(path, raw, overrides):
         if train_raw:
             raise ConfigError("model: a recipe has either [model] or [[train]] steps, not both")
         train_raw = [{"name": "final", "model": model.name, "drop_path_rate": model.drop_path_rate}]
-    train = [_train_step(i, t, defaults, section_texts, step_texts, top.smoke and smoke) for i, t in enumerate(train_raw)]
+    train = [
+        _train_step(i, t, defaults, section_texts, step_texts, top.smoke and smoke) for i, t in enumerate(train_raw)
+    ]
     names = [t.name for t in train]
     if len(set(names)) != len(names):
         raise ConfigError(f"train: step names must be unique, got {names}")
@@ -244,8 +249,10 @@ def _check_headline(headline, step_keys):
         return
     step = headline.split("/", 1)[0]
     if not any(fnmatch.fnmatchcase(key, step) for key in step_keys):
-        raise ConfigError(f"headline: {headline!r} names no evaluate step (summary keys are STEP/METRIC/MODEL; "
-                          f"evaluate steps: {', '.join(step_keys) or 'none'})")
+        raise ConfigError(
+            f"headline: {headline!r} names no evaluate step (summary keys are STEP/METRIC/MODEL; "
+            f"evaluate steps: {', '.join(step_keys) or 'none'})"
+        )
 
 
 def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
@@ -260,15 +267,19 @@ def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
     built = {}
     for section, cls in S.TRAIN_SECTIONS.items():
         values = {**defaults[section], **_table(raw, section, where)}
-        section_overrides = {**section_texts.get(section, {}),
-                             **{p[1]: t for p, t in texts if len(p) == 2 and p[0] == section}}
+        section_overrides = {
+            **section_texts.get(section, {}),
+            **{p[1]: t for p, t in texts if len(p) == 2 and p[0] == section},
+        }
         built[section] = _section(cls, f"{where}{section}.", values, section_overrides)
     for parts, _ in texts:
         if len(parts) > 2 or (len(parts) == 2 and parts[0] not in S.TRAIN_SECTIONS):
             raise ConfigError(f"--set {name}.{'.'.join(parts)}: no such key in a training step")
     if built["optim"].batch_size % built["augment"].repeats:
-        raise ConfigError(f"{where}augment.repeats: {built['augment'].repeats} does not divide "
-                          f"optim.batch_size {built['optim'].batch_size} (each batch repeats its images that often)")
+        raise ConfigError(
+            f"{where}augment.repeats: {built['augment'].repeats} does not divide "
+            f"optim.batch_size {built['optim'].batch_size} (each batch repeats its images that often)"
+        )
     if smoke:
         built["optim"].epochs = min(built["optim"].epochs, smoke.epochs)
         built["optim"].warmup_epochs = min(built["optim"].warmup_epochs, built["optim"].epochs / 2)
@@ -276,8 +287,9 @@ def _train_step(index, raw, defaults, section_texts, step_texts, smoke):
         built["data"].eval_limit = min(built["data"].eval_limit or smoke.eval_limit, smoke.eval_limit)
         built["data"].dataset = _smoke_dataset(built["data"].dataset, smoke.limit)
         if built["optim"].steps_per_epoch:
-            built["optim"].steps_per_epoch = min(built["optim"].steps_per_epoch,
-                                                 max(1, smoke.limit // built["optim"].batch_size))
+            built["optim"].steps_per_epoch = min(
+                built["optim"].steps_per_epoch, max(1, smoke.limit // built["optim"].batch_size)
+            )
     return TrainStep(fields.name, fields.model, fields.drop_path_rate, **built)
 
 
@@ -318,8 +330,9 @@ def _evaluate_step(index, raw, step_texts, smoke):
         options = evaluation.options(fields.experiment, values=experiment_values, overrides=set_texts)
     except ConfigError as error:
         raise ConfigError(f"{where}set: {error}") from None
-    return EvaluateStep(fields, options.config, {**experiment_values, **dict(s.split("=", 1) for s in set_texts)},
-                        crop=options.crop)
+    return EvaluateStep(
+        fields, options.config, {**experiment_values, **dict(s.split("=", 1) for s in set_texts)}, crop=options.crop
+    )
 
 
 def _check_references(recipe, check_data):
@@ -366,7 +379,9 @@ def _check_datasets(recipe):
             classes = step.data.num_classes or getattr(info, "num_classes", 2)
             if split == step.data.split and classes is not None and classes < 2:
                 names = ", ".join(map(str, getattr(info, "class_names", None) or [])) or "none"
-                raise ConfigError(f"train.{step.name}.data.dataset: {step.data.dataset} has {classes} class "
-                                  f"({names}); training a classifier needs two or more")
+                raise ConfigError(
+                    f"train.{step.name}.data.dataset: {step.data.dataset} has {classes} class "
+                    f"({names}); training a classifier needs two or more"
+                )
     for step in recipe.evaluate:
         describe(step.fields.dataset, split=step.fields.split, data_dir=step.fields.data_dir or None)

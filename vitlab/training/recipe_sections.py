@@ -60,13 +60,33 @@ AUGMENT_CROPS = ("none", "random_resized", "padded", "auto")
 AUGMENT_PRESETS = {
     "": {},
     "basic": {"crop": "auto", "flip": True, "label_smoothing": 0.1},
-    "deit": {"crop": "auto", "flip": True, "rand_augment": True, "rand_augment_ops": 2,
-             "rand_augment_magnitude": 9.0, "rand_augment_magnitude_std": 0.5, "mixup_alpha": 0.8,
-             "cutmix_alpha": 1.0, "erasing_prob": 0.25, "repeats": 3, "label_smoothing": 0.1},
+    "deit": {
+        "crop": "auto",
+        "flip": True,
+        "rand_augment": True,
+        "rand_augment_ops": 2,
+        "rand_augment_magnitude": 9.0,
+        "rand_augment_magnitude_std": 0.5,
+        "mixup_alpha": 0.8,
+        "cutmix_alpha": 1.0,
+        "erasing_prob": 0.25,
+        "repeats": 3,
+        "label_smoothing": 0.1,
+    },
 }
-AUGMENT_OFF = {"crop": "none", "flip": False, "rand_augment": False, "rand_augment_ops": 2,
-               "rand_augment_magnitude": 9.0, "rand_augment_magnitude_std": 0.5, "mixup_alpha": 0.0,
-               "cutmix_alpha": 0.0, "erasing_prob": 0.0, "repeats": 1, "label_smoothing": 0.0}
+AUGMENT_OFF = {
+    "crop": "none",
+    "flip": False,
+    "rand_augment": False,
+    "rand_augment_ops": 2,
+    "rand_augment_magnitude": 9.0,
+    "rand_augment_magnitude_std": 0.5,
+    "mixup_alpha": 0.0,
+    "cutmix_alpha": 0.0,
+    "erasing_prob": 0.0,
+    "repeats": 1,
+    "label_smoothing": 0.0,
+}
 
 
 @dataclasses.dataclass
@@ -94,8 +114,9 @@ class AugmentSection:
     def validate(self):
         """Check the values, and fill the fields left unset from the preset (or off)."""
         if self.preset not in AUGMENT_PRESETS:
-            raise ConfigError(f"preset: expected one of {', '.join(p for p in AUGMENT_PRESETS if p)} or '', "
-                              f"got {self.preset!r}")
+            raise ConfigError(
+                f"preset: expected one of {', '.join(p for p in AUGMENT_PRESETS if p)} or '', got {self.preset!r}"
+            )
         for key, value in {**AUGMENT_OFF, **AUGMENT_PRESETS[self.preset]}.items():
             if getattr(self, key) is None:
                 setattr(self, key, value)
@@ -103,8 +124,10 @@ class AugmentSection:
             raise ConfigError(f"crop: expected one of {', '.join(AUGMENT_CROPS)}, got {self.crop!r}")
         _fraction(erasing_prob=self.erasing_prob, label_smoothing=self.label_smoothing)
         if not 0 <= self.rand_augment_magnitude <= 10 or self.rand_augment_magnitude_std < 0:
-            raise ConfigError("rand_augment_magnitude: expected a value in [0, 10] (timm's m), and "
-                              "rand_augment_magnitude_std 0 or more")
+            raise ConfigError(
+                "rand_augment_magnitude: expected a value in [0, 10] (timm's m), and "
+                "rand_augment_magnitude_std 0 or more"
+            )
         if self.mixup_alpha < 0 or self.cutmix_alpha < 0:
             raise ConfigError("mixup_alpha/cutmix_alpha: expected 0 or more")
         if self.repeats < 1 or self.rand_augment_ops < 1:
@@ -132,8 +155,15 @@ class OptimSection:
 
     def validate(self):
         _positive(self, epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate)
-        for key in ("min_learning_rate", "warmup_epochs", "weight_decay", "clip_norm", "steps_per_epoch",
-                    "checkpoint_every_steps", "checkpoint_minutes"):
+        for key in (
+            "min_learning_rate",
+            "warmup_epochs",
+            "weight_decay",
+            "clip_norm",
+            "steps_per_epoch",
+            "checkpoint_every_steps",
+            "checkpoint_minutes",
+        ):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key}: expected 0 or more, got {getattr(self, key)}")
         if self.warmup_epochs > self.epochs:

@@ -65,8 +65,10 @@ def _select_jax(name):
     import jax
 
     if name == "multi_worker":
-        raise UserError("strategy multi_worker needs the TensorFlow backend (tf.distribute); on JAX use "
-                        "'mirrored' (keras.distribution.DataParallel over this machine's devices)")
+        raise UserError(
+            "strategy multi_worker needs the TensorFlow backend (tf.distribute); on JAX use "
+            "'mirrored' (keras.distribution.DataParallel over this machine's devices)"
+        )
     if name == "mirrored":
         try:  # CPU replicas for machines without accelerators; only possible before JAX starts
             jax.config.update("jax_num_cpu_devices", CPU_REPLICAS)

@@ -8,10 +8,44 @@ This package re-exports the catalog only, which stays import-light (no TensorFlo
 CLI and the TUI can list the zoo instantly.
 """
 
-from vitlab.zoo.catalog import (EXTRAS, PREFIX, RECIPE, ROLES, cache_root, card_path, compress, describe, entries,
-                                expand, is_zoo_spec, model_path, parse, read_card, role_path, seed_dir, sha256,
-                                shipped_dir)
+from vitlab.zoo.catalog import (
+    EXTRAS,
+    PREFIX,
+    RECIPE,
+    ROLES,
+    cache_root,
+    card_path,
+    compress,
+    describe,
+    entries,
+    expand,
+    is_zoo_spec,
+    model_path,
+    parse,
+    read_card,
+    role_path,
+    seed_dir,
+    sha256,
+    shipped_dir,
+)
 
-__all__ = ["EXTRAS", "PREFIX", "RECIPE", "ROLES", "cache_root", "card_path", "compress", "describe", "entries",
-           "expand", "is_zoo_spec", "model_path", "parse", "read_card", "role_path", "seed_dir", "sha256",
-           "shipped_dir"]
+__all__ = [
+    "EXTRAS",
+    "PREFIX",
+    "RECIPE",
+    "ROLES",
+    "cache_root",
+    "card_path",
+    "compress",
+    "describe",
+    "entries",
+    "expand",
+    "is_zoo_spec",
+    "model_path",
+    "parse",
+    "read_card",
+    "role_path",
+    "seed_dir",
+    "sha256",
+    "shipped_dir",
+]

@@ -34,8 +34,14 @@ def train_seed(seed, overrides=(), quiet=False, pack_to=None, say=print):
     if (target / "run.json").exists():
         command += ["--resume", str(target)]
     else:
-        command += [catalog.RECIPE, "--out", str(target), "--set", f"seed={int(seed)}",
-                    *[f"--set={o}" for o in overrides]]
+        command += [
+            catalog.RECIPE,
+            "--out",
+            str(target),
+            "--set",
+            f"seed={int(seed)}",
+            *[f"--set={o}" for o in overrides],
+        ]
     if quiet:
         command.append("--quiet")
     packed = None  # the first poll refreshes a pack folder older than the run
@@ -52,8 +58,10 @@ def train_seed(seed, overrides=(), quiet=False, pack_to=None, say=print):
         say(f"zoo seed {seed}: training interrupted; rerun `vitlab zoo build --seeds {seed}` to resume {target}")
         raise KeyboardInterrupt
     if code != 0:
-        raise UserError(f"zoo seed {seed}: training failed (exit {code}); rerun `vitlab zoo build --seeds {seed}` "
-                        f"to resume {target}")
+        raise UserError(
+            f"zoo seed {seed}: training failed (exit {code}); rerun `vitlab zoo build --seeds {seed}` "
+            f"to resume {target}"
+        )
     return target
 
 
@@ -132,8 +140,10 @@ def publish(seed, run, destination, roles, say=print, eval_limit=None):
         catalog.compress(source, target)
         card = cards.card_for(role, seed, run, target, eval_limit)
         atomic.write_json(catalog.card_path(target), card, indent=2)
-        say(f"zoo seed {seed}: {role} published ({card['architecture']}, clean top-1 {card['clean_accuracy']:.3f} "
-            f"on {card['eval_images']} {card['eval_dataset']} images)")
+        say(
+            f"zoo seed {seed}: {role} published ({card['architecture']}, clean top-1 {card['clean_accuracy']:.3f} "
+            f"on {card['eval_images']} {card['eval_dataset']} images)"
+        )
 
 
 def build(seeds=(0, 1, 2), out=None, overrides=(), quiet=False, say=print, eval_limit=None, pack_to=None):

@@ -40,8 +40,13 @@ def training_commits(seed):
 
 def vitlab_commit():
     try:
-        done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).resolve().parent,
-                              capture_output=True, text=True, timeout=10)
+        done = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return done.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -55,8 +60,11 @@ def finished_roles(run):
     except (OSError, json.JSONDecodeError):
         return []
     steps = info.get("steps", {})
-    return [role for role in catalog.ROLES
-            if steps.get(f"train:{role}") == "done" and (run / "models" / f"{role}.keras").exists()]
+    return [
+        role
+        for role in catalog.ROLES
+        if steps.get(f"train:{role}") == "done" and (run / "models" / f"{role}.keras").exists()
+    ]
 
 
 def run_finished(run):

@@ -22,8 +22,9 @@ def measure(model, role, limit=None, batch_size=250):
 
     loaded = models.load(str(model)) if isinstance(model, (str, Path)) else model
     adapter = ModelAdapter(loaded, name=role)
-    dataset = data_lib.load(catalog.describe(role)[1], split="test", image_size=adapter.image_size,
-                            batch_size=batch_size, limit=limit)
+    dataset = data_lib.load(
+        catalog.describe(role)[1], split="test", image_size=adapter.image_size, batch_size=batch_size, limit=limit
+    )
     heads = ("average", *adapter.head_names) if adapter.has_dist_token else ("average",)
     hits = {head: 0 for head in heads}
     count = 0
@@ -57,21 +58,34 @@ def card_for(role, seed, run, model_file, eval_limit=None, step_name=None, recip
     else:
         accuracy_500, _ = measure(model, role, limit=500)
     return {
-        "card_version": CARD_VERSION, "role": role, "description": catalog.describe(role)[0], "seed": int(seed),
-        "architecture": training.get("model", step.get("model")), "parameters": models.parameter_count(model),
-        "image_size": int(model.image_size), "recipe": recipe, "overrides": info.get("config", {}).get("overrides", []),
-        "train_step": step, "trained_on": training.get("dataset"), "teacher": training.get("teacher") or None,
-        "training_seconds": training.get("seconds"), "training_cpu_seconds": training_cpu_seconds(events, step_name),
+        "card_version": CARD_VERSION,
+        "role": role,
+        "description": catalog.describe(role)[0],
+        "seed": int(seed),
+        "architecture": training.get("model", step.get("model")),
+        "parameters": models.parameter_count(model),
+        "image_size": int(model.image_size),
+        "recipe": recipe,
+        "overrides": info.get("config", {}).get("overrides", []),
+        "train_step": step,
+        "trained_on": training.get("dataset"),
+        "teacher": training.get("teacher") or None,
+        "training_seconds": training.get("seconds"),
+        "training_cpu_seconds": training_cpu_seconds(events, step_name),
         # what it takes on a quiet machine: training_seconds counts pauses and neighbours too
         "training_seconds_steady": steady_wall_seconds(events, f"train:{step_name}"),
         # the code that trained it: the build's first process, then any that resumed it
         "vitlab_commit": (commits or [build_state.vitlab_commit()])[0],
-        "vitlab_commits_resumed": commits[1:], "published_by": build_state.vitlab_commit(),
+        "vitlab_commits_resumed": commits[1:],
+        "published_by": build_state.vitlab_commit(),
         "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "eval_dataset": f"{catalog.describe(role)[1]}:test", "eval_images": count,
-        "clean_accuracy": accuracy["average"], "clean_accuracy_heads": accuracy,
+        "eval_dataset": f"{catalog.describe(role)[1]}:test",
+        "eval_images": count,
+        "clean_accuracy": accuracy["average"],
+        "clean_accuracy_heads": accuracy,
         "clean_accuracy_first_500": accuracy_500["average"] if count >= 500 else None,
-        "file": Path(model_file).name, "sha256": catalog.sha256(model_file),
+        "file": Path(model_file).name,
+        "sha256": catalog.sha256(model_file),
     }
 
 

@@ -35,17 +35,27 @@ ROLES = {
 # Shipped models outside the study's role set: seed 0 only, never built by `vitlab zoo build`
 # nor evaluated by the findings recipe's seeds; each card names the command that trained it.
 EXTRAS = {
-    "vit_long": ("the zoo's ViT recipe run 13x as long (45,000 steps against 3,440, benchmarks/learning_curves.py "
-                 "vit_nano_b64_x12): the ViT target reached, outside the 8-minute budget", "shapes"),
-    "deit_sin_long": ("deit_sin's recipe run 6.5x as long (22,500 steps against 3,440, on shapes:stylized, "
-                      "benchmarks/learning_curves.py deit_sin_b64_x6): its target reached, outside the budget",
-                      "shapes:stylized"),
-    "deit_shape_long": ("deit_shape's recipe (taught by zoo:resnet_sin) run 6.5x as long (22,500 steps, "
-                        "benchmarks/learning_curves.py deit_shape_b64_x6): its target reached, outside the budget",
-                        "shapes"),
-    "deit_tex_long": ("deit_tex's recipe (taught by zoo:resnet) run 6.5x as long (22,500 steps, "
-                      "benchmarks/learning_curves.py deit_tex_b64_x6): 0.81, short of its 0.85, the pair of "
-                      "deit_shape_long", "shapes"),
+    "vit_long": (
+        "the zoo's ViT recipe run 13x as long (45,000 steps against 3,440, benchmarks/learning_curves.py "
+        "vit_nano_b64_x12): the ViT target reached, outside the 8-minute budget",
+        "shapes",
+    ),
+    "deit_sin_long": (
+        "deit_sin's recipe run 6.5x as long (22,500 steps against 3,440, on shapes:stylized, "
+        "benchmarks/learning_curves.py deit_sin_b64_x6): its target reached, outside the budget",
+        "shapes:stylized",
+    ),
+    "deit_shape_long": (
+        "deit_shape's recipe (taught by zoo:resnet_sin) run 6.5x as long (22,500 steps, "
+        "benchmarks/learning_curves.py deit_shape_b64_x6): its target reached, outside the budget",
+        "shapes",
+    ),
+    "deit_tex_long": (
+        "deit_tex's recipe (taught by zoo:resnet) run 6.5x as long (22,500 steps, "
+        "benchmarks/learning_curves.py deit_tex_b64_x6): 0.81, short of its 0.85, the pair of "
+        "deit_shape_long",
+        "shapes",
+    ),
 }
 
 
@@ -86,7 +96,7 @@ def is_zoo_spec(text):
 
 def parse(spec):
     """'zoo:vit' -> ('vit', 0); 'zoo:vit@2' -> ('vit', 2)."""
-    body = str(spec)[len(PREFIX):] if is_zoo_spec(spec) else str(spec)
+    body = str(spec)[len(PREFIX) :] if is_zoo_spec(spec) else str(spec)
     role, _, seed = body.partition("@")
     if role not in ROLES and role not in EXTRAS:
         raise UserError(f"unknown zoo role {role!r} in {spec!r}; roles: {', '.join([*ROLES, *EXTRAS])}")
@@ -133,8 +143,9 @@ def entries(seeds=None):
     """Cards of every zoo model present, seed 0 first (its roles, then the extras) then by role
     order: list of dicts with 'spec' and 'path' added."""
     found = []
-    candidates = [0] + sorted(int(p.name.split("-", 1)[1]) for p in cache_root().glob("seed-*")
-                              if p.name.split("-", 1)[1].isdigit())
+    candidates = [0] + sorted(
+        int(p.name.split("-", 1)[1]) for p in cache_root().glob("seed-*") if p.name.split("-", 1)[1].isdigit()
+    )
     for seed in dict.fromkeys(candidates):
         if seeds is not None and seed not in seeds:
             continue
@@ -164,8 +175,11 @@ def compress(path, out=None):
     deflated archive as it is (zipfile decompresses); the weights are the same bytes.
     """
     out = Path(out or path)
-    with atomic.replacing(out) as temp, zipfile.ZipFile(path) as source, \
-            zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+    with (
+        atomic.replacing(out) as temp,
+        zipfile.ZipFile(path) as source,
+        zipfile.ZipFile(temp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
         for member in source.infolist():
             target.writestr(member.filename, source.read(member.filename))
     return out.stat().st_size

@@ -64,18 +64,24 @@ def unpack(source, seed=None):
     try:
         info = json.loads((source / "run.json").read_text())
     except FileNotFoundError:
-        raise UserError(f"{source}: not a zoo pack (no run.json); `vitlab zoo pack --seed N -o DIR` makes one") from None
+        raise UserError(
+            f"{source}: not a zoo pack (no run.json); `vitlab zoo pack --seed N -o DIR` makes one"
+        ) from None
     except (OSError, json.JSONDecodeError) as error:
         raise UserError(f"{source}/run.json: unreadable ({error})") from None
     if info.get("name") != catalog.RECIPE or not isinstance(info.get("seed"), int):
-        raise UserError(f"{source}: run.json is not a zoo build (recipe {info.get('name')!r}, seed {info.get('seed')!r})")
+        raise UserError(
+            f"{source}: run.json is not a zoo build (recipe {info.get('name')!r}, seed {info.get('seed')!r})"
+        )
     packed_seed = info["seed"]
     if seed is not None and int(seed) != packed_seed:
         raise UserError(f"{source}: holds seed {packed_seed}, not seed {seed}")
     run = build_state.run_dir(packed_seed)
     if (run / "run.json").exists():
-        raise UserError(f"zoo seed {packed_seed}: the cache already holds a build ({run}); "
-                        f"`vitlab zoo build --seeds {packed_seed}` resumes it (remove it to unpack instead)")
+        raise UserError(
+            f"zoo seed {packed_seed}: the cache already holds a build ({run}); "
+            f"`vitlab zoo build --seeds {packed_seed}` resumes it (remove it to unpack instead)"
+        )
     with atomic.replacing_dir(run) as temp:
         shutil.copytree(source, temp, ignore=shutil.ignore_patterns(COMMITS), dirs_exist_ok=True)
         if (source / COMMITS).exists():
