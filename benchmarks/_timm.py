@@ -26,8 +26,13 @@ def run(command, job, job_file, threads=2, timeout=1800):
     """Writes `job` to job_file and runs `timm_reference.py command job_file` in the timm venv."""
     Path(job_file).write_text(json.dumps(job))
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    done = subprocess.run([str(ensure_venv()), str(HERE / "timm_reference.py"), command, str(job_file)],
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [str(ensure_venv()), str(HERE / "timm_reference.py"), command, str(job_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if done.returncode:
         sys.stderr.write(done.stderr[-4000:])
         raise RuntimeError(f"timm reference {command} failed for {job.get('timm_name')}")
@@ -37,5 +42,11 @@ def start(command, job, job_file, threads=2, stderr=None, env=None):
     """`timm_reference.py command job_file` as a child that talks over its stdin and stdout."""
     Path(job_file).write_text(json.dumps(job))
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), **(env or {})}
-    return subprocess.Popen([str(ensure_venv()), str(HERE / "timm_reference.py"), command, str(job_file)], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    return subprocess.Popen(
+        [str(ensure_venv()), str(HERE / "timm_reference.py"), command, str(job_file)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )

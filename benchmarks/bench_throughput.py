@@ -67,8 +67,10 @@ class Side:
         line = self.process.stdout.readline()
         if not line:
             self.process.wait(timeout=30)
-            raise RuntimeError(f"{self.name} worker ended (exit {self.process.returncode}):\n"
-                               f"{self.log.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"{self.name} worker ended (exit {self.process.returncode}):\n"
+                f"{self.log.read_text(errors='replace')[-3000:]}"
+            )
         return json.loads(line)
 
     def close(self):
@@ -82,14 +84,28 @@ class Side:
 
 def start_vitlab(name, batch, variant, workdir):
     spec = VARIANTS[variant]
-    job = {"name": name, "batch": batch, "train_jit": spec.get("train_jit"),
-           "inference_xla": spec.get("inference_xla", False)}
-    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "KERAS_BACKEND": spec.get("backend", "tensorflow"),
-           **spec.get("env", {})}
+    job = {
+        "name": name,
+        "batch": batch,
+        "train_jit": spec.get("train_jit"),
+        "inference_xla": spec.get("inference_xla", False),
+    }
+    env = {
+        **os.environ,
+        "TF_ENABLE_ONEDNN_OPTS": "1",
+        "KERAS_BACKEND": spec.get("backend", "tensorflow"),
+        **spec.get("env", {}),
+    }
     log = Path(workdir) / f"{name}-{variant}.log"
     with open(log, "w") as stderr:
-        process = subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(job)], env=env, text=True,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", json.dumps(job)],
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
     return Side(f"vitlab {variant}", process, log)
 
 
@@ -103,17 +119,26 @@ def timm_job(name, batch):
     if not spec.timm_name:
         job["timm_name"] = "vit" if spec.family == "vit" else "resnet"
         if spec.family == "vit":
-            job["arch"] = {"patch_size": kw["patch_size"], "embed_dim": kw["hidden_dim"], "depth": kw["depth"],
-                           "num_heads": kw["num_heads"], "mlp_ratio": kw.get("mlp_ratio", 4.0),
-                           "distilled": kw.get("distilled", False)}
+            job["arch"] = {
+                "patch_size": kw["patch_size"],
+                "embed_dim": kw["hidden_dim"],
+                "depth": kw["depth"],
+                "num_heads": kw["num_heads"],
+                "mlp_ratio": kw.get("mlp_ratio", 4.0),
+                "distilled": kw.get("distilled", False),
+            }
             if kw.get("global_pool") == "avg":
                 job["arch"].update(class_token=False, global_pool="avg", fc_norm=False)
             if kw.get("pos_embed") is False:
                 job["arch"]["pos_embed"] = "none"
         else:
-            job["arch"] = {"layers": list(kw["stage_depths"]), "base_width": kw["base_width"],
-                           "stem": kw.get("stem", "imagenet"), "patch_size": kw.get("patch_size"),
-                           "stage_strides": list(kw.get("stage_strides") or ())}
+            job["arch"] = {
+                "layers": list(kw["stage_depths"]),
+                "base_width": kw["base_width"],
+                "stem": kw.get("stem", "imagenet"),
+                "patch_size": kw.get("patch_size"),
+                "stage_strides": list(kw.get("stage_strides") or ()),
+            }
     return job
 
 
@@ -124,8 +149,9 @@ def start_timm(name, batch, workdir, wait=TIMM_WAIT):
     log = Path(workdir) / f"{name}-timm-{wait}.log"
     env = {"OMP_WAIT_POLICY": wait.upper()} if wait != "default" else {}
     with open(log, "w") as stderr:
-        process = _timm.start("serve", timm_job(name, batch), Path(workdir) / f"{name}-{wait}.json", stderr=stderr,
-                              env=env)
+        process = _timm.start(
+            "serve", timm_job(name, batch), Path(workdir) / f"{name}-{wait}.json", stderr=stderr, env=env
+        )
     return Side("timm", process, log)
 
 
@@ -165,8 +191,16 @@ def worker(job):
         start = time.perf_counter()
         step()
         compile_s[kind] = time.perf_counter() - start
-    serve(steps, batch, {"params": models.parameter_count(model), "train_xla": jit, "compile_s": compile_s,
-                         "backend": keras.backend.backend()})
+    serve(
+        steps,
+        batch,
+        {
+            "params": models.parameter_count(model),
+            "train_xla": jit,
+            "compile_s": compile_s,
+            "backend": keras.backend.backend(),
+        },
+    )
 
 
 def serve(steps, batch, ready):
@@ -182,8 +216,16 @@ def serve(steps, batch, ready):
             step()
             times.append(time.perf_counter() - start)
         cpu = time.process_time() - cpu
-        print(json.dumps({"images_per_s": batch / statistics.median(times),
-                          "images_per_cpu_s": batch * request["steps"] / cpu, "step_s": times}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "images_per_s": batch / statistics.median(times),
+                    "images_per_cpu_s": batch * request["steps"] / cpu,
+                    "step_s": times,
+                }
+            ),
+            flush=True,
+        )
 
 
 # --- the parent ----------------------------------------------------------------------------
@@ -215,12 +257,21 @@ def measure_model(name, batch, variants, rounds, seconds, workdir, timm_wait=TIM
     rows = []
     for variant, side in zip(variants, ours):
         if side.ready["params"] != timm.ready["params"]:
-            raise RuntimeError(f"{name}: not the same architecture ({side.ready['params']} vs "
-                               f"{timm.ready['params']} params)")
-        row = {"model": name, "batch": batch, "variant": variant, "params": side.ready["params"],
-               "train_xla": side.ready["train_xla"], "compile_s": side.ready["compile_s"],
-               "backend": side.ready["backend"], "load_1min": [round(v, 2) for v in load],
-               "timm_versions": {k: timm.ready[k] for k in ("torch", "timm", "threads")}, "timm_wait": timm_wait}
+            raise RuntimeError(
+                f"{name}: not the same architecture ({side.ready['params']} vs {timm.ready['params']} params)"
+            )
+        row = {
+            "model": name,
+            "batch": batch,
+            "variant": variant,
+            "params": side.ready["params"],
+            "train_xla": side.ready["train_xla"],
+            "compile_s": side.ready["compile_s"],
+            "backend": side.ready["backend"],
+            "load_1min": [round(v, 2) for v in load],
+            "timm_versions": {k: timm.ready[k] for k in ("torch", "timm", "threads")},
+            "timm_wait": timm_wait,
+        }
         for kind in KINDS:
             mine, theirs = rounds_of[side.name][kind], rounds_of[timm.name][kind]
             for unit in ("images_per_s", "images_per_cpu_s"):
@@ -231,11 +282,13 @@ def measure_model(name, batch, variants, rounds, seconds, workdir, timm_wait=TIM
                 row[f"{kind}_vitlab{suffix}"] = statistics.median(r[unit] for r in mine)
                 row[f"{kind}_timm{suffix}"] = statistics.median(r[unit] for r in theirs)
         rows.append(row)
-        print(f"{name} b{batch} {variant}: train {row['train_ratio_cpu']:.2f}x per CPU-s "
-              f"({row['train_vitlab_cpu']:.1f} vs timm {row['train_timm_cpu']:.1f}), {row['train_ratio']:.2f}x wall; "
-              f"inference {row['inference_ratio_cpu']:.2f}x per CPU-s ({row['inference_vitlab_cpu']:.1f} vs "
-              f"{row['inference_timm_cpu']:.1f}), {row['inference_ratio']:.2f}x wall; load {max(load):.1f}",
-              flush=True)
+        print(
+            f"{name} b{batch} {variant}: train {row['train_ratio_cpu']:.2f}x per CPU-s "
+            f"({row['train_vitlab_cpu']:.1f} vs timm {row['train_timm_cpu']:.1f}), {row['train_ratio']:.2f}x wall; "
+            f"inference {row['inference_ratio_cpu']:.2f}x per CPU-s ({row['inference_vitlab_cpu']:.1f} vs "
+            f"{row['inference_timm_cpu']:.1f}), {row['inference_ratio']:.2f}x wall; load {max(load):.1f}",
+            flush=True,
+        )
     return rows
 
 
@@ -261,8 +314,12 @@ def main(argv=None):
     parser.add_argument("--variants", default="default", help=f"vitlab settings, of {', '.join(VARIANTS)}")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per kind (default 3, --quick 3)")
     parser.add_argument("--pipeline", action="store_true", help="also time the input pipeline against training")
-    parser.add_argument("--timm-wait", default=TIMM_WAIT, choices=("passive", "active", "default"),
-                        help="OpenMP wait policy of timm's PyTorch threads (default passive: see TIMM_WAIT)")
+    parser.add_argument(
+        "--timm-wait",
+        default=TIMM_WAIT,
+        choices=("passive", "active", "default"),
+        help="OpenMP wait policy of timm's PyTorch threads (default passive: see TIMM_WAIT)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -285,17 +342,29 @@ def main(argv=None):
                     row["pipeline_over_train"] = pipeline / row["train_vitlab"]
             rows += model_rows
     summary, table = report(rows)
-    _common.write_result("bench_throughput", {"threads": 2, "precision": "float32", "rounds": rounds, "rows": rows,
-                                              "figure": "images per CPU-second, vitlab / timm (median of rounds)",
-                                              "baseline": "timm on PyTorch, alternating rounds",
-                                              "notes": NOTES, "table": table}, summary)
+    _common.write_result(
+        "bench_throughput",
+        {
+            "threads": 2,
+            "precision": "float32",
+            "rounds": rounds,
+            "rows": rows,
+            "figure": "images per CPU-second, vitlab / timm (median of rounds)",
+            "baseline": "timm on PyTorch, alternating rounds",
+            "notes": NOTES,
+            "table": table,
+        },
+        summary,
+    )
 
 
-NOTES = ("Ratios are vitlab over timm within each round (the two sides alternate, the order flipping every "
-         "round), the median over rounds; per CPU-second counts each process's own CPU time, so it holds under "
-         "other load, per wall-clock second is how long a batch takes. vitlab trains with the trainer's step "
-         "(AdamW; XLA for ViTs, a graph for ResNets) and infers with the experiments' compiled forward "
-         "(a tf.function graph); timm trains with AdamW and infers under no_grad. 2 threads, float32 both.")
+NOTES = (
+    "Ratios are vitlab over timm within each round (the two sides alternate, the order flipping every "
+    "round), the median over rounds; per CPU-second counts each process's own CPU time, so it holds under "
+    "other load, per wall-clock second is how long a batch takes. vitlab trains with the trainer's step "
+    "(AdamW; XLA for ViTs, a graph for ResNets) and infers with the experiments' compiled forward "
+    "(a tf.function graph); timm trains with AdamW and infers under no_grad. 2 threads, float32 both."
+)
 
 
 def report(rows):
@@ -303,14 +372,21 @@ def report(rows):
     default = [r for r in rows if r["variant"] == "default"] or rows
     summary = "vitlab / timm per CPU-s (wall): " + "; ".join(
         f"{r['model']} train {r['train_ratio_cpu']:.2f}x ({r['train_ratio']:.2f}x), inference "
-        f"{r['inference_ratio_cpu']:.2f}x ({r['inference_ratio']:.2f}x)" for r in default)
-    table = ["| model | batch | variant | train img/CPU-s vitlab (timm) | ratio | wall ratio | "
-             "inference img/CPU-s vitlab (timm) | ratio | wall ratio |", "|---|---|---|---|---|---|---|---|---|"]
+        f"{r['inference_ratio_cpu']:.2f}x ({r['inference_ratio']:.2f}x)"
+        for r in default
+    )
+    table = [
+        "| model | batch | variant | train img/CPU-s vitlab (timm) | ratio | wall ratio | "
+        "inference img/CPU-s vitlab (timm) | ratio | wall ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        table.append(f"| {r['model']} | {r['batch']} | {r['variant']}{' (XLA)' if r['train_xla'] else ''} | "
-                     f"{r['train_vitlab_cpu']:.1f} ({r['train_timm_cpu']:.1f}) | {r['train_ratio_cpu']:.2f}x | "
-                     f"{r['train_ratio']:.2f}x | {r['inference_vitlab_cpu']:.1f} ({r['inference_timm_cpu']:.1f}) | "
-                     f"{r['inference_ratio_cpu']:.2f}x | {r['inference_ratio']:.2f}x |")
+        table.append(
+            f"| {r['model']} | {r['batch']} | {r['variant']}{' (XLA)' if r['train_xla'] else ''} | "
+            f"{r['train_vitlab_cpu']:.1f} ({r['train_timm_cpu']:.1f}) | {r['train_ratio_cpu']:.2f}x | "
+            f"{r['train_ratio']:.2f}x | {r['inference_vitlab_cpu']:.1f} ({r['inference_timm_cpu']:.1f}) | "
+            f"{r['inference_ratio_cpu']:.2f}x | {r['inference_ratio']:.2f}x |"
+        )
     return summary, "\n".join(table)
 
 

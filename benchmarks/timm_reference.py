@@ -12,9 +12,8 @@ import sys
 import time
 
 import numpy as np
-import torch
-
 import timm
+import torch
 
 
 def seeded_model(timm_name, seed, calibration=None):
@@ -58,8 +57,12 @@ def parity(job):
     if job.get("dino_full"):  # DINO's training-checkpoint layout: backbone. prefix + projection head
         generator = torch.Generator().manual_seed(7)
         state = {f"backbone.{k}": v for k, v in state.items()}
-        state.update({"head.mlp.0.weight": torch.randn(2048, model.embed_dim, generator=generator),
-                      "head.last_layer.weight_g": torch.ones(65536, 1)})
+        state.update(
+            {
+                "head.mlp.0.weight": torch.randn(2048, model.embed_dim, generator=generator),
+                "head.last_layer.weight_g": torch.ones(65536, 1),
+            }
+        )
     save_file(state, job["weights"])
     if job.get("eval_image_size"):  # timm's own route for weights trained at another size
         resized = timm.create_model(job["timm_name"], pretrained=False, img_size=job["eval_image_size"])
@@ -122,8 +125,16 @@ def serve(job):
     started = time.perf_counter()
     for step in steps.values():
         step()
-    _reply({"ready": True, "params": sum(p.numel() for p in model.parameters()), "torch": torch.__version__,
-            "timm": timm.__version__, "threads": torch.get_num_threads(), "start_s": time.perf_counter() - started})
+    _reply(
+        {
+            "ready": True,
+            "params": sum(p.numel() for p in model.parameters()),
+            "torch": torch.__version__,
+            "timm": timm.__version__,
+            "threads": torch.get_num_threads(),
+            "start_s": time.perf_counter() - started,
+        }
+    )
     for line in sys.stdin:
         request = json.loads(line)
         _reply(_round(steps[request["kind"]], batch, request["steps"]))
@@ -139,8 +150,7 @@ def _round(step, batch, steps):
         step()
         times.append(time.perf_counter() - start)
     cpu = time.process_time() - cpu
-    return {"images_per_s": batch / float(np.median(times)), "images_per_cpu_s": batch * steps / cpu,
-            "step_s": times}
+    return {"images_per_s": batch / float(np.median(times)), "images_per_cpu_s": batch * steps / cpu, "step_s": times}
 
 
 def _reply(payload):
@@ -167,8 +177,14 @@ def build(job):
     plain = arch["stem"] == "imagenet"
     if plain and width != 64:
         raise ValueError(f"timm's 7x7 stem has 64 channels, not {width}")
-    model = ResNet(Bottleneck, arch["layers"], num_classes=job["num_classes"], stem_width=64 if plain else width // 2,
-                   stem_type="" if plain else "deep", channels=tuple(width * 2**i for i in range(len(arch["layers"]))))
+    model = ResNet(
+        Bottleneck,
+        arch["layers"],
+        num_classes=job["num_classes"],
+        stem_width=64 if plain else width // 2,
+        stem_type="" if plain else "deep",
+        channels=tuple(width * 2**i for i in range(len(arch["layers"]))),
+    )
     # timm's ResNet has no single-convolution stem but 7x7/2 (+ max-pool); vitlab's others are
     # one convolution without max-pool (vitlab/models/resnet.py _STEM_CONV), so timm's stem
     # modules are swapped for that one; blocks, stages and head stay timm's

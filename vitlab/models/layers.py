@@ -41,7 +41,11 @@ class PatchEmbedding(keras.layers.Layer):
         self.patch_size = patch_size
         self.hidden_dim = hidden_dim
         self.proj = keras.layers.Conv2D(
-            hidden_dim, patch_size, strides=patch_size, padding="valid", name="proj",
+            hidden_dim,
+            patch_size,
+            strides=patch_size,
+            padding="valid",
+            name="proj",
             dtype=self.dtype_policy,
         )
 

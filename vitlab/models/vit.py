@@ -58,22 +58,25 @@ class VisionTransformer(keras.Model):
         if global_pool not in GLOBAL_POOLS:
             raise ValueError(f"global_pool must be one of {GLOBAL_POOLS}, got {global_pool!r}")
         if global_pool == "avg" and distilled:
-            raise ValueError("a distilled ViT needs its class token: global_pool='avg' and distilled=True exclude "
-                             "each other")
+            raise ValueError(
+                "a distilled ViT needs its class token: global_pool='avg' and distilled=True exclude each other"
+            )
         super().__init__(**kwargs)
         # === Layers ===
         self.patch_embed = PatchEmbedding(patch_size, hidden_dim, name="patch_embed", dtype=self.dtype_policy)
         rates = np.linspace(0.0, drop_path_rate, depth).tolist() if depth else []
         self.blocks = [
-            TransformerBlock(hidden_dim, num_heads, mlp_ratio, qkv_bias, rates[i], name=f"blocks_{i}",
-                             dtype=self.dtype_policy)
+            TransformerBlock(
+                hidden_dim, num_heads, mlp_ratio, qkv_bias, rates[i], name=f"blocks_{i}", dtype=self.dtype_policy
+            )
             for i in range(depth)
         ]
         self.norm = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm", dtype=self.dtype_policy)
         self.head = keras.layers.Dense(num_classes, name="head", dtype=self.dtype_policy) if num_classes else None
         self.head_dist = (
             keras.layers.Dense(num_classes, name="head_dist", dtype=self.dtype_policy)
-            if (num_classes and distilled) else None
+            if (num_classes and distilled)
+            else None
         )
         # === Config ===
         self.image_size = image_size
@@ -104,19 +107,27 @@ class VisionTransformer(keras.Model):
     def build(self, input_shape):
         hidden = self.hidden_dim
         self.cls_token = (
-            self.add_weight(shape=(1, 1, hidden), initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                            name="cls_token")
-            if self.has_class_token else None
+            self.add_weight(
+                shape=(1, 1, hidden), initializer=keras.initializers.TruncatedNormal(stddev=0.02), name="cls_token"
+            )
+            if self.has_class_token
+            else None
         )
         self.dist_token = (
-            self.add_weight(shape=(1, 1, hidden), initializer=keras.initializers.TruncatedNormal(stddev=0.02),
-                            name="dist_token")
-            if self.distilled else None
+            self.add_weight(
+                shape=(1, 1, hidden), initializer=keras.initializers.TruncatedNormal(stddev=0.02), name="dist_token"
+            )
+            if self.distilled
+            else None
         )
         self.pos_embed = (
-            self.add_weight(shape=(1, self.num_prefix_tokens + self.num_patches, hidden),
-                            initializer=keras.initializers.TruncatedNormal(stddev=0.02), name="pos_embed")
-            if self.pos_embed_enabled else None
+            self.add_weight(
+                shape=(1, self.num_prefix_tokens + self.num_patches, hidden),
+                initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+                name="pos_embed",
+            )
+            if self.pos_embed_enabled
+            else None
         )
         self.patch_embed.build((None, self.image_size, self.image_size, 3))
         token_shape = (None, self.num_prefix_tokens + self.num_patches, hidden)
@@ -170,8 +181,7 @@ class VisionTransformer(keras.Model):
             return head_logits["dist"]
         return (head_logits["class"] + head_logits["dist"]) / 2
 
-    def forward(self, images, training=False, return_tokens=False, return_attention=False,
-                token_keep=None):
+    def forward(self, images, training=False, return_tokens=False, return_attention=False, token_keep=None):
         """The full forward pass with what experiments need.
 
         token_keep: optional {block_index: bool array (batch, num_patches)}; from that block

@@ -14,7 +14,6 @@ import contextlib
 import math
 import os
 import statistics
-import time
 from pathlib import Path
 
 import keras
@@ -80,14 +79,17 @@ def learning_rate(optim: OptimSection, steps_per_epoch):
     alpha = optim.min_learning_rate / optim.learning_rate
     if warmup <= 0:
         return keras.optimizers.schedules.CosineDecay(optim.learning_rate, total, alpha=alpha)
-    return keras.optimizers.schedules.CosineDecay(optim.min_learning_rate, total - warmup, alpha=alpha,
-                                                  warmup_target=optim.learning_rate, warmup_steps=warmup)
+    return keras.optimizers.schedules.CosineDecay(
+        optim.min_learning_rate, total - warmup, alpha=alpha, warmup_target=optim.learning_rate, warmup_steps=warmup
+    )
 
 
 def optimizer(optim: OptimSection, steps_per_epoch):
-    return keras.optimizers.AdamW(learning_rate=learning_rate(optim, steps_per_epoch),
-                                  weight_decay=optim.weight_decay,
-                                  global_clipnorm=optim.clip_norm or None)
+    return keras.optimizers.AdamW(
+        learning_rate=learning_rate(optim, steps_per_epoch),
+        weight_decay=optim.weight_decay,
+        global_clipnorm=optim.clip_norm or None,
+    )
 
 
 class EventsCallback(keras.callbacks.Callback):
@@ -115,18 +117,32 @@ class EventsCallback(keras.callbacks.Callback):
         done = self.epoch * self.steps_per_epoch + batch + 1
         if (batch + 1) % self.every == 0:
             numbers = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
-            self.run.event("progress", step=self.step, done=done, total=self.total_epochs * self.steps_per_epoch,
-                           epoch=self.epoch + 1, cpu_s=self.cpu_seconds(), **numbers)
+            self.run.event(
+                "progress",
+                step=self.step,
+                done=done,
+                total=self.total_epochs * self.steps_per_epoch,
+                epoch=self.epoch + 1,
+                cpu_s=self.cpu_seconds(),
+                **numbers,
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         done = (epoch + 1) * self.steps_per_epoch
         cpu = self.cpu_seconds()
-        self.run.event("progress", step=self.step, done=done, total=self.total_epochs * self.steps_per_epoch,
-                       epoch=epoch + 1, cpu_s=cpu)
+        self.run.event(
+            "progress",
+            step=self.step,
+            done=done,
+            total=self.total_epochs * self.steps_per_epoch,
+            epoch=epoch + 1,
+            cpu_s=cpu,
+        )
         for name, value in (logs or {}).items():
             if _is_number(value):
-                self.run.event("metric", step=self.step, name=name, value=float(value), epoch=epoch + 1, done=done,
-                               cpu_s=cpu)
+                self.run.event(
+                    "metric", step=self.step, name=name, value=float(value), epoch=epoch + 1, done=done, cpu_s=cpu
+                )
 
     def cpu_seconds(self):
         """CPU-seconds of training this step so far, a resumed step's included (checkpoint.TrainingClock)."""
@@ -145,7 +161,7 @@ def cumulative_cpu_seconds(events, step_key):
     out, offset = [], 0.0
     for index, event in enumerate(rows):
         if out and event["cpu_s"] + offset < out[-1][1] - 1e-6:  # a resume: the old clock restarted, or a rollback
-            later = [e["done"] for e in rows[index + 1:index + 2]]
+            later = [e["done"] for e in rows[index + 1 : index + 2]]
             interval = (later[0] - event["done"]) if later and later[0] > event["done"] else 0
             before = [total for e, total in out if e.get("done", 0) <= event["done"] - interval]
             resume_point = before[-1] if before else out[-1][1]
@@ -161,8 +177,14 @@ def steady_wall_seconds(events, step_key):
     a neighbour's burst, compilation and the epochs' validation passes each stretch only a few
     intervals, so the median leaves them out: what a quiet machine takes to train, without its
     start-up. None with fewer than 3 intervals."""
-    rows = [e for e in events if e.get("step") == step_key and e.get("kind") == "progress"
-            and _is_number(e.get("done")) and _is_number(e.get("time"))]
+    rows = [
+        e
+        for e in events
+        if e.get("step") == step_key
+        and e.get("kind") == "progress"
+        and _is_number(e.get("done"))
+        and _is_number(e.get("time"))
+    ]
     paces = [(b["time"] - a["time"]) / (b["done"] - a["done"]) for a, b in zip(rows, rows[1:]) if b["done"] > a["done"]]
     if len(paces) < 3:
         return None
@@ -186,14 +208,17 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         try:
             super().on_train_begin(logs)
         except OSError:
-            for path in (self._weights_path, self._training_metadata_path, self._prev_weights_path,
-                         self._prev_training_metadata_path):
+            for path in (
+                self._weights_path,
+                self._training_metadata_path,
+                self._prev_weights_path,
+                self._prev_training_metadata_path,
+            ):
                 if os.path.exists(path):
                     os.remove(path)
 
 
-def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose,
-        optim=None):
+def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose, optim=None):
     """Train with model.fit, resuming at the last saved batch (vitlab.training.checkpoint).
 
     A resume inside an epoch runs that epoch's remaining batches as one short fit, then the
@@ -212,8 +237,9 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
     logs = {}
 
     def run(start, end, steps, offset):
-        saver = checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every, minutes, batch_offset=offset,
-                                          clock=clock)
+        saver = checkpoint.StepCheckpoint(
+            checkpoint_dir, steps_per_epoch, every, minutes, batch_offset=offset, clock=clock
+        )
         for callback in callbacks:
             if isinstance(callback, EventsCallback):
                 callback.batch_offset, callback.clock = offset, clock
@@ -224,9 +250,16 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
             # Rebatched validation (full batches only) has no known length, so Keras reads the end
             # of each pass as the data running out; it is the end of the pass.
             warnings.filterwarnings("ignore", message="Your input ran out of data")
-            history = model.fit(data, validation_data=validation, epochs=end, initial_epoch=start,
-                                steps_per_epoch=steps, shuffle=False,  # the tf.data pipeline shuffles
-                                callbacks=[saver, *callbacks], verbose=verbose)
+            history = model.fit(
+                data,
+                validation_data=validation,
+                epochs=end,
+                initial_epoch=start,
+                steps_per_epoch=steps,
+                shuffle=False,  # the tf.data pipeline shuffles
+                callbacks=[saver, *callbacks],
+                verbose=verbose,
+            )
         logs.update({k: float(v[-1]) for k, v in history.history.items() if v})
 
     if batch and epoch < epochs:
@@ -237,8 +270,20 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
     return logs
 
 
-def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, checkpoint_dir, verbose,
-                chief=True, every_steps=0, minutes=0.0):
+def custom_loop(
+    model,
+    strategy,
+    train,
+    validation,
+    epochs,
+    steps_per_epoch,
+    callbacks,
+    checkpoint_dir,
+    verbose,
+    chief=True,
+    every_steps=0,
+    minutes=0.0,
+):
     """The same train/test steps under strategy.run, resumable by steps like `fit`.
 
     The chief saves the resume state (vitlab.training.checkpoint: weights with the optimizer,
@@ -263,15 +308,22 @@ def custom_loop(model, strategy, train, validation, epochs, steps_per_epoch, cal
             callback.clock = clock
     data = train() if callable(train) else train
     data = data.skip(done) if done else data  # read again, not trained: the same order
-    saver = [checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every_steps, minutes, clock=clock)] \
-        if chief else []
+    saver = (
+        [checkpoint.StepCheckpoint(checkpoint_dir, steps_per_epoch, every_steps, minutes, clock=clock)] if chief else []
+    )
 
     iterator = iter(strategy.experimental_distribute_dataset(data))
     distributed_train = tf.function(lambda it: strategy.run(model.train_step, args=(next(it),)))
     distributed_test = tf.function(lambda batch: strategy.run(model.test_step, args=(batch,)))
-    callback_list = keras.callbacks.CallbackList([*saver, *callbacks], add_history=True, add_progbar=verbose != 0,
-                                                 model=model, verbose=verbose, epochs=epochs,
-                                                 steps=steps_per_epoch)
+    callback_list = keras.callbacks.CallbackList(
+        [*saver, *callbacks],
+        add_history=True,
+        add_progbar=verbose != 0,
+        model=model,
+        verbose=verbose,
+        epochs=epochs,
+        steps=steps_per_epoch,
+    )
     results = lambda: {m.name: float(m.result()) for m in model.metrics}  # noqa: E731
     logs = {}
     callback_list.on_train_begin()
@@ -298,9 +350,8 @@ def use_xla(student, strategy):
     on CPU it trains vit_nano 1.74x faster but resnet_nano 0.73x (benchmarks/bench_throughput.py,
     XLA vs graph, same run); under MirroredStrategy the XLA-compiled step fails on CPU logical
     devices."""
-    from vitlab.models.vit import VisionTransformer
-
     from vitlab import compilation
+    from vitlab.models.vit import VisionTransformer
 
     if keras.backend.backend() == "jax":
         return True
@@ -356,8 +407,9 @@ def callbacks_for(run, step_key, epochs, steps_per_epoch, every, tensorboard=Tru
     if snapshots_to is not None:
         callbacks.append(SnapshotCallback(snapshots_to))
     if tensorboard and run is not None and not tensorboard_available():
-        run.event("log", step=step_key, message="tensorboard is not installed: no TensorBoard logs "
-                                                "(pip install tensorboard)")
+        run.event(
+            "log", step=step_key, message="tensorboard is not installed: no TensorBoard logs (pip install tensorboard)"
+        )
     elif tensorboard and run is not None:
         log_dir = Path(run.path) / "tensorboard" / step_key.replace(":", "_")
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
