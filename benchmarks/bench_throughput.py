@@ -7,10 +7,11 @@ alternating which goes first, so load from other work on a shared machine falls 
 alike. A ratio is vitlab over timm within one round; the figure is the median over rounds,
 per wall-clock second and per CPU-second (the process's CPU time: robust to other load).
 
-vitlab runs its own paths: training is the trainer's step (vitlab.training.trainer:
-TrainingModel with AdamW, compiled as plan.train_step compiles it: XLA for ViTs on one
-replica, a graph for ResNets), inference is the experiments' compiled forward
-(vitlab.perturb.compiled.compile_logits: a tf.function graph). timm runs timm's train.py
+vitlab runs its own paths (benchmarks/_vitlab_worker.py): training is the trainer's step
+(vitlab.training.trainer.TrainingModel with AdamW, compiled as plan.train_step compiles it:
+trainer.use_xla picks XLA for the 64-px nano ViT, graphs for DeiT at 224 and for ResNets),
+inference the experiments' compiled forward (vitlab.perturb.compiled.compile_logits: a
+tf.function graph). timm runs timm's train.py
 step (AdamW from create_optimizer_v2, cross-entropy) and an eval forward under no_grad.
 Other vitlab settings (VARIANTS) join the same rounds when named in --variants.
 
@@ -27,22 +28,46 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 import _common  # noqa: E402
 
-CONFIGS = {  # name: batch size
+CONFIGS = {  # the default models: name -> batch size
     "deit_tiny_patch16_224": 32,
     "deit_small_patch16_224": 32,
     "vit_nano_patch8_64": 64,  # the study's models (objects64), at their recipes' batch
     "resnet_nano_64": 64,
 }
-VARIANTS = {  # name: how a vitlab worker runs (Keras backend, compilation, extra environment)
+# Other models' batch (32 for the rest): the 32-px ones at their recipes' 128, which keeps
+# `--quick --models vit_nano_patch4_32 --variants xla` the day's machine-speed figure it has
+# been (README, CHANGELOG: vitlab's training images/s, wall-clock).
+OTHER_BATCHES = {"vit_nano_patch4_32": 128, "resnet_nano_32": 128}
+
+
+def batch_of(name):
+    return CONFIGS.get(name) or OTHER_BATCHES.get(name, 32)
+
+
+VARIANTS = {  # name: how a vitlab worker runs (Keras backend, compilation, precision, extra environment)
     "default": {},  # the trainer's step and the experiments' forward, as vitlab runs them
     "train_graph": {"train_jit": False},  # training without XLA
     "train_xla": {"train_jit": True},
-    "inference_xla": {"inference_xla": True},  # the forward as feature extraction compiles ViTs
+    "xla": {"train_jit": True},  # the earlier names of the same two
+    "graph": {"train_jit": False},
+    "inference_xla": {"inference_xla": True},  # compile_logits(xla=True), as feature extraction compiles ViTs
+    "mixed_bfloat16": {"precision": "mixed_bfloat16"},  # the recipes' precision option; not timm's float32
     "no_onednn": {"env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
     "jax": {"backend": "jax", "env": {"JAX_PLATFORMS": "cpu"}},
+}
+TUNING = {  # TensorFlow settings for benchmarks/tune_tf.py (measure_vitlab); not in --variants' default
+    # TensorFlow's own thread defaults (intra = inter = cores), what vitlab runs with, vs. inter_op 1 here
+    "xla_tf_threads": {"train_jit": True, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},
+    "graph_tf_threads": {"train_jit": False, "env": {"TF_NUM_INTRAOP_THREADS": "0", "TF_NUM_INTEROP_THREADS": "0"}},
+    "xla_fast_math": {"train_jit": True, "env": {"XLA_FLAGS": "--xla_cpu_enable_fast_math=true"}},
+    "xla_onednn": {"train_jit": True, "env": {"XLA_FLAGS": "--xla_cpu_use_onednn=true"}},
+    "xla_xnnpack": {"train_jit": True, "env": {"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}},
+    "xla_vector512": {"train_jit": True, "env": {"XLA_FLAGS": "--xla_cpu_prefer_vector_width=512"}},
+    "xla_no_onednn": {"train_jit": True, "env": {"TF_ENABLE_ONEDNN_OPTS": "0"}},
 }
 KINDS = ("train", "inference")
 # PyTorch's OpenMP threads spin at each barrier by default; when other work shares the cores, a
@@ -83,12 +108,13 @@ class Side:
 
 
 def start_vitlab(name, batch, variant, workdir):
-    spec = VARIANTS[variant]
+    spec = {**VARIANTS, **TUNING}[variant]
     job = {
         "name": name,
         "batch": batch,
         "train_jit": spec.get("train_jit"),
         "inference_xla": spec.get("inference_xla", False),
+        "precision": spec.get("precision", "float32"),
     }
     env = {
         **os.environ,
@@ -99,7 +125,7 @@ def start_vitlab(name, batch, variant, workdir):
     log = Path(workdir) / f"{name}-{variant}.log"
     with open(log, "w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", json.dumps(job)],
+            [sys.executable, str(HERE / "_vitlab_worker.py"), json.dumps(job)],
             env=env,
             text=True,
             stdin=subprocess.PIPE,
@@ -107,6 +133,22 @@ def start_vitlab(name, batch, variant, workdir):
             stderr=stderr,
         )
     return Side(f"vitlab {variant}", process, log)
+
+
+def measure_vitlab(name, batch, variant, warmup, steps):
+    """One vitlab worker alone, for benchmarks/tune_tf.py: {"train"|"inference": {"images_per_s", ...}}."""
+    with tempfile.TemporaryDirectory() as tmp:
+        side = start_vitlab(name, batch, variant, tmp)
+        try:
+            side.ready = side.ask()
+            out = {"params": side.ready["params"]}
+            for kind in KINDS:
+                if warmup:
+                    side.ask({"kind": kind, "steps": warmup})
+                out[kind] = side.ask({"kind": kind, "steps": steps})
+        finally:
+            side.close()
+    return out
 
 
 def timm_job(name, batch):
@@ -152,80 +194,9 @@ def start_timm(name, batch, workdir, wait=TIMM_WAIT):
         process = _timm.start(
             "serve", timm_job(name, batch), Path(workdir) / f"{name}-{wait}.json", stderr=stderr, env=env
         )
-    return Side("timm", process, log)
-
-
-# --- the vitlab worker ---------------------------------------------------------------------
-def worker(job):
-    """Builds vitlab's training step and forward for one model, then serves rounds."""
-    _common.limit_threads(2)
-    from types import SimpleNamespace
-
-    import keras
-    import numpy as np
-
-    from vitlab import models
-    from vitlab.perturb import compiled
-    from vitlab.training import trainer
-    from vitlab.training.recipe_sections import OptimSection
-
-    keras.utils.set_random_seed(0)
-    model = models.create(job["name"], num_classes=10)
-    jit = job["train_jit"]
-    if jit is None:  # the choice plan.train_step makes on one replica
-        jit = bool(trainer.use_xla(model, SimpleNamespace(num_replicas_in_sync=1)))
-    training = trainer.TrainingModel(model)
-    training.compile(optimizer=trainer.optimizer(OptimSection(), steps_per_epoch=100), jit_compile=jit)
-    if job["inference_xla"]:
-        xla_forward = compiled.compile_fn(lambda images: model(images, training=False), xla=True)
-        forward = lambda images: np.asarray(xla_forward(np.asarray(images, dtype="float32")))  # noqa: E731
-    else:
-        forward = compiled.compile_logits(lambda images: model(images, training=False))
-    size, batch = model.image_size, job["batch"]
-    rng = np.random.default_rng(0)
-    x = rng.random((batch, size, size, 3), dtype=np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]  # the trainer's targets are one-hot or soft
-    steps = {"train": lambda: training.train_on_batch(x, y), "inference": lambda: forward(x)}
-    compile_s = {}
-    for kind, step in steps.items():
-        start = time.perf_counter()
-        step()
-        compile_s[kind] = time.perf_counter() - start
-    serve(
-        steps,
-        batch,
-        {
-            "params": models.parameter_count(model),
-            "train_xla": jit,
-            "compile_s": compile_s,
-            "backend": keras.backend.backend(),
-        },
-    )
-
-
-def serve(steps, batch, ready):
-    """The protocol timm_reference.py serve speaks too: a ready line, then one line per request."""
-    print(json.dumps({"ready": True, **ready}), flush=True)
-    for line in sys.stdin:
-        request = json.loads(line)
-        step = steps[request["kind"]]
-        times = []
-        cpu = time.process_time()
-        for _ in range(request["steps"]):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
-        cpu = time.process_time() - cpu
-        print(
-            json.dumps(
-                {
-                    "images_per_s": batch / statistics.median(times),
-                    "images_per_cpu_s": batch * request["steps"] / cpu,
-                    "step_s": times,
-                }
-            ),
-            flush=True,
-        )
+    side = Side("timm", process, log)
+    side.wait = wait
+    return side
 
 
 # --- the parent ----------------------------------------------------------------------------
@@ -235,12 +206,17 @@ def steps_per_round(sides, kind, seconds):
     return max(1, min(20, round(seconds / slowest)))
 
 
-def measure_model(name, batch, variants, rounds, seconds, workdir, timm_wait=TIMM_WAIT):
+def start_sides(name, batch, variants, workdir, timm_wait=TIMM_WAIT):
+    """timm's worker and one vitlab worker per variant; they build and compile as soon as started."""
+    return [start_timm(name, batch, workdir, timm_wait)] + [start_vitlab(name, batch, v, workdir) for v in variants]
+
+
+def measure_model(name, batch, variants, rounds, seconds, sides):
     """Alternating rounds of every side; per variant and kind the median of per-round ratios."""
-    sides = [start_timm(name, batch, workdir, timm_wait)] + [start_vitlab(name, batch, v, workdir) for v in variants]
+    timm_wait = sides[0].wait
     try:
-        for side in sides:  # they start (and compile) in parallel; measuring begins when all are ready
-            side.ready = side.ask()
+        for side in sides:
+            side.ready = side.ready or side.ask()
         timm, ours = sides[0], sides[1:]
         load = [os.getloadavg()[0]]
         rounds_of = {side.name: {kind: [] for kind in KINDS} for side in sides}
@@ -283,7 +259,7 @@ def measure_model(name, batch, variants, rounds, seconds, workdir, timm_wait=TIM
                 row[f"{kind}_timm{suffix}"] = statistics.median(r[unit] for r in theirs)
         rows.append(row)
         print(
-            f"{name} b{batch} {variant}: train {row['train_ratio_cpu']:.2f}x per CPU-s "
+            f"{name} b{batch} {variant}: vitlab trains {row['train_vitlab']:.1f} img/s; train {row['train_ratio_cpu']:.2f}x per CPU-s "
             f"({row['train_vitlab_cpu']:.1f} vs timm {row['train_timm_cpu']:.1f}), {row['train_ratio']:.2f}x wall; "
             f"inference {row['inference_ratio_cpu']:.2f}x per CPU-s ({row['inference_vitlab_cpu']:.1f} vs "
             f"{row['inference_timm_cpu']:.1f}), {row['inference_ratio']:.2f}x wall; load {max(load):.1f}",
@@ -320,27 +296,35 @@ def main(argv=None):
         choices=("passive", "active", "default"),
         help="OpenMP wait policy of timm's PyTorch threads (default passive: see TIMM_WAIT)",
     )
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        return worker(json.loads(args.worker))
     variants = args.variants.split(",")
-    unknown = [v for v in variants if v not in VARIANTS]
+    unknown = [v for v in variants if v not in {**VARIANTS, **TUNING}]
     if unknown:
-        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join([*VARIANTS, *TUNING])}")
     rounds = args.rounds or 3
-    seconds = 2.0 if args.quick else 6.0
+    seconds = 1.0 if args.quick else 6.0
     rows = []
+    names = args.models.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.models.split(","):
-            batch = CONFIGS.get(name, 32)
-            model_rows = measure_model(name, batch, variants, rounds, seconds, tmp, args.timm_wait)
-            if args.pipeline:
-                pipeline = measure_pipeline(name, batch, 10 if args.quick else 30)
-                for row in model_rows:
-                    row["pipeline_images_per_s"] = pipeline
-                    row["pipeline_over_train"] = pipeline / row["train_vitlab"]
-            rows += model_rows
+        # every model's workers start at once: their builds and compiles (XLA's is mostly one
+        # thread) overlap; measuring, one model at a time, begins when all of them are ready
+        started = {name: start_sides(name, batch_of(name), variants, tmp, args.timm_wait) for name in names}
+        try:
+            for side in (side for sides in started.values() for side in sides):
+                side.ready = side.ask()
+            for name in names:
+                batch = batch_of(name)
+                model_rows = measure_model(name, batch, variants, rounds, seconds, started.pop(name))
+                if args.pipeline:
+                    pipeline = measure_pipeline(name, batch, 10 if args.quick else 30)
+                    for row in model_rows:
+                        row["pipeline_images_per_s"] = pipeline
+                        row["pipeline_over_train"] = pipeline / row["train_vitlab"]
+                rows += model_rows
+        finally:
+            for sides in started.values():  # not measured: a failure stopped the run
+                for side in sides:
+                    side.close()
     summary, table = report(rows)
     _common.write_result(
         "bench_throughput",
@@ -362,8 +346,10 @@ NOTES = (
     "Ratios are vitlab over timm within each round (the two sides alternate, the order flipping every "
     "round), the median over rounds; per CPU-second counts each process's own CPU time, so it holds under "
     "other load, per wall-clock second is how long a batch takes. vitlab trains with the trainer's step "
-    "(AdamW; XLA for ViTs, a graph for ResNets) and infers with the experiments' compiled forward "
-    "(a tf.function graph); timm trains with AdamW and infers under no_grad. 2 threads, float32 both."
+    "(AdamW; XLA for ViTs of up to 128 tokens, graphs for DeiT at 224 and ResNets) and infers with the "
+    "experiments' compiled forward (a tf.function graph); timm trains with AdamW and infers under no_grad, "
+    "its OpenMP threads waiting passively (OMP_WAIT_POLICY=PASSIVE, its faster setting on a loaded machine). "
+    "2 threads, float32 both."
 )
 
 

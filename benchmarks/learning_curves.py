@@ -188,7 +188,7 @@ def pack(name, out):
     into OUT/NAME, replacing an older pack only once the new one is whole: the cache does not
     always outlive a session, and a 45,000-step run spans several."""
     from vitlab import atomic
-    from vitlab.training import checkpoint
+    from vitlab.training import checkpoint_state as checkpoint
 
     source, target = CACHE / name, Path(out) / name
     if not (source / "run.json").exists():

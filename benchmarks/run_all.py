@@ -6,7 +6,7 @@ benchmarks/results/<machine>.json plus the markdown table benchmarks/results/<ma
 that the README links to. The default is the CPU set in well under 15 minutes (each
 script's --quick setting); --full runs each script's own default sizes.
 
-    .venv/bin/python benchmarks/run_all.py [--full] [--only throughput,scaling] [--timeout 300]
+    .venv/bin/python benchmarks/run_all.py [--full] [--only throughput,scaling] [--timeout 900]
 """
 
 import argparse
@@ -108,7 +108,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="each script's default sizes, not --quick")
     parser.add_argument("--only", default=None, help="comma-separated subset, e.g. throughput,scaling")
-    parser.add_argument("--timeout", type=int, default=420, help="seconds per script")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per script")
     args = parser.parse_args(argv)
     started = time.time()
     _common.RESULTS.mkdir(parents=True, exist_ok=True)

@@ -65,6 +65,6 @@ def test_ctrl_c_to_the_build_alone_gives_the_child_its_grace_then_stops_it(tmp_p
     parent = _start(tmp_path)
     started = time.time()
     os.kill(parent.pid, signal.SIGINT)
-    assert parent.wait(timeout=10) == 99  # KeyboardInterrupt raised on, after the child ended
-    assert 1 <= time.time() - started < 5  # the grace (1 s here), then SIGTERM
+    assert parent.wait(timeout=30) == 99  # KeyboardInterrupt raised on, after the child ended
+    assert 1 <= time.time() - started < 15  # the grace (1 s here), then SIGTERM (slack for a loaded machine)
     assert (tmp_path / "child-stopped").read_text() == str(int(signal.SIGTERM))

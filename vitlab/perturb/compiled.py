@@ -69,7 +69,17 @@ def stack_loop(count, body, dtypes):
     return tuple(ops.stack([o[k] for o in outputs]) for k in range(len(dtypes)))
 
 
-def compile_logits(logits_fn):
-    """logits_fn(images) compiled for repeated batches; takes and returns NumPy."""
-    compiled = compile_fn(logits_fn)
+def compile_logits(logits_fn, xla=False):
+    """logits_fn(images) compiled for repeated batches; takes and returns NumPy.
+
+    A tf.function graph unless `xla` (honoured when VITLAB_XLA allows it; vitlab.compilation).
+    Neither wins everywhere: against the graph, in alternating rounds on 2 CPU threads, XLA ran
+    vit_nano_patch8_64's forward 1.2x and resnet_nano_64's 1.1x as fast, DeiT-Ti/16's at 224
+    0.97x and DeiT-S/16's 0.9x (benchmarks/bench_throughput.py --variants default,inference_xla).
+    """
+    if xla:
+        from vitlab import compilation
+
+        xla = compilation.xla_enabled()
+    compiled = compile_fn(logits_fn, xla=xla)
     return lambda images: np.asarray(compiled(np.asarray(images, dtype="float32")))

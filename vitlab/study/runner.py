@@ -150,7 +150,7 @@ def pack(name, seed, out):
     """Copy the cell's resume state into OUT/seed-N/NAME, replacing an older pack only once the new
     one is whole; the final model instead of checkpoints once the cell is done."""
     from vitlab import atomic
-    from vitlab.training import checkpoint
+    from vitlab.training import checkpoint_state as checkpoint
 
     source, target = cell_dir(seed, name), Path(out) / f"seed-{seed}" / name
     if not (source / "run.json").exists():

@@ -345,17 +345,40 @@ def custom_loop(
     return logs
 
 
+# Transformers with at most this many tokens train with XLA on TensorFlow; longer ones as graphs.
+XLA_MAX_TOKENS = 128
+
+
 def use_xla(student, strategy):
-    """Always on JAX (its only fast path). On TensorFlow, XLA for transformers on one replica:
-    on CPU it trains vit_nano 1.74x faster but resnet_nano 0.73x (benchmarks/bench_throughput.py,
-    XLA vs graph, same run); under MirroredStrategy the XLA-compiled step fails on CPU logical
-    devices."""
+    """Always on JAX (its only fast path). On TensorFlow, XLA for float32 transformers of at most
+    XLA_MAX_TOKENS tokens on one replica; graphs for the rest.
+
+    Measured on 2 CPU threads, XLA against a graph step in alternating rounds (images per
+    CPU-second, benchmarks/bench_throughput.py --variants default,train_graph): vit_nano_patch8_64
+    (65 tokens) trains 1.08-1.16x as fast with XLA, resnet_nano_64 0.8x; DeiT-Ti/16 and DeiT-S/16
+    at 224 (197 tokens) train 1.02-1.10x and 1.07x as fast as graphs, since XLA's CPU dots run the
+    transposed products of attention's backward pass (dK, dV) at half the speed of the others, a
+    cost that grows with the square of the tokens. Under mixed_bfloat16 on a CPU, graphs too:
+    oneDNN runs bfloat16 matmuls with the CPU's bf16 instructions where XLA's CPU dots gain nothing
+    (DeiT-Ti/16 trained 1.5x, vit_nano_patch8_64 1.13x as fast as a graph, AVX512-BF16 CPU).
+    Under MirroredStrategy the XLA-compiled step fails on CPU logical devices.
+    """
     from vitlab import compilation
     from vitlab.models.vit import VisionTransformer
 
     if keras.backend.backend() == "jax":
         return True
-    return compilation.xla_enabled() and isinstance(student, VisionTransformer) and strategy.num_replicas_in_sync == 1
+    if not isinstance(student, VisionTransformer) or student.num_prefix_tokens + student.num_patches > XLA_MAX_TOKENS:
+        return False
+    if student.compute_dtype == "bfloat16" and not _has_gpu():
+        return False
+    return compilation.xla_enabled() and strategy.num_replicas_in_sync == 1
+
+
+def _has_gpu():
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def steps_for(num_examples, batch_size, optim: OptimSection):
