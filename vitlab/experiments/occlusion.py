@@ -15,9 +15,13 @@ paper's constants and their official sources are in vitlab/protocol and docs/pro
 Information loss for random/mask modes is the fraction of cells dropped (pixels dropped is
 stored next to it); for salient modes the x axis is lambda and the fraction of pixels
 actually dropped is stored and tabulated. Error bars are the std over repeats.
+Dropped pixels are black (`fill`, the official code's), or the evaluated images' mean colour,
+or per-image uniform noise, to check that a result does not hinge on the fill.
 """
 
 import dataclasses
+
+import numpy as np
 
 from vitlab.config import ConfigError
 from vitlab.experiments import heads, occlusion_tables
@@ -33,6 +37,7 @@ from vitlab.experiments.occlusion_sweep import (
     saliency_variant,
 )
 from vitlab.experiments.scoring import Tally
+from vitlab.perturb import patch_drop
 from vitlab.protocol import lesion as lesion_protocol
 from vitlab.protocol import occlusion as occlusion_protocol
 from vitlab.protocol import saliency as saliency_protocol
@@ -46,6 +51,7 @@ class Config:
     levels: list[float] = dataclasses.field(default_factory=lambda: list(occlusion_protocol.PAPER_DROP_FRACTIONS))
     grid: str = ""  # "" = default_grid(image size): 14x14 at 224 (the paper's), 8x8 at 32; "RxC"; "pixel"
     grid_offset: list[int] = dataclasses.field(default_factory=lambda: [0, 0])  # (dy, dx) px; paper's offset: [8, 8]
+    fill: str = "black"  # what dropped pixels become: black (official), mean (data's colour), noise (uniform)
     repeats: int = 3
     lambdas: list[float] = dataclasses.field(default_factory=lambda: list(saliency_protocol.PAPER_LAMBDAS))
     saliency_model: str = ""  # masks every model (paper: DINO, vit_small_patch16_224_dino); "" + masks: 1st ViT
@@ -72,6 +78,8 @@ class Config:
             raise ConfigError(f"repeats: must be >= 1, got {self.repeats}")
         if len(self.grid_offset) != 2 or min(self.grid_offset) < 0:
             raise ConfigError(f"grid_offset: expected two non-negative pixel counts, got {self.grid_offset}")
+        if self.fill not in patch_drop.FILLS:
+            raise ConfigError(f"fill: expected one of {', '.join(patch_drop.FILLS)}, got {self.fill!r}")
         if self.lesion_variant not in lesion_protocol.VARIANTS:
             raise ConfigError(
                 f"lesion_variant: expected one of {', '.join(lesion_protocol.VARIANTS)}, got {self.lesion_variant!r}"
@@ -171,6 +179,26 @@ def plan(adapters, config, height, width, providers):
     return (rows, cols), sources, variants
 
 
+def mean_colour(data):
+    """(C,) float32 per-channel mean of all the images of `data` in [0, 1]: fill=mean's colour
+    (one extra pass over the data, computed in float64)."""
+    total, count = 0.0, 0
+    for batch in data.batches():
+        images = np.asarray(batch["image"], np.float64)
+        total = total + images.reshape(-1, images.shape[-1]).sum(axis=0)
+        count += images.shape[0] * images.shape[1] * images.shape[2]
+    return (total / max(count, 1)).astype(np.float32)
+
+
+def batch_fill(config, colour, seed, indices, images):
+    """What ModelSweep fills dropped pixels with for one batch: None (black), a colour, or noise."""
+    if config.fill == "mean":
+        return colour
+    if config.fill == "noise":
+        return patch_drop.noise_fill(seed, indices, np.shape(images)[1:])
+    return None
+
+
 def run(adapters, data, config, context):
     height = width = data.image_size
     providers = (
@@ -179,6 +207,7 @@ def run(adapters, data, config, context):
     grid, sources, variants = plan(adapters, config, height, width, providers)
     scores_fn = PixelScores(sources, height, width, context.seed) if sources else None
     sweeps = {a.name: ModelSweep(a, variants[a.name], config.head, config.top_k) for a in adapters if variants[a.name]}
+    colour = mean_colour(data) if sweeps and config.fill == "mean" else None
     masses_fns = {p.key: p for p in providers.values()}
     tallies = {a.name: Tally(len(variants[a.name]), data.num_classes) for a in adapters}
     lesions, lesion_tallies = {}, {}
@@ -188,9 +217,10 @@ def run(adapters, data, config, context):
         if scores_fn is not None:
             masses = {key: fn(images) for key, fn in masses_fns.items()}
             scores = scores_fn(indices, batch.get("mask"), masses)
+        fill = batch_fill(config, colour, context.seed, indices, images) if sweeps else None
         for adapter in adapters:
             if adapter.name in sweeps:
-                hits1, hitsk, dropped = sweeps[adapter.name](images, labels, scores)
+                hits1, hitsk, dropped = sweeps[adapter.name](images, labels, scores, fill)
                 tallies[adapter.name].add(hits1, hitsk, labels, dropped)
             if "lesion" in config.modes:
                 for block in config.lesion_blocks:
@@ -222,7 +252,15 @@ def run(adapters, data, config, context):
                     lesion_tallies[key].add(hits1, hitsk, labels)
         done += 1
         context.progress(done, max(total, done))
-    return occlusion_tables.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies, providers)
+    result = occlusion_tables.build_result(adapters, data, config, grid, variants, tallies, lesion_tallies, providers)
+    if colour is not None:
+        result.config["fill_mean"] = [float(c) for c in colour]
+        result.notes.append(
+            f"dropped pixels filled with the evaluated images' mean colour {result.config['fill_mean']}"
+        )
+    elif sweeps and config.fill == "noise":
+        result.notes.append(f"dropped pixels filled with uniform noise in [0, 1], per image from seed {context.seed}")
+    return result
 
 
 EXPERIMENT = Experiment(

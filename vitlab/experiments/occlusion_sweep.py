@@ -6,6 +6,7 @@ Per batch: (1) each saliency model's attention mass is computed once (`SaliencyM
 shared by all models; (3) each model runs one compiled loop over the variants of the sweep
 (`ModelSweep`): a variant drops the pixels whose score is < its threshold (or >= it, when
 inverted), runs the model and records top-1 / top-5 hits and the fraction dropped.
+Dropped pixels are black (0) unless the call passes a fill (a colour, or per-pixel values).
 A variant's whole cost beyond the bare forward pass is one compare and one multiply.
 Per-image choices come from the host (vitlab.perturb.image_rng, NumPy); everything else is
 keras.ops compiled by vitlab.perturb.compiled (tf.function / jax.jit), so the sweep runs
@@ -159,7 +160,7 @@ class ModelSweep:
     def logits(self, images):
         return self.adapter.select_head(self.adapter.forward(images)["heads"], self.head)
 
-    def _run(self, images, labels, scores):
+    def _run(self, images, labels, scores, fill=None):
         source, threshold = ops.convert_to_tensor(self.source), ops.convert_to_tensor(self.threshold)
         invert = ops.convert_to_tensor(self.invert)
 
@@ -167,15 +168,15 @@ class ModelSweep:
             drop = ops.not_equal(
                 ops.take(scores, ops.take(source, v), axis=0) < ops.take(threshold, v), ops.take(invert, v)
             )
-            top1, topk = top_k_hits(self.logits(patch_drop.drop_pixels(images, drop)), labels, self.top_k)
+            top1, topk = top_k_hits(self.logits(patch_drop.fill_pixels(images, drop, fill)), labels, self.top_k)
             return top1, topk, ops.mean(ops.cast(drop, "float32"), axis=(1, 2))
 
         return stack_loop(len(self.variants), variant, ("bool", "bool", "float32"))
 
-    def __call__(self, images, labels, scores):
-        return _numpy(
-            self._fn(ops.convert_to_tensor(images, "float32"), ops.convert_to_tensor(labels, "int32"), scores)
-        )
+    def __call__(self, images, labels, scores, fill=None):
+        """fill: None (black, the official evaluate.py's), a (C,) colour or (B, H, W, C) values."""
+        args = [ops.convert_to_tensor(images, "float32"), ops.convert_to_tensor(labels, "int32"), scores]
+        return _numpy(self._fn(*args, *([] if fill is None else [ops.convert_to_tensor(fill, "float32")])))
 
 
 class LesionSweep:

@@ -36,6 +36,8 @@ EXPERIMENT = {
         "mask_non_salient (the data's masks), lesion (tokens inside the network)",
         "levels": "fractions of patches dropped (random mode), from 0 to 1",
         "grid_offset": "shift of the dropped cells in pixels, (dy, dx); the paper's code uses [8, 8]",
+        "fill": "what dropped pixels become: black (the paper's), mean (the evaluated images' mean colour) "
+        "or noise (uniform in [0, 1], per image from the seed)",
         "lambdas": "salient modes: share of the saliency mass that counts as foreground, in (0, 1]",
         "saliency_model": "model whose attention gives the salient masks for every model (paper: DINO ViT-S/16); "
         "empty: the run's first ViT, on data with masks only",

@@ -20,6 +20,7 @@ STREAM_DROP = 1
 STREAM_MASK_TIEBREAK = 2
 STREAM_LESION = 3
 STREAM_SHUFFLE = 4
+STREAM_FILL_NOISE = 5  # the noise a dropped pixel takes with occlusion fill=noise
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)  # Philox-4x32 multipliers
 _W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)  # Weyl key increments

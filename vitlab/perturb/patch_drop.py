@@ -2,8 +2,9 @@
 
 An image is cut into a rows x cols grid (any grid: the model's patch grid, a coarser or
 finer one, one cell per pixel, optionally shifted by an offset); a dropped cell is set to
-0 in [0, 1] pixel space, as in the official evaluate.py. Unlike the official code, which
-draws one choice for a whole batch, every image gets its own choice, derived from
+0 in [0, 1] pixel space, as in the official evaluate.py (`fill_pixels` puts another fill
+there, a colour or per-image noise from `noise_fill`, to test whether a result depends on
+black). Unlike the official code, which draws one choice for a whole batch, every image gets its own choice, derived from
 (seed, image index, stream, repeat) by vitlab.perturb.image_rng: reruns repeat it, every
 model of a sweep sees the same occluded images, and every backend draws the same. A
 choice is a *ranking* of the cells; dropping a fraction f drops the floor(f * N)
@@ -19,7 +20,15 @@ import numpy as np
 from keras import ops
 
 from vitlab.perturb import image_rng
-from vitlab.perturb.image_rng import STREAM_DROP, STREAM_LESION, STREAM_MASK_TIEBREAK, STREAM_SHUFFLE  # noqa: F401
+from vitlab.perturb.image_rng import (  # noqa: F401
+    STREAM_DROP,
+    STREAM_FILL_NOISE,
+    STREAM_LESION,
+    STREAM_MASK_TIEBREAK,
+    STREAM_SHUFFLE,
+)
+
+FILLS = ("black", "mean", "noise")  # what a dropped pixel becomes; black is the official evaluate.py's
 
 
 def parse_grid(text, height, width):
@@ -119,6 +128,21 @@ def drop_pixels(images, pixel_drop):
     """Set dropped pixels (B, H, W bool) to 0; all others unchanged."""
     keep = 1.0 - ops.cast(pixel_drop, images.dtype)
     return images * keep[..., None]
+
+
+def fill_pixels(images, pixel_drop, fill=None):
+    """Set dropped pixels (B, H, W bool) to `fill`, all others unchanged: None is black (exactly
+    `drop_pixels`), a (C,) colour fills every dropped pixel, (B, H, W, C) values fill per pixel."""
+    if fill is None:
+        return drop_pixels(images, pixel_drop)
+    return ops.where(ops.expand_dims(pixel_drop, -1), ops.cast(fill, images.dtype), images)
+
+
+def noise_fill(seed, indices, shape):
+    """(B, *shape) float32 uniform noise in [0, 1), one draw per image keyed by (seed, image index,
+    STREAM_FILL_NOISE): reruns, batch sizes and every model of a sweep see the same noise."""
+    draws = [image_rng.generator(seed, int(i), STREAM_FILL_NOISE).random(tuple(shape), np.float32) for i in indices]
+    return np.stack(draws) if draws else np.zeros((0, *shape), np.float32)
 
 
 def random_patch_drop(images, indices, fraction, seed, grid=None, offset=(0, 0), repeat=0):
