@@ -390,3 +390,24 @@ def test_deit_stage_is_keyed_by_position_whatever_the_parallelism():
         np.testing.assert_array_equal(y, y2)
         assert x.shape == (6, 32, 32, 3) and y.shape == (6, 4)
         np.testing.assert_allclose(y.sum(1), 1.0, atol=1e-5)
+
+
+def test_a_stream_started_at_batch_k_is_the_uninterrupted_streams_from_k():
+    """A resume builds the stream at its batch (nothing augmented to be thrown away); with DeiT's
+    draws, shuffling and repeats it must be the same batches an uninterrupted run reads."""
+    from vitlab.data.dataset import from_arrays
+    from vitlab.training.augment import training_batches
+
+    rng = np.random.default_rng(1)
+    data = from_arrays(rng.random((20, 32, 32, 3), dtype=np.float32), np.arange(20) % 4, batch_size=5)
+    config = AugmentSection(preset="deit")
+
+    def stream(start, count):
+        batches = training_batches(data.pipeline, config, 4, 6, seed=2, shuffle_buffer=8, count=20, start=start)
+        return [(x.numpy(), y.numpy()) for x, y in batches.take(count)]
+
+    whole, resumed = stream(0, 6), stream(4, 2)  # 6 batches of 6 from 20 images: past one pass
+    assert not np.array_equal(whole[0][0], whole[1][0])
+    for (x, y), (x2, y2) in zip(whole[4:], resumed, strict=True):
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)

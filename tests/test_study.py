@@ -198,3 +198,99 @@ def test_report_tables_every_cell_and_the_endpoint(monkeypatch, tmp_path):
     assert text.count("| done |") == 8 and "| 0 | vit_deit | done | 20,000 | 0.900 |" in text
     assert "| test | 0.25 | 0.250 | 0.125 | 0.125 | 0.375 | 2 |" in text  # two seeds: means, no interval yet
     assert out.with_suffix(".png").stat().st_size > 10_000
+
+
+def test_thread_env_gives_each_job_its_share_of_the_cores_unless_the_user_chose(monkeypatch):
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
+    env = runner.thread_env(2, {"PATH": "/bin"})
+    assert (env["TF_NUM_INTRAOP_THREADS"], env["OMP_NUM_THREADS"], env["TF_NUM_INTEROP_THREADS"]) == ("1", "1", "1")
+    assert env["PATH"] == "/bin"
+    assert runner.thread_env(3, {})["TF_NUM_INTRAOP_THREADS"] == "1"  # never below one
+    assert runner.thread_env(2, {"TF_NUM_INTRAOP_THREADS": "2"})["TF_NUM_INTRAOP_THREADS"] == "2"
+
+
+def test_parallel_cells_overlap_and_a_student_waits_for_its_teacher(monkeypatch):
+    import threading
+    import time
+
+    spans, lock = {}, threading.Lock()
+
+    def fake_cell(name, seed, pack_to, quiet, schedule, env=None, children=None):
+        start = time.monotonic()
+        time.sleep(0.3)
+        with lock:
+            spans[name] = (start, time.monotonic(), env["TF_NUM_INTRAOP_THREADS"])
+
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setattr(runner, "train_cell", fake_cell)
+    runner.train(["deit_shape", "vit_basic"], 0, jobs=2)
+    assert set(spans) == {"resnet_sin", "deit_shape", "vit_basic"}
+    assert spans["deit_shape"][0] >= spans["resnet_sin"][1]  # the teacher first
+    assert spans["vit_basic"][0] < spans["resnet_sin"][1]  # the other cell beside it
+    assert {threads for _, _, threads in spans.values()} == {"1"}
+
+
+def test_a_failed_teacher_stops_its_student_and_the_others_finish(monkeypatch):
+    trained = []
+
+    def fake_cell(name, seed, pack_to, quiet, schedule, env=None, children=None):
+        if name == "resnet_sin":
+            raise UserError("study cell resnet_sin (seed 0) stopped with exit code 1; run again to resume")
+        trained.append(name)
+
+    monkeypatch.setattr(runner, "train_cell", fake_cell)
+    with pytest.raises(UserError, match="resnet_sin .* exit code 1.*deit_shape .* not trained"):
+        runner.train(["deit_shape", "vit_basic"], 0, jobs=2)
+    assert trained == ["vit_basic"]
+
+
+# A parallel train whose cells are light stand-ins for `vitlab recipe run`: each sleeps until
+# SIGTERM, then records it and leaves with 130, as the CLI does.
+PARALLEL_PARENT = """
+import sys
+from pathlib import Path
+from vitlab.errors import UserError
+from vitlab.study import runner
+from vitlab.zoo import build
+out = Path(sys.argv[1])
+CHILD = '''
+import signal, sys, time
+from pathlib import Path
+def stopped(signum, frame):
+    Path(sys.argv[1] + "-stopped").write_text(str(signum))
+    sys.exit(130)
+signal.signal(signal.SIGTERM, stopped)
+Path(sys.argv[1] + "-started").write_text("yes")
+time.sleep(60)
+'''
+def cell(name, seed, pack_to, quiet, schedule, env=None, children=None):
+    code = build.run_child([sys.executable, "-c", CHILD, str(out / name)], env=env, children=children)
+    if code:
+        raise UserError(f"{name} stopped with exit code {code}")
+runner.train_cell = cell
+try:
+    runner.train(["vit_basic", "resnet_basic"], 0, jobs=2)
+except UserError as error:
+    print(error)
+    sys.exit(1)
+"""
+
+
+def test_sigterm_to_a_parallel_train_stops_every_cell(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", PARALLEL_PARENT, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not all((tmp_path / f"{c}-started").exists() for c in ("vit_basic", "resnet_basic")):
+        assert time.time() < deadline, "the cells did not start"
+        time.sleep(0.05)
+    os.kill(parent.pid, signal.SIGTERM)
+    assert parent.wait(timeout=30) == 1
+    for cell in ("vit_basic", "resnet_basic"):
+        assert (tmp_path / f"{cell}-stopped").read_text() == str(int(signal.SIGTERM))
+    assert "exit code 130" in parent.stdout.read()

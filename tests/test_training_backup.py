@@ -73,7 +73,9 @@ def test_resumed_fit_ends_with_the_uninterrupted_weights(tmp_path):
 
     rng = np.random.default_rng(0)
     data = from_arrays(rng.random((48, 32, 32, 3), dtype=np.float32), np.arange(48) % 4, batch_size=8)
-    batches = lambda: augment.training_batches(data.pipeline, AugmentSection(flip=True), 4, 8, seed=3)  # noqa: E731
+    batches = lambda start=0: augment.training_batches(
+        data.pipeline, AugmentSection(flip=True), 4, 8, seed=3, start=start
+    )  # noqa: E731
     strategy = strategy_lib.select("one_device")
     assert strategy_lib.strategy_name(strategy) == "OneDevice"
     optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
@@ -172,7 +174,9 @@ def test_custom_loop_resumes_inside_an_epoch(tmp_path):
 
     rng = np.random.default_rng(0)
     data = from_arrays(rng.random((48, 32, 32, 3), dtype=np.float32), np.arange(48) % 4, batch_size=8)
-    batches = lambda: augment.training_batches(data.pipeline, AugmentSection(flip=True), 4, 8, seed=3)  # noqa: E731
+    batches = lambda start=0: augment.training_batches(
+        data.pipeline, AugmentSection(flip=True), 4, 8, seed=3, start=start
+    )  # noqa: E731
     strategy = strategy_lib.select("one_device")
     optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
 

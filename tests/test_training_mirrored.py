@@ -47,7 +47,7 @@ strategy = strategy_lib.select("mirrored")
 data = from_arrays(np.random.default_rng(0).random((48, 32, 32, 3), dtype=np.float32), np.arange(48) % 4,
                    batch_size=8)
 config = AugmentSection(flip=True, mixup_alpha=0.8, cutmix_alpha=1.0)
-batches = lambda: augment.training_batches(data.pipeline, config, 4, 8, seed=3)
+batches = lambda start=0: augment.training_batches(data.pipeline, config, 4, 8, seed=3, start=start)
 optim = OptimSection(epochs=2, batch_size=8, steps_per_epoch=3, warmup_epochs=0.5)
 tmp = Path(tempfile.mkdtemp())
 # vit_test: this fixture took 60 s against 78 s with resnet_test, run solo one after the other

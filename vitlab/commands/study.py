@@ -21,6 +21,13 @@ def train_command(
         help="Pack each cell's resume state here every 10 minutes and restore from it into an empty cache.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        "-j",
+        min=1,
+        help="Cells trained at a time, each with its share of the cores (two on 2 cores: 1.2-1.3x the images/s).",
+    ),
     smoke: bool = typer.Option(
         False, "--smoke", help="A seconds-long schedule (2 epochs of 3 steps), to check the path."
     ),
@@ -30,7 +37,12 @@ def train_command(
 
     schedule = design.SMOKE if smoke else design.SCHEDULE
     runner.train(
-        [c.strip() for c in cells.split(",") if c.strip()], seed, pack_to=pack_to, quiet=quiet, schedule=schedule
+        [c.strip() for c in cells.split(",") if c.strip()],
+        seed,
+        pack_to=pack_to,
+        quiet=quiet,
+        schedule=schedule,
+        jobs=jobs,
     )
 
 

@@ -62,13 +62,81 @@ def order(names):
     return ordered
 
 
-def train(names, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE):
-    for name in order(names):
+def train(names, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE, jobs=1):
+    """Train the cells, teachers first; `jobs` > 1 trains that many at a time (`train_parallel`)."""
+    ordered = order(names)
+    if jobs > 1 and len(ordered) > 1:
+        return train_parallel(ordered, seed, pack_to, quiet, schedule, jobs)
+    for name in ordered:
         train_cell(name, seed, pack_to, quiet, schedule)
 
 
-def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE):
-    """Train (or resume, or restore from the pack and resume) one cell; measure its snapshots."""
+def thread_env(jobs, environ=None):
+    """The environment of a child that shares the cores with `jobs` - 1 others: TensorFlow's
+    intra-op pool (and OpenMP's) sized to its share, one inter-op thread; what the user set wins.
+
+    On 2 cores two 1-thread trainings side by side trained 1.18x (vit_nano_patch8_64) and 1.27x
+    (resnet_nano_64) the images per second of one 2-thread training (benchmarks/bench_cell_threads.py,
+    batch 96): at these sizes a second intra-op thread is partly idle."""
+    env = dict(os.environ if environ is None else environ)
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    env.setdefault("TF_NUM_INTRAOP_THREADS", threads)
+    env.setdefault("OMP_NUM_THREADS", threads)
+    env.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    return env
+
+
+def train_parallel(ordered, seed, pack_to, quiet, schedule, jobs):
+    """Train `jobs` cells at a time, each child with its share of the cores (thread_env); a
+    student starts once its teacher is done and is skipped if its teacher stopped. A SIGTERM or
+    Ctrl-C stops every child, which records its run as interrupted; a rerun resumes them all."""
+    import concurrent.futures
+    import signal
+
+    env, children = thread_env(jobs), set()
+    waiting, running, done, failed = list(ordered), {}, set(), []
+
+    def stop_children(signum=signal.SIGTERM, frame=None):
+        for process in list(children):
+            process.send_signal(signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, stop_children)
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
+    try:
+        while waiting or running:
+            for name in list(waiting):
+                teacher = design.CELLS[name].teacher
+                if teacher in waiting or teacher in running.values():
+                    continue  # its teacher has not finished yet
+                waiting.remove(name)
+                if teacher in ordered and teacher not in done:
+                    failed.append(f"study cell {name} (seed {seed}) not trained: its teacher {teacher} stopped")
+                elif len(running) < jobs:
+                    running[pool.submit(train_cell, name, seed, pack_to, quiet, schedule, env, children)] = name
+                else:
+                    waiting.insert(0, name)
+                    break
+            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                try:
+                    future.result()
+                    done.add(name)
+                except UserError as error:
+                    failed.append(str(error))
+        if failed:
+            raise UserError("; ".join(failed))
+    except KeyboardInterrupt:
+        stop_children()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE, env=None, children=None):
+    """Train (or resume, or restore from the pack and resume) one cell; measure its snapshots.
+    `env` and `children`: a parallel train's (train_parallel)."""
     from vitlab.zoo.build import run_child
 
     target = cell_dir(seed, name)
@@ -96,25 +164,25 @@ def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE):
     eval_limit = min(schedule.eval_limit, 1000)
 
     def poll():
-        measure_snapshots(target, name, eval_limit)
+        measure_snapshots(target, name, eval_limit, env)
         if pack_to and time.monotonic() - last_pack[0] >= PACK_EVERY_S:
             pack(name, seed, pack_to)
             last_pack[0] = time.monotonic()
 
     if command:
         print(f"study: seed {seed}, {name}: {'training' if state == 'absent' else 'resuming'} in {target}", flush=True)
-        code = run_child(command, POLL_S, poll)
+        code = run_child(command, POLL_S, poll, env=env, children=children)
         if code:
             if pack_to:
                 pack(name, seed, pack_to)
             raise UserError(f"study cell {name} (seed {seed}) stopped with exit code {code}; run again to resume")
-    measure_snapshots(target, name, eval_limit)
+    measure_snapshots(target, name, eval_limit, env)
     if pack_to:
         pack(name, seed, pack_to)
     return target
 
 
-def measure_snapshots(target, name, limit=1000):
+def measure_snapshots(target, name, limit=1000, env=None):
     """Measure each snapshot not yet in METRICS (one process each); returns the metrics."""
     from vitlab import atomic
 
@@ -130,6 +198,7 @@ def measure_snapshots(target, name, limit=1000):
             [sys.executable, "-m", "vitlab.study.snapshot_eval", str(snapshot), str(out), str(limit)],
             capture_output=True,
             text=True,
+            env=env,
         )
         if done.returncode or not out.exists():
             print(f"study: {name} {key}: measuring failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)

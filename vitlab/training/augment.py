@@ -121,8 +121,11 @@ def training_batches(
     count=None,
     mean=None,
     std=None,
+    start=0,
 ):
-    """An endless tf.data pipeline of augmented (images, targets) batches of `batch_size`.
+    """An endless tf.data pipeline of augmented (images, targets) batches of `batch_size`,
+    from batch `start` on (a resume): every draw is keyed by the batch's position, so the
+    batches skipped are never augmented, and the stream is the one an uninterrupted run reads.
 
     `mean`/`std` are the model's normalisation (random erasing's fill, RandAugment's fill
     colour); left out, timm's ImageNet defaults. With repeated augmentation, batches are
@@ -155,6 +158,8 @@ def training_batches(
     if shuffle_buffer:
         images = images.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
     images = images.batch(batch_size // config.repeats, drop_remainder=True).enumerate()
+    if start:
+        images = images.skip(start)
 
     def augment(position, pair):
         return augment_batch(position, pair[0], pair[1], config, num_classes, seed, mean, std)

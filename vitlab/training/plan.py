@@ -187,7 +187,7 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
             run_eagerly=compilation.eager_training(),
         )
 
-    def batches():  # built afresh for each fit call, so a resume replays the seeded order (trainer.fit)
+    def batches(start=0):  # built afresh for each fit call, from the batch a resume starts at (trainer.fit)
         return augment.training_batches(
             train_data.pipeline,
             step.augment,
@@ -199,6 +199,7 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
             count=train_data.num_examples,
             mean=getattr(student, "mean", None),
             std=getattr(student, "std", None),
+            start=start,
         )
 
     validation = None

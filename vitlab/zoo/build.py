@@ -68,12 +68,16 @@ def train_seed(seed, overrides=(), quiet=False, pack_to=None, say=print):
 CHILD_GRACE_S = 30  # an interrupted `recipe run` records its status and leaves within a second
 
 
-def run_child(command, poll_every=None, on_poll=lambda: None):
+def run_child(command, poll_every=None, on_poll=lambda: None, env=None, children=None):
     """Run `command` to its end and return its exit code, calling `on_poll` every `poll_every`
     seconds. A SIGTERM to this process is passed on to the child, which then records its run
     as interrupted (run_status) instead of training on alone; on Ctrl-C (which the terminal sends
-    to both) the child is given CHILD_GRACE_S to do that, then SIGTERM, then SIGKILL."""
-    process = subprocess.Popen(command)
+    to both) the child is given CHILD_GRACE_S to do that, then SIGTERM, then SIGKILL. Called from
+    a thread other than the main one, forwarding is the caller's: the child is in `children` (a
+    set) while it runs."""
+    process = subprocess.Popen(command, env=env)
+    if children is not None:
+        children.add(process)
     forwarding = threading.current_thread() is threading.main_thread()
     if forwarding:
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signal.SIGTERM))
@@ -89,6 +93,8 @@ def run_child(command, poll_every=None, on_poll=lambda: None):
     finally:
         if forwarding:
             signal.signal(signal.SIGTERM, previous)
+        if children is not None:
+            children.discard(process)
 
 
 def _stop(process):
