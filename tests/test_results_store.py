@@ -106,6 +106,28 @@ def test_a_sigterm_whose_interrupt_is_swallowed_still_cancels_the_run(tmp_path):
         assert not run.cancel_requested and run.event("progress", done=2)  # one cancel raises once
 
 
+def test_a_sigterm_that_comes_back_as_another_error_still_ends_interrupted(tmp_path):
+    """TensorFlow turns what a Python callback raises inside its C++ loop into its own error: a
+    cancel that surfaces so is an interrupt (exit 130, resumable), not a failure."""
+    import os
+    import signal
+
+    run = RunStore(tmp_path).create("wrapped", kind="eval", config={})
+    with pytest.raises(KeyboardInterrupt):
+        with active(run):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            except KeyboardInterrupt as interrupt:
+                raise RuntimeError("UnknownError: KeyboardInterrupt in a callback") from interrupt
+    assert run.status() == "interrupted" and not run.cancel_requested
+    run = RunStore(tmp_path).create("failed", kind="eval", config={})
+    with pytest.raises(RuntimeError):
+        with active(run):
+            raise RuntimeError("a real failure")
+    assert run.status() == "failed"
+
+
 def test_a_resumed_runs_duration_counts_every_process_that_ended(tmp_path):
     run = RunStore(tmp_path).create("x", kind="eval", config={})
     run.set_status("running")

@@ -2,6 +2,7 @@
 carries a cell to a new cache, and a snapshot is measured on the study's sets."""
 
 import json
+import math
 
 import pytest
 
@@ -123,6 +124,22 @@ def test_retention_is_the_accuracy_kept_above_chance():
     assert analysis.retention(0.9, 0.5) == pytest.approx(0.5)  # (0.5 - 0.1) / (0.9 - 0.1)
     assert analysis.retention(0.9, 0.1) == 0.0 and analysis.retention(0.9, 0.9) == 1.0
     assert analysis.retention(0.1, 0.1) != analysis.retention(0.1, 0.1)  # nan at chance
+    assert math.isnan(analysis.retention(0.19, 0.3))  # within MIN_MARGIN of chance: mostly noise
+    assert analysis.retention(0.2, 0.15) == pytest.approx(0.5)  # (0.15 - 0.1) / (0.2 - 0.1)
+
+
+def test_snapshots_are_ordered_by_the_steps_behind_them():
+    from vitlab.study import analysis
+
+    metrics = {
+        key: {"test": {"0.00": clean, "0.25": clean, "0.50": clean}}
+        for key, clean in (("epoch-002", 0.7), ("step-0000250", 0.3), ("epoch-001", 0.6), ("step-0001000", 0.5))
+    }
+    assert analysis.in_training_order(metrics) == ["step-0000250", "step-0001000", "epoch-001", "epoch-002"]
+    assert analysis.steps_of("epoch-003", 2000) == 6000 and analysis.steps_of("step-0000500") == 500
+    assert analysis.final(metrics)["test"]["0.00"] == 0.7
+    clean, _ = analysis.along_training(metrics, "0.50")
+    assert list(clean) == [0.3, 0.5, 0.6, 0.7]
 
 
 def test_interaction_pairs_the_2x2_by_seed():
@@ -294,3 +311,52 @@ def test_sigterm_to_a_parallel_train_stops_every_cell(tmp_path):
     for cell in ("vit_basic", "resnet_basic"):
         assert (tmp_path / f"{cell}-stopped").read_text() == str(int(signal.SIGTERM))
     assert "exit code 130" in parent.stdout.read()
+
+
+def test_only_whole_snapshots_are_measured(monkeypatch, tmp_path):
+    """A snapshot being written is a hidden partial (vitlab.atomic) with a .keras suffix too."""
+    import subprocess
+
+    folder = tmp_path / "cell" / "snapshots" / "vit_basic"
+    folder.mkdir(parents=True)
+    for name in ("epoch-001.keras", "step-0000250.keras", ".epoch-002.keras.123-abcd.tmp.keras", "notes.txt"):
+        (folder / name).write_bytes(b"")
+    measured = []
+
+    def fake_run(command, **kwargs):
+        snapshot, out = command[-3], command[-2]
+        measured.append(snapshot.rsplit("/", 1)[-1])
+        with open(out, "w") as handle:
+            json.dump({"test": {"0.00": 0.5}}, handle)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(runner.subprocess, "run", fake_run)
+    metrics = runner.measure_snapshots(tmp_path / "cell", "vit_basic")
+    assert sorted(measured) == ["epoch-001.keras", "step-0000250.keras"]
+    assert sorted(metrics) == ["epoch-001", "step-0000250"]
+    assert runner.measure_snapshots(tmp_path / "cell", "vit_basic") == metrics and len(measured) == 2  # once each
+
+
+@pytest.mark.slow
+def test_a_smoke_cell_trains_snapshots_measures_packs_and_reports(tmp_path):
+    """`vitlab study train --smoke` end to end on one cell: the recipe the design writes trains,
+    every snapshot (an epoch end and step 2) is measured, the pack holds the final model, and the
+    report tables the cell from the cache."""
+    import os
+
+    from helpers import run_cli_process
+
+    env = {**os.environ, "VITLAB_CACHE": str(tmp_path / "cache")}
+    packs = tmp_path / "packs"
+    done = run_cli_process(
+        "study", "train", "--smoke", "--seed", "0", "--cells", "vit_basic", "--pack-to", packs, "-q", env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    cell = tmp_path / "cache" / "study" / "seed-0" / "vit_basic"
+    metrics = json.loads((cell / runner.METRICS).read_text())
+    assert sorted(metrics) == ["epoch-001", "epoch-002", "step-0000002"]
+    assert (packs / "seed-0" / "vit_basic" / "models" / "vit_basic.keras").exists()
+    out = tmp_path / "results.md"
+    done = run_cli_process("study", "report", "--seeds", "0", "--packs", packs, "-o", out, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| 0 | vit_basic | done | 6 |" in out.read_text() and out.with_suffix(".png").exists()

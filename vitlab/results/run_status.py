@@ -55,11 +55,12 @@ def _active(run, report):
         if run.cancel_requested:  # cancelled, its interrupt swallowed, and no event since
             raise KeyboardInterrupt
     except KeyboardInterrupt:
-        run.cancel_requested = False
-        run.set_status("interrupted")
-        run.event("error", message="interrupted; resume with --resume " + str(run.path))
+        _record_interrupt(run)
         raise
     except BaseException as error:
+        if run.cancel_requested:  # the interrupt came back as another error (TensorFlow wraps what
+            _record_interrupt(run)  # a callback raises inside its C++ loop): still a cancel
+            raise KeyboardInterrupt from error
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         run.set_status("failed", error=message)
         run.event("error", message=message)
@@ -73,3 +74,9 @@ def _active(run, report):
         run.event("done", message=f"finished: {run.path}")
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _record_interrupt(run):
+    run.cancel_requested = False
+    run.set_status("interrupted")
+    run.event("error", message="interrupted; resume with --resume " + str(run.path))

@@ -17,19 +17,36 @@ from vitlab.findings.stats import estimate
 CHANCE = 0.1  # ten balanced classes
 LEVELS = ("0.25", "0.50")
 SETS = ("test", "stylized")
-ACCURACY_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+ACCURACY_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+# Retention is left out (nan) below chance + MIN_MARGIN: on 1,000 images a top-1 has a standard
+# error up to 0.016, so a smaller denominator makes the ratio mostly noise (a model at 0.109 on
+# the stylized set "kept" 1.22 of its accuracy at 25% drop).
+MIN_MARGIN = 0.1
 
 
-def retention(clean, dropped, chance=CHANCE):
-    """Share of the clean accuracy above chance that survives the drop (nan at or below chance)."""
-    if clean - chance <= 1e-9:
+def retention(clean, dropped, chance=CHANCE, margin=MIN_MARGIN):
+    """Share of the clean accuracy above chance that survives the drop (nan within `margin` of chance)."""
+    if clean - chance < margin - 1e-9:
         return math.nan
     return (dropped - chance) / (clean - chance)
 
 
+def steps_of(key, steps_per_epoch=None):
+    """Training steps behind a snapshot key: `epoch-NNN` (after N epochs) or `step-NNNNNNN`."""
+    from vitlab.study import design
+
+    kind, _, number = key.partition("-")
+    return int(number) * ((steps_per_epoch or design.SCHEDULE.steps_per_epoch) if kind == "epoch" else 1)
+
+
+def in_training_order(metrics):
+    """Snapshot keys ordered by the steps behind them."""
+    return sorted(metrics, key=steps_of)
+
+
 def final(metrics):
-    """The last epoch's measurement of a cell (its snapshot_metrics.json as a dict)."""
-    return metrics[max(metrics)] if metrics else None
+    """The last snapshot's measurement of a cell (its snapshot_metrics.json as a dict)."""
+    return metrics[in_training_order(metrics)[-1]] if metrics else None
 
 
 def cell_retention(metrics, level, split="test"):
@@ -62,7 +79,7 @@ def interaction(by_seed, level, split="test"):
 def along_training(metrics, level, split="test"):
     """(clean accuracies, retentions) per snapshot, in epoch order."""
     clean, kept = [], []
-    for key in sorted(metrics):
+    for key in in_training_order(metrics):
         point = metrics[key][split]
         clean.append(point["0.00"])
         kept.append(retention(point["0.00"], point[level]))

@@ -188,7 +188,8 @@ def measure_snapshots(target, name, limit=1000, env=None):
 
     metrics_path = target / METRICS
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    snapshots = sorted((target / "snapshots" / name).glob("epoch-*.keras"))
+    folder = target / "snapshots" / name  # whole files only: a snapshot being written is a hidden partial
+    snapshots = sorted([*folder.glob("epoch-*.keras"), *folder.glob("step-*.keras")])
     for snapshot in snapshots:
         key = snapshot.stem
         if key in metrics:

@@ -208,7 +208,13 @@ def train_step(run, recipe, step: TrainStep, strategy, quiet=False, data_loader=
     chief = strategy_lib.is_chief(strategy)
     snapshots_to = trainer.snapshot_dir(run.path, step.name) if step.optim.snapshots and chief else None
     callbacks = trainer.callbacks_for(
-        run, step.key, step.optim.epochs, steps, recipe.top.log_every, snapshots_to=snapshots_to
+        run,
+        step.key,
+        step.optim.epochs,
+        steps,
+        recipe.top.log_every,
+        snapshots_to=snapshots_to,
+        snapshot_steps=step.optim.snapshot_steps,
     )
     verbose = 0 if quiet else trainer.progress_verbosity()
     if validation is not None and strategy_lib.needs_even_batches(strategy):

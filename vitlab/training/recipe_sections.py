@@ -152,9 +152,16 @@ class OptimSection:
     # Keep the model at every epoch end (RUN/snapshots/STEP/epoch-NNN.keras), so a study can compare
     # models along training, e.g. architectures at matched clean accuracy.
     snapshots: bool = False
+    # With snapshots: also keep the model after these training steps (RUN/snapshots/STEP/step-NNNNNNN.keras),
+    # early in training, where a fast learner passes the accuracies a slow one reaches epochs later.
+    snapshot_steps: list[int] = dataclasses.field(default_factory=list)
 
     def validate(self):
         _positive(self, epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate)
+        if any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in self.snapshot_steps):
+            raise ConfigError(f"snapshot_steps: expected a list of step counts of 1 or more, got {self.snapshot_steps}")
+        if self.snapshot_steps and not self.snapshots:
+            raise ConfigError("snapshot_steps: needs snapshots = true")
         for key in (
             "min_learning_rate",
             "warmup_epochs",

@@ -253,6 +253,8 @@ def fit(model, strategy, train, validation, epochs, steps_per_epoch, callbacks, 
         for callback in callbacks:
             if isinstance(callback, EventsCallback):
                 callback.batch_offset, callback.clock = offset, clock
+            if isinstance(callback, SnapshotCallback):
+                callback.batch_offset = offset
         position = start * steps_per_epoch + offset
         data = stream_from(train, position)
         with warnings.catch_warnings():
@@ -408,19 +410,34 @@ def tensorboard_available():
 
 
 class SnapshotCallback(keras.callbacks.Callback):
-    """Saves the student at every epoch end as `directory/epoch-NNN.keras` (1-based), written
-    whole or not at all; an epoch trained again after a resume writes the same file again."""
+    """Saves the student at every epoch end as `directory/epoch-NNN.keras` (1-based) and after each
+    of `at_steps` training steps as `directory/step-NNNNNNN.keras`, each written whole or not at
+    all; a step trained again after a resume writes the same file again."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, steps_per_epoch=0, at_steps=()):
         super().__init__()
         self.directory = Path(directory)
+        self.steps_per_epoch, self.at_steps = steps_per_epoch, frozenset(at_steps)
+        self.epoch, self.batch_offset = 0, 0  # batch_offset: where a resumed partial epoch starts (set by `fit`)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = self.epoch * self.steps_per_epoch + batch + 1 + self.batch_offset
+        if done in self.at_steps:
+            self._save(step_snapshot_path(self.directory, done))
 
     def on_epoch_end(self, epoch, logs=None):
+        self.batch_offset = 0
+        self._save(snapshot_path(self.directory, epoch + 1))
+
+    def _save(self, path):
         from vitlab import atomic
 
         self.directory.mkdir(parents=True, exist_ok=True)
         student = getattr(self.model, "student", self.model)
-        with atomic.replacing(snapshot_path(self.directory, epoch + 1), suffix=".keras") as partial:
+        with atomic.replacing(path, suffix=".keras") as partial:
             student.save(str(partial))
 
 
@@ -429,14 +446,21 @@ def snapshot_path(directory, epoch):
     return Path(directory) / f"epoch-{epoch:03d}.keras"
 
 
+def step_snapshot_path(directory, steps):
+    """Where SnapshotCallback keeps the model after `steps` training steps."""
+    return Path(directory) / f"step-{steps:07d}.keras"
+
+
 def snapshot_dir(run_path, step_name):
     return Path(run_path) / "snapshots" / step_name
 
 
-def callbacks_for(run, step_key, epochs, steps_per_epoch, every, tensorboard=True, snapshots_to=None):
+def callbacks_for(
+    run, step_key, epochs, steps_per_epoch, every, tensorboard=True, snapshots_to=None, snapshot_steps=()
+):
     callbacks = [EventsCallback(run, step_key, epochs, steps_per_epoch, every)] if run is not None else []
     if snapshots_to is not None:
-        callbacks.append(SnapshotCallback(snapshots_to))
+        callbacks.append(SnapshotCallback(snapshots_to, steps_per_epoch, snapshot_steps))
     if tensorboard and run is not None and not tensorboard_available():
         run.event(
             "log", step=step_key, message="tensorboard is not installed: no TensorBoard logs (pip install tensorboard)"
