@@ -360,3 +360,47 @@ def test_a_smoke_cell_trains_snapshots_measures_packs_and_reports(tmp_path):
     done = run_cli_process("study", "report", "--seeds", "0", "--packs", packs, "-o", out, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| 0 | vit_basic | done | 6 |" in out.read_text() and out.with_suffix(".png").exists()
+
+
+def test_controls_measure_the_newest_model_once(monkeypatch, tmp_path):
+    from vitlab.study import controls
+
+    cell = tmp_path / "vit_basic"
+    snapshots = cell / "snapshots" / "vit_basic"
+    snapshots.mkdir(parents=True)
+    for name in ("step-0001000.keras", "epoch-002.keras", "epoch-001.keras"):
+        (snapshots / name).write_bytes(b"")
+    assert controls.newest_model(cell).name == "epoch-002.keras"  # 4,000 steps beat 1,000
+    calls = []
+    monkeypatch.setattr(controls, "measure", lambda path, limit: calls.append(path.name) or {"black": {}})
+    assert list(controls.measure_cell(cell)) == ["epoch-002"]
+    assert list(controls.measure_cell(cell)) == ["epoch-002"] and calls == ["epoch-002.keras"]
+    (cell / "models").mkdir()
+    (cell / "models" / "vit_basic.keras").write_bytes(b"")
+    assert list(controls.measure_cell(cell)) == ["epoch-002", "final"]
+    assert controls.measure_cell(tmp_path / "absent") == {}
+
+
+def test_the_controls_table_gives_retention_per_control():
+    from vitlab.study import controls, report
+
+    measured = {c: {"0.00": 0.9, "0.25": 0.7, "0.50": 0.5} for c in controls.CONTROLS}
+    measured["foreground"]["0.50"] = 0.1  # at chance: nothing kept
+    records = {0: {"vit_deit": {"controls": {"epoch-006": measured}}}}
+    row = next(line for line in report.controls_table(records) if line.startswith("| 0 | vit_deit"))
+    assert row == "| 0 | vit_deit | epoch-006 | 0.900 | 0.500 | 0.500 | 0.500 | 0.500 | 0.000 | 0.500 |"
+    assert report.controls_table({0: {"vit_deit": {"controls": {}}}}) == []
+
+
+def test_controls_run_each_occlusion_option_on_a_model(monkeypatch, tmp_path):
+    from vitlab import models
+    from vitlab.study import controls
+
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "net.keras"
+    models.create("resnet_test", num_classes=10, image_size=64).save(str(path))
+    measured = controls.measure(path, limit=16, dataset="objects64,test_size=40")
+    assert list(measured) == list(controls.CONTROLS)
+    for levels in measured.values():
+        assert list(levels) == ["0.00", "0.25", "0.50"]
+    assert len({levels["0.00"] for levels in measured.values()}) == 1  # nothing dropped: one clean accuracy

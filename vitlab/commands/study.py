@@ -56,6 +56,22 @@ def status_command(seed: int = typer.Option(0, "--seed", help="The seed to show.
         typer.echo(f"{row['cell']:<24} {row['status']:<12} {accuracy:<24} snapshots measured: {row['snapshots']}")
 
 
+@app.command("controls")
+def controls_command(
+    seed: int = typer.Option(0, "--seed", help="The seed whose cells are measured."),
+    cells: str = typer.Option("vit_deit,resnet_basic,vit_basic,resnet_deit", "--cells", help="Comma-separated cells."),
+    limit: int = typer.Option(1000, "--limit", min=1, help="Test images (the first N, the same for every model)."),
+):
+    """Occlusion controls on each cell's newest model: fill (black, mean, noise), grid offset, foreground vs background."""
+    from vitlab.study import controls, design, runner
+
+    for name in [c.strip() for c in cells.split(",") if c.strip()]:
+        if name not in design.CELLS:
+            raise typer.BadParameter(f"unknown study cell {name!r}; cells: {', '.join(design.CELLS)}")
+        measured = controls.measure_cell(runner.cell_dir(seed, name), limit)
+        typer.echo(f"{name:<24} {', '.join(measured) or 'no model yet'}")
+
+
 @app.command("report")
 def report_command(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),

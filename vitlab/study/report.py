@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from vitlab.study import analysis, design, runner
+from vitlab.study import analysis, controls, design, runner
 
 
 def cell_record(seed, name, packs=None):
@@ -23,6 +23,8 @@ def cell_record(seed, name, packs=None):
     status = json.loads((folder / "run.json").read_text()).get("status", "?")
     metrics_file = folder / runner.METRICS
     metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    controls_file = folder / controls.CONTROLS_FILE
+    measured_controls = json.loads(controls_file.read_text()) if controls_file.exists() else {}
     events = []
     for line in (folder / "events.jsonl").read_text().splitlines() if (folder / "events.jsonl").exists() else []:
         try:
@@ -35,7 +37,7 @@ def cell_record(seed, name, packs=None):
         for e in events
         if e.get("kind") == "metric" and e.get("name") == "val_accuracy"
     ]
-    return {"folder": folder, "status": status, "metrics": metrics, "curve": curve}
+    return {"folder": folder, "status": status, "metrics": metrics, "curve": curve, "controls": measured_controls}
 
 
 def collect(seeds, packs=None, names=None):
@@ -103,6 +105,7 @@ def markdown(records, command):
                 f"| {split} | {level} | {result['deit'].format()} | {result['basic'].format()} | "
                 f"{result['interaction'].format()} | {result['paper'].format()} | {result['interaction'].n} |"
             )
+    lines += controls_table(records)
     lines += [
         "",
         "## Retention at matched clean accuracy (test, 50% drop)",
@@ -115,6 +118,32 @@ def markdown(records, command):
             matched = analysis.at_matched_accuracy(record["metrics"], "0.50")
             lines.append(f"| {seed} | {name} | " + " | ".join(_fmt(v) for v in matched.values()) + " |")
     return "\n".join(lines) + "\n"
+
+
+def controls_table(records):
+    """Retention at 50% drop under each control (`vitlab study controls`), per measured model."""
+    lines = [
+        "",
+        "## Occlusion controls (test, 50% of the 8x8 cells)",
+        "",
+        "Retention (accuracy kept above chance) when the dropped cells are black (the paper's fill), the "
+        "data's mean colour or noise, when the grid is shifted by half a cell, and when the object's cells "
+        "(foreground) or the background's go first; `vitlab study controls` measures them.",
+        "",
+        "| seed | cell | model | clean | " + " | ".join(controls.CONTROLS) + " |",
+        "|---|---|---|---|" + "---|" * len(controls.CONTROLS),
+    ]
+    rows = 0
+    for seed, cells in records.items():
+        for name, record in cells.items():
+            for model, measured in record.get("controls", {}).items():
+                clean = measured["black"]["0.00"]
+                kept = [analysis.retention(clean, measured[c]["0.50"]) for c in controls.CONTROLS]
+                lines.append(
+                    f"| {seed} | {name} | {model} | {_fmt(clean)} | " + " | ".join(_fmt(k) for k in kept) + " |"
+                )
+                rows += 1
+    return lines if rows else []
 
 
 def figure(records, path):

@@ -213,7 +213,7 @@ def measure_snapshots(target, name, limit=1000, env=None):
 # Packs name the cache by this placeholder, so that no committed file holds a machine's path;
 # unpacking writes the new machine's cache root in its place.
 CACHE_PLACEHOLDER = "${VITLAB_STUDY_CACHE}"
-TEXT_FILES = ("run.json", "events.jsonl", METRICS)
+TEXT_FILES = ("run.json", "events.jsonl", METRICS, "controls.json")
 
 
 def pack(name, seed, out):
