@@ -24,9 +24,10 @@ time.sleep(60)
 
 # The build's side: vitlab.zoo.build.run_child with a short poll and grace, exit code as the CLI's.
 PARENT = """
-import sys
+import signal, sys
 from pathlib import Path
 from vitlab.zoo import build
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a background shell's children inherit SIGINT ignored
 build.CHILD_GRACE_S = 1
 out = Path(sys.argv[1])
 polls = out.with_name("polls")

@@ -169,7 +169,7 @@ def figure(records, path):
                 clean, kept = analysis.along_training(record["metrics"], "0.50")
                 iso.plot(clean, kept, marker="o", ms=3, label=label)
     curves.set(xlabel="training steps", ylabel="val top-1 (1,000 test images)", ylim=(0, 1))
-    iso.set(xlabel="clean top-1 (test)", ylabel="retention at 50% random PatchDrop", xlim=(0, 1))
+    iso.set(xlabel="clean top-1 (test)", ylabel="retention at 50% random PatchDrop", xlim=(0, 1), ylim=(-0.05, 1))
     for axis in (curves, iso):
         axis.grid(alpha=0.3)
         axis.legend(fontsize=6)
