@@ -33,7 +33,7 @@ def test_snapshots_at_epoch_ends_and_at_the_steps_asked_for(tmp_path):
 
 def test_a_resumed_partial_epoch_counts_its_steps_from_the_checkpoint(tmp_path):
     # resumed in epoch 2 (0-based 1) after its first batch: the fit's batch 0 is step 3 + 1 + 1 = 5
-    callback = _callback(tmp_path, (5, 6))
+    callback = _callback(tmp_path, (5, 6, 7))
     callback.batch_offset = 1
     callback.on_epoch_begin(1)
     callback.on_train_batch_end(0)
@@ -42,7 +42,8 @@ def test_a_resumed_partial_epoch_counts_its_steps_from_the_checkpoint(tmp_path):
     callback.on_epoch_end(1)
     callback.on_epoch_begin(2)  # the next epoch starts at its first batch
     callback.on_train_batch_end(0)
-    assert _saved(tmp_path) == ["epoch-002.keras", "step-0000005.keras", "step-0000006.keras"]
+    # its batch 0 is step 2 * 3 + 1 = 7: the resume's offset ended with its epoch
+    assert _saved(tmp_path) == ["epoch-002.keras", "step-0000005.keras", "step-0000006.keras", "step-0000007.keras"]
 
 
 @pytest.mark.parametrize(

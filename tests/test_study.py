@@ -248,6 +248,20 @@ def test_parallel_cells_overlap_and_a_student_waits_for_its_teacher(monkeypatch)
     assert {threads for _, _, threads in spans.values()} == {"1"}
 
 
+def test_an_unexpected_error_in_one_cell_is_reported_and_the_others_train(monkeypatch):
+    trained = []
+
+    def fake_cell(name, seed, pack_to, quiet, schedule, env=None, children=None):
+        if name == "vit_basic":
+            raise OSError("disk full")
+        trained.append(name)
+
+    monkeypatch.setattr(runner, "train_cell", fake_cell)
+    with pytest.raises(UserError, match="disk full"):
+        runner.train(["vit_basic", "resnet_basic", "vit_deit"], 0, jobs=2)
+    assert sorted(trained) == ["resnet_basic", "vit_deit"]
+
+
 def test_a_failed_teacher_stops_its_student_and_the_others_finish(monkeypatch):
     trained = []
 
@@ -287,14 +301,14 @@ def cell(name, seed, pack_to, quiet, schedule, env=None, children=None):
         raise UserError(f"{name} stopped with exit code {code}")
 runner.train_cell = cell
 try:
-    runner.train(["vit_basic", "resnet_basic"], 0, jobs=2)
+    runner.train(["vit_basic", "resnet_basic", "vit_deit"], 0, jobs=2)
 except UserError as error:
     print(error)
     sys.exit(1)
 """
 
 
-def test_sigterm_to_a_parallel_train_stops_every_cell(tmp_path):
+def test_sigterm_to_a_parallel_train_stops_every_cell_and_starts_no_other(tmp_path):
     import os
     import signal
     import subprocess
@@ -310,12 +324,16 @@ def test_sigterm_to_a_parallel_train_stops_every_cell(tmp_path):
     assert parent.wait(timeout=30) == 1
     for cell in ("vit_basic", "resnet_basic"):
         assert (tmp_path / f"{cell}-stopped").read_text() == str(int(signal.SIGTERM))
-    assert "exit code 130" in parent.stdout.read()
+    assert not (tmp_path / "vit_deit-started").exists()  # the third cell is not started after the stop
+    said = parent.stdout.read()
+    assert "exit code 130" in said and "vit_deit (seed 0) not started: stopped" in said
 
 
 def test_only_whole_snapshots_are_measured(monkeypatch, tmp_path):
     """A snapshot being written is a hidden partial (vitlab.atomic) with a .keras suffix too."""
     import subprocess
+
+    from vitlab.study import analysis
 
     folder = tmp_path / "cell" / "snapshots" / "vit_basic"
     folder.mkdir(parents=True)
@@ -331,10 +349,13 @@ def test_only_whole_snapshots_are_measured(monkeypatch, tmp_path):
         return subprocess.CompletedProcess(command, 0, "", "")
 
     monkeypatch.setattr(runner.subprocess, "run", fake_run)
-    metrics = runner.measure_snapshots(tmp_path / "cell", "vit_basic")
+    metrics = runner.measure_snapshots(tmp_path / "cell", "vit_basic", steps_per_epoch=100)
     assert sorted(measured) == ["epoch-001.keras", "step-0000250.keras"]
     assert sorted(metrics) == ["epoch-001", "step-0000250"]
     assert runner.measure_snapshots(tmp_path / "cell", "vit_basic") == metrics and len(measured) == 2  # once each
+    # the steps behind each, from the cell's own schedule: 100 steps per epoch puts epoch 1 first
+    assert [metrics[k]["steps"] for k in ("epoch-001", "step-0000250")] == [100, 250]
+    assert analysis.in_training_order(metrics) == ["epoch-001", "step-0000250"]
 
 
 @pytest.mark.slow

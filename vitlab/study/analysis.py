@@ -40,8 +40,9 @@ def steps_of(key, steps_per_epoch=None):
 
 
 def in_training_order(metrics):
-    """Snapshot keys ordered by the steps behind them."""
-    return sorted(metrics, key=steps_of)
+    """Snapshot keys ordered by the steps behind them (recorded with each measurement; from the
+    key and the study's schedule for older records)."""
+    return sorted(metrics, key=lambda key: metrics[key].get("steps", steps_of(key)))
 
 
 def final(metrics):

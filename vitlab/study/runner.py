@@ -89,23 +89,25 @@ def thread_env(jobs, environ=None):
 def train_parallel(ordered, seed, pack_to, quiet, schedule, jobs):
     """Train `jobs` cells at a time, each child with its share of the cores (thread_env); a
     student starts once its teacher is done and is skipped if its teacher stopped. A SIGTERM or
-    Ctrl-C stops every child, which records its run as interrupted; a rerun resumes them all."""
+    Ctrl-C stops every child (each records its run as interrupted) and starts no other cell; a
+    rerun resumes them all. Every cell's error is reported, the others train on."""
     import concurrent.futures
     import signal
 
-    env, children = thread_env(jobs), set()
+    from vitlab.zoo.build import Children
+
+    env, children = thread_env(jobs), Children()
     waiting, running, done, failed = list(ordered), {}, set(), []
-
-    def stop_children(signum=signal.SIGTERM, frame=None):
-        for process in list(children):
-            process.send_signal(signal.SIGTERM)
-
-    previous = signal.signal(signal.SIGTERM, stop_children)
+    previous = signal.signal(signal.SIGTERM, children.stop)
     pool = concurrent.futures.ThreadPoolExecutor(jobs)
     try:
         while waiting or running:
             for name in list(waiting):
                 teacher = design.CELLS[name].teacher
+                if children.stopping:
+                    failed.append(f"study cell {name} (seed {seed}) not started: stopped")
+                    waiting.remove(name)
+                    continue
                 if teacher in waiting or teacher in running.values():
                     continue  # its teacher has not finished yet
                 waiting.remove(name)
@@ -116,18 +118,20 @@ def train_parallel(ordered, seed, pack_to, quiet, schedule, jobs):
                 else:
                     waiting.insert(0, name)
                     break
+            if not running:
+                continue
             finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in finished:
                 name = running.pop(future)
                 try:
                     future.result()
                     done.add(name)
-                except UserError as error:
-                    failed.append(str(error))
+                except Exception as error:  # each cell's error is reported; the others train on
+                    failed.append(str(error) or f"study cell {name} (seed {seed}): {type(error).__name__}")
         if failed:
             raise UserError("; ".join(failed))
     except KeyboardInterrupt:
-        stop_children()
+        children.stop_after_grace()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -140,6 +144,8 @@ def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE, 
     from vitlab.zoo.build import run_child
 
     target = cell_dir(seed, name)
+    if children is not None and children.stopping:
+        raise UserError(f"study cell {name} (seed {seed}) not started: stopped")
     if pack_to:
         unpack(name, seed, pack_to)
     cell = design.CELLS[name]
@@ -164,7 +170,7 @@ def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE, 
     eval_limit = min(schedule.eval_limit, 1000)
 
     def poll():
-        measure_snapshots(target, name, eval_limit, env)
+        measure_snapshots(target, name, eval_limit, env, schedule.steps_per_epoch)
         if pack_to and time.monotonic() - last_pack[0] >= PACK_EVERY_S:
             pack(name, seed, pack_to)
             last_pack[0] = time.monotonic()
@@ -176,15 +182,16 @@ def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE, 
             if pack_to:
                 pack(name, seed, pack_to)
             raise UserError(f"study cell {name} (seed {seed}) stopped with exit code {code}; run again to resume")
-    measure_snapshots(target, name, eval_limit, env)
+    measure_snapshots(target, name, eval_limit, env, schedule.steps_per_epoch)
     if pack_to:
         pack(name, seed, pack_to)
     return target
 
 
-def measure_snapshots(target, name, limit=1000, env=None):
+def measure_snapshots(target, name, limit=1000, env=None, steps_per_epoch=None):
     """Measure each snapshot not yet in METRICS (one process each); returns the metrics."""
     from vitlab import atomic
+    from vitlab.study import analysis
 
     metrics_path = target / METRICS
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
@@ -204,7 +211,7 @@ def measure_snapshots(target, name, limit=1000, env=None):
         if done.returncode or not out.exists():
             print(f"study: {name} {key}: measuring failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
             continue
-        metrics[key] = json.loads(out.read_text())
+        metrics[key] = {**json.loads(out.read_text()), "steps": analysis.steps_of(key, steps_per_epoch)}
         out.unlink()
         atomic.write_json(metrics_path, metrics, indent=1)
     return metrics
