@@ -121,6 +121,20 @@ def test_a_sigterm_that_comes_back_as_another_error_still_ends_interrupted(tmp_p
             except KeyboardInterrupt as interrupt:
                 raise RuntimeError("UnknownError: KeyboardInterrupt in a callback") from interrupt
     assert run.status() == "interrupted" and not run.cancel_requested
+    # the second chance (the next event re-raises a swallowed cancel) comes back wrapped too
+    run = RunStore(tmp_path).create("wrapped-again", kind="eval", config={})
+    with pytest.raises(KeyboardInterrupt):
+        with active(run):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            except KeyboardInterrupt:
+                pass  # swallowed
+            try:
+                run.event("progress", done=1)
+            except KeyboardInterrupt as interrupt:
+                raise RuntimeError("UnknownError: KeyboardInterrupt in a callback") from interrupt
+    assert run.status() == "interrupted" and not run.cancelled
     run = RunStore(tmp_path).create("failed", kind="eval", config={})
     with pytest.raises(RuntimeError):
         with active(run):

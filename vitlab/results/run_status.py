@@ -45,7 +45,7 @@ def active(run, report=True):
 
 def _active(run, report):
     def interrupt(signum, frame):
-        run.cancel_requested = True  # raised again at the next event if this one is swallowed
+        run.cancel_requested = run.cancelled = True  # raised again at the next event if this one is swallowed
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
@@ -58,8 +58,10 @@ def _active(run, report):
         _record_interrupt(run)
         raise
     except BaseException as error:
-        if run.cancel_requested:  # the interrupt came back as another error (TensorFlow wraps what
-            _record_interrupt(run)  # a callback raises inside its C++ loop): still a cancel
+        if run.cancel_requested or run.cancelled:
+            # the interrupt came back as another error (TensorFlow wraps what a callback raises
+            # inside its C++ loop): still a cancel
+            _record_interrupt(run)
             raise KeyboardInterrupt from error
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         run.set_status("failed", error=message)
@@ -77,6 +79,6 @@ def _active(run, report):
 
 
 def _record_interrupt(run):
-    run.cancel_requested = False
+    run.cancel_requested = run.cancelled = False
     run.set_status("interrupted")
     run.event("error", message="interrupted; resume with --resume " + str(run.path))

@@ -63,6 +63,9 @@ class Run:
         # raises is lost when it lands in a __del__ or a callback (Python prints and drops it),
         # so the next progress, step or metric event raises it again
         self.cancel_requested = False
+        # set with it and kept until the run records the interrupt: a cancel that comes back as
+        # another error (TensorFlow wraps what a callback raises) is still a cancel (run_status)
+        self.cancelled = False
 
     # --- metadata -----------------------------------------------------------------------
     @property
@@ -135,7 +138,7 @@ class Run:
     def event(self, kind, **payload):
         """Append one JSON line: kind is step, progress, metric, log, done or error."""
         if self.cancel_requested and kind in ("progress", "step", "metric"):
-            self.cancel_requested = False
+            self.cancel_requested, self.cancelled = False, True
             raise KeyboardInterrupt  # a cancel whose first KeyboardInterrupt was swallowed
         record = {"time": round(time.time(), 3), "kind": kind, **to_jsonable(payload)}
         line = (json.dumps(record) + "\n").encode()
