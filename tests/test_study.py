@@ -50,8 +50,12 @@ def _fake_cell(monkeypatch, tmp_path, status):
     (cell / "checkpoints" / "vit_basic").mkdir(parents=True)
     (cell / "run.json").write_text(json.dumps({"status": status, "recipe": str(runner.root() / "seed-1/x.toml")}))
     events = [
+        {"kind": "progress", "done": 1900, "total": 20000, "time": 100.0},
         {"kind": "metric", "name": "val_accuracy", "value": 0.5, "done": 2000},
         {"kind": "metric", "name": "val_accuracy", "value": 0.75, "done": 4000},
+        {"kind": "step", "time": 900.0},  # a resumed process
+        {"kind": "progress", "done": 4000, "total": 20000, "time": 1000.0},
+        {"kind": "progress", "done": 4100, "total": 20000, "time": 1050.0},
     ]
     (cell / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events) + '{"torn')
     (cell / runner.METRICS).write_text(json.dumps({"epoch-001": {}, "epoch-002": {}}))
@@ -68,7 +72,16 @@ def test_a_pack_carries_the_newest_checkpoint_to_a_new_cache(monkeypatch, tmp_pa
     packed = tmp_path / "pack" / "seed-1" / "vit_basic"
     assert sorted(p.name for p in (packed / "checkpoints" / "vit_basic").iterdir()) == ["new.weights.h5", "state.json"]
     assert runner.summary(1, ["vit_basic"]) == [
-        {"cell": "vit_basic", "status": "interrupted", "val_accuracy": 0.75, "steps": 4000, "snapshots": 2}
+        {
+            "cell": "vit_basic",
+            "status": "interrupted",
+            "val_accuracy": 0.75,
+            "steps": 4000,
+            "snapshots": 2,
+            "done": 4100,
+            "total": 20000,
+            "s_per_step": 0.5,  # (1050 - 1000) s / (4100 - 4000) steps; the resume's gap is not counted
+        }
     ]
     monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "fresh"))
     assert runner.unpack("vit_basic", 1, tmp_path / "pack") and runner.status(1, "vit_basic") == "interrupted"

@@ -53,7 +53,13 @@ def status_command(seed: int = typer.Option(0, "--seed", help="The seed to show.
 
     for row in runner.summary(seed):
         accuracy = "-" if row["val_accuracy"] is None else f"{row['val_accuracy']:.3f} at step {row['steps']}"
-        typer.echo(f"{row['cell']:<24} {row['status']:<12} {accuracy:<24} snapshots measured: {row['snapshots']}")
+        line = f"{row['cell']:<24} {row['status']:<12} {accuracy:<24} snapshots measured: {row['snapshots']}"
+        if row["status"] == "running" and row["done"] is not None and row["total"]:
+            line += f"  step {row['done']:,}/{row['total']:,}"
+            if row["s_per_step"]:
+                left = (row["total"] - row["done"]) * row["s_per_step"] / 3600
+                line += f", {row['s_per_step']:.2f} s/step, about {left:.1f} h left at that pace"
+        typer.echo(line)
 
 
 @app.command("controls")

@@ -260,11 +260,15 @@ def unpack(name, seed, pack_dir):
 
 
 def summary(seed, names=None):
-    """Per cell: status, the latest validation accuracy and its step, snapshots measured."""
+    """Per cell: status, the latest validation accuracy and its step, snapshots measured, and for
+    a cell in training its progress (done, total) and pace (seconds per step between its last
+    two progress events of one process)."""
     rows = []
     for name in names or design.CELLS:
         target = cell_dir(seed, name)
         row = {"cell": name, "status": status(seed, name), "val_accuracy": None, "steps": None, "snapshots": 0}
+        row.update(done=None, total=None, s_per_step=None)
+        previous = None
         events = target / "events.jsonl"
         if events.exists():
             for line in events.read_text().splitlines():
@@ -274,6 +278,13 @@ def summary(seed, names=None):
                     continue
                 if event.get("kind") == "metric" and event.get("name") == "val_accuracy":
                     row["val_accuracy"], row["steps"] = event["value"], event.get("done")
+                if event.get("kind") == "progress" and "done" in event:
+                    row["done"], row["total"] = event["done"], event.get("total")
+                    if previous and 0 < event["done"] - previous["done"] and event["time"] > previous["time"]:
+                        row["s_per_step"] = (event["time"] - previous["time"]) / (event["done"] - previous["done"])
+                    previous = event
+                elif event.get("kind") == "step":
+                    previous = None  # a new process: the gap before it is not training
         if (target / METRICS).exists():
             row["snapshots"] = len(json.loads((target / METRICS).read_text()))
         rows.append(row)
