@@ -43,19 +43,21 @@ def load(
     from vitlab.data import sources
 
     return sources.load(
-        name,
-        split=split,
-        image_size=image_size,
-        batch_size=batch_size,
-        limit=limit,
-        seed=seed,
-        shuffle=shuffle,
-        data_dir=data_dir,
-        repeat=repeat,
-        shapes=shapes,
-        crop_pct=crop_pct,
-        interpolation=interpolation,
-        resize=resize,
+        dict(
+            name=name,
+            split=split,
+            image_size=image_size,
+            batch_size=batch_size,
+            limit=limit,
+            seed=seed,
+            shuffle=shuffle,
+            data_dir=data_dir,
+            repeat=repeat,
+            shapes=shapes,
+            crop_pct=crop_pct,
+            interpolation=interpolation,
+            resize=resize,
+        )
     )
 
 

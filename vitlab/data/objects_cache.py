@@ -8,7 +8,6 @@ import dataclasses
 
 import numpy as np
 
-from vitlab import atomic
 from vitlab.data import objects, shapes_cache
 
 
@@ -58,11 +57,9 @@ def cache_path(variant, split, image_size, options):
 
 
 def _write(path, sample):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic.replacing(path) as temp, open(temp, "wb") as stream:
-        np.savez(
-            stream, images=sample.images, instances=sample.instances, labels=sample.labels, textures=sample.textures
-        )
+    shapes_cache.write_npz(
+        path, images=sample.images, instances=sample.instances, labels=sample.labels, textures=sample.textures
+    )
 
 
 def _read(path):
@@ -76,16 +73,11 @@ def _read(path):
 def load_or_build(variant="default", split="train", image_size=64, options=None, use_cache=True):
     """The split's arrays, from the cache when present, else generated (and cached)."""
     options = from_shapes_options(options).validate()
+
+    def build():
+        return objects.generate(
+            options.size(split), variant, split, image_size, options.seed, options.p, options.layout
+        )
+
     path = cache_path(variant, split, image_size, options)
-    if use_cache and path.exists():
-        try:
-            return _read(path)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache file is rebuilt below
-    sample = objects.generate(options.size(split), variant, split, image_size, options.seed, options.p, options.layout)
-    if use_cache:
-        try:
-            _write(path, sample)
-        except OSError:
-            pass  # a read-only cache only costs the regeneration next time
-    return sample
+    return shapes_cache.read_or_build(path, _read, build, _write, use_cache)

@@ -5,10 +5,7 @@ are always made at 64 px (one cache per option set) and resized by the pipeline 
 model asks for another size, so the name means what it says.
 """
 
-import dataclasses
-
-from vitlab.data import generated_names
-from vitlab.data.dataset import Dataset, DatasetInfo
+from vitlab.data import generated_names, generated_source
 
 NAME = "objects64"
 IMAGE_SIZE = 64
@@ -31,46 +28,16 @@ def describe(name, split, options=None):
     from vitlab.data import objects
 
     variant, split, options = parse(name, split, options)
-    conflict = variant == "cue_conflict"
-    return DatasetInfo(
-        name=name,
-        split=split,
-        num_classes=objects.NUM_CLASSES,
-        class_names=list(objects.CLASS_NAMES),
-        num_examples=options.size(split),
-        has_mask=True,
-        has_label2=conflict,
-        label2_names=list(objects.FAMILY_NAMES) if conflict else [],
-    )
+    return generated_source.split_info(name, split, variant, options, objects.CLASS_NAMES, objects.FAMILY_NAMES)
 
 
 def load(name, split, image_size, batch_size, limit, seed, shuffle, repeat, options=None):
-    from vitlab.data import objects_cache, pipeline
+    from vitlab.data import objects_cache
 
     variant, split, options = parse(name, split, options)
     sample = objects_cache.load_or_build(variant, split, IMAGE_SIZE, options)
-    columns = {"image": sample.images, "label": sample.labels, "mask": sample.masks}
-    if variant == "cue_conflict":
-        columns["label2"] = sample.textures
-    data, count = pipeline.array_pipeline(columns, image_size, batch_size, limit, seed, shuffle, repeat)
+    origin = {"source": NAME, "variant": variant, "generated_size": IMAGE_SIZE}
     info = describe(name, split, options)
-    return Dataset(
-        name=name,
-        split=split,
-        pipeline=data,
-        num_classes=info.num_classes,
-        class_names=info.class_names,
-        image_size=image_size,
-        num_examples=count,
-        has_mask=True,
-        has_label2=info.has_label2,
-        label2_names=info.label2_names,
-        preprocessing={
-            "source": NAME,
-            "variant": variant,
-            "generated_size": IMAGE_SIZE,
-            "image_size": image_size,
-            **dataclasses.asdict(options),
-            "limit": limit,
-        },
+    return generated_source.split_dataset(
+        info, sample, origin, options, image_size, batch_size, limit, seed, shuffle, repeat
     )

@@ -1,6 +1,7 @@
 """Options of the shapes set and its on-disk cache (one .npz per option set, written atomically).
 
-Cache directory: $VITLAB_CACHE or ~/.cache/vitlab, under shapes/.
+Cache directory: $VITLAB_CACHE or ~/.cache/vitlab, under shapes/. The objects64 cache beside it
+(objects_cache) reuses its root, its atomic write and its read-or-build policy.
 """
 
 import dataclasses
@@ -46,26 +47,44 @@ def cache_path(variant, split, image_size, options):
     return cache_dir() / name
 
 
-def _write_atomic(path, sample):
+def write_npz(path, **arrays):
+    """The arrays as one .npz at `path`, written atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic.replacing(path) as temp, open(temp, "wb") as stream:
-        np.savez(stream, images=sample.images, masks=sample.masks, labels=sample.labels, textures=sample.textures)
+        np.savez(stream, **arrays)
+
+
+def read_or_build(path, read, build, write, use_cache=True):
+    """The generated sets' cache policy (objects64 keeps its files beside these): `read(path)` when
+    the file is there, else, or when it is damaged, `build()` and `write(path, sample)`."""
+    if use_cache and path.exists():
+        try:
+            return read(path)
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache file is rebuilt below
+    sample = build()
+    if use_cache:
+        try:
+            write(path, sample)
+        except OSError:
+            pass  # a read-only cache only costs the regeneration next time
+    return sample
+
+
+def _read(path):
+    with np.load(path) as stored:
+        return shapes.ShapesSample(stored["images"], stored["masks"], stored["labels"], stored["textures"])
+
+
+def _write(path, sample):
+    write_npz(path, images=sample.images, masks=sample.masks, labels=sample.labels, textures=sample.textures)
 
 
 def load_or_build(variant="default", split="train", image_size=32, options=None, use_cache=True):
     """The split's arrays, from the cache when present, else generated (and cached)."""
     options = (options or ShapesOptions()).validate()
-    path = cache_path(variant, split, image_size, options)
-    if use_cache and path.exists():
-        try:
-            with np.load(path) as stored:
-                return shapes.ShapesSample(stored["images"], stored["masks"], stored["labels"], stored["textures"])
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache file is rebuilt below
-    sample = shapes.generate(options.size(split), variant, split, image_size, options.seed, options.p)
-    if use_cache:
-        try:
-            _write_atomic(path, sample)
-        except OSError:
-            pass  # a read-only cache only costs the regeneration next time
-    return sample
+
+    def build():
+        return shapes.generate(options.size(split), variant, split, image_size, options.seed, options.p)
+
+    return read_or_build(cache_path(variant, split, image_size, options), _read, build, _write, use_cache)

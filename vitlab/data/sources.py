@@ -76,31 +76,18 @@ def _check_crop(crop_pct, interpolation, resize="crop"):
     }
 
 
-def _load(
-    name,
-    split="test",
-    image_size=32,
-    batch_size=64,
-    limit=None,
-    seed=0,
-    shuffle=False,
-    data_dir=None,
-    repeat=False,
-    shapes=None,
-    crop_pct=None,
-    interpolation=None,
-    resize="crop",
-):
+def _load(args):
+    name, split, data_dir, shapes = args["name"], args["split"], args["data_dir"], args["shapes"]
     kind = _kind(name)
-    _check_sizes(image_size, batch_size, limit)
-    eval_crop = _check_crop(crop_pct, interpolation, resize)
+    _check_sizes(args["image_size"], args["batch_size"], args["limit"])
+    eval_crop = _check_crop(args["crop_pct"], args["interpolation"], args["resize"])
     common = dict(
-        image_size=int(image_size),
-        batch_size=int(batch_size),
-        limit=limit,
-        seed=int(seed),
-        shuffle=bool(shuffle),
-        repeat=bool(repeat),
+        image_size=int(args["image_size"]),
+        batch_size=int(args["batch_size"]),
+        limit=args["limit"],
+        seed=int(args["seed"]),
+        shuffle=bool(args["shuffle"]),
+        repeat=bool(args["repeat"]),
     )
     if kind == "shapes":
         return shapes_source.load(name, split, options=shapes, **common)
@@ -115,37 +102,10 @@ def _load(
     return folder.load(str(name), split, **common, **eval_crop)
 
 
-def load(
-    name,
-    split="test",
-    image_size=32,
-    batch_size=64,
-    limit=None,
-    seed=0,
-    shuffle=False,
-    data_dir=None,
-    repeat=False,
-    shapes=None,
-    crop_pct=None,
-    interpolation=None,
-    resize="crop",
-):
-    args = dict(
-        name=name,
-        split=split,
-        image_size=image_size,
-        batch_size=batch_size,
-        limit=limit,
-        seed=seed,
-        shuffle=shuffle,
-        data_dir=data_dir,
-        repeat=repeat,
-        shapes=shapes,
-        crop_pct=crop_pct,
-        interpolation=interpolation,
-        resize=resize,
-    )
-    dataset = _load(**args)
+def load(args):
+    """The dataset `vitlab.data.load` names. `args` is that call's arguments by name (the signature
+    lives there only); the dataset keeps it as load_args, so it can be loaded again."""
+    dataset = _load(args)
     dataset.load_args = args
     return dataset
 
