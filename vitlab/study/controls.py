@@ -29,24 +29,12 @@ CONTROLS_FILE = "controls.json"
 
 def measure(model_path, limit=LIMIT, dataset="objects64"):
     """{control: {level: top-1}} for one model file."""
-    import vitlab
+    from vitlab.study.snapshot_eval import occlusion_top1
 
-    out = {}
-    for control, options in CONTROLS.items():
-        result = vitlab.evaluate(
-            "occlusion",
-            models=[str(model_path)],
-            dataset=dataset,
-            limit=limit,
-            levels=list(LEVELS),
-            repeats=1,
-            grid=GRID,
-            **options,
-        )
-        frame = result.to_frame()
-        rows = frame[(frame.metric == "top-1 accuracy") & frame.x.notna()]
-        out[control] = {f"{float(x):.2f}": round(float(v), 5) for x, v in zip(rows.x, rows.value)}
-    return out
+    return {
+        control: occlusion_top1(model_path, dataset, limit, LEVELS, grid=GRID, **options)
+        for control, options in CONTROLS.items()
+    }
 
 
 def newest_model(cell):

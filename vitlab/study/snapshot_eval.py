@@ -13,24 +13,22 @@ SETS = {"test": "objects64", "stylized": "objects64:stylized"}
 LIMIT = 1000
 
 
-def measure(model_path, limit=LIMIT, sets=SETS):
+def occlusion_top1(model_path, dataset, limit, levels=LEVELS, **options):
+    """{level: top-1} of one model under one occlusion setting (one mode; options as
+    vitlab.experiments.occlusion.Config takes them), one repeat, the first `limit` images."""
     import vitlab
 
-    out = {}
-    for key, dataset in sets.items():
-        result = vitlab.evaluate(
-            "occlusion",
-            models=[str(model_path)],
-            dataset=dataset,
-            limit=limit,
-            modes=["random"],
-            levels=list(LEVELS),
-            repeats=1,
-        )
-        frame = result.to_frame()
-        rows = frame[(frame.metric == "top-1 accuracy") & frame.x.notna()]
-        out[key] = {f"{float(x):.2f}": round(float(v), 5) for x, v in zip(rows.x, rows.value)}
-    return out
+    options.setdefault("modes", ["random"])
+    result = vitlab.evaluate(
+        "occlusion", models=[str(model_path)], dataset=dataset, limit=limit, levels=list(levels), repeats=1, **options
+    )
+    frame = result.to_frame()
+    rows = frame[(frame.metric == "top-1 accuracy") & frame.x.notna()]
+    return {f"{float(x):.2f}": round(float(v), 5) for x, v in zip(rows.x, rows.value)}
+
+
+def measure(model_path, limit=LIMIT, sets=SETS):
+    return {key: occlusion_top1(model_path, dataset, limit) for key, dataset in sets.items()}
 
 
 def main(argv=None):
