@@ -95,3 +95,42 @@ def report_command(
     chosen = parse_seeds(seeds)
     command = f"vitlab study report --seeds {','.join(map(str, chosen))}"
     typer.echo(str(report.write(chosen, output, packs, command)))
+
+
+@app.command("claims")
+def claims_command(
+    seed: int = typer.Option(0, "--seed", help="The seed whose cells are measured."),
+    cells: str = typer.Option(
+        "", "--cells", help="Comma-separated cells; default: every cell with a final model (and resnet_basic's)."
+    ),
+    pack_to: str = typer.Option(None, "--pack-to", help="Pack each measured cell here (with its run's results)."),
+    smoke: bool = typer.Option(False, "--smoke", help="64 images per experiment, to check the path."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),
+):
+    """The paper's other claims (correlation, shuffle, shape bias, tokens, segmentation, mCE, PGD, probes)
+    on each trained cell's final model; one resumable run per cell, measured once."""
+    from vitlab.study import claims, runner
+
+    names = [c.strip() for c in cells.split(",") if c.strip()] or claims.cells_ready(seed)
+    if not names:
+        raise typer.BadParameter(f"no cell of seed {seed} has a final model yet; train one with `vitlab study train`")
+    for name in names:
+        target = claims.measure_cell(seed, name, smoke=smoke, quiet=quiet)
+        if pack_to:
+            runner.pack(name, seed, pack_to)
+        typer.echo(f"{name:<24} {target}")
+
+
+@app.command("findings")
+def findings_command(
+    seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),
+    packs: str = typer.Option("state/study", "--packs", help="Where cells the cache lacks are read from."),
+    output: str = typer.Option("docs/study_claims.md", "-o", "--output", help="The markdown to write."),
+):
+    """The paper's claims re-tested on the measured cells: the paper's comparison beside the same-recipe pairs."""
+    from vitlab.commands.arguments import parse_seeds
+    from vitlab.study import claims_report
+
+    chosen = parse_seeds(seeds)
+    command = f"vitlab study findings --seeds {','.join(map(str, chosen))}"
+    typer.echo(str(claims_report.write(chosen, output, packs, command)))

@@ -220,7 +220,8 @@ def measure_snapshots(target, name, limit=1000, env=None, steps_per_epoch=None):
 # Packs name the cache by this placeholder, so that no committed file holds a machine's path;
 # unpacking writes the new machine's cache root in its place.
 CACHE_PLACEHOLDER = "${VITLAB_STUDY_CACHE}"
-TEXT_FILES = ("run.json", "events.jsonl", METRICS, "controls.json")
+TEXT_FILES = ("run.json", "events.jsonl", METRICS, "controls.json", "claims/run.json")
+CLAIMS_RESULTS = "claims/results.h5"  # a finished claims run (vitlab.study.claims): what its report reads
 
 
 def pack(name, seed, out):
@@ -233,11 +234,17 @@ def pack(name, seed, out):
     if not (source / "run.json").exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
+    from vitlab.study import claims
+
     with atomic.replacing_dir(target) as temp:
+        measured = claims.is_done(source / claims.RUN)
         for file in TEXT_FILES:
-            if (source / file).exists():
+            if (source / file).exists() and (measured or not file.startswith(claims.RUN)):
                 text = (source / file).read_text().replace(str(root()), CACHE_PLACEHOLDER)
+                (temp / file).parent.mkdir(exist_ok=True)
                 (temp / file).write_text(text)
+        if measured:
+            shutil.copyfile(source / CLAIMS_RESULTS, temp / CLAIMS_RESULTS)
         if status(seed, name) == "done" and model_file(seed, name).exists():
             (temp / "models").mkdir()
             shutil.copyfile(model_file(seed, name), temp / "models" / f"{name}.keras")

@@ -1,0 +1,141 @@
+"""The paper's claims on the study's cells: which experiments each cell gets, how cells play the
+claims' roles under the paper's comparison and the same-recipe pairs, and what a check reads as."""
+
+import json
+import math
+
+import pytest
+
+from vitlab.study import claims, claims_report, design
+
+
+def _steps(text):
+    import tomllib
+
+    return {step["experiment"]: step for step in tomllib.loads(text)["evaluate"]}
+
+
+def test_each_kind_of_cell_gets_the_experiments_that_apply_to_it():
+    vit = _steps(claims.recipe_text("vit_deit", 0, "/m/vit_deit.keras", "/m/resnet_basic.keras"))
+    resnet = _steps(claims.recipe_text("resnet_basic", 0, "/m/resnet_basic.keras", "/m/resnet_basic.keras"))
+    deit = _steps(claims.recipe_text("deit_shape", 0, "/m/deit_shape.keras", "/m/resnet_basic.keras"))
+    common = {"occlusion", "correlation", "shuffle", "shape-bias", "corruption", "adversarial", "linear-probe"}
+    assert set(resnet) == common
+    assert set(vit) == common | {"segmentation"}
+    assert set(deit) == common | {"segmentation", "token-similarity"}
+    # every cell's mCE is relative to the seed's resnet_basic; the baseline's own run names itself
+    assert vit["corruption"]["set"]["baseline"] == "/m/resnet_basic.keras"
+    assert resnet["corruption"]["set"]["baseline"] == "resnet_basic"
+    assert vit["occlusion"]["set"]["grid"] == "8x8" and vit["shape-bias"]["dataset"] == "objects64:cue_conflict"
+    assert vit["occlusion"]["models"] == ["/m/vit_deit.keras"]
+
+
+def test_every_cell_s_claims_recipe_is_valid(tmp_path):
+    from vitlab.training import recipe as recipe_lib
+
+    for name in design.CELLS:
+        path = tmp_path / f"{name}.toml"
+        path.write_text(claims.recipe_text(name, 1, tmp_path / f"{name}.keras", tmp_path / "resnet_basic.keras"))
+        loaded = recipe_lib.load(str(path), [], check_data=False)
+        assert loaded.top.seed == 1 and not loaded.train and loaded.evaluate
+
+
+def test_a_cell_without_its_final_model_or_baseline_is_refused(monkeypatch, tmp_path):
+    from vitlab.errors import UserError
+
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path))
+    with pytest.raises(UserError, match="vit_deit .*no final model.*--cells vit_deit"):
+        claims.measure_cell(0, "vit_deit")
+    final = tmp_path / "study" / "seed-0" / "vit_deit" / "models" / "vit_deit.keras"
+    final.parent.mkdir(parents=True)
+    final.write_bytes(b"")
+    with pytest.raises(UserError, match="resnet_basic .*no final model"):
+        claims.measure_cell(0, "vit_deit")
+    assert claims.cells_ready(0) == ["vit_deit"]
+
+
+def test_cells_are_cast_in_the_roles_they_play():
+    measured = {
+        "occlusion/random/relative_50/vit_deit": 0.5,
+        "occlusion/random/relative_50/vit_basic": 0.2,
+        "occlusion/random/relative_50/resnet_basic": 0.1,
+        "shape_bias/deit_shape/dist": 0.7,
+        "corruption/mce/baseline:resnet_basic": 1.0,
+    }
+    paper = claims_report.cast(measured, claims_report.CONDITIONS["paper"][1])
+    assert paper == {
+        "occlusion/random/relative_50/vit": 0.5,
+        "occlusion/random/relative_50/resnet": 0.1,
+        "shape_bias/deit_shape/dist": 0.7,
+    }
+    basic = claims_report.cast(measured, claims_report.CONDITIONS["basic"][1])
+    assert basic["occlusion/random/relative_50/vit"] == 0.2
+
+
+@pytest.mark.parametrize(
+    ("paper", "basic", "deit", "expected"),
+    [
+        (0.4, 0.3, 0.2, "architecture"),
+        (0.4, -0.1, 0.0, "recipe"),
+        (-0.1, -0.2, -0.3, "neither"),
+        (0.4, 0.3, -0.2, "mixed"),
+        (0.4, math.nan, 0.2, "not all measured"),
+    ],
+)
+def test_a_check_reads_as_architecture_recipe_or_neither(paper, basic, deit, expected):
+    assert claims_report.reading(paper, basic, deit) == expected
+
+
+def test_the_report_gives_each_check_under_the_three_comparisons(monkeypatch):
+    """Two seeds of the 2x2, hand-made: the ViT-vs-ResNet random-drop check is +0.4 under the paper's
+    comparison and +0.3 / +0.2 under the same-recipe pairs (an architecture effect)."""
+    seed = {
+        "occlusion/random/relative_50/vit_deit": 0.5,
+        "occlusion/random/relative_50/resnet_basic": 0.1,
+        "occlusion/random/relative_50/vit_basic": 0.4,
+        "occlusion/random/relative_50/resnet_deit": 0.3,
+        "clean/vit_deit": 0.9,
+        "clean/resnet_basic": 0.95,
+    }
+    cells = {"vit_deit": "run", "resnet_basic": "run", "vit_basic": "run", "resnet_deit": "run"}
+    monkeypatch.setattr(claims_report, "cell_measurements", lambda s, packs=None: (seed, {}, cells))
+    results, runs, scalars = claims_report.evaluate([0, 1])
+    text = claims_report.markdown(results, runs, scalars, "vitlab study findings --seeds 0,1")
+    row = next(line for line in text.splitlines() if line.startswith("| ViT vs ResNet, random drop at 50%"))
+    assert row.split(" | ")[1:5] == ["+0.400", "+0.300", "+0.200", "architecture"]
+    assert "| vit_deit | 2x2 | 0.900, 0.900 |" in text
+    # a check between roles other than vit and resnet has no same-recipe columns
+    shape = next(line for line in text.splitlines() if line.startswith("| shape token vs class token"))
+    assert shape.split(" | ")[2:5] == ["-", "-", "-"]
+
+
+def test_no_measured_cell_says_what_to_run(monkeypatch):
+    monkeypatch.setattr(claims_report, "cell_measurements", lambda s, packs=None: ({}, {}, {}))
+    results, runs, scalars = claims_report.evaluate([0])
+    assert "vitlab study claims --seed 0" in claims_report.markdown(results, runs, scalars, "c")
+
+
+def test_a_finished_claims_run_travels_in_the_pack(monkeypatch, tmp_path):
+    from vitlab.study import runner
+
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "cache"))
+    cell = runner.cell_dir(0, "resnet_basic")
+    (cell / "models").mkdir(parents=True)
+    (cell / "models" / "resnet_basic.keras").write_bytes(b"model")
+    (cell / "run.json").write_text(json.dumps({"status": "done"}))
+    (cell / "claims").mkdir()
+    (cell / "claims" / "results.h5").write_bytes(b"results")
+    (cell / "claims" / "run.json").write_text(json.dumps({"status": "running", "out": str(cell)}))
+    runner.pack("resnet_basic", 0, tmp_path / "packs")
+    packed = tmp_path / "packs" / "seed-0" / "resnet_basic"
+    assert not (packed / "claims").exists()  # an unfinished run stays behind
+    (cell / "claims" / "run.json").write_text(json.dumps({"status": "done", "out": str(cell)}))
+    runner.pack("resnet_basic", 0, tmp_path / "packs")
+    assert (packed / "claims" / "results.h5").read_bytes() == b"results"
+    assert str(tmp_path) not in (packed / "claims" / "run.json").read_text()  # no machine's path
+    assert claims_report.run_of(0, "resnet_basic", tmp_path / "packs") == cell / "claims"
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path / "other"))  # a new machine reads the pack
+    assert claims_report.run_of(0, "resnet_basic", tmp_path / "packs") == packed / "claims"
+    runner.unpack("resnet_basic", 0, tmp_path / "packs")
+    restored = runner.cell_dir(0, "resnet_basic") / "claims" / "run.json"
+    assert json.loads(restored.read_text())["out"] == str(runner.cell_dir(0, "resnet_basic"))
