@@ -172,7 +172,7 @@ def run_candidate(name, points, pack_to=None):
     else:
         command = [*vitlab, str(recipe), "--out", str(target)]
     if command:
-        from vitlab.zoo.build import run_child
+        from vitlab.child_process import run_child
 
         on_poll = (lambda: pack(name, pack_to)) if pack_to else (lambda: None)
         code = run_child(command, PACK_EVERY_S if pack_to else None, on_poll)

@@ -244,7 +244,7 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, capsys):
 def test_an_interrupted_study_says_so_and_exits_130(tmp_path, capsys, monkeypatch):
     from vitlab.findings import study
 
-    def stopped(*args, **kwargs):  # Ctrl-C, or a seed's run that was stopped (vitlab.zoo.build.run_child)
+    def stopped(*args, **kwargs):  # Ctrl-C, or a seed's run that was stopped (vitlab.child_process.run_child)
         raise KeyboardInterrupt
 
     monkeypatch.setattr(study, "run_study", stopped)

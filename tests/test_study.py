@@ -296,7 +296,7 @@ import sys
 from pathlib import Path
 from vitlab.errors import UserError
 from vitlab.study import runner
-from vitlab.zoo import build
+from vitlab import child_process as build
 out = Path(sys.argv[1])
 CHILD = '''
 import signal, sys, time

@@ -22,11 +22,11 @@ out.with_name("child-started").write_text("yes")
 time.sleep(60)
 """
 
-# The build's side: vitlab.zoo.build.run_child with a short poll and grace, exit code as the CLI's.
+# The build's side: vitlab.child_process.run_child with a short poll and grace, exit code as the CLI's.
 PARENT = """
 import signal, sys
 from pathlib import Path
-from vitlab.zoo import build
+from vitlab import child_process as build
 signal.signal(signal.SIGINT, signal.default_int_handler)  # a background shell's children inherit SIGINT ignored
 build.CHILD_GRACE_S = 1
 out = Path(sys.argv[1])

@@ -5,9 +5,9 @@ import sys
 import time
 from pathlib import Path
 
+from vitlab.child_process import run_child
 from vitlab.errors import EXIT_INTERRUPTED, UserError
 from vitlab.zoo.build import build as build_zoo
-from vitlab.zoo.build import run_child
 
 RECIPE = "findings"
 

@@ -13,12 +13,12 @@ vitlab.findings.claims on them.
 import dataclasses
 import json
 import sys
-from pathlib import Path
 
 from vitlab.errors import EXIT_INTERRUPTED, UserError
-from vitlab.study import design
+from vitlab.study import design, runner
 
-RUN = "claims"
+RUN = runner.CLAIMS_RUN
+is_done = runner.run_finished  # whether the claims run in a folder finished
 BASELINE = "resnet_basic"  # the paper's CNN baseline is the mCE reference of every cell
 GRID = "8x8"  # the ViT's patch grid at 64 px: PatchDrop cells are its tokens
 CORRUPTIONS = ("gaussian_noise", "defocus_blur", "motion_blur", "fog", "brightness", "contrast", "pixelate")
@@ -128,16 +128,13 @@ def recipe_text(cell_name, seed, model_path, baseline_path):
 
 
 def run_dir(seed, cell_name):
-    from vitlab.study import runner
-
     return runner.cell_dir(seed, cell_name) / RUN
 
 
 def measure_cell(seed, cell_name, smoke=False, quiet=False, children=None):
     """Run (or resume) the cell's claims run; its directory. The cell and the seed's baseline must
     be trained (their final models exist)."""
-    from vitlab.study import runner
-    from vitlab.zoo.build import run_child
+    from vitlab.child_process import run_child
 
     if cell_name not in design.CELLS:
         raise UserError(f"unknown study cell {cell_name!r}; cells: {', '.join(design.CELLS)}")
@@ -166,15 +163,7 @@ def measure_cell(seed, cell_name, smoke=False, quiet=False, children=None):
     return target
 
 
-def is_done(folder):
-    """Whether the claims run in `folder` finished."""
-    info = Path(folder) / "run.json"
-    return info.exists() and json.loads(info.read_text()).get("status") == "done"
-
-
 def cells_ready(seed, names=None):
     """The cells (in design order) whose final model exists, the baseline's included."""
-    from vitlab.study import runner
-
     names = list(names or design.CELLS)
     return [n for n in names if runner.model_file(seed, n).exists()]

@@ -94,7 +94,7 @@ def train_parallel(ordered, seed, pack_to, quiet, schedule, jobs):
     import concurrent.futures
     import signal
 
-    from vitlab.zoo.build import Children
+    from vitlab.child_process import Children
 
     env, children = thread_env(jobs), Children()
     waiting, running, done, failed = list(ordered), {}, set(), []
@@ -141,7 +141,7 @@ def train_parallel(ordered, seed, pack_to, quiet, schedule, jobs):
 def train_cell(name, seed, pack_to=None, quiet=False, schedule=design.SCHEDULE, env=None, children=None):
     """Train (or resume, or restore from the pack and resume) one cell; measure its snapshots.
     `env` and `children`: a parallel train's (train_parallel)."""
-    from vitlab.zoo.build import run_child
+    from vitlab.child_process import run_child
 
     target = cell_dir(seed, name)
     if children is not None and children.stopping:
@@ -220,8 +220,15 @@ def measure_snapshots(target, name, limit=1000, env=None, steps_per_epoch=None):
 # Packs name the cache by this placeholder, so that no committed file holds a machine's path;
 # unpacking writes the new machine's cache root in its place.
 CACHE_PLACEHOLDER = "${VITLAB_STUDY_CACHE}"
-TEXT_FILES = ("run.json", "events.jsonl", METRICS, "controls.json", "claims/run.json")
-CLAIMS_RESULTS = "claims/results.h5"  # a finished claims run (vitlab.study.claims): what its report reads
+CLAIMS_RUN = "claims"  # the cell's claims run (vitlab.study.claims), packed once finished
+TEXT_FILES = ("run.json", "events.jsonl", METRICS, "controls.json", f"{CLAIMS_RUN}/run.json")
+CLAIMS_RESULTS = f"{CLAIMS_RUN}/results.h5"  # what the claims report reads
+
+
+def run_finished(folder):
+    """Whether the run in `folder` (a vitlab.results run directory) finished."""
+    info = Path(folder) / "run.json"
+    return info.exists() and json.loads(info.read_text()).get("status") == "done"
 
 
 def pack(name, seed, out):
@@ -234,12 +241,10 @@ def pack(name, seed, out):
     if not (source / "run.json").exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    from vitlab.study import claims
-
     with atomic.replacing_dir(target) as temp:
-        measured = claims.is_done(source / claims.RUN)
+        measured = run_finished(source / CLAIMS_RUN)
         for file in TEXT_FILES:
-            if (source / file).exists() and (measured or not file.startswith(claims.RUN)):
+            if (source / file).exists() and (measured or not file.startswith(CLAIMS_RUN)):
                 text = (source / file).read_text().replace(str(root()), CACHE_PLACEHOLDER)
                 (temp / file).parent.mkdir(exist_ok=True)
                 (temp / file).write_text(text)
