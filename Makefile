@@ -53,6 +53,7 @@ findings-long: install
 STUDY_SEED ?= 0
 study: install
 	$(BIN)/vitlab study train --seed $(STUDY_SEED) --jobs 2 --pack-to state/study
+	$(BIN)/vitlab study claims --seed $(STUDY_SEED) --pack-to state/study
 
 tui: install
 	$(BIN)/vitlab tui
