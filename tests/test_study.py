@@ -22,10 +22,17 @@ def test_every_cell_is_a_valid_recipe_on_one_schedule(tmp_path):
         assert recipe.top.seed == 3 and step.model == cell.model and step.optim.snapshots
         assert step.augment.preset == cell.preset and step.drop_path_rate == cell.drop_path
         seen.add(
-            (step.optim.batch_size, step.optim.epochs, step.optim.steps_per_epoch, step.data.dataset.split(",")[1])
+            (
+                step.optim.batch_size,
+                step.optim.epochs // cell.budget,
+                step.optim.steps_per_epoch,
+                step.data.dataset.split(",")[1],
+            )
         )
+        assert step.optim.epochs == design.SCHEDULE.epochs * cell.budget
         assert step.optim.batch_size % step.augment.repeats == 0
-    assert len(seen) == 1  # equal images seen, equal schedule, for every cell
+    assert len(seen) == 1  # equal images seen, equal schedule, for every cell (of one budget)
+    assert {c.budget for c in design.CELLS.values() if c.group == "budget"} == {4}
     ablation = recipe_lib.load(str(tmp_path / "vit_deit_no_occlusion.toml"), check_data=False).train[0].augment
     assert (ablation.cutmix_alpha, ablation.erasing_prob, ablation.mixup_alpha) == (0.0, 0.0, 0.8)
     with pytest.raises(ValueError, match="taught by resnet_sin"):

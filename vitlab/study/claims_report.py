@@ -28,6 +28,7 @@ CONDITIONS = {  # name -> (what it compares, role mapping)
     "paper": ("ViT + deit vs ResNet + basic (the paper's comparison)", ROLES),
     "basic": ("ViT vs ResNet, both basic", {**ROLES, "vit": "vit_basic", "resnet": "resnet_basic"}),
     "deit": ("ViT vs ResNet, both deit", {**ROLES, "vit": "vit_deit", "resnet": "resnet_deit"}),
+    "x4": ("the paper's comparison at 4x the budget", {**ROLES, "vit": "vit_deit_x4", "resnet": "resnet_basic_x4"}),
 }
 ARCHITECTURE_ROLES = ("vit", "resnet")
 
@@ -152,7 +153,7 @@ def markdown(results, runs, seeds_scalars, command):
         f"with fewer than 3 seeds there are no intervals and each claim is inconclusive.",
         "",
         "Columns: the paper's comparison (the ViT with DeiT's recipe against the ResNet with the basic "
-        "one) and the two same-recipe pairs. A ViT-vs-ResNet difference on the paper's side under both "
+        "one), the two same-recipe pairs, and the paper's comparison again with both trained 4x as long. A ViT-vs-ResNet difference on the paper's side under both "
         "same-recipe pairs reads as an architecture effect; on it under the paper's comparison only, as "
         "a recipe effect.",
         "",
@@ -172,19 +173,21 @@ def markdown(results, runs, seeds_scalars, command):
             "",
             f"**Paper's number.** {claim.paper_number}",
             "",
-            "| check | paper's comparison | both basic | both deit | reading | status |",
-            "|---|---|---|---|---|---|",
+            "| check | paper's comparison | both basic | both deit | reading | status | paper's comparison, 4x budget |",
+            "|---|---|---|---|---|---|---|",
         ]
         for c, check_outcome in enumerate(outcome.checks):
-            others = [results[name].claims[index].checks[c] if results[name] else None for name in ("basic", "deit")]
+            others = [
+                results[name].claims[index].checks[c] if results[name] else None for name in ("basic", "deit", "x4")
+            ]
             if involves_architecture(check_outcome.check):
                 same = [_cell(o) for o in others]
-                read = reading(*[_difference(o) for o in (check_outcome, *others)])
+                read = reading(*[_difference(o) for o in (check_outcome, *others[:2])])
             else:
-                same, read = ["-", "-"], "-"
+                same, read = ["-", "-", "-"], "-"
             lines.append(
                 f"| {check_outcome.check.label} | {_cell(check_outcome)} | {same[0]} | {same[1]} | {read} | "
-                f"{check_outcome.status} |"
+                f"{check_outcome.status} | {same[2]} |"
             )
         lines.append("")
     return "\n".join(lines)
