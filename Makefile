@@ -51,8 +51,10 @@ findings-long: install
 	$(BIN)/vitlab findings long
 
 STUDY_SEED ?= 0
+# the order they start in, two at a time: the 4x-budget ViT early, as it takes longest
+STUDY_CELLS ?= resnet_basic,vit_basic,vit_deit_x4,resnet_deit,vit_deit
 study: install
-	$(BIN)/vitlab study train --seed $(STUDY_SEED) --jobs 2 --pack-to state/study
+	$(BIN)/vitlab study train --seed $(STUDY_SEED) --jobs 2 --pack-to state/study --cells $(STUDY_CELLS)
 	$(BIN)/vitlab study claims --seed $(STUDY_SEED) --pack-to state/study
 
 tui: install
