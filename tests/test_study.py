@@ -445,3 +445,20 @@ def test_controls_run_each_occlusion_option_on_a_model(monkeypatch, tmp_path):
     for levels in measured.values():
         assert list(levels) == ["0.00", "0.25", "0.50"]
     assert len({levels["0.00"] for levels in measured.values()}) == 1  # nothing dropped: one clean accuracy
+
+
+def test_a_study_spec_names_a_cell_s_final_model_or_snapshot(monkeypatch, tmp_path):
+    from vitlab import model_spec
+
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path))
+    final = runner.model_file(2, "vit_deit")
+    snapshot = runner.cell_dir(2, "vit_deit") / "snapshots" / "vit_deit" / "epoch-003.keras"
+    for path in (final, snapshot):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    assert model_spec.expand("study:vit_deit@2") == model_spec.ModelRef("file", str(final))
+    assert model_spec.expand("study:vit_deit@2/epoch-003").target == str(snapshot)
+    assert "no final model yet" in model_spec.problem("study:vit_deit", {})  # seed 0 is not trained
+    assert "snapshots: epoch-003" in model_spec.problem("study:vit_deit@2/epoch-009", {})
+    assert "unknown study cell 'vit'" in model_spec.problem("study:vit@2", {})
+    assert "bad seed 'two'" in model_spec.problem("study:vit_deit@two", {})

@@ -1,8 +1,9 @@
 """The model-spec grammar shared by the CLI, recipes and the TUI, with no heavy imports.
 
 A spec is one of
-  PREFIX:VALUE     a registered prefix (`zoo:ROLE`; `hf:ORG/NAME[@REV]`, a checkpoint of the local
-                   Hugging Face cache imported once), resolved by the prefix's owner;
+  PREFIX:VALUE     a registered prefix (`zoo:ROLE`; `study:CELL[@SEED][/SNAPSHOT]`, a study cell's
+                   model in the cache; `hf:ORG/NAME[@REV]`, a checkpoint of the local Hugging Face
+                   cache imported once), resolved by the prefix's owner;
   PATH.keras       a saved model file;
   RUN_DIR[:NAME]   a model inside a run directory (its only model, or `final`, or NAME);
   NAME             a registry name, or ARCHITECTURE.TAG of a timm tag vitlab knows (random
@@ -144,5 +145,12 @@ def _expand_hub(name):
     return str(hf_cache.converted(name))
 
 
+def _expand_study(value):
+    from vitlab.study import runner
+
+    return runner.expand_spec(value)
+
+
 _register_zoo()
 register_prefix("hf", _expand_hub)
+register_prefix("study", _expand_study)

@@ -301,3 +301,30 @@ def summary(seed, names=None):
             row["snapshots"] = len(json.loads((target / METRICS).read_text()))
         rows.append(row)
     return rows
+
+
+def expand_spec(value):
+    """What `study:CELL[@SEED][/SNAPSHOT]` stands for (vitlab.model_spec): the cell's final model,
+    or one of its snapshots (`study:vit_deit@0/epoch-005`), in the cache."""
+    body, _, snapshot = value.partition("/")
+    name, _, seed_text = body.partition("@")
+    if name not in design.CELLS:
+        raise UserError(f"unknown study cell {name!r} in study:{value}; cells: {', '.join(design.CELLS)}")
+    try:
+        seed = int(seed_text) if seed_text else 0
+    except ValueError:
+        raise UserError(f"bad seed {seed_text!r} in study:{value}: use study:CELL@SEED") from None
+    if snapshot:
+        path = cell_dir(seed, name) / "snapshots" / name / f"{snapshot}.keras"
+        if not path.exists():
+            folder = path.parent
+            found = sorted(p.stem for p in folder.glob("*.keras")) if folder.is_dir() else []
+            raise UserError(f"study:{value}: no snapshot {snapshot!r} (snapshots: {', '.join(found) or 'none'})")
+        return str(path)
+    path = model_file(seed, name)
+    if not path.exists():
+        raise UserError(
+            f"study:{value}: cell {name} (seed {seed}) has no final model yet; "
+            f"train it with `vitlab study train --seed {seed} --cells {name}`, or name a snapshot (study:{body}/epoch-001)"
+        )
+    return str(path)
