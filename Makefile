@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist
 
-.PHONY: install demo test test-fast bench parity findings findings-long zoo curves study tui clean
+.PHONY: install demo test test-fast bench parity findings findings-32px findings-long zoo curves study tui clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (or set PY=python3.x)"; exit 1; }
@@ -45,6 +45,10 @@ curves: install
 	$(BIN)/python benchmarks/learning_curves.py --pack-to state/curves
 
 findings: install
+	$(BIN)/vitlab study claims --seeds 0,1,2 --pack-to state/study
+	$(BIN)/vitlab study findings --seeds 0,1,2 -o docs/findings.md
+
+findings-32px: install
 	$(BIN)/vitlab findings study
 
 findings-long: install
@@ -55,7 +59,7 @@ STUDY_SEED ?= 0
 STUDY_CELLS ?= resnet_basic,vit_basic,vit_deit_x4,resnet_deit,vit_deit
 study: install
 	$(BIN)/vitlab study train --seed $(STUDY_SEED) --jobs 2 --pack-to state/study --cells $(STUDY_CELLS)
-	$(BIN)/vitlab study claims --seed $(STUDY_SEED) --pack-to state/study
+	$(BIN)/vitlab study claims --seeds $(STUDY_SEED) --pack-to state/study
 
 tui: install
 	$(BIN)/vitlab tui

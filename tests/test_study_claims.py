@@ -113,7 +113,7 @@ def test_the_report_gives_each_check_under_the_three_comparisons(monkeypatch):
 def test_no_measured_cell_says_what_to_run(monkeypatch):
     monkeypatch.setattr(claims_report, "cell_measurements", lambda s, packs=None: ({}, {}, {}))
     results, runs, scalars = claims_report.evaluate([0])
-    assert "vitlab study claims --seed 0" in claims_report.markdown(results, runs, scalars, "c")
+    assert "vitlab study claims --seeds 0" in claims_report.markdown(results, runs, scalars, "c")
 
 
 def test_a_finished_claims_run_travels_in_the_pack(monkeypatch, tmp_path):
@@ -140,3 +140,29 @@ def test_a_finished_claims_run_travels_in_the_pack(monkeypatch, tmp_path):
     runner.unpack("resnet_basic", 0, tmp_path / "packs")
     restored = runner.cell_dir(0, "resnet_basic") / "claims" / "run.json"
     assert json.loads(restored.read_text())["out"] == str(runner.cell_dir(0, "resnet_basic"))
+
+
+def test_claims_measure_each_ready_cell_once_and_skip_a_seed_without_its_baseline(capsys, monkeypatch, tmp_path):
+    from helpers import run_cli
+
+    from vitlab.study import runner
+
+    monkeypatch.setenv("VITLAB_CACHE", str(tmp_path))
+    measured = []
+
+    def measure(seed, name, smoke=False, quiet=False):
+        measured.append((seed, name))
+        claims.run_dir(seed, name).mkdir(parents=True)
+        (claims.run_dir(seed, name) / "run.json").write_text(json.dumps({"status": "done"}))
+        return claims.run_dir(seed, name)
+
+    monkeypatch.setattr(claims, "measure_cell", measure)
+    for seed, cell in ((0, "vit_deit"), (0, "resnet_basic"), (1, "vit_deit")):
+        runner.model_file(seed, cell).parent.mkdir(parents=True)
+        runner.model_file(seed, cell).write_bytes(b"")
+    code, out, err = run_cli(capsys, "study", "claims", "--seeds", "0,1")
+    assert code == 0, err
+    assert measured == [(0, "vit_deit"), (0, "resnet_basic")]
+    assert "seed 1: nothing measured: resnet_basic" in out
+    code, out, _ = run_cli(capsys, "study", "claims", "--seeds", "0")
+    assert code == 0 and len(measured) == 2 and out.count("measured already") == 2

@@ -1,12 +1,12 @@
 """`vitlab findings`: re-test the paper's claims: run the findings recipe per seed, aggregate,
-write docs/findings.md (vitlab.findings). Errors and Ctrl-C go through vitlab.cli's boundary."""
+write docs/findings_32px.md (vitlab.findings). Errors and Ctrl-C go through vitlab.cli's boundary."""
 
 import typer
 
 from vitlab.commands.arguments import parse_seeds
 
 app = typer.Typer(
-    help="Re-test the paper's claims: run the findings recipe per seed, aggregate, write docs/findings.md.",
+    help="Re-test the paper's claims: run the findings recipe per seed, aggregate, write docs/findings_32px.md.",
     no_args_is_help=True,
 )
 
@@ -24,7 +24,7 @@ def study_command(
     recipe: str = typer.Option("findings", "--recipe", help="Recipe name or .toml path."),
     set_: list[str] = typer.Option([], "--set", help="Recipe override; repeatable."),
     smoke: bool = typer.Option(False, "--smoke", help="Smoke sizes."),
-    output: str = typer.Option("docs/findings.md", "--output", "-o"),
+    output: str = typer.Option("docs/findings_32px.md", "--output", "-o"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No training progress on the terminal."),
 ):
     """Run the recipe for every seed (resuming each seed's run), then write the report."""
@@ -39,7 +39,7 @@ def study_command(
 @app.command("report")
 def report_command(
     runs: list[str] = typer.Argument(..., help="Run directories, one per seed."),
-    output: str = typer.Option("docs/findings.md", "--output", "-o"),
+    output: str = typer.Option("docs/findings_32px.md", "--output", "-o"),
 ):
     """Aggregate existing runs (one per seed) into the report."""
     from vitlab.findings import aggregate, write

@@ -99,33 +99,46 @@ def report_command(
 
 @app.command("claims")
 def claims_command(
-    seed: int = typer.Option(0, "--seed", help="The seed whose cells are measured."),
+    seeds: str = typer.Option("0", "--seeds", help="Comma-separated seeds whose cells are measured."),
     cells: str = typer.Option(
-        "", "--cells", help="Comma-separated cells; default: every cell with a final model (and resnet_basic's)."
+        "", "--cells", help="Comma-separated cells; default: every cell with a final model, once resnet_basic has one."
     ),
-    pack_to: str = typer.Option(None, "--pack-to", help="Pack each measured cell here (with its run's results)."),
+    pack_to: str = typer.Option(
+        None, "--pack-to", help="Restore cells the cache lacks from here, and pack each measured cell here."
+    ),
     smoke: bool = typer.Option(False, "--smoke", help="64 images per experiment, to check the path."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress on the terminal."),
 ):
     """The paper's other claims (correlation, shuffle, shape bias, tokens, segmentation, mCE, PGD, probes)
     on each trained cell's final model; one resumable run per cell, measured once."""
-    from vitlab.study import claims, runner
+    from vitlab.commands.arguments import parse_seeds
+    from vitlab.study import claims, design, runner
 
-    names = [c.strip() for c in cells.split(",") if c.strip()] or claims.cells_ready(seed)
-    if not names:
-        raise typer.BadParameter(f"no cell of seed {seed} has a final model yet; train one with `vitlab study train`")
-    for name in names:
-        target = claims.measure_cell(seed, name, smoke=smoke, quiet=quiet)
+    chosen = [c.strip() for c in cells.split(",") if c.strip()]
+    for seed in parse_seeds(seeds):
         if pack_to:
-            runner.pack(name, seed, pack_to)
-        typer.echo(f"{name:<24} {target}")
+            for name in design.CELLS:
+                runner.unpack(name, seed, pack_to)
+        if not chosen and not runner.model_file(seed, claims.BASELINE).exists():
+            typer.echo(
+                f"seed {seed}: nothing measured: {claims.BASELINE}, every cell's mCE baseline, is not trained yet"
+            )
+            continue
+        for name in chosen or claims.cells_ready(seed):
+            if claims.is_done(claims.run_dir(seed, name)):
+                typer.echo(f"seed {seed}, {name:<24} measured already: {claims.run_dir(seed, name)}")
+                continue
+            target = claims.measure_cell(seed, name, smoke=smoke, quiet=quiet)
+            if pack_to:
+                runner.pack(name, seed, pack_to)
+            typer.echo(f"seed {seed}, {name:<24} {target}")
 
 
 @app.command("findings")
 def findings_command(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated seeds."),
     packs: str = typer.Option("state/study", "--packs", help="Where cells the cache lacks are read from."),
-    output: str = typer.Option("docs/study_claims.md", "-o", "--output", help="The markdown to write."),
+    output: str = typer.Option("docs/findings.md", "-o", "--output", help="The markdown to write."),
 ):
     """The paper's claims re-tested on the measured cells: the paper's comparison beside the same-recipe pairs."""
     from vitlab.commands.arguments import parse_seeds

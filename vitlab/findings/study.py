@@ -79,7 +79,7 @@ def run_seed(root, seed, overrides=(), recipe=RECIPE, quiet=False):
 
 
 def run_study(root, seeds, output, overrides=(), recipe=RECIPE, quiet=False):
-    """Every seed, then docs/findings.md; returns (output path, seconds per seed)."""
+    """Every seed, then docs/findings_32px.md; returns (output path, seconds per seed)."""
     from vitlab.findings import aggregate, write
 
     seconds, paths = {}, []

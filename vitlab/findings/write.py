@@ -1,4 +1,4 @@
-"""docs/findings.md and its figures (docs/findings/claim<N>.png) from aggregated Findings."""
+"""docs/findings_32px.md and its figures (docs/findings/claim<N>.png) from aggregated Findings."""
 
 import math
 from pathlib import Path

@@ -146,7 +146,7 @@ def markdown(results, runs, seeds_scalars, command):
         "",
     ]
     if paper is None:
-        return "\n".join([*lines, "No cell has been measured yet: run `vitlab study claims --seed 0`.", ""])
+        return "\n".join([*lines, "No cell has been measured yet: run `vitlab study claims --seeds 0`.", ""])
     measured = ", ".join(f"seed {seed}: {', '.join(cells)}" for seed, cells in runs.items())
     lines += [
         f"Measured cells: {measured}. A difference is signed so that the paper's side is positive; "
