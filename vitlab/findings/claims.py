@@ -38,6 +38,19 @@ class Claim:
     rows: tuple = ()  # (label, scalar key) shown in the claim's table besides the checks
 
 
+def heading(claim):
+    """The markdown lines that open a claim's section in a report: its title, what the paper says
+    and the paper's own numbers."""
+    return [
+        f"## {claim.number}. {claim.title}",
+        "",
+        f"**Paper.** {claim.statement}",
+        "",
+        f"**Paper's number.** {claim.paper_number}",
+        "",
+    ]
+
+
 OCCLUDED = ("vit", "vit_nopos", "deit_shape", "resnet")
 
 

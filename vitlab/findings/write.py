@@ -7,6 +7,7 @@ import numpy as np
 
 from vitlab.findings import stats
 from vitlab.findings.aggregate import Findings
+from vitlab.findings.claims import heading
 
 SIDE = {">": "left > right", "<": "left < right"}
 
@@ -282,12 +283,7 @@ def render(findings: Findings, figure_dir: Path, figure_prefix: str, header=()):
         name = f"claim{claim.number}.png"
         drawn = draw_figure(claim, findings, figure_dir / name)
         lines += [
-            f"## {claim.number}. {claim.title}",
-            "",
-            f"**Paper.** {claim.statement}",
-            "",
-            f"**Paper's number.** {claim.paper_number}",
-            "",
+            *heading(claim),
             f"**Here.** {claim.setup}",
             "",
         ]

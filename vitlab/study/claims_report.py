@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from vitlab.findings import aggregate, metrics
+from vitlab.findings.claims import heading
 from vitlab.study import claims, design, runner
 
 ROLES = {  # the claims' roles -> the cell that plays each under the paper's condition
@@ -167,12 +168,7 @@ def markdown(results, runs, seeds_scalars, command):
     for index, outcome in enumerate(paper.claims):
         claim = outcome.claim
         lines += [
-            f"## {claim.number}. {claim.title}",
-            "",
-            f"**Paper.** {claim.statement}",
-            "",
-            f"**Paper's number.** {claim.paper_number}",
-            "",
+            *heading(claim),
             "| check | paper's comparison | both basic | both deit | reading | status | paper's comparison, 4x budget |",
             "|---|---|---|---|---|---|---|",
         ]
