@@ -147,3 +147,17 @@ def findings_command(
     chosen = parse_seeds(seeds)
     command = f"vitlab study findings --seeds {','.join(map(str, chosen))}"
     typer.echo(str(claims_report.write(chosen, output, packs, command)))
+
+
+@app.command("publish")
+def publish_command(
+    seed: int = typer.Option(0, "--seed", help="The seed whose cells are published."),
+    cells: str = typer.Option(..., "--cells", help="Comma-separated finished cells."),
+    to: str = typer.Option(..., "--to", help="The folder that receives CELL.keras and its card CELL.json."),
+):
+    """Copy finished cells' final models with their cards (training, accuracy, target reached, sha256)."""
+    from vitlab.study import publish
+
+    for card in publish.publish(seed, [c.strip() for c in cells.split(",") if c.strip()], to):
+        reached = "reached" if card["target_reached"] else "missed"
+        typer.echo(f"{card['role']:<24} val top-1 {card['clean_accuracy']:.3f}, target {card['target']} {reached}")
