@@ -8,7 +8,6 @@ sha256, as the zoo's cards do.
 """
 
 import dataclasses
-import hashlib
 import json
 import math
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 from vitlab import atomic
 from vitlab.errors import UserError
 from vitlab.study import design, runner
+from vitlab.zoo.catalog import sha256
 
 CARD_VERSION = 1
 
@@ -30,14 +30,6 @@ def _events(folder):
         except ValueError:
             continue
     return events
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _number(value):
