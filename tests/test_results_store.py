@@ -135,6 +135,16 @@ def test_a_sigterm_that_comes_back_as_another_error_still_ends_interrupted(tmp_p
             except KeyboardInterrupt as interrupt:
                 raise RuntimeError("UnknownError: KeyboardInterrupt in a callback") from interrupt
     assert run.status() == "interrupted" and not run.cancelled
+    # Ctrl-C, wrapped the same way
+    run = RunStore(tmp_path).create("wrapped-ctrl-c", kind="eval", config={})
+    with pytest.raises(KeyboardInterrupt):
+        with active(run):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            except KeyboardInterrupt as interrupt:
+                raise RuntimeError("UnknownError: KeyboardInterrupt in a callback") from interrupt
+    assert run.status() == "interrupted" and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     run = RunStore(tmp_path).create("failed", kind="eval", config={})
     with pytest.raises(RuntimeError):
         with active(run):

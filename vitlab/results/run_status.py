@@ -1,7 +1,7 @@
 """The status of a run follows its process: running, then done, failed or interrupted.
 
 SIGTERM is turned into KeyboardInterrupt so that a cancel from the TUI and Ctrl-C end the
-same way: status 'interrupted', finished steps kept, the run resumable. While a process
+same way (both are remembered, so one that TensorFlow hands back as another error still counts): status 'interrupted', finished steps kept, the run resumable. While a process
 works in a run it holds an exclusive lock on RUN/.lock (flock: the kernel drops it when the
 process dies, even by SIGKILL), so two launches or two resumes never write one run.
 """
@@ -49,6 +49,11 @@ def _active(run, report):
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
+    # Ctrl-C the same way, so that one TensorFlow wraps is a cancel too; where SIGINT is ignored
+    # (a background job's) or someone else handles it, it is left alone
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
     run.set_status("running")
     try:
         yield run
@@ -76,6 +81,8 @@ def _active(run, report):
         run.event("done", message=f"finished: {run.path}")
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def _record_interrupt(run):
