@@ -166,3 +166,28 @@ def test_claims_measure_each_ready_cell_once_and_skip_a_seed_without_its_baselin
     assert "seed 1: nothing measured: resnet_basic" in out
     code, out, _ = run_cli(capsys, "study", "claims", "--seeds", "0")
     assert code == 0 and len(measured) == 2 and out.count("measured already") == 2
+
+
+def test_each_pair_s_mce_is_against_its_own_resnet():
+    """CE per corruption is the model's errors (summed over severities) over the ResNet's; mCE their mean."""
+    values = {
+        "corruption/error_sum_0/vit": 0.6,
+        "corruption/error_sum_1/vit": 0.2,
+        "corruption/error_sum_0/resnet": 0.3,
+        "corruption/error_sum_1/resnet": 0.4,
+        "corruption/mce/vit": 9.0,  # measured against another baseline: replaced
+    }
+    out = claims_report.against_resnet(values)
+    assert out["corruption/mce/vit"] == pytest.approx((0.6 / 0.3 + 0.2 / 0.4) / 2) and out["corruption/mce/resnet"] == 1
+    alone = claims_report.against_resnet({"corruption/error_sum_0/vit": 0.6, "corruption/mce/vit": 9.0})
+    assert "corruption/mce/vit" not in alone  # no ResNet in this pair: no mCE against it
+
+
+def test_only_vit_against_resnet_checks_are_read_as_architecture_or_recipe():
+    from vitlab.findings.claims import CLAIMS
+
+    checks = {check.label: check for claim in CLAIMS for check in claim.checks}
+    assert claims_report.involves_architecture(checks["ViT vs ResNet, random drop at 50% (relative accuracy)"])
+    assert claims_report.involves_architecture(checks["ViT mCE below the ResNet's 1.0"])
+    assert not claims_report.involves_architecture(checks["ViT: last-4 concatenation vs last block"])
+    assert not claims_report.involves_architecture(checks["ViT without positions vs ViT, mean over grids"])

@@ -153,6 +153,11 @@ def corruption(results, key="corruption"):
     ):
         for model, value in metric_values(result, metric).items():
             scalars[f"corruption/{name}/{model}"] = number(value)
+    if "errors" in result.arrays:  # per corruption, summed over severities: CE against any model
+        for model in result.models:
+            errors = np.asarray(model_array(result, "errors", model), dtype=float)  # corruption x severity
+            for index, total in enumerate(errors.sum(axis=-1)):
+                scalars[f"corruption/error_sum_{index}/{model}"] = float(total)
     return scalars, {}
 
 

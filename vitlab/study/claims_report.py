@@ -70,6 +70,25 @@ def cast(values, mapping):
     return out
 
 
+def against_resnet(values):
+    """mCE of every role relative to the ResNet that plays `resnet` (CE per corruption, its errors
+    summed over severities over the ResNet's, averaged), so a same-recipe pair compares the ViT with
+    its own ResNet; under the paper's comparison that is the measured mCE (resnet_basic is every
+    cell's baseline)."""
+    prefix = "corruption/error_sum_"
+    base = {
+        key.split("/")[1]: value for key, value in values.items() if key.startswith(prefix) and key.endswith("/resnet")
+    }
+    if not base or any(v <= 0 for v in base.values()):  # no ResNet of this pair: no mCE against it
+        return {key: value for key, value in values.items() if not key.startswith("corruption/mce/")}
+    out = dict(values)
+    roles = {key.rsplit("/", 1)[1] for key in values if key.startswith(prefix)}
+    for role in roles:
+        ratios = [values.get(f"corruption/{part}/{role}", math.nan) / total for part, total in base.items()]
+        out[f"corruption/mce/{role}"] = sum(ratios) / len(ratios)
+    return out
+
+
 def evaluate(seeds, packs=None):
     """{condition: Findings} over the seeds that measured any cell, and {seed: {cell: run}}."""
     measured = {seed: cell_measurements(seed, packs) for seed in seeds}
@@ -77,7 +96,9 @@ def evaluate(seeds, packs=None):
     results = {}
     for condition, (_, mapping) in CONDITIONS.items():
         runs = [
-            aggregate.SeedRun(seed, str(runner.root() / f"seed-{seed}"), cast(s, mapping), cast(c, mapping))
+            aggregate.SeedRun(
+                seed, str(runner.root() / f"seed-{seed}"), against_resnet(cast(s, mapping)), cast(c, mapping)
+            )
             for seed, (s, c, _) in measured.items()
         ]
         results[condition] = aggregate.evaluate(runs) if runs else None
@@ -85,8 +106,11 @@ def evaluate(seeds, packs=None):
 
 
 def involves_architecture(check):
+    """Whether a check compares the ViT with the ResNet: both roles in it, or the ViT's mCE (which is
+    relative to the ResNet) against a constant."""
     keys = [check.left, check.right] if isinstance(check.right, str) else [check.left]
-    return any(set(key.split("/")) & set(ARCHITECTURE_ROLES) for key in keys)
+    roles = {part for key in keys for part in key.split("/")}
+    return set(ARCHITECTURE_ROLES) <= roles or check.left == "corruption/mce/vit"
 
 
 def reading(paper, basic, deit):
