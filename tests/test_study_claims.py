@@ -16,18 +16,18 @@ def _steps(text):
 
 
 def test_each_kind_of_cell_gets_the_experiments_that_apply_to_it():
-    vit = _steps(claims.recipe_text("vit_deit", 0, "/m/vit_deit.keras", "/m/resnet_basic.keras"))
-    resnet = _steps(claims.recipe_text("resnet_basic", 0, "/m/resnet_basic.keras", "/m/resnet_basic.keras"))
-    deit = _steps(claims.recipe_text("deit_shape", 0, "/m/deit_shape.keras", "/m/resnet_basic.keras"))
+    vit = _steps(claims.recipe_text("vit_deit", 2))
+    resnet = _steps(claims.recipe_text("resnet_basic", 2))
+    deit = _steps(claims.recipe_text("deit_shape", 2))
     common = {"occlusion", "correlation", "shuffle", "shape-bias", "corruption", "adversarial", "linear-probe"}
     assert set(resnet) == common
     assert set(vit) == common | {"segmentation"}
     assert set(deit) == common | {"segmentation", "token-similarity"}
     # every cell's mCE is relative to the seed's resnet_basic; the baseline's own run names itself
-    assert vit["corruption"]["set"]["baseline"] == "/m/resnet_basic.keras"
+    assert vit["corruption"]["set"]["baseline"] == "study:resnet_basic@2"
     assert resnet["corruption"]["set"]["baseline"] == "resnet_basic"
     assert vit["occlusion"]["set"]["grid"] == "8x8" and vit["shape-bias"]["dataset"] == "objects64:cue_conflict"
-    assert vit["occlusion"]["models"] == ["/m/vit_deit.keras"]
+    assert vit["occlusion"]["models"] == ["study:vit_deit@2"]
 
 
 def test_every_cell_s_claims_recipe_is_valid(tmp_path):
@@ -35,7 +35,7 @@ def test_every_cell_s_claims_recipe_is_valid(tmp_path):
 
     for name in design.CELLS:
         path = tmp_path / f"{name}.toml"
-        path.write_text(claims.recipe_text(name, 1, tmp_path / f"{name}.keras", tmp_path / "resnet_basic.keras"))
+        path.write_text(claims.recipe_text(name, 1))
         loaded = recipe_lib.load(str(path), [], check_data=False)
         assert loaded.top.seed == 1 and not loaded.train and loaded.evaluate
 

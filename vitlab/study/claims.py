@@ -21,8 +21,16 @@ RUN = runner.CLAIMS_RUN
 is_done = runner.run_finished  # whether the claims run in a folder finished
 BASELINE = "resnet_basic"  # the paper's CNN baseline is the mCE reference of every cell
 GRID = "8x8"  # the ViT's patch grid at 64 px: PatchDrop cells are its tokens
-CORRUPTIONS = ("gaussian_noise", "defocus_blur", "motion_blur", "fog", "brightness", "contrast", "pixelate")
-CORRUPTIONS += ("jpeg_compression",)
+CORRUPTIONS = (  # the 32-px findings' eight
+    "gaussian_noise",
+    "defocus_blur",
+    "motion_blur",
+    "fog",
+    "brightness",
+    "contrast",
+    "pixelate",
+    "jpeg_compression",
+)
 EPSILONS = (0.0, 1 / 255, 2 / 255, 4 / 255)
 
 
@@ -97,8 +105,9 @@ def _toml(value):
     return json.dumps(value)
 
 
-def recipe_text(cell_name, seed, model_path, baseline_path):
-    """The evaluate-only recipe that measures one cell's model (model and baseline as .keras paths)."""
+def recipe_text(cell_name, seed):
+    """The evaluate-only recipe that measures one cell's final model (`study:CELL@SEED`, so the
+    recipe and its run name no machine's paths)."""
     lines = [
         f"# study claims of cell {cell_name}, seed {seed} (vitlab.study.claims)",
         f'name = "study-claims-{cell_name}"',
@@ -112,12 +121,12 @@ def recipe_text(cell_name, seed, model_path, baseline_path):
         if kind(cell_name) not in step.kinds:
             continue
         # the baseline's own run names it as its model: measured once, its mCE 1 by definition
-        baseline = BASELINE if cell_name == BASELINE else str(baseline_path)
+        baseline = BASELINE if cell_name == BASELINE else f"study:{BASELINE}@{seed}"
         settings = {k: (baseline if v == "{baseline}" else v) for k, v in step.settings.items()}
         lines += [
             "[[evaluate]]",
             f'experiment = "{step.experiment}"',
-            f"models = {_toml([str(model_path)])}",
+            f'models = ["study:{cell_name}@{seed}"]',
             f'dataset = "{step.dataset}"',
             f"limit = {step.limit}",
         ]
@@ -131,7 +140,7 @@ def run_dir(seed, cell_name):
     return runner.cell_dir(seed, cell_name) / RUN
 
 
-def measure_cell(seed, cell_name, smoke=False, quiet=False, children=None):
+def measure_cell(seed, cell_name, smoke=False, quiet=False):
     """Run (or resume) the cell's claims run; its directory. The cell and the seed's baseline must
     be trained (their final models exist)."""
     from vitlab.child_process import run_child
@@ -151,11 +160,11 @@ def measure_cell(seed, cell_name, smoke=False, quiet=False, children=None):
         command = [*vitlab, "--resume", str(target)]
     else:
         recipe = target.parent / f"{RUN}.toml"
-        recipe.write_text(recipe_text(cell_name, seed, model, baseline))
+        recipe.write_text(recipe_text(cell_name, seed))
         command = [*vitlab, str(recipe), "--out", str(target)]
         if smoke:
             command.append("--set=smoke=true")
-    code = run_child(command, children=children)
+    code = run_child(command)
     if code == EXIT_INTERRUPTED:
         raise KeyboardInterrupt
     if code:
