@@ -2,7 +2,6 @@
 claims' roles under the paper's comparison and the same-recipe pairs, and what a check reads as."""
 
 import json
-import math
 
 import pytest
 
@@ -62,28 +61,45 @@ def test_cells_are_cast_in_the_roles_they_play():
         "shape_bias/deit_shape/dist": 0.7,
         "corruption/mce/baseline:resnet_basic": 1.0,
     }
-    paper = claims_report.cast(measured, claims_report.CONDITIONS["paper"][1])
+    paper = claims_report.cast(measured, claims_report.CONDITIONS["paper"])
     assert paper == {
         "occlusion/random/relative_50/vit": 0.5,
         "occlusion/random/relative_50/resnet": 0.1,
         "shape_bias/deit_shape/dist": 0.7,
     }
-    basic = claims_report.cast(measured, claims_report.CONDITIONS["basic"][1])
+    basic = claims_report.cast(measured, claims_report.CONDITIONS["basic"])
     assert basic["occlusion/random/relative_50/vit"] == 0.2
 
 
 @pytest.mark.parametrize(
     ("paper", "basic", "deit", "expected"),
     [
-        (0.4, 0.3, 0.2, "architecture"),
-        (0.4, -0.1, 0.0, "recipe"),
-        (-0.1, -0.2, -0.3, "neither"),
-        (0.4, 0.3, -0.2, "mixed"),
-        (0.4, math.nan, 0.2, "not all measured"),
+        (True, True, True, "architecture"),
+        (False, True, True, "architecture"),
+        (True, False, False, "recipe"),
+        (False, False, False, "neither"),
+        (True, True, False, "mixed"),
+        (True, None, True, "not all measured"),
     ],
 )
 def test_a_check_reads_as_architecture_recipe_or_neither(paper, basic, deit, expected):
     assert claims_report.reading(paper, basic, deit) == expected
+
+
+def test_a_difference_is_on_the_paper_s_side_by_its_interval_once_there_are_three_seeds():
+    from vitlab.findings import aggregate
+    from vitlab.findings.claims import Check
+
+    check = Check("x", "a/vit", "a/resnet")
+
+    def outcome(differences):
+        runs = [aggregate.SeedRun(i, "", {"a/vit": d, "a/resnet": 0.0}, {}) for i, d in enumerate(differences)]
+        return aggregate.evaluate_check(check, runs)
+
+    assert claims_report.on_side(outcome([0.2])) is True  # one seed: the sign
+    assert claims_report.on_side(outcome([0.3, 0.31, 0.29])) is True  # interval above zero
+    assert claims_report.on_side(outcome([0.5, -0.4, 0.3])) is False  # mean > 0, interval spans zero
+    assert claims_report.on_side(outcome([])) is None
 
 
 def test_the_report_gives_each_check_under_the_three_comparisons(monkeypatch):

@@ -25,21 +25,19 @@ ROLES = {  # the claims' roles -> the cell that plays each under the paper's con
     "deit_sin": "deit_sin",
     "resnet_sin": "resnet_sin",
 }
-CONDITIONS = {  # name -> (what it compares, role mapping)
-    "paper": ("ViT + deit vs ResNet + basic (the paper's comparison)", ROLES),
-    "basic": ("ViT vs ResNet, both basic", {**ROLES, "vit": "vit_basic", "resnet": "resnet_basic"}),
-    "deit": ("ViT vs ResNet, both deit", {**ROLES, "vit": "vit_deit", "resnet": "resnet_deit"}),
-    "x4": ("the paper's comparison at 4x the budget", {**ROLES, "vit": "vit_deit_x4", "resnet": "resnet_basic_x4"}),
+CONDITIONS = {  # the columns of every check: who plays `vit` and `resnet`
+    "paper": ROLES,  # the paper's comparison: ViT + deit vs ResNet + basic
+    "basic": {**ROLES, "vit": "vit_basic", "resnet": "resnet_basic"},
+    "deit": {**ROLES, "vit": "vit_deit", "resnet": "resnet_deit"},
+    "x4": {**ROLES, "vit": "vit_deit_x4", "resnet": "resnet_basic_x4"},  # the paper's, at 4x the budget
 }
 ARCHITECTURE_ROLES = ("vit", "resnet")
 
 
 def run_of(seed, cell, packs=None):
     """The cell's finished claims run: the cache's, else its pack's; None when there is none."""
-    for folder in (runner.cell_dir(seed, cell), Path(packs or "") / f"seed-{seed}" / cell if packs else None):
-        if folder is not None and claims.is_done(folder / claims.RUN):
-            return folder / claims.RUN
-    return None
+    folders = [runner.cell_dir(seed, cell)] + ([Path(packs) / f"seed-{seed}" / cell] if packs else [])
+    return next((f / claims.RUN for f in folders if claims.is_done(f / claims.RUN)), None)
 
 
 def cell_measurements(seed, packs=None, names=None):
@@ -94,7 +92,7 @@ def evaluate(seeds, packs=None):
     measured = {seed: cell_measurements(seed, packs) for seed in seeds}
     measured = {seed: m for seed, m in measured.items() if m[2]}
     results = {}
-    for condition, (_, mapping) in CONDITIONS.items():
+    for condition, mapping in CONDITIONS.items():
         runs = [
             aggregate.SeedRun(
                 seed, str(runner.root() / f"seed-{seed}"), against_resnet(cast(s, mapping)), cast(c, mapping)
@@ -113,23 +111,28 @@ def involves_architecture(check):
     return set(ARCHITECTURE_ROLES) <= roles or check.left == "corruption/mce/vit"
 
 
+def on_side(outcome):
+    """Whether a check's difference lies on the paper's side: its 95% interval once there are three
+    seeds (status `holds`), the sign of its mean before; None when it was not measured."""
+    if outcome is None or outcome.difference.n == 0:
+        return None
+    if outcome.difference.has_interval:
+        return outcome.status == "holds"
+    return outcome.difference.mean > 0
+
+
 def reading(paper, basic, deit):
-    """What a ViT-vs-ResNet check's three differences (paper's side > 0) say, by their signs
-    (their intervals once there are three seeds: `holds` outcomes)."""
-    values = [paper, basic, deit]
-    if any(v is None or math.isnan(v) for v in values):
+    """What a ViT-vs-ResNet check says from whether it lies on the paper's side (on_side) under the
+    paper's comparison and the two same-recipe pairs."""
+    if None in (paper, basic, deit):
         return "not all measured"
-    if basic > 0 and deit > 0:
+    if basic and deit:
         return "architecture"
-    if paper > 0 and basic <= 0 and deit <= 0:
+    if paper and not basic and not deit:
         return "recipe"
-    if paper <= 0 and basic <= 0 and deit <= 0:
+    if not (paper or basic or deit):
         return "neither"
     return "mixed"
-
-
-def _difference(outcome):
-    return None if outcome is None or outcome.difference.n == 0 else outcome.difference.mean
 
 
 def _cell(outcome):
@@ -178,9 +181,10 @@ def markdown(results, runs, seeds_scalars, command):
         f"with fewer than 3 seeds there are no intervals and each claim is inconclusive.",
         "",
         "Columns: the paper's comparison (the ViT with DeiT's recipe against the ResNet with the basic "
-        "one), the two same-recipe pairs, and the paper's comparison again with both trained 4x as long. A ViT-vs-ResNet difference on the paper's side under both "
-        "same-recipe pairs reads as an architecture effect; on it under the paper's comparison only, as "
-        "a recipe effect.",
+        "one), the two same-recipe pairs, and the paper's comparison again with both trained 4x as "
+        "long. A ViT-vs-ResNet difference on the paper's side under both same-recipe pairs reads as "
+        "an architecture effect; on it under the paper's comparison only, as a recipe effect (by the "
+        "sign of the mean with fewer than 3 seeds, by the 95% interval from 3 on).",
         "",
         *_models(seeds_scalars),
         "| claim | verdict (paper's comparison) | why |",
@@ -202,7 +206,7 @@ def markdown(results, runs, seeds_scalars, command):
             ]
             if involves_architecture(check_outcome.check):
                 same = [_cell(o) for o in others]
-                read = reading(*[_difference(o) for o in (check_outcome, *others[:2])])
+                read = reading(*[on_side(o) for o in (check_outcome, *others[:2])])
             else:
                 same, read = ["-", "-", "-"], "-"
             lines.append(
